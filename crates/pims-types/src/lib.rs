@@ -1,0 +1,68 @@
+//! The wire model of the PIMS *Service Activation Steps* component.
+//!
+//! Every layer of pims-rs (transport, cache, facade, simulator, CLI) speaks these types:
+//!
+//! - [`Message`]: the envelope of every answer (`transactionId`, `status`, `result` | `error`),
+//!   whose constructors make an invalid envelope unrepresentable;
+//! - [`ErrorCode`]: the full error catalogue (exact labels, categories, remedies), built from the
+//!   embedded `errors.tsv`; unknown codes pass through;
+//! - [`Api`] and [`Verb`]: API names with their documented aliases;
+//! - [`Parameters`]: the dynamic dictionary apps pass, with typed getters giving 2101/2102
+//!   errors that name the parameter;
+//! - the step model ([`StepName`], [`StepStatus`], [`Step`], [`StepsList`]) and the requests
+//!   ([`StepsSelector`], [`StepsQuery`]);
+//! - the pure rules: [`filter`], [`next_step`], [`merge`] (sticky `alreadyDone`).
+//!
+//! ```
+//! use pims_types::*;
+//!
+//! // An app's request, with the documentation's lenient spellings.
+//! let params = Parameters::from_value(serde_json::json!({
+//!     "carAssociationID": 987654, "resetStep": false, "stepStatus": "todo"})).unwrap();
+//! let query = StepsQuery::from_parameters(&params).unwrap();
+//!
+//! // The backend's answer, merged with what the cache knew, then filtered.
+//! let fresh = StepsList::from_value(&serde_json::json!({"stepsID": 132324,
+//!     "trusterPhoneNumber": {"name": "trusterPhoneNumber", "status": "alreadyDone", "order": 1},
+//!     "deviceActivation": {"name": "deviceActivation", "status": "todo", "order": 2}})).unwrap();
+//! let cached = StepsList::new(StepsId::number(132324),
+//!     vec![Step::new(StepName::DeviceActivation, StepStatus::AlreadyDone, 2)]);
+//! let merged = merge(&cached, &fresh);
+//! assert!(filter(&merged, query.status).is_empty());
+//! assert!(next_step(&merged).is_none());
+//!
+//! let answer = Message::succeeded(TransactionId::generate(), filter(&merged, query.status).to_value());
+//! assert_eq!(answer.result().unwrap(), &serde_json::json!({"stepsID": 132324}));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod api;
+mod catalogue;
+mod decode;
+mod envelope;
+mod error;
+mod params;
+mod query;
+mod redact;
+mod rules;
+mod services;
+mod steps;
+mod wire;
+
+pub use api::{Api, Verb, names};
+pub use catalogue::{CATALOGUE_TSV, CatalogueEntry, Category, ErrorCode, Remedy, entries};
+pub use envelope::{ApiError, Message, Status, TransactionId};
+pub use error::Error;
+pub use params::{MAX_IDENTIFIER_LEN, MAX_STRING_LEN, Parameters};
+pub use query::{NextStepQuery, ServicesQuery, StepsQuery, StepsSelector, Vin, keys};
+pub use redact::{REDACTED, RedactedJson, Secret, is_masked_key, is_secret_key, mask};
+pub use rules::{filter, merge, next_step, unstick};
+pub use services::{Service, ServicesList};
+pub use steps::{
+    Step, StepName, StepStatus, StepsId, StepsList, StepsStatusFilter, next_step_result,
+    parse_next_step_result,
+};
+pub use wire::{
+    CALLS_PATH, CallBody, DEVICE_ID_HEADER, IDEMPOTENCY_KEY_HEADER, MAX_CALL_BODY_BYTES,
+};

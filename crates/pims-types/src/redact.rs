@@ -1,0 +1,214 @@
+//! Redaction: a wrapper for secrets, masking of identifiers, and a Debug view of JSON values that
+//! never shows a secret.
+//!
+//! Secrets (PIN, OTP, SMS codes, tokens) must never reach logs, `Debug` output, errors or disk.
+//! Phone numbers and VINs are shown masked (last 3 characters).
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// The placeholder printed instead of a secret.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// A secret string (PIN, OTP, SMS code, token). `Debug` prints a placeholder, there is no
+/// `Display`, and the value is reached only through [`Secret::expose`].
+///
+/// ```
+/// use pims_types::Secret;
+/// let pin = Secret::new("1234");
+/// assert_eq!(format!("{pin:?}"), "Secret([REDACTED])");
+/// assert_eq!(pin.expose(), "1234");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    ///
+    /// ```
+    /// let token = pims_types::Secret::new(String::from("abc"));
+    /// assert_eq!(token.len(), 3);
+    /// ```
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself: call this only where it is sent to the backend.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::Secret::new("x").expose(), "x");
+    /// ```
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Its length in bytes (safe to log).
+    ///
+    /// ```
+    /// assert_eq!(pims_types::Secret::new("1234").len(), 4);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it is empty.
+    ///
+    /// ```
+    /// assert!(pims_types::Secret::new("").is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({REDACTED})")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret::new(s)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+/// Masks an identifier for logs: everything but the last 3 characters becomes `*`.
+///
+/// ```
+/// assert_eq!(pims_types::mask("VR1AB12C3D4567890"), "**************890");
+/// assert_eq!(pims_types::mask("12"), "**");
+/// ```
+pub fn mask(value: &str) -> String {
+    let count = value.chars().count();
+    if count <= 3 {
+        return "*".repeat(count);
+    }
+    let keep: String = value.chars().skip(count - 3).collect();
+    format!("{}{keep}", "*".repeat(count - 3))
+}
+
+/// Whether a parameter or result key holds a secret whose value must never be shown.
+///
+/// ```
+/// assert!(pims_types::is_secret_key("pinCode"));
+/// assert!(!pims_types::is_secret_key("stepsID"));
+/// ```
+pub fn is_secret_key(key: &str) -> bool {
+    const SECRET_KEYS: &[&str] = &[
+        "pincode",
+        "oldpin",
+        "newpin",
+        "pin",
+        "smscode",
+        "otp",
+        "token",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "password",
+        "credential",
+        "securitycode",
+        "authorization",
+        "clientsecret",
+    ];
+    let lower = key.to_ascii_lowercase();
+    SECRET_KEYS.contains(&lower.as_str())
+}
+
+/// Whether a key holds an identifier that is shown only masked (phone numbers, VINs).
+///
+/// ```
+/// assert!(pims_types::is_masked_key("phoneNumber"));
+/// assert!(pims_types::is_masked_key("vin"));
+/// ```
+pub fn is_masked_key(key: &str) -> bool {
+    const MASKED_KEYS: &[&str] = &["phonenumber", "vin", "email"];
+    MASKED_KEYS.contains(&key.to_ascii_lowercase().as_str())
+}
+
+/// A `Debug` view of a JSON value with secret values replaced by [`REDACTED`] and identifiers
+/// masked, at any depth.
+///
+/// ```
+/// let v = serde_json::json!({"pinCode": "1234", "stepsID": "7"});
+/// let shown = format!("{:?}", pims_types::RedactedJson(&v));
+/// assert!(!shown.contains("1234"));
+/// assert!(shown.contains("\"stepsID\": \"7\""));
+/// ```
+pub struct RedactedJson<'a>(pub &'a Value);
+
+impl fmt::Debug for RedactedJson<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_redacted(f, self.0, None)
+    }
+}
+
+fn write_redacted(f: &mut fmt::Formatter<'_>, value: &Value, key: Option<&str>) -> fmt::Result {
+    if let Some(k) = key {
+        if is_secret_key(k) && !value.is_null() {
+            return write!(f, "\"{REDACTED}\"");
+        }
+        if is_masked_key(k) {
+            if let Value::String(s) = value {
+                return write!(f, "{:?}", mask(s));
+            }
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            f.write_str("{")?;
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{k:?}: ")?;
+                write_redacted(f, v, Some(k))?;
+            }
+            f.write_str("}")
+        }
+        Value::Array(items) => {
+            f.write_str("[")?;
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                // Array items inherit the key: `{"otp": ["1", "2"]}` stays hidden.
+                write_redacted(f, v, key)?;
+            }
+            f.write_str("]")
+        }
+        Value::String(s) => write!(f, "{s:?}"),
+        other => write!(f, "{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nested_secrets_are_hidden() {
+        let v = json!({"a": {"otp": "CANARY1"}, "list": [{"smsCode": "CANARY2"}], "token": ["CANARY3"],
+                       "phoneNumber": "+33612345678"});
+        let shown = format!("{:?}", RedactedJson(&v));
+        for canary in ["CANARY1", "CANARY2", "CANARY3", "+3361234"] {
+            assert!(!shown.contains(canary), "{canary} in {shown}");
+        }
+        assert!(shown.contains("678"));
+    }
+
+    #[test]
+    fn mask_handles_multibyte() {
+        assert_eq!(mask("ééééé"), "**ééé");
+        assert_eq!(mask(""), "");
+    }
+}

@@ -1,0 +1,29 @@
+//! The result of `pims.subscription.services`.
+
+use serde::{Deserialize, Serialize};
+
+/// A connected service available for a vehicle.
+///
+/// ```
+/// let s: pims_types::Service = serde_json::from_value(serde_json::json!({"code": "RC", "name": "Remote Commands"})).unwrap();
+/// assert_eq!(s.code, "RC");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Service {
+    /// The service code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// The result object: `{"services": [...]}`.
+///
+/// ```
+/// let l = pims_types::ServicesList { services: vec![] };
+/// assert_eq!(serde_json::to_value(&l).unwrap(), serde_json::json!({"services": []}));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ServicesList {
+    /// The services.
+    pub services: Vec<Service>,
+}
