@@ -156,10 +156,10 @@ fn write_redacted(f: &mut fmt::Formatter<'_>, value: &Value, key: Option<&str>) 
         if is_secret_key(k) && !value.is_null() {
             return write!(f, "\"{REDACTED}\"");
         }
-        if is_masked_key(k) {
-            if let Value::String(s) = value {
-                return write!(f, "{:?}", mask(s));
-            }
+        if is_masked_key(k)
+            && let Value::String(s) = value
+        {
+            return write!(f, "{:?}", mask(s));
         }
     }
     match value {

@@ -316,10 +316,10 @@ impl StepsId {
     /// assert!(pims_types::StepsId::number(1).to_value().is_number());
     /// ```
     pub fn to_value(&self) -> Value {
-        if self.numeric {
-            if let Ok(n) = self.text.parse::<u64>() {
-                return Value::from(n);
-            }
+        if self.numeric
+            && let Ok(n) = self.text.parse::<u64>()
+        {
+            return Value::from(n);
         }
         Value::String(self.text.clone())
     }
