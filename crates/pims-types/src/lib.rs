@@ -42,6 +42,7 @@ mod catalogue;
 mod decode;
 mod envelope;
 mod error;
+pub mod fuzz_checks;
 mod params;
 mod query;
 mod redact;

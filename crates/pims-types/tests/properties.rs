@@ -1,0 +1,191 @@
+//! Property tests: round trips of envelopes and step lists, and the laws of merge, filter and
+//! next step.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pims_types::{
+    ApiError, ErrorCode, Message, Parameters, Step, StepName, StepStatus, StepsId, StepsList,
+    StepsQuery, StepsStatusFilter, TransactionId, filter, merge, next_step,
+};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn step_name() -> impl Strategy<Value = StepName> {
+    prop_oneof![
+        Just(StepName::TrusterPhoneNumber),
+        Just(StepName::DeviceActivation),
+        Just(StepName::MediumCarKey),
+        "[a-z][a-zA-Z]{0,8}"
+            .prop_filter("not a known or reserved name", |s| {
+                matches!(StepName::parse(s), StepName::Other(_)) && s != "stepsId"
+            })
+            .prop_map(StepName::Other),
+    ]
+}
+
+fn status() -> impl Strategy<Value = StepStatus> {
+    prop_oneof![Just(StepStatus::Todo), Just(StepStatus::AlreadyDone)]
+}
+
+fn steps_id() -> impl Strategy<Value = StepsId> {
+    prop_oneof![
+        any::<u64>().prop_map(StepsId::number),
+        "[A-Za-z0-9-]{1,20}".prop_map(StepsId::text),
+    ]
+}
+
+fn list() -> impl Strategy<Value = StepsList> {
+    (
+        steps_id(),
+        prop::collection::vec((step_name(), status(), -5i64..10), 0..7),
+    )
+        .prop_map(|(id, steps)| {
+            StepsList::new(
+                id,
+                steps
+                    .into_iter()
+                    .map(|(n, s, o)| Step::new(n, s, o))
+                    .collect(),
+            )
+        })
+}
+
+/// Two lists over the same names universe, as a cached and a fresh answer would be.
+fn list_pair() -> impl Strategy<Value = (StepsList, StepsList)> {
+    (list(), list())
+}
+
+fn json_leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[ -~]{0,12}".prop_map(Value::from),
+    ]
+}
+
+fn json() -> impl Strategy<Value = Value> {
+    json_leaf().prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z]{1,6}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    let id = any::<u64>().prop_map(TransactionId::from_u64);
+    prop_oneof![
+        (id.clone(), json()).prop_map(|(i, r)| Message::succeeded(i, r)),
+        id.clone().prop_map(Message::succeeded_empty),
+        (id.clone(), json()).prop_map(|(i, r)| Message::event(i, r)),
+        (
+            id,
+            1000u32..9999,
+            "[ -~]{0,30}",
+            prop::option::of(prop::collection::vec(json_leaf(), 0..3))
+        )
+            .prop_map(|(i, code, label, sub)| {
+                let mut e = ApiError::new(ErrorCode(code), label);
+                e.sub_code = sub;
+                Message::failed(i, e)
+            }),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn envelopes_round_trip(m in message()) {
+        let text = m.to_json_string();
+        let back = Message::from_slice(text.as_bytes()).unwrap();
+        prop_assert_eq!(&back, &m);
+        prop_assert_eq!(back.to_json_string(), text);
+    }
+
+    #[test]
+    fn step_lists_round_trip(l in list()) {
+        let v = l.to_value();
+        let back = StepsList::from_value(&v).unwrap();
+        prop_assert_eq!(&back, &l);
+        prop_assert_eq!(back.to_value().to_string(), v.to_string());
+    }
+
+    #[test]
+    fn lists_are_sorted_by_order(l in list()) {
+        prop_assert!(l.steps().windows(2).all(|w| w[0].order <= w[1].order));
+    }
+
+    #[test]
+    fn merge_is_sticky((cached, fresh) in list_pair()) {
+        let m = merge(&cached, &fresh);
+        for s in cached.steps().iter().chain(fresh.steps()) {
+            if s.status == StepStatus::AlreadyDone {
+                let got = m.step(&s.name).map(|x| x.status);
+                prop_assert_eq!(got, Some(StepStatus::AlreadyDone), "{}", s.name);
+            }
+        }
+    }
+
+    #[test]
+    fn merge_keeps_every_backend_step((cached, fresh) in list_pair()) {
+        let m = merge(&cached, &fresh);
+        for s in fresh.steps() {
+            let got = m.step(&s.name).unwrap();
+            prop_assert_eq!(got.order, s.order);
+        }
+        prop_assert_eq!(m.steps_id(), fresh.steps_id());
+    }
+
+    #[test]
+    fn merge_is_idempotent((cached, fresh) in list_pair()) {
+        let once = merge(&cached, &fresh);
+        prop_assert_eq!(&merge(&once, &fresh), &once);
+        prop_assert_eq!(&merge(&once, &once), &once);
+        prop_assert_eq!(&merge(&fresh, &fresh), &fresh);
+    }
+
+    #[test]
+    fn filter_all_is_identity(l in list()) {
+        prop_assert_eq!(&filter(&l, StepsStatusFilter::All), &l);
+    }
+
+    #[test]
+    fn filter_partitions(l in list()) {
+        let todo = filter(&l, StepsStatusFilter::Todo);
+        let done = filter(&l, StepsStatusFilter::AlreadyDone);
+        prop_assert_eq!(todo.len() + done.len(), l.len());
+        prop_assert!(todo.steps().iter().all(|s| s.status == StepStatus::Todo));
+        prop_assert!(done.steps().iter().all(|s| s.status == StepStatus::AlreadyDone));
+    }
+
+    #[test]
+    fn next_step_is_the_first_todo(l in list()) {
+        let expected = l.steps().iter().filter(|s| s.status == StepStatus::Todo)
+            .min_by_key(|s| s.order);
+        let got = next_step(&l);
+        prop_assert_eq!(got.map(|s| s.order), expected.map(|s| s.order));
+        if let Some(g) = got {
+            prop_assert_eq!(g.status, StepStatus::Todo);
+            // Among equal orders, the first in list order.
+            let first = l.steps().iter().find(|s| s.status == StepStatus::Todo && s.order == g.order);
+            prop_assert_eq!(Some(g), first);
+        }
+    }
+
+    #[test]
+    fn decoders_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = Message::from_slice(&bytes);
+        let _ = pims_types::CallBody::from_slice(&bytes);
+    }
+
+    #[test]
+    fn parameter_parser_never_panics(v in json()) {
+        if let Ok(p) = Parameters::from_value(v.clone()) {
+            let _ = StepsQuery::from_parameters(&p);
+            let _ = pims_types::NextStepQuery::from_parameters(&p);
+            let _ = pims_types::ServicesQuery::from_parameters(&p);
+        }
+        let _ = Message::from_value(&v);
+        let _ = StepsList::from_value(&v);
+    }
+}
