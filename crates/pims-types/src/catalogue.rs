@@ -500,6 +500,18 @@ mod tests {
     }
 
     #[test]
+    fn the_errors_guide_lists_every_code_and_remedy() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md");
+        let guide = std::fs::read_to_string(path).expect("docs/errors.md");
+        for e in entries() {
+            let row = format!("| {} | {} | `{}` |", e.code, e.category, e.label);
+            assert!(guide.contains(&row), "docs/errors.md lacks {row}");
+            let remedy = format!("| `{}` | {} |", e.remedy.as_str(), e.remedy.advice());
+            assert!(guide.contains(&remedy), "docs/errors.md lacks {remedy}");
+        }
+    }
+
+    #[test]
     fn matches_the_shared_spec_when_present() {
         // The crate builds from its own copy; when the shared spec sits beside the checkout, the
         // copy must be identical to it.
