@@ -1,5 +1,103 @@
-//! The PIMS Service Activation Steps SDK: the dispatcher composing transport and cache.
+//! The PIMS *Service Activation Steps* SDK: the facade apps use.
 //!
-//! This crate is being built; see the project's issues.
+//! Before Remote Commands or Vehicle Status work for one user + service + vehicle (a
+//! `carAssociationID`), an app asks which security steps are still required, does them in
+//! order, then uses the service. Steps seen `alreadyDone` stay so in a persistent cache until
+//! `resetSteps: true`.
+//!
+//! # Quick start: the mobile SDK's style (callbacks)
+//!
+//! ```no_run
+//! use pims::Pims;
+//! use pims_types::Parameters;
+//!
+//! let pims = Pims::new(); // no runtime needed: it starts a small one of its own
+//! let init = pims.initialize(Parameters::new()
+//!     .with("environnement", "http://127.0.0.1:8080") // a pims-sim started by hand
+//!     .with("credential", "demo-token")
+//!     .with("profile", "demo-user"));
+//! assert!(init.is_success(), "{}", init.to_json_string());
+//!
+//! let (tx, rx) = std::sync::mpsc::channel();
+//! pims.get("pims.subscription.steps",
+//!     Parameters::new()
+//!         .with("carAssociationID", "987654")
+//!         .with("resetSteps", false)
+//!         .with("stepsStatus", "all"),
+//!     move |message| tx.send(message).unwrap()); // exactly one callback, always
+//! let message = rx.recv().unwrap();
+//! println!("{}", message.to_json_string());
+//! // {"transactionId":"953cfefb-bc72","status":"SUCCEEDED","result":{"stepsID":132324,
+//! //  "trusterPhoneNumber":{"name":"trusterPhoneNumber","status":"alreadyDone","order":1}, ...}}
+//! ```
+//!
+//! # Quick start: typed and async
+//!
+//! ```no_run
+//! use pims::Pims;
+//! use pims_types::{Secret, StepName, StepsSelector, StepsStatusFilter};
+//!
+//! # async fn demo() -> Result<(), pims::Error> {
+//! let pims = Pims::builder()
+//!     .base_url("http://127.0.0.1:8080")
+//!     .token(Secret::new("demo-token"))
+//!     .cache_dir("/tmp/pims-cache")
+//!     .account("demo-user")
+//!     .build()?;
+//!
+//! let todo = pims
+//!     .steps(StepsSelector::car_association_id("987654")?)
+//!     .status(StepsStatusFilter::Todo)
+//!     .send()
+//!     .await?;
+//! for step in todo.steps() {
+//!     match step.name {
+//!         StepName::DeviceActivation => { /* SMS code + PIN: pims.enroll(..) */ }
+//!         StepName::MediumCarKey => { /* pair the phone, then pims.activate_car_key() */ }
+//!         _ => {}
+//!     }
+//! }
+//! match pims.next_step(todo.steps_id().as_str()).await? {
+//!     Some(step) => println!("next: {}", step.name),
+//!     None => println!("ready to use the service"),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # What happens on a steps call
+//! The facade always asks the backend for `all` steps (forwarding `resetSteps`), merges the
+//! answer with the cache (a step once `alreadyDone` stays so), stores the merge durably, then
+//! applies `stepsStatus`. `resetSteps: true` wipes the cached list first, whatever identifier
+//! (carAssociationID, stepsID, VIN) selected it. When `pims.authentication.otp` withPIN answers
+//! 2312 or 2317, the device's cached steps lose their `alreadyDone` (policy, on by default).
+//! See `docs/facade.md` for every rule and policy.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod activation;
+mod cached;
+mod callback;
+mod config;
+mod core;
+mod error;
+mod facade;
+mod routing;
+mod runtime;
+mod steps;
+
+pub use activation::{
+    AccountBlocked, CarKeyActivation, CarKeyStatus, CvsStatus, EnrollmentStatus, SmsPurpose,
+};
+pub use config::{
+    DEFAULT_ACCOUNT, DEFAULT_CALL_TIMEOUT, ENVIRONMENTS, PimsBuilder, PinProvider, Policies,
+};
+pub use error::{Error, ErrorKind};
+pub use facade::Pims;
+pub use steps::{Steps, StepsRequest};
+
+/// The cache layer, re-exported for custom stores.
+pub use pims_cache as cache;
+/// The transport layer, re-exported for custom transports and token providers.
+pub use pims_transport as transport;
+/// The wire model, re-exported so apps depend on this one crate.
+pub use pims_types as types;

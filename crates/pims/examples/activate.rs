@@ -1,0 +1,83 @@
+//! Walks the documentation's example from `todo` to `alreadyDone` against a simulator started
+//! in-process: SMS code + PIN enrolment, then CarKey (the simulated vehicle is paired with this
+//! device by the simulator's admin API, standing in for Bluetooth).
+//!
+//! ```sh
+//! cargo run -p pims --example activate
+//! ```
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use pims::{EnrollmentStatus, Pims, SmsPurpose};
+use pims_sim::{DEMO_PHONE_NUMBER, DEMO_PIN, DEMO_TOKEN, DEMO_VIN, SimConfig, SimServer};
+use pims_types::{Secret, StepName, StepsSelector, Vin};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let sim = SimServer::start(SimConfig::default()).await?;
+    let cache = tempfile::tempdir()?;
+    let pims = Pims::builder()
+        .base_url(sim.base_url())
+        .token(Secret::new(DEMO_TOKEN))
+        .cache_dir(cache.path())
+        .account("demo")
+        .build()?;
+    let list = StepsSelector::car_association_id("987654")?;
+
+    loop {
+        let steps = pims.steps(list.clone()).send().await?;
+        let Some(next) = pims.next_step(steps.steps_id().as_str()).await? else {
+            println!("all steps alreadyDone: the service can be used");
+            break;
+        };
+        println!("doing {} (order {})", next.name, next.order);
+        match next.name {
+            StepName::TrusterPhoneNumber => {
+                pims.request_sms_code(
+                    SmsPurpose::PhoneNumberCertification,
+                    Some(DEMO_PHONE_NUMBER),
+                )
+                .await?;
+                let code = sim
+                    .latest_sms_code(DEMO_PHONE_NUMBER)
+                    .expect("an SMS was sent");
+                pims.add_phone_number(DEMO_PHONE_NUMBER, &code).await?;
+            }
+            StepName::DeviceActivation => {
+                // Check before spending an SMS: a blocked account needs its enrolments removed.
+                if pims.account_blocked().await? == pims::AccountBlocked::PinBlocked {
+                    pims.remove_enrollments().await?;
+                }
+                pims.request_sms_code(SmsPurpose::Enrollment, None).await?;
+                let code = sim
+                    .latest_sms_code(DEMO_PHONE_NUMBER)
+                    .expect("an SMS was sent");
+                let status = pims.check_enrollment_sms_code(&code).await?;
+                println!(
+                    "  account PIN: {}",
+                    match status {
+                        EnrollmentStatus::NotEnrolled => "none yet, registering it",
+                        EnrollmentStatus::AlreadyEnrolled => "exists, checking it",
+                    }
+                );
+                pims.enroll(&Secret::new(DEMO_PIN), &code).await?;
+            }
+            StepName::MediumCarKey => {
+                sim.pair_vehicle(DEMO_VIN, &pims.device_id()?).await?;
+                pims.select_vehicle(&Vin::parse(DEMO_VIN)?).await?;
+                let key = pims.activate_car_key().await?;
+                println!("  CarKey active: {}", key.has_car_key);
+            }
+            StepName::Other(ref name) => return Err(format!("unknown step {name}").into()),
+        }
+    }
+    for step in pims.steps(list).send().await?.steps() {
+        println!(
+            "  {} {:<20} {}",
+            step.order,
+            step.name.as_str(),
+            step.status
+        );
+    }
+    sim.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The facade's view of the step cache: one account namespace on this device, with the blocking
+//! cache calls moved off the async workers. A cache that cannot be used never fails a call: the
+//! answer comes from the backend and a warning is traced.
+
+use std::sync::Arc;
+
+use pims_cache::{
+    CacheError, CachedList, ListKeys, MemoryStore, Namespace, SledOptions, SledStore, StepCache,
+};
+use pims_types::{ErrorCode, StepsList, StepsSelector};
+
+use crate::config::CacheChoice;
+use crate::error::{Error, ErrorKind};
+
+pub(crate) struct Cached {
+    cache: StepCache,
+    ns: Namespace,
+    device_id: String,
+}
+
+impl Cached {
+    /// Opens the cache the configuration names. A directory in use by another process, or an
+    /// account namespace the cache refuses, fails the initialisation with a clear error.
+    pub(crate) fn open(choice: &CacheChoice, account: String) -> Result<Self, Error> {
+        let store: Arc<dyn pims_cache::StepStore> = match choice {
+            CacheChoice::Store(store) => store.clone(),
+            CacheChoice::Dir(dir) => Arc::new(open_dir(dir)?),
+            CacheChoice::Default => match dirs::data_dir() {
+                Some(base) => Arc::new(open_dir(&base.join("pims").join("cache"))?),
+                None => {
+                    tracing::warn!(
+                        "no data directory on this platform: the step cache is in memory only"
+                    );
+                    Arc::new(MemoryStore::new())
+                }
+            },
+        };
+        let cache = StepCache::new(store);
+        let device = cache.device_id().map_err(cache_error)?;
+        let ns = cache.namespace(account).map_err(|e| match e {
+            CacheError::InvalidInput { .. } => {
+                Error::from_code(ErrorKind::Input, ErrorCode::INVALID_PARAMETER, &["account"])
+                    .with_detail(e.to_string())
+            }
+            other => cache_error(other),
+        })?;
+        if cache.health().is_degraded() {
+            tracing::warn!("the step cache is degraded: steps are answered from the backend only");
+        }
+        Ok(Cached {
+            device_id: device.as_str().to_owned(),
+            cache,
+            ns,
+        })
+    }
+
+    pub(crate) fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    pub(crate) fn degraded(&self) -> bool {
+        self.cache.health().is_degraded()
+    }
+
+    /// Runs a blocking cache operation off the async workers.
+    async fn blocking<T, F>(&self, f: F) -> Result<T, CacheError>
+    where
+        F: FnOnce(&StepCache, &Namespace) -> Result<T, CacheError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (cache, ns) = (self.cache.clone(), self.ns.clone());
+        // Every caller runs on the facade's runtime (calls are spawned on it).
+        tokio::task::spawn_blocking(move || f(&cache, &ns))
+            .await
+            .unwrap_or_else(|e| {
+                Err(CacheError::storage(
+                    "run",
+                    std::io::Error::other(e.to_string()),
+                ))
+            })
+    }
+
+    /// The sticky merge, stored durably; on a cache failure, the fresh list as it is.
+    pub(crate) async fn merge(&self, selector: &StepsSelector, fresh: StepsList) -> StepsList {
+        let keys = ListKeys::from_selector(selector).with_steps_id(fresh.steps_id().clone());
+        let answer = fresh.clone();
+        match self
+            .blocking(move |c, ns| c.merge(ns, &keys, &answer))
+            .await
+        {
+            Ok(merged) => {
+                if merged.changed && !merged.durable && !self.degraded() {
+                    tracing::warn!("a cached step change could not be made durable");
+                }
+                merged.list
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "step cache unusable for this call: answering from the backend");
+                fresh
+            }
+        }
+    }
+
+    pub(crate) async fn get(&self, selector: &StepsSelector) -> Option<StepsList> {
+        let selector = selector.clone();
+        match self.blocking(move |c, ns| c.get(ns, &selector)).await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::warn!(error = %e, "step cache read failed");
+                None
+            }
+        }
+    }
+
+    pub(crate) async fn reset(&self, selector: &StepsSelector) -> Result<(), CacheError> {
+        let selector = selector.clone();
+        self.blocking(move |c, ns| c.reset(ns, &selector))
+            .await
+            .map(|_| ())
+    }
+
+    pub(crate) async fn invalidate_device(&self) -> Result<usize, CacheError> {
+        self.blocking(|c, ns| c.invalidate_device(ns))
+            .await
+            .map(|r| r.lists)
+    }
+
+    pub(crate) async fn lists(&self) -> Result<Vec<CachedList>, Error> {
+        self.blocking(|c, ns| c.lists(Some(ns)))
+            .await
+            .map_err(cache_error)
+    }
+
+    pub(crate) async fn clear(&self) -> Result<usize, Error> {
+        self.blocking(|c, ns| c.invalidate_device(ns))
+            .await
+            .map(|r| r.lists)
+            .map_err(cache_error)
+    }
+}
+
+fn open_dir(dir: &std::path::Path) -> Result<SledStore, Error> {
+    SledStore::open(dir, SledOptions::default()).map_err(cache_error)
+}
+
+/// A cache failure as a facade error: 2006 (the core cannot be set up as configured), with the
+/// cache's own words (path, pid) as the detail.
+fn cache_error(e: CacheError) -> Error {
+    Error::from_code(ErrorKind::Cache, ErrorCode::CORE_NOT_CONFIGURED, &[])
+        .with_detail(crate::error::chain(&e))
+}

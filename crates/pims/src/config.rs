@@ -1,0 +1,440 @@
+//! What a facade is built from: the builder, the mobile SDK's `initialize` dictionary mapped onto
+//! it, and the policies.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use pims_transport::{SharedTransport, TokenProvider};
+use pims_types::{ErrorCode, Parameters, Secret};
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind};
+
+/// The account namespace used when the configuration names none.
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+/// The overall deadline of one call through the facade, whatever the transport does.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// The `environnement` names the `initialize` dictionary accepts, and their base URLs.
+/// Any `https://` URL (or `http://` on a loopback address) is accepted too.
+pub const ENVIRONMENTS: &[(&str, &str)] = &[("simulator", "http://127.0.0.1:8080")];
+
+/// Gives the user's PIN when the facade needs an OTP on its own (opt-in: see
+/// [`Policies::pin_provider`]). Return `None` to let the 2302 failure through.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use pims::PinProvider;
+/// use pims_types::Secret;
+///
+/// #[derive(Debug)]
+/// struct AskTheUser;
+///
+/// #[async_trait]
+/// impl PinProvider for AskTheUser {
+///     async fn pin(&self) -> Option<Secret> {
+///         Some(Secret::new("1234")) // an app would prompt here
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait PinProvider: Send + Sync + fmt::Debug {
+    /// The PIN, or `None` when the user declines.
+    async fn pin(&self) -> Option<Secret>;
+}
+
+/// The recovery policies.
+///
+/// ```
+/// let p = pims::Policies::default();
+/// assert!(p.invalidate_on_device_error);
+/// assert!(!p.offline_fallback);
+/// assert!(p.pin_provider.is_none());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Policies {
+    /// When `pims.authentication.otp` (withPIN) answers 2312 or 2317, drop the cached
+    /// `alreadyDone` of this device's lists (the documented cure), and trace a warning.
+    /// On by default.
+    pub invalidate_on_device_error: bool,
+    /// On 2201/2202, a steps call answers from the cache (the typed result says it is stale).
+    /// Off by default.
+    pub offline_fallback: bool,
+    /// When set, a call answering 2302 makes the facade get an OTP with this PIN and retry the
+    /// call once. Off by default.
+    pub pin_provider: Option<Arc<dyn PinProvider>>,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Policies {
+            invalidate_on_device_error: true,
+            offline_fallback: false,
+            pin_provider: None,
+        }
+    }
+}
+
+/// Where the step cache lives.
+#[derive(Clone)]
+pub(crate) enum CacheChoice {
+    /// The platform data directory (`~/.local/share/pims/cache` on Linux).
+    Default,
+    /// A directory of the caller's.
+    Dir(PathBuf),
+    /// A store of the caller's.
+    Store(Arc<dyn pims_cache::StepStore>),
+}
+
+impl fmt::Debug for CacheChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CacheChoice::Default => f.write_str("Default"),
+            CacheChoice::Dir(p) => f.debug_tuple("Dir").field(p).finish(),
+            CacheChoice::Store(s) => f.debug_tuple("Store").field(s).finish(),
+        }
+    }
+}
+
+/// Where calls go.
+#[derive(Clone, Debug)]
+pub(crate) enum TransportChoice {
+    /// None configured yet (`initialize` must give `environnement`).
+    Unset,
+    /// The HTTP transport to this base URL.
+    BaseUrl(String),
+    /// A transport of the caller's.
+    Custom(SharedTransport),
+}
+
+/// Builds a [`Pims`](crate::Pims).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), pims::Error> {
+/// let pims = pims::Pims::builder()
+///     .base_url("http://127.0.0.1:8080")
+///     .token(pims_types::Secret::new("demo-token"))
+///     .cache_dir("/tmp/pims-cache")
+///     .account("user-42")
+///     .build()?;
+/// let steps = pims.steps(pims_types::StepsSelector::car_association_id("987654")?).send().await?;
+/// println!("{} steps", steps.list.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct PimsBuilder {
+    pub(crate) transport: TransportChoice,
+    pub(crate) token: Option<Secret>,
+    pub(crate) token_provider: Option<Arc<dyn TokenProvider>>,
+    pub(crate) cache: CacheChoice,
+    pub(crate) account: String,
+    pub(crate) policies: Policies,
+    pub(crate) call_timeout: Duration,
+    pub(crate) event_sources: Vec<(String, tokio::sync::broadcast::Sender<Value>)>,
+}
+
+impl Default for PimsBuilder {
+    fn default() -> Self {
+        PimsBuilder {
+            transport: TransportChoice::Unset,
+            token: None,
+            token_provider: None,
+            cache: CacheChoice::Default,
+            account: DEFAULT_ACCOUNT.to_owned(),
+            policies: Policies::default(),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
+            event_sources: Vec::new(),
+        }
+    }
+}
+
+impl PimsBuilder {
+    /// A builder with the defaults (platform cache directory, account `default`).
+    ///
+    /// ```
+    /// let b = pims::PimsBuilder::new();
+    /// # let _ = b;
+    /// ```
+    pub fn new() -> Self {
+        PimsBuilder::default()
+    }
+
+    /// Talk HTTP to this backend (`https://`, or `http://` on a loopback address).
+    ///
+    /// ```
+    /// let b = pims::PimsBuilder::new().base_url("http://127.0.0.1:8080");
+    /// # let _ = b;
+    /// ```
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.transport = TransportChoice::BaseUrl(url.into());
+        self
+    }
+
+    /// Use this transport (a corporate HTTP stack, an in-process fake, a replay).
+    ///
+    /// ```
+    /// # #[derive(Debug)] struct T;
+    /// # #[async_trait::async_trait] impl pims_transport::Transport for T {
+    /// #   async fn call(&self, c: pims_transport::Call) -> Result<pims_types::Message, pims_transport::TransportError> {
+    /// #     Ok(pims_types::Message::succeeded_empty(c.transaction_id)) } }
+    /// let b = pims::PimsBuilder::new().transport(pims_transport::SharedTransport::new(T));
+    /// # let _ = b;
+    /// ```
+    pub fn transport(mut self, transport: SharedTransport) -> Self {
+        self.transport = TransportChoice::Custom(transport);
+        self
+    }
+
+    /// The user's access token (for the HTTP transport).
+    ///
+    /// ```
+    /// let b = pims::PimsBuilder::new().token(pims_types::Secret::new("t"));
+    /// # let _ = b;
+    /// ```
+    pub fn token(mut self, token: Secret) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// A token provider (for the HTTP transport); wins over [`token`](Self::token).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let p = Arc::new(pims_transport::StaticToken::new(pims_types::Secret::new("t")));
+    /// let b = pims::PimsBuilder::new().token_provider(p);
+    /// # let _ = b;
+    /// ```
+    pub fn token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.token_provider = Some(provider);
+        self
+    }
+
+    /// Keep the step cache in this directory (created 0700 if missing).
+    ///
+    /// ```
+    /// let b = pims::PimsBuilder::new().cache_dir("/tmp/pims");
+    /// # let _ = b;
+    /// ```
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache = CacheChoice::Dir(dir.into());
+        self
+    }
+
+    /// Keep the step cache in this store (e.g. `pims_cache::MemoryStore` for tests, or one
+    /// sled store shared by many facades).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let b = pims::PimsBuilder::new().cache_store(Arc::new(pims_cache::MemoryStore::new()));
+    /// # let _ = b;
+    /// ```
+    pub fn cache_store(mut self, store: Arc<dyn pims_cache::StepStore>) -> Self {
+        self.cache = CacheChoice::Store(store);
+        self
+    }
+
+    /// The account namespace of the cache: lists cached for one account are never served to
+    /// another.
+    ///
+    /// ```
+    /// let b = pims::PimsBuilder::new().account("user-42");
+    /// # let _ = b;
+    /// ```
+    pub fn account(mut self, account: impl Into<String>) -> Self {
+        self.account = account.into();
+        self
+    }
+
+    /// The recovery policies.
+    ///
+    /// ```
+    /// let b = pims::PimsBuilder::new().policies(pims::Policies { offline_fallback: true, ..Default::default() });
+    /// # let _ = b;
+    /// ```
+    pub fn policies(mut self, policies: Policies) -> Self {
+        self.policies = policies;
+        self
+    }
+
+    /// The overall deadline of one call through the facade (default 45 s): past it the callback
+    /// gets 2201, whatever the transport is doing.
+    ///
+    /// ```
+    /// let b = pims::PimsBuilder::new().call_timeout(std::time::Duration::from_secs(10));
+    /// # let _ = b;
+    /// ```
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// Makes `api` subscribable: each value sent on `events` reaches every subscriber as a
+    /// `RESULT` message. (No API of the Steps component is subscribable; this lets an embedding
+    /// service publish its own events through the same dispatcher.)
+    ///
+    /// ```
+    /// let (tx, _rx) = tokio::sync::broadcast::channel(16);
+    /// let b = pims::PimsBuilder::new().event_source("acme.vehicle.events", tx);
+    /// # let _ = b;
+    /// ```
+    pub fn event_source(
+        mut self,
+        api: impl Into<String>,
+        events: tokio::sync::broadcast::Sender<Value>,
+    ) -> Self {
+        self.event_sources.push((api.into(), events));
+        self
+    }
+
+    /// Builds an initialised facade.
+    ///
+    /// ```no_run
+    /// let pims = pims::PimsBuilder::new().base_url("http://127.0.0.1:8080").build().unwrap();
+    /// # let _ = pims;
+    /// ```
+    pub fn build(self) -> Result<crate::Pims, Error> {
+        let pims = crate::Pims::uninitialized(self);
+        pims.initialize_with_defaults()?;
+        Ok(pims)
+    }
+
+    /// A facade that is not initialised yet: [`Pims::initialize`](crate::Pims::initialize)
+    /// overlays its dictionary on this builder (so tests and embedders can inject a transport
+    /// or a store and still initialise the mobile SDK's way).
+    ///
+    /// ```
+    /// let pims = pims::PimsBuilder::new().into_uninitialized();
+    /// assert!(!pims.is_initialized());
+    /// ```
+    pub fn into_uninitialized(self) -> crate::Pims {
+        crate::Pims::uninitialized(self)
+    }
+
+    /// Overlays the mobile SDK's `initialize` dictionary:
+    /// - `environnement` (also `environment`): a name of [`ENVIRONMENTS`] or a base URL;
+    /// - `mode`: `"online"` (default) or `"offlineFallback"` (steps answered from the cache on
+    ///   2201/2202);
+    /// - `credential`: the access token, as a string or `{"accessToken": "..."}`;
+    /// - `profile`: the account namespace, as a string or `{"account": "...",
+    ///   "cacheDirectory": "..."}`.
+    ///
+    /// Unknown keys are ignored; a bad value gives 2102 naming it.
+    ///
+    /// ```
+    /// use pims_types::Parameters;
+    /// let dict = Parameters::new().with("environnement", "simulator").with("mode", "fast");
+    /// let e = pims::PimsBuilder::new().apply_initialize(&dict).unwrap_err();
+    /// assert_eq!(e.label(), "Invalid mode parameter");
+    /// ```
+    pub fn apply_initialize(mut self, dict: &Parameters) -> Result<Self, Error> {
+        if let Some(env) = dict.string("environnement", &["environment"])? {
+            let url = ENVIRONMENTS
+                .iter()
+                .find(|(name, _)| *name == env)
+                .map(|(_, url)| (*url).to_owned())
+                .or_else(|| {
+                    (env.starts_with("https://") || env.starts_with("http://")).then_some(env)
+                })
+                .ok_or_else(|| invalid("environnement"))?;
+            self.transport = TransportChoice::BaseUrl(url);
+        }
+        if let Some(mode) = dict.string("mode", &[])? {
+            self.policies.offline_fallback = match mode.as_str() {
+                "online" => false,
+                "offlineFallback" => true,
+                _ => return Err(invalid("mode")),
+            };
+        }
+        match dict.get("credential") {
+            None => {}
+            Some(Value::String(_)) => self.token = dict.secret("credential", &[])?,
+            Some(Value::Object(map)) => {
+                let inner = Parameters::from(map.clone());
+                let token = inner
+                    .secret("accessToken", &["token"])
+                    .map_err(|_| invalid("credential"))?
+                    .ok_or_else(|| invalid("credential"))?;
+                self.token = Some(token);
+            }
+            Some(_) => return Err(invalid("credential")),
+        }
+        match dict.get("profile") {
+            None => {}
+            Some(Value::String(_)) => {
+                self.account = dict.identifier("profile", &[])?.unwrap_or_default();
+            }
+            Some(Value::Object(map)) => {
+                let inner = Parameters::from(map.clone());
+                if let Some(account) = inner
+                    .identifier("account", &[])
+                    .map_err(|_| invalid("profile"))?
+                {
+                    self.account = account;
+                }
+                if let Some(dir) = inner
+                    .string("cacheDirectory", &[])
+                    .map_err(|_| invalid("profile"))?
+                {
+                    self.cache = CacheChoice::Dir(PathBuf::from(dir));
+                }
+            }
+            Some(_) => return Err(invalid("profile")),
+        }
+        Ok(self)
+    }
+}
+
+fn invalid(name: &str) -> Error {
+    Error::from_code(ErrorKind::Input, ErrorCode::INVALID_PARAMETER, &[name])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn dict(v: Value) -> Parameters {
+        Parameters::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn initialize_dictionary() {
+        let b = PimsBuilder::new()
+            .apply_initialize(&dict(json!({
+                "environnement": "http://127.0.0.1:9", "mode": "offlineFallback",
+                "credential": {"accessToken": "CANARY-TOKEN"},
+                "profile": {"account": "u1", "cacheDirectory": "/tmp/x"}, "unknown": 1})))
+            .unwrap();
+        assert!(
+            matches!(b.transport, TransportChoice::BaseUrl(ref u) if u == "http://127.0.0.1:9")
+        );
+        assert!(b.policies.offline_fallback);
+        assert_eq!(b.account, "u1");
+        assert_eq!(b.token.as_ref().map(|t| t.expose()), Some("CANARY-TOKEN"));
+        assert!(!format!("{b:?}").contains("CANARY"));
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (v, key) in [
+            (json!({"environnement": "mars"}), "environnement"),
+            (json!({"environnement": 3}), "environnement"),
+            (json!({"mode": true}), "mode"),
+            (json!({"credential": 5}), "credential"),
+            (json!({"credential": {"accessToken": ""}}), "credential"),
+            (json!({"credential": {}}), "credential"),
+            (json!({"profile": []}), "profile"),
+            (json!({"profile": {"account": 1.5}}), "profile"),
+        ] {
+            let e = PimsBuilder::new()
+                .apply_initialize(&dict(v.clone()))
+                .unwrap_err();
+            assert_eq!(e.label(), format!("Invalid {key} parameter"), "{v}");
+            assert_eq!(e.code(), ErrorCode::INVALID_PARAMETER);
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! [`Pims`]: the dispatcher with the mobile SDK's shape (`initialize`, `release`, `get`, `set`,
+//! `subscribe`, `unsubscribe`), its async forms, and its lifecycle.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock};
+
+use pims_types::{ErrorCode, Message, Parameters, TransactionId, Verb};
+use tracing::Instrument;
+
+use crate::callback::Once;
+use crate::config::PimsBuilder;
+use crate::core::Core;
+use crate::error::{Error, ErrorKind};
+use crate::runtime::Executor;
+
+/// Where a facade is in its life.
+enum State {
+    Uninitialized,
+    Ready(Arc<Core>),
+    Released,
+}
+
+struct Shared {
+    state: RwLock<State>,
+    /// What `initialize` overlays its dictionary on.
+    base: Mutex<PimsBuilder>,
+    exec: Executor,
+}
+
+/// The PIMS facade: one object with the mobile SDK's verbs, and a typed API on top.
+///
+/// `Pims` is `Clone + Send + Sync` (clones share one facade); many facades (one per user) can
+/// share one cache database in a process. It works inside a tokio runtime (the calls run on it)
+/// and without one (it starts a small runtime of its own).
+///
+/// ```no_run
+/// use pims::Pims;
+/// use pims_types::Parameters;
+///
+/// let pims = Pims::new();
+/// let init = pims.initialize(Parameters::new()
+///     .with("environnement", "http://127.0.0.1:8080")
+///     .with("credential", "demo-token")
+///     .with("profile", "demo-user"));
+/// assert!(init.is_success());
+///
+/// // The mobile SDK's style: one callback per call, always.
+/// pims.get("pims.subscription.steps",
+///     Parameters::new().with("carAssociationID", "987654").with("resetSteps", false).with("stepsStatus", "all"),
+///     |message| println!("{}", message.to_json_string()));
+/// ```
+#[derive(Clone)]
+pub struct Pims {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Pims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.shared.state.read().as_deref() {
+            Ok(State::Uninitialized) => "uninitialized",
+            Ok(State::Ready(_)) => "ready",
+            Ok(State::Released) => "released",
+            Err(_) => "poisoned",
+        };
+        f.debug_struct("Pims").field("state", &state).finish()
+    }
+}
+
+impl Default for Pims {
+    fn default() -> Self {
+        Pims::new()
+    }
+}
+
+impl Pims {
+    /// A facade that is not initialised yet (the mobile SDK's way: call
+    /// [`initialize`](Self::initialize) next).
+    ///
+    /// ```
+    /// let pims = pims::Pims::new();
+    /// assert!(!pims.is_initialized());
+    /// ```
+    pub fn new() -> Self {
+        Pims::uninitialized(PimsBuilder::default())
+    }
+
+    /// A builder (the Rust way: [`PimsBuilder::build`] gives an initialised facade).
+    ///
+    /// ```
+    /// let b = pims::Pims::builder().account("user-1");
+    /// # let _ = b;
+    /// ```
+    pub fn builder() -> PimsBuilder {
+        PimsBuilder::default()
+    }
+
+    pub(crate) fn uninitialized(base: PimsBuilder) -> Self {
+        let exec = Executor::current_or_own();
+        Pims {
+            shared: Arc::new(Shared {
+                state: RwLock::new(State::Uninitialized),
+                base: Mutex::new(base),
+                exec,
+            }),
+        }
+    }
+
+    /// Initialises the facade from the mobile SDK's dictionary (see
+    /// [`PimsBuilder::apply_initialize`] for the keys). Answers SUCCEEDED, or FAILED 2007 when
+    /// already initialised, 2102 naming a bad value, 2006 when the configuration cannot work
+    /// (no backend given, a refused URL).
+    ///
+    /// ```
+    /// use pims_types::Parameters;
+    /// let pims = pims::Pims::new();
+    /// let m = pims.initialize(Parameters::new().with("environnement", "mars"));
+    /// assert_eq!(m.error().unwrap().label, "Invalid environnement parameter");
+    /// ```
+    pub fn initialize(&self, params: Parameters) -> Message {
+        let tid = TransactionId::generate();
+        match self.initialize_inner(Some(&params)) {
+            Ok(()) => Message::succeeded(tid, serde_json::Value::Null),
+            Err(e) => Message::failed(tid, e.into_api_error()),
+        }
+    }
+
+    pub(crate) fn initialize_with_defaults(&self) -> Result<(), Error> {
+        self.initialize_inner(None)
+    }
+
+    fn initialize_inner(&self, params: Option<&Parameters>) -> Result<(), Error> {
+        let mut state = self
+            .shared
+            .state
+            .write()
+            .map_err(|_| Error::lifecycle(ErrorCode::UNKNOWN))?;
+        if matches!(*state, State::Ready(_)) {
+            return Err(Error::lifecycle(ErrorCode::FACADE_ALREADY_INITIALIZED));
+        }
+        let base = self
+            .shared
+            .base
+            .lock()
+            .map_err(|_| Error::lifecycle(ErrorCode::UNKNOWN))?
+            .clone();
+        let builder = match params {
+            Some(p) => base.apply_initialize(p)?,
+            None => base,
+        };
+        let core = Core::build(builder)?;
+        *state = State::Ready(Arc::new(core));
+        Ok(())
+    }
+
+    /// Whether the facade is initialised (and not released).
+    ///
+    /// ```
+    /// assert!(!pims::Pims::new().is_initialized());
+    /// ```
+    pub fn is_initialized(&self) -> bool {
+        matches!(self.shared.state.read().as_deref(), Ok(State::Ready(_)))
+    }
+
+    /// Releases the facade: subscriptions stop, and every later call answers 2001 until it is
+    /// initialised again. Calls in flight finish.
+    ///
+    /// ```
+    /// let pims = pims::Pims::new();
+    /// pims.release();
+    /// assert!(!pims.is_initialized());
+    /// ```
+    pub fn release(&self) {
+        if let Ok(mut state) = self.shared.state.write() {
+            if let State::Ready(core) = &*state {
+                core.stop_subscriptions();
+            }
+            *state = State::Released;
+        }
+    }
+
+    /// The ready core, or 2001.
+    pub(crate) fn core(&self) -> Result<Arc<Core>, Error> {
+        match self.shared.state.read().as_deref() {
+            Ok(State::Ready(core)) => Ok(core.clone()),
+            _ => Err(Error::lifecycle(ErrorCode::FACADE_NOT_INITIALIZED)),
+        }
+    }
+
+    /// Runs `fut` on the facade's runtime and waits for it from any executor.
+    pub(crate) async fn run<T, F>(&self, fut: F) -> Result<T, Error>
+    where
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some(task) = self.shared.exec.spawn(fut) else {
+            return Err(Error::from_code(
+                ErrorKind::Configuration,
+                ErrorCode::CORE_NOT_CONFIGURED,
+                &[],
+            ));
+        };
+        match task.await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(panicked = e.is_panic(), "pims: a call did not finish");
+                Err(Error::from_code(
+                    ErrorKind::Lifecycle,
+                    ErrorCode::UNKNOWN,
+                    &[],
+                ))
+            }
+        }
+    }
+
+    /// `get`: reads something; `callback` gets exactly one message (SUCCEEDED or FAILED,
+    /// including on timeout and shutdown).
+    ///
+    /// ```
+    /// let pims = pims::Pims::new();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// pims.get("pims.subscription.steps", pims_types::Parameters::new(), move |m| tx.send(m).unwrap());
+    /// let m = rx.recv().unwrap();
+    /// assert_eq!(m.error().unwrap().code.as_u32(), 2001); // not initialised
+    /// ```
+    pub fn get<F>(&self, api: &str, params: Parameters, callback: F)
+    where
+        F: FnOnce(Message) + Send + 'static,
+    {
+        self.dispatch_with_callback(Verb::Get, api, params, callback);
+    }
+
+    /// `set`: does or changes something; `callback` gets exactly one message.
+    ///
+    /// ```
+    /// let pims = pims::Pims::new();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// pims.set("pims.vehicle.vin", pims_types::Parameters::new(), move |m| tx.send(m).unwrap());
+    /// assert!(!rx.recv().unwrap().is_success());
+    /// ```
+    pub fn set<F>(&self, api: &str, params: Parameters, callback: F)
+    where
+        F: FnOnce(Message) + Send + 'static,
+    {
+        self.dispatch_with_callback(Verb::Set, api, params, callback);
+    }
+
+    fn dispatch_with_callback<F>(&self, verb: Verb, api: &str, params: Parameters, callback: F)
+    where
+        F: FnOnce(Message) + Send + 'static,
+    {
+        let tid = TransactionId::generate();
+        let once = Once::new(tid.clone(), callback);
+        let core = match self.core() {
+            Ok(core) => core,
+            Err(e) => return once.fail(e),
+        };
+        let api = api.to_owned();
+        let span = call_span(verb, &api, &tid);
+        // If the runtime is gone the task (and `once`) is dropped, and `once` answers on drop.
+        drop(
+            self.shared.exec.spawn(
+                async move {
+                    let message = core.handle(verb, &api, params, tid).await;
+                    once.answer(message);
+                }
+                .instrument(span),
+            ),
+        );
+    }
+
+    /// The async form of [`get`](Self::get).
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) {
+    /// let m = pims.get_async("pims.subscription.step", pims_types::Parameters::new().with("stepsID", "132324")).await;
+    /// println!("{}", m.to_json_string());
+    /// # }
+    /// ```
+    pub async fn get_async(&self, api: &str, params: Parameters) -> Message {
+        self.call(Verb::Get, api, params).await
+    }
+
+    /// The async form of [`set`](Self::set).
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) {
+    /// let m = pims.set_async("pims.vehicle.vin", pims_types::Parameters::new().with("vin", "VR1AB12C3D4567890")).await;
+    /// assert!(m.is_success());
+    /// # }
+    /// ```
+    pub async fn set_async(&self, api: &str, params: Parameters) -> Message {
+        self.call(Verb::Set, api, params).await
+    }
+
+    /// One `get` or `set` call, answered with its message (subscriptions use
+    /// [`subscribe`](Self::subscribe)).
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) {
+    /// let m = pims.call(pims_types::Verb::Get, "pims.nothing", pims_types::Parameters::new()).await;
+    /// assert_eq!(m.error().unwrap().code.as_u32(), 2002);
+    /// # }
+    /// ```
+    pub async fn call(&self, verb: Verb, api: &str, params: Parameters) -> Message {
+        let tid = TransactionId::generate();
+        let core = match self.core() {
+            Ok(core) => core,
+            Err(e) => return Message::failed(tid, e.into_api_error()),
+        };
+        if matches!(verb, Verb::Subscribe | Verb::Unsubscribe) {
+            return Message::failed(tid, Error::not_supported().into_api_error());
+        }
+        let api = api.to_owned();
+        let span = call_span(verb, &api, &tid);
+        let fallback = tid.clone();
+        let fut = async move { Ok(core.handle(verb, &api, params, tid).await) }.instrument(span);
+        match self.run(fut).await {
+            Ok(m) => m,
+            Err(e) => Message::failed(fallback, e.into_api_error()),
+        }
+    }
+
+    /// `subscribe`: `callback` gets the acknowledgement, then one `RESULT` message per event, all
+    /// with the subscription's transaction id. No API of the Steps component is subscribable
+    /// (they answer 2002); APIs registered with [`PimsBuilder::event_source`] are. Subscribing
+    /// twice to one API answers 2005.
+    ///
+    /// ```
+    /// let pims = pims::Pims::new();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// pims.subscribe("pims.subscription.steps", pims_types::Parameters::new(), move |m| { let _ = tx.send(m); });
+    /// assert_eq!(rx.recv().unwrap().error().unwrap().code.as_u32(), 2001);
+    /// ```
+    pub fn subscribe<F>(&self, api: &str, params: Parameters, callback: F)
+    where
+        F: Fn(Message) + Send + Sync + 'static,
+    {
+        let tid = TransactionId::generate();
+        let _span = call_span(Verb::Subscribe, api, &tid).entered();
+        let _ = params; // event sources take no parameters; kept for the mobile SDK's shape
+        match self.core() {
+            Ok(core) => core.subscribe(api, tid, Arc::new(callback), &self.shared.exec),
+            Err(e) => callback(Message::failed(tid, e.into_api_error())),
+        }
+    }
+
+    /// `unsubscribe`: stops a subscription; `callback` gets exactly one message (SUCCEEDED,
+    /// also when there was no subscription to stop; 2002 for an API that is not subscribable).
+    ///
+    /// ```
+    /// let pims = pims::Pims::new();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// pims.unsubscribe("pims.subscription.steps", move |m| tx.send(m).unwrap());
+    /// assert!(!rx.recv().unwrap().is_success());
+    /// ```
+    pub fn unsubscribe<F>(&self, api: &str, callback: F)
+    where
+        F: FnOnce(Message) + Send + 'static,
+    {
+        let tid = TransactionId::generate();
+        let _span = call_span(Verb::Unsubscribe, api, &tid).entered();
+        let message = match self.core() {
+            Ok(core) => core.unsubscribe(api, tid),
+            Err(e) => Message::failed(tid, e.into_api_error()),
+        };
+        callback(message);
+    }
+
+    /// The installation's device id (made once, kept in the cache directory).
+    ///
+    /// ```no_run
+    /// # fn demo(pims: pims::Pims) { println!("{}", pims.device_id().unwrap()); }
+    /// ```
+    pub fn device_id(&self) -> Result<String, Error> {
+        Ok(self.core()?.device_id().to_owned())
+    }
+
+    /// Whether the step cache works (`false` when it fell back to memory: a read-only or full
+    /// disk, a directory in use). Calls are still answered from the backend.
+    ///
+    /// ```no_run
+    /// # fn demo(pims: pims::Pims) { assert!(!pims.cache_degraded().unwrap()); }
+    /// ```
+    pub fn cache_degraded(&self) -> Result<bool, Error> {
+        Ok(self.core()?.cache_degraded())
+    }
+
+    /// The lists cached for this account on this device (identifiers as the cache knows them;
+    /// mask them before showing them: `pims_types::mask`).
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// for cached in pims.cached_lists().await? {
+    ///     println!("{} steps", cached.list.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn cached_lists(&self) -> Result<Vec<pims_cache::CachedList>, Error> {
+        let core = self.core()?;
+        self.run(async move { core.cache().lists().await }).await
+    }
+
+    /// Removes every list cached for this account on this device (the device id stays).
+    /// Answers how many lists were removed.
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// let removed = pims.clear_cache().await?;
+    /// # let _ = removed; Ok(()) }
+    /// ```
+    pub async fn clear_cache(&self) -> Result<usize, Error> {
+        let core = self.core()?;
+        self.run(async move { core.cache().clear().await }).await
+    }
+
+    /// Whether the facade runs on a runtime of its own (there was none when it was made).
+    ///
+    /// ```
+    /// assert!(pims::Pims::new().owns_runtime());
+    /// ```
+    pub fn owns_runtime(&self) -> bool {
+        self.shared.exec.is_owned()
+    }
+}
+
+/// The span of one call: API, verb and transaction id, never parameter values.
+fn call_span(verb: Verb, api: &str, tid: &TransactionId) -> tracing::Span {
+    tracing::info_span!("pims.call", api = %api, verb = %verb, transaction_id = %tid)
+}

@@ -1,0 +1,149 @@
+//! The typed steps API: `pims.steps(selector).status(filter).reset(true).send().await`.
+
+use std::ops::Deref;
+
+use pims_types::{
+    NextStepQuery, Step, StepsId, StepsList, StepsQuery, StepsSelector, StepsStatusFilter,
+    TransactionId,
+};
+
+use crate::error::Error;
+use crate::facade::Pims;
+
+/// A step list as the facade answers it: merged with the cache and filtered.
+///
+/// ```
+/// let s = pims::Steps { list: pims_types::StepsList::new(pims_types::StepsId::number(1), vec![]), stale: false };
+/// assert!(s.is_empty()); // derefs to the list
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Steps {
+    /// The list.
+    pub list: StepsList,
+    /// `true` when the backend could not be reached and the list comes from the cache alone
+    /// (the offline-fallback policy).
+    pub stale: bool,
+}
+
+impl Deref for Steps {
+    type Target = StepsList;
+    fn deref(&self) -> &StepsList {
+        &self.list
+    }
+}
+
+/// A `pims.subscription.steps` request being built.
+///
+/// ```no_run
+/// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+/// use pims_types::{StepsSelector, StepsStatusFilter};
+/// let todo = pims.steps(StepsSelector::car_association_id("987654")?)
+///     .status(StepsStatusFilter::Todo)
+///     .reset(false)
+///     .send()
+///     .await?;
+/// for step in todo.steps() {
+///     println!("{} (order {})", step.name, step.order);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a request does nothing until sent"]
+pub struct StepsRequest<'a> {
+    pims: &'a Pims,
+    query: StepsQuery,
+}
+
+impl StepsRequest<'_> {
+    /// Only the steps with this status (default: all). Applied after the merge with the cache.
+    ///
+    /// ```
+    /// # fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// let r = pims.steps(pims_types::StepsSelector::steps_id("132324")?).status(pims_types::StepsStatusFilter::Todo);
+    /// # let _ = r; Ok(()) }
+    /// ```
+    pub fn status(mut self, status: StepsStatusFilter) -> Self {
+        self.query.status = status;
+        self
+    }
+
+    /// Wipe the cached state of this list first (whatever identifier selected it).
+    ///
+    /// ```
+    /// # fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// let r = pims.steps(pims_types::StepsSelector::vin("VR1AB12C3D4567890")?).reset(true);
+    /// # let _ = r; Ok(()) }
+    /// ```
+    pub fn reset(mut self, reset: bool) -> Self {
+        self.query.reset = reset;
+        self
+    }
+
+    /// Sends the request.
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// let steps = pims.steps(pims_types::StepsSelector::car_association_id("987654")?).send().await?;
+    /// assert!(!steps.stale);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<Steps, Error> {
+        let core = self.pims.core()?;
+        let query = self.query;
+        let span = tracing::info_span!("pims.steps", selector = query.selector.key());
+        self.pims
+            .run(tracing::Instrument::instrument(
+                async move { core.steps(&query, &TransactionId::generate()).await },
+                span,
+            ))
+            .await
+    }
+}
+
+impl Pims {
+    /// Starts a typed `pims.subscription.steps` request.
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// let all = pims.steps(pims_types::StepsSelector::car_association_id("987654")?).send().await?;
+    /// println!("stepsID {}", all.steps_id());
+    /// # Ok(()) }
+    /// ```
+    pub fn steps(&self, selector: StepsSelector) -> StepsRequest<'_> {
+        StepsRequest {
+            pims: self,
+            query: StepsQuery::new(selector),
+        }
+    }
+
+    /// The next step to do for a list (`pims.subscription.step`), computed on the merged list;
+    /// `None` when nothing is left.
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// match pims.next_step("132324").await? {
+    ///     Some(step) => println!("next: {}", step.name),
+    ///     None => println!("nothing to do"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn next_step(&self, steps_id: &str) -> Result<Option<Step>, Error> {
+        let query = NextStepQuery::from_parameters(
+            &pims_types::Parameters::new().with(pims_types::keys::STEPS_ID, steps_id),
+        )?;
+        let core = self.core()?;
+        self.run(async move { core.next_step(&query, &TransactionId::generate()).await })
+            .await
+    }
+
+    /// The next step by a stepsID received earlier.
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims, id: pims_types::StepsId) -> Result<(), pims::Error> {
+    /// let next = pims.next_step_of(&id).await?;
+    /// # let _ = next; Ok(()) }
+    /// ```
+    pub async fn next_step_of(&self, steps_id: &StepsId) -> Result<Option<Step>, Error> {
+        self.next_step(steps_id.as_str()).await
+    }
+}

@@ -1,0 +1,185 @@
+//! Canary secrets (token, PIN, SMS code, OTP) never reach logs at any level, Debug/Display
+//! output, errors, or the cache directory — raw, base64 or hex encoded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use pims::Pims;
+use pims_sim::{DEMO_PHONE_NUMBER, DEMO_VIN, Scenario, SimConfig, SimServer};
+use pims_types::{Parameters, Secret};
+use support::by_car;
+
+const TOKEN: &str = "CANARYTOKEN7f3a9c";
+const PIN: &str = "73914";
+const WRONG_PIN: &str = "55520";
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn encodings(secret: &str) -> Vec<String> {
+    vec![
+        secret.to_owned(),
+        base64::engine::general_purpose::STANDARD.encode(secret),
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(secret),
+        hex::encode(secret),
+    ]
+}
+
+fn assert_clean(what: &str, text: &str, secrets: &[String]) {
+    for s in secrets {
+        for e in encodings(s) {
+            assert!(!text.contains(&e), "{what} contains a secret ({e})");
+        }
+    }
+}
+
+fn files_text(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read(&p).unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_secret_in_logs_debug_errors_or_the_cache() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut secrets: Vec<String> = vec![TOKEN.into(), PIN.into(), WRONG_PIN.into()];
+    let mut shown = String::new();
+
+    rt.block_on(async {
+        let mut scenario = Scenario::default_scenario();
+        scenario.accounts[0].tokens = vec![Secret::new(TOKEN)];
+        let sim = SimServer::start(SimConfig {
+            scenario: Some(scenario),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let pims = Pims::builder()
+            .base_url(sim.base_url())
+            .token(Secret::new(TOKEN))
+            .cache_dir(cache.path())
+            .account("canary")
+            .build()
+            .unwrap();
+        shown.push_str(&format!("{pims:?}"));
+
+        // Every flow: steps, enrolment with SMS + PIN, OTP, wrong PIN, CarKey, the verbs.
+        let steps = pims.steps(by_car()).send().await.unwrap();
+        shown.push_str(&format!("{steps:?}"));
+        pims.request_sms_code(pims::SmsPurpose::Enrollment, None)
+            .await
+            .unwrap();
+        let sms = sim.latest_sms_code(DEMO_PHONE_NUMBER).unwrap();
+        secrets.push(sms.expose().to_owned());
+        shown.push_str(&format!("{sms:?}"));
+        pims.check_enrollment_sms_code(&sms).await.unwrap();
+        pims.enroll(&Secret::new(PIN), &sms).await.unwrap();
+        let otp = pims.otp_with_pin(&Secret::new(PIN)).await.unwrap();
+        secrets.push(otp.expose().to_owned());
+        shown.push_str(&format!("{otp:?}"));
+        let m = pims
+            .get_async(
+                "pims.authentication.otp",
+                Parameters::new()
+                    .with("action", "withPIN")
+                    .with("pinCode", PIN),
+            )
+            .await;
+        if let Some(v) = m
+            .result()
+            .and_then(|r| r.get("otp"))
+            .and_then(|v| v.as_str())
+        {
+            secrets.push(v.to_owned());
+        }
+        shown.push_str(&format!("{m:?}"));
+        let wrong = pims
+            .otp_with_pin(&Secret::new(WRONG_PIN))
+            .await
+            .unwrap_err();
+        shown.push_str(&format!("{wrong:?} {wrong} {:?}", wrong.api_error()));
+        let params = Parameters::new()
+            .with("action", "enroll")
+            .with("pinCode", PIN)
+            .with("smsCode", sms.expose());
+        shown.push_str(&format!("{params:?}"));
+        let failed = pims
+            .set_async("pims.authentication.enrollment", params)
+            .await;
+        shown.push_str(&format!("{failed:?} {}", failed.to_json_string()));
+        sim.pair_vehicle(DEMO_VIN, &pims.device_id().unwrap())
+            .await
+            .unwrap();
+        pims.select_vehicle(&pims_types::Vin::parse(DEMO_VIN).unwrap())
+            .await
+            .unwrap();
+        let key = pims.activate_car_key().await.unwrap();
+        if let Some(code) = &key.security_code {
+            secrets.push(code.expose().to_owned());
+        }
+        shown.push_str(&format!("{key:?}"));
+        let last = pims.steps(by_car()).reset(true).send().await.unwrap();
+        shown.push_str(&format!("{last:?}"));
+        pims.release();
+        sim.shutdown().await;
+    });
+    drop(rt);
+
+    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    assert!(
+        logs.contains("pims.call"),
+        "the TRACE capture saw the calls"
+    );
+    assert_clean("the TRACE logs", &logs, &secrets);
+    assert_clean("Debug/Display output", &shown, &secrets);
+    // The phone number appears only masked.
+    assert!(
+        !logs.contains(DEMO_PHONE_NUMBER),
+        "the phone number is logged unmasked"
+    );
+    let files = files_text(cache.path());
+    assert!(!files.is_empty(), "the cache directory has files");
+    for (name, bytes) in files {
+        assert_clean(&name, &String::from_utf8_lossy(&bytes), &secrets);
+    }
+}

@@ -1,0 +1,80 @@
+//! Shared set-up of the end-to-end tests: a real pims-sim on 127.0.0.1:0 and facades on it.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::Path;
+
+use pims::{Pims, PimsBuilder};
+use pims_sim::{DEMO_PHONE_NUMBER, DEMO_TOKEN, DEMO_VIN, SimConfig, SimServer};
+use pims_types::{Message, Parameters, Secret, StepStatus, StepsSelector};
+use serde_json::Value;
+
+pub const PIN: &str = "1234";
+
+pub async fn sim() -> SimServer {
+    SimServer::start(SimConfig::default()).await.unwrap()
+}
+
+pub fn builder(sim: &SimServer, cache: &Path) -> PimsBuilder {
+    Pims::builder()
+        .base_url(sim.base_url())
+        .token(Secret::new(DEMO_TOKEN))
+        .cache_dir(cache)
+        .account("demo")
+}
+
+pub fn facade(sim: &SimServer, cache: &Path) -> Pims {
+    builder(sim, cache).build().unwrap()
+}
+
+pub fn by_car() -> StepsSelector {
+    StepsSelector::car_association_id("987654").unwrap()
+}
+
+pub fn steps_params(v: Value) -> Parameters {
+    Parameters::from_value(v).unwrap()
+}
+
+/// The message without its transaction id (the rest must equal the documentation's example).
+pub fn without_tid(m: &Message) -> Value {
+    let mut v = m.to_value();
+    v.as_object_mut().unwrap().remove("transactionId");
+    v
+}
+
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+pub fn statuses(list: &pims_types::StepsList) -> Vec<(String, StepStatus)> {
+    list.steps()
+        .iter()
+        .map(|s| (s.name.as_str().to_owned(), s.status))
+        .collect()
+}
+
+/// Enrols the facade's device with the demo account (SMS read from the simulator's outbox).
+pub async fn enroll(pims: &Pims, sim: &SimServer) {
+    pims.request_sms_code(pims::SmsPurpose::Enrollment, None)
+        .await
+        .unwrap();
+    let code = sim.latest_sms_code(DEMO_PHONE_NUMBER).unwrap();
+    let status = pims.check_enrollment_sms_code(&code).await.unwrap();
+    assert!(matches!(
+        status,
+        pims::EnrollmentStatus::NotEnrolled | pims::EnrollmentStatus::AlreadyEnrolled
+    ));
+    pims.enroll(&Secret::new(PIN), &code).await.unwrap();
+}
+
+/// Pairs the demo vehicle with the facade's device and activates its CarKey.
+pub async fn car_key(pims: &Pims, sim: &SimServer) {
+    sim.pair_vehicle(DEMO_VIN, &pims.device_id().unwrap())
+        .await
+        .unwrap();
+    pims.select_vehicle(&pims_types::Vin::parse(DEMO_VIN).unwrap())
+        .await
+        .unwrap();
+    let key = pims.activate_car_key().await.unwrap();
+    assert!(key.has_car_key);
+}
