@@ -122,10 +122,10 @@ impl Pims {
         T: Send + 'static,
     {
         let core = self.core()?;
-        let span = tracing::info_span!("pims.call", api = api.name(), verb = %verb);
+        let tid = TransactionId::generate();
+        let span = crate::facade::call_span(verb, api.name(), &tid);
         self.run(tracing::Instrument::instrument(
             async move {
-                let tid = TransactionId::generate();
                 let reply = match api {
                     // The OTP route carries the device-error recovery.
                     Api::Otp => core.otp_route(params, &tid).await?,
@@ -408,8 +408,13 @@ impl Pims {
     pub async fn otp_with_pin(&self, pin: &Secret) -> Result<Secret, Error> {
         let core = self.core()?;
         let pin = pin.clone();
-        self.run(async move { core.otp_with_pin(&pin, &TransactionId::generate()).await })
-            .await
+        let tid = TransactionId::generate();
+        let span = crate::facade::call_span(Verb::Get, Api::Otp.name(), &tid);
+        self.run(tracing::Instrument::instrument(
+            async move { core.otp_with_pin(&pin, &tid).await },
+            span,
+        ))
+        .await
     }
 
     /// An OTP without the PIN.

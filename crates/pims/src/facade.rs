@@ -424,6 +424,6 @@ impl Pims {
 }
 
 /// The span of one call: API, verb and transaction id, never parameter values.
-fn call_span(verb: Verb, api: &str, tid: &TransactionId) -> tracing::Span {
+pub(crate) fn call_span(verb: Verb, api: &str, tid: &TransactionId) -> tracing::Span {
     tracing::info_span!("pims.call", api = %api, verb = %verb, transaction_id = %tid)
 }

@@ -90,10 +90,15 @@ impl StepsRequest<'_> {
     pub async fn send(self) -> Result<Steps, Error> {
         let core = self.pims.core()?;
         let query = self.query;
-        let span = tracing::info_span!("pims.steps", selector = query.selector.key());
+        let tid = TransactionId::generate();
+        let span = crate::facade::call_span(
+            pims_types::Verb::Get,
+            pims_types::names::SUBSCRIPTION_STEPS,
+            &tid,
+        );
         self.pims
             .run(tracing::Instrument::instrument(
-                async move { core.steps(&query, &TransactionId::generate()).await },
+                async move { core.steps(&query, &tid).await },
                 span,
             ))
             .await
@@ -132,8 +137,17 @@ impl Pims {
             &pims_types::Parameters::new().with(pims_types::keys::STEPS_ID, steps_id),
         )?;
         let core = self.core()?;
-        self.run(async move { core.next_step(&query, &TransactionId::generate()).await })
-            .await
+        let tid = TransactionId::generate();
+        let span = crate::facade::call_span(
+            pims_types::Verb::Get,
+            pims_types::names::SUBSCRIPTION_STEP,
+            &tid,
+        );
+        self.run(tracing::Instrument::instrument(
+            async move { core.next_step(&query, &tid).await },
+            span,
+        ))
+        .await
     }
 
     /// The next step by a stepsID received earlier.
