@@ -1,0 +1,201 @@
+//! Device enrolment and the PIN: `pims.authentication.account`,
+//! `pims.authentication.enrollment`, `pims.authentication.pincode`.
+
+use serde_json::json;
+
+use pims_types::{ApiError, ErrorCode, Parameters, Secret, mask};
+
+use super::{
+    Answer, Ctx, Failure, discriminator, phone::trusted_phone, phone_param, pin_param,
+    sms_code_param,
+};
+use crate::scenario::{AccountBlocked, DeviceStatus, SmsPurpose};
+
+/// Whether this device may not enrol: the account is PIN-blocked, or enrolling it would exceed
+/// the account's device limit.
+pub(super) fn enrolment_blocked(ctx: &Ctx<'_>) -> bool {
+    ctx.model.accounts[ctx.account].blocked == AccountBlocked::PinBlocked
+        || ctx.model.device_limit_reached(ctx.account, ctx.device)
+}
+
+/// Checks a PIN against the account's. Right: the wrong-PIN counter goes back to 0. Wrong:
+/// 2308, and the account is `PinBlocked` once the counter reaches `settings.maxWrongPins`.
+/// The account must have a PIN.
+pub(super) fn verify_pin(ctx: &mut Ctx<'_>, given: &Secret) -> Result<(), Failure> {
+    let max = ctx.model.settings.max_wrong_pins;
+    let account = &mut ctx.model.accounts[ctx.account];
+    if account.pin.as_ref() == Some(given) {
+        if account.wrong_pin_count != 0 {
+            account.wrong_pin_count = 0;
+            ctx.changed = true;
+        }
+        return Ok(());
+    }
+    account.wrong_pin_count = account.wrong_pin_count.saturating_add(1);
+    if account.wrong_pin_count >= max {
+        account.blocked = AccountBlocked::PinBlocked;
+        tracing::warn!(account = %account.id, "account PIN-blocked after wrong PINs");
+    }
+    ctx.changed = true;
+    Err(ApiError::from_code(ErrorCode::ACCESS_REFUSED).into())
+}
+
+/// Registers the PIN when the account has none, or checks it when it has one.
+fn register_or_verify_pin(ctx: &mut Ctx<'_>, pin: &Secret) -> Result<(), Failure> {
+    if ctx.model.accounts[ctx.account].pin.is_some() {
+        verify_pin(ctx, pin)
+    } else {
+        let account = &mut ctx.model.accounts[ctx.account];
+        account.pin = Some(pin.clone());
+        account.wrong_pin_count = 0;
+        ctx.changed = true;
+        Ok(())
+    }
+}
+
+/// Enrols the calling device for the account.
+fn enrol_device(ctx: &mut Ctx<'_>) {
+    let account = ctx.account_id();
+    ctx.model
+        .set_device_status(ctx.device, Some(&account), DeviceStatus::Enrolled);
+    ctx.changed = true;
+    tracing::info!(account = %account, "device enrolled");
+}
+
+/// `get pims.authentication.account {actionType: strong, type}`.
+pub(super) fn account(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+    discriminator(params, "actionType", "actionType", &["strong"])?;
+    let kind = discriminator(
+        params,
+        "type",
+        "type",
+        &["isDeviceActivated", "isAccountBlocked"],
+    )?;
+    if kind == "isDeviceActivated" {
+        let id = ctx.account_id();
+        let activated = ctx.model.is_enrolled(ctx.device, &id);
+        return Ok(Some(json!({ "isDeviceActivated": activated })));
+    }
+    let blocked = if enrolment_blocked(ctx) {
+        "PinBlocked"
+    } else {
+        "NotBlocked"
+    };
+    Ok(Some(json!({ "isAccountBlocked": blocked })))
+}
+
+/// `set pims.authentication.enrollment {action: enroll | enrollWithPhoneNumber | remove}`.
+pub(super) fn enrollment(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+    let action = discriminator(
+        params,
+        "action",
+        "type",
+        &["enroll", "enrollWithPhoneNumber", "remove"],
+    )?;
+    match action {
+        "enroll" => {
+            let pin = pin_param(params, "pinCode")?;
+            let code = sms_code_param(params)?;
+            let phone = trusted_phone(ctx)?;
+            if enrolment_blocked(ctx) {
+                return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
+            }
+            let sms = ctx
+                .model
+                .check_sms(&phone, SmsPurpose::Enrollment, &code, ctx.now)?;
+            register_or_verify_pin(ctx, &pin)?;
+            ctx.model.consume_sms(sms);
+            enrol_device(ctx);
+            Ok(None)
+        }
+        "enrollWithPhoneNumber" => {
+            let pin = pin_param(params, "pinCode")?;
+            let code = sms_code_param(params)?;
+            let phone = phone_param(params)?;
+            if ctx.model.accounts[ctx.account]
+                .trusted_phone_number
+                .is_some()
+            {
+                return Err(ApiError::from_code(ErrorCode::PHONE_ALREADY_REGISTERED).into());
+            }
+            if enrolment_blocked(ctx) {
+                return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
+            }
+            let sms = ctx.model.check_sms(
+                &phone,
+                SmsPurpose::PhoneNumberCertification,
+                &code,
+                ctx.now,
+            )?;
+            register_or_verify_pin(ctx, &pin)?;
+            ctx.model.consume_sms(sms);
+            ctx.model.accounts[ctx.account].trusted_phone_number = Some(phone.clone());
+            tracing::info!(phone = %mask(&phone), "trusted phone number registered");
+            enrol_device(ctx);
+            Ok(None)
+        }
+        _ => {
+            let account = ctx.account_id();
+            let mut removed = 0;
+            for device in &mut ctx.model.devices {
+                if device.account_id.as_deref() == Some(account.as_str())
+                    && device.status != DeviceStatus::Removed
+                {
+                    device.status = DeviceStatus::Removed;
+                    removed += 1;
+                }
+            }
+            // With no device left the account starts again: the PIN stays, the block goes.
+            let acc = &mut ctx.model.accounts[ctx.account];
+            acc.blocked = AccountBlocked::NotBlocked;
+            acc.wrong_pin_count = 0;
+            ctx.changed = true;
+            tracing::info!(account = %account, removed, "enrolments removed");
+            Ok(None)
+        }
+    }
+}
+
+/// `set pims.authentication.pincode {action: reset | update}`.
+pub(super) fn pincode(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+    let action = discriminator(params, "action", "type", &["reset", "update"])?;
+    if action == "reset" {
+        let pin = pin_param(params, "pinCode")?;
+        let code = sms_code_param(params)?;
+        let phone = trusted_phone(ctx)?;
+        let sms = ctx
+            .model
+            .check_sms(&phone, SmsPurpose::ResetPin, &code, ctx.now)?;
+        if ctx.model.accounts[ctx.account].pin.as_ref() == Some(&pin) {
+            return Err(ApiError::from_code(ErrorCode::SAME_PASSWORD).into());
+        }
+        ctx.model.consume_sms(sms);
+        let account = &mut ctx.model.accounts[ctx.account];
+        account.pin = Some(pin);
+        account.wrong_pin_count = 0;
+        account.blocked = AccountBlocked::NotBlocked;
+        ctx.changed = true;
+        tracing::info!(account = %account.id, "PIN reset");
+        return Ok(None);
+    }
+    let old = pin_param(params, "oldPIN")?;
+    let new = pin_param(params, "newPIN")?;
+    let account_id = ctx.account_id();
+    if ctx.model.accounts[ctx.account].pin.is_none() {
+        return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
+    }
+    if ctx.model.accounts[ctx.account].blocked == AccountBlocked::PinBlocked {
+        return Err(ApiError::from_code(ErrorCode::ACCOUNT_BLOCKED).into());
+    }
+    if !ctx.model.is_enrolled(ctx.device, &account_id) {
+        return Err(ApiError::from_code(ErrorCode::DEVICE_DISABLED).into());
+    }
+    verify_pin(ctx, &old)?;
+    if old == new {
+        return Err(ApiError::from_code(ErrorCode::SAME_PASSWORD).into());
+    }
+    ctx.model.accounts[ctx.account].pin = Some(new);
+    ctx.changed = true;
+    tracing::info!(account = %account_id, "PIN updated");
+    Ok(None)
+}

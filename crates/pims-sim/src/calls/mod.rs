@@ -1,0 +1,183 @@
+//! The APIs of `POST /v1/calls`: one handler per API, all working on the [`Model`] under the
+//! state lock. A handler answers a result (or none) or a [`Failure`], and says whether it
+//! changed the state (so that it is written back).
+
+mod enrollment;
+mod otp;
+mod phone;
+mod steps;
+mod vehicle;
+
+use serde_json::{Value, json};
+
+use pims_types::{Api, ApiError, ErrorCode, Parameters, Secret, Verb};
+
+use crate::model::{Model, is_e164, is_pin};
+
+/// A FAILED answer, with the `Retry-After` seconds when the HTTP answer is a 429.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) error: ApiError,
+    pub(crate) retry_after: Option<u64>,
+}
+
+impl Failure {
+    /// The answer to an SMS over the hourly quota: 2204 `Server Error` with a `subCode`
+    /// explaining the quota, sent as HTTP 429 with `Retry-After`.
+    pub(crate) fn quota(quota: u32, retry_after: u64) -> Failure {
+        let error = ApiError::from_code(ErrorCode::SERVER_ERROR).with_sub_code(vec![json!({
+            "code": crate::sms::QUOTA_SUB_CODE,
+            "label": format!(
+                "SMS quota exceeded: at most {quota} codes per phone number per hour; retry in {retry_after} s"
+            ),
+            "retryAfterSecs": retry_after,
+        })]);
+        Failure {
+            error,
+            retry_after: Some(retry_after),
+        }
+    }
+
+    fn code(code: ErrorCode) -> Failure {
+        ApiError::from_code(code).into()
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        Failure {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+impl From<pims_types::Error> for Failure {
+    fn from(e: pims_types::Error) -> Self {
+        e.to_api_error().into()
+    }
+}
+
+/// What a handler answers.
+pub(crate) type Answer = Result<Option<Value>, Failure>;
+
+/// Who is calling, and when.
+pub(crate) struct Caller<'a> {
+    /// Index of the authenticated account in the model.
+    pub(crate) account: usize,
+    /// The `Pims-Device-Id`.
+    pub(crate) device: &'a str,
+    /// The simulator clock, in ms since the epoch.
+    pub(crate) now: u64,
+}
+
+/// The state a handler works on, and whether it changed it.
+pub(crate) struct Ctx<'a> {
+    pub(crate) model: &'a mut Model,
+    pub(crate) account: usize,
+    pub(crate) device: &'a str,
+    pub(crate) now: u64,
+    pub(crate) changed: bool,
+}
+
+impl Ctx<'_> {
+    /// The caller's account id.
+    fn account_id(&self) -> String {
+        self.model.accounts[self.account].id.clone()
+    }
+
+    fn changed(&mut self, changed: bool) {
+        self.changed |= changed;
+    }
+}
+
+/// Runs one call. The API and verb are already known to be supported.
+pub(crate) fn dispatch(
+    model: &mut Model,
+    caller: &Caller<'_>,
+    api: Api,
+    verb: Verb,
+    params: &Parameters,
+) -> (Answer, bool) {
+    let mut ctx = Ctx {
+        model,
+        account: caller.account,
+        device: caller.device,
+        now: caller.now,
+        changed: false,
+    };
+    let answer = match (api, verb) {
+        (Api::SubscriptionSteps, _) => steps::list(&mut ctx, params),
+        (Api::SubscriptionStep, _) => steps::next(&mut ctx, params),
+        (Api::SubscriptionServices, _) => steps::services(&mut ctx, params),
+        (Api::TrustedPhoneNumber, _) => phone::trusted_phone_number(&mut ctx),
+        (Api::SmsCode, Verb::Get) => phone::send_code(&mut ctx, params),
+        (Api::SmsCode, _) => phone::use_code(&mut ctx, params),
+        (Api::Account, _) => enrollment::account(&mut ctx, params),
+        (Api::Enrollment, _) => enrollment::enrollment(&mut ctx, params),
+        (Api::PinCode, _) => enrollment::pincode(&mut ctx, params),
+        (Api::Otp, _) => otp::otp(&mut ctx, params),
+        (Api::VehicleVin, _) => vehicle::select(&mut ctx, params),
+        (Api::CarKey, Verb::Get) => vehicle::car_key_status(&mut ctx, params),
+        (Api::CarKey, _) => vehicle::activate_car_key(&mut ctx, params),
+        // `Api` is non-exhaustive: an API added to the types crate is not served here yet.
+        _ => Err(Failure::code(ErrorCode::API_NOT_SUPPORTED)),
+    };
+    let changed = ctx.changed;
+    (answer, changed)
+}
+
+/// The discriminator of an operation (`action`, or `type`), checked against the allowed values.
+fn discriminator<'v>(
+    params: &Parameters,
+    name: &str,
+    alias: &str,
+    allowed: &[&'v str],
+) -> Result<&'v str, Failure> {
+    let value = params.required_string(name, &[alias])?;
+    allowed
+        .iter()
+        .copied()
+        .find(|a| *a == value)
+        .ok_or_else(|| pims_types::Error::invalid(name, "unknown operation").into())
+}
+
+/// A required PIN parameter: digits (string or integer), 4 to 8 of them.
+fn pin_param(params: &Parameters, name: &str) -> Result<Secret, Failure> {
+    let pin = params
+        .digits(name, &[])?
+        .ok_or_else(|| pims_types::Error::missing(name))?;
+    if !is_pin(pin.expose()) {
+        return Err(pims_types::Error::invalid(name, "expected 4 to 8 digits").into());
+    }
+    Ok(pin)
+}
+
+/// A required SMS code parameter (digits, string or integer).
+fn sms_code_param(params: &Parameters) -> Result<Secret, Failure> {
+    Ok(params
+        .digits("smsCode", &[])?
+        .ok_or_else(|| pims_types::Error::missing("smsCode"))?)
+}
+
+/// A required phone number parameter in E.164 form.
+fn phone_param(params: &Parameters) -> Result<String, Failure> {
+    let phone = params.required_string("phoneNumber", &[])?;
+    if !is_e164(&phone) {
+        return Err(pims_types::Error::invalid(
+            "phoneNumber",
+            "expected an E.164 number: + then 8 to 15 digits",
+        )
+        .into());
+    }
+    Ok(phone)
+}
+
+/// A random string of `n` digits (OTPs, security codes).
+fn random_digits(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect()
+}

@@ -1,0 +1,34 @@
+//! `get pims.authentication.otp {action: withPIN | withoutPIN}`: strong authentication on demand.
+
+use serde_json::json;
+
+use pims_types::{ApiError, ErrorCode, Parameters};
+
+use super::{Answer, Ctx, discriminator, enrollment::verify_pin, random_digits};
+use crate::scenario::AccountBlocked;
+
+/// An OTP: the device must be enrolled (2312), the account not PIN-blocked (2310), and for
+/// `withPIN` the PIN right (2308, counted towards the block).
+pub(super) fn otp(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+    let action = discriminator(params, "action", "type", &["withPIN", "withoutPIN"])?;
+    let pin = if action == "withPIN" {
+        Some(
+            params
+                .digits("pinCode", &[])?
+                .ok_or_else(|| pims_types::Error::missing("pinCode"))?,
+        )
+    } else {
+        None
+    };
+    let account = ctx.account_id();
+    if !ctx.model.is_enrolled(ctx.device, &account) {
+        return Err(ApiError::from_code(ErrorCode::DEVICE_DISABLED).into());
+    }
+    if ctx.model.accounts[ctx.account].blocked == AccountBlocked::PinBlocked {
+        return Err(ApiError::from_code(ErrorCode::ACCOUNT_BLOCKED).into());
+    }
+    if let Some(pin) = pin {
+        verify_pin(ctx, &pin)?;
+    }
+    Ok(Some(json!({ "otp": random_digits(8) })))
+}

@@ -1,0 +1,182 @@
+//! The simulator's clock: the system clock plus an offset that tests (and `POST /admin/clock`)
+//! move forward, so that SMS codes expire and quotas reset without waiting for real time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The clock every time-dependent rule of the simulator reads (SMS validity, the hourly SMS
+/// quota, CarKey dates). Cloning gives another handle on the same clock.
+///
+/// ```
+/// use std::time::Duration;
+/// let clock = pims_sim::SimClock::new();
+/// let before = clock.now_ms();
+/// clock.advance(Duration::from_secs(301));
+/// assert!(clock.now_ms() >= before + 301_000);
+/// assert_eq!(clock.offset(), Duration::from_secs(301));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SimClock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl SimClock {
+    /// A clock showing the system time (offset zero).
+    ///
+    /// ```
+    /// assert_eq!(pims_sim::SimClock::new().offset(), std::time::Duration::ZERO);
+    /// ```
+    pub fn new() -> Self {
+        SimClock::default()
+    }
+
+    /// Milliseconds since the Unix epoch, offset included.
+    ///
+    /// ```
+    /// assert!(pims_sim::SimClock::new().now_ms() > 1_600_000_000_000);
+    /// ```
+    pub fn now_ms(&self) -> u64 {
+        let system = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        let offset = self.offset_ms.load(Ordering::SeqCst);
+        system.saturating_add_signed(offset)
+    }
+
+    /// Moves the clock forward (time travel for tests and demos; it never goes back).
+    ///
+    /// ```
+    /// let clock = pims_sim::SimClock::new();
+    /// clock.advance(std::time::Duration::from_millis(1500));
+    /// assert_eq!(clock.offset().as_millis(), 1500);
+    /// ```
+    pub fn advance(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        // fetch_update cannot fail with a closure that always answers Some.
+        let _ = self
+            .offset_ms
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                Some(o.saturating_add(ms))
+            });
+    }
+
+    /// How far the clock has been moved forward.
+    ///
+    /// ```
+    /// assert!(pims_sim::SimClock::new().offset().is_zero());
+    /// ```
+    pub fn offset(&self) -> Duration {
+        Duration::from_millis(u64::try_from(self.offset_ms.load(Ordering::SeqCst)).unwrap_or(0))
+    }
+}
+
+/// Formats milliseconds since the epoch as an RFC 3339 UTC date-time (`2025-03-01T12:00:00Z`).
+pub(crate) fn rfc3339(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Whether a text looks like an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SS`, optional fraction,
+/// then `Z` or an offset). Used to validate dates in scenario documents.
+pub(crate) fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return false;
+    }
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let shape = digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !shape {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    let ob = rest.as_bytes();
+    rest == "Z"
+        || rest == "z"
+        || (ob.len() == 6
+            && matches!(ob[0], b'+' | b'-')
+            && ob[1..3].iter().all(u8::is_ascii_digit)
+            && ob[3] == b':'
+            && ob[4..6].iter().all(u8::is_ascii_digit))
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_735_689_599_999), "2024-12-31T23:59:59Z");
+        assert_eq!(rfc3339(4_102_444_800_000), "2100-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn recognises_rfc3339() {
+        for ok in [
+            "2025-01-01T00:00:00Z",
+            "2025-01-01T00:00:00.123Z",
+            "2025-01-01T00:00:00+02:00",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "2025-01-01",
+            "2025-01-01 00:00:00Z",
+            "2025-01-01T00:00:00",
+            "2025-01-01T00:00:00.Z",
+            "yesterday",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn advancing_is_shared_between_clones() {
+        let a = SimClock::new();
+        let b = a.clone();
+        a.advance(Duration::from_secs(10));
+        assert_eq!(b.offset(), Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,343 @@
+//! `POST /v1/calls`: read the body (64 KiB at most), apply the faults, authenticate, check the
+//! headers, replay idempotent `set`s, run the API under the state lock, write the state back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+
+use pims_types::{
+    Api, ApiError, CallBody, DEVICE_ID_HEADER, ErrorCode, IDEMPOTENCY_KEY_HEADER,
+    MAX_CALL_BODY_BYTES, TransactionId, Verb,
+};
+
+use super::reply::Reply;
+use super::serve::ConnControl;
+use crate::calls::{self, Caller};
+use crate::faults::Mode;
+use crate::idempotency::{self, Lookup};
+use crate::model::is_identifier;
+use crate::state::{Shared, Snapshot};
+
+/// A body over the limit is still read (and dropped) up to this size, so that the client gets
+/// to read the 413 instead of a reset connection; beyond it the connection is closed.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
+/// How long reading a body may take.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The body of a garbage-body fault.
+const GARBAGE: &str = "<!doctype html><title>502</title>upstream said: this is not JSON {\"";
+
+enum BodyError {
+    TooLarge,
+    Unreadable,
+}
+
+async fn read_body(headers: &HeaderMap, mut body: Body) -> Result<Bytes, BodyError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > DRAIN_LIMIT as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let read = async {
+        let mut buf = BytesMut::new();
+        let mut total = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| BodyError::Unreadable)?;
+            if let Ok(data) = frame.into_data() {
+                total = total.saturating_add(data.len());
+                if total > DRAIN_LIMIT {
+                    return Err(BodyError::TooLarge);
+                }
+                if total <= MAX_CALL_BODY_BYTES {
+                    buf.extend_from_slice(&data);
+                }
+            }
+        }
+        if total > MAX_CALL_BODY_BYTES {
+            Err(BodyError::TooLarge)
+        } else {
+            Ok(buf.freeze())
+        }
+    };
+    tokio::time::timeout(BODY_TIMEOUT, read)
+        .await
+        .unwrap_or(Err(BodyError::Unreadable))
+}
+
+/// The transaction id of a body that is not a valid call, when it has a usable one.
+fn salvage_transaction_id(bytes: &[u8]) -> Option<TransactionId> {
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    let text = value.get("transactionId")?.as_str()?;
+    TransactionId::parse(text).ok()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The handler of `POST /v1/calls`.
+pub(crate) async fn calls(
+    State(shared): State<Arc<Shared>>,
+    conn: Option<Extension<ConnControl>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let bytes = match read_body(&headers, body).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let (status, reason) = match e {
+                BodyError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "over 64 KiB"),
+                BodyError::Unreadable => (StatusCode::BAD_REQUEST, "could not be read"),
+            };
+            tracing::debug!(reason, "call body refused");
+            let error = ApiError::with_values(ErrorCode::INVALID_PARAMETER, &["body"]);
+            return Reply::failed_with(status, TransactionId::generate(), error).into_response();
+        }
+    };
+    let parsed = CallBody::from_slice(&bytes);
+    let transaction_id = match &parsed {
+        Ok(call) => call.transaction_id.clone(),
+        Err(_) => salvage_transaction_id(&bytes).unwrap_or_else(TransactionId::generate),
+    };
+    let api = parsed.as_ref().ok().and_then(|c| Api::parse(&c.api));
+
+    let plan = shared.faults.plan(api);
+    if !plan.latency.is_zero() {
+        tokio::time::sleep(plan.latency).await;
+    }
+    if !plan.after_processing
+        && let Some(mode) = plan.failure
+    {
+        return fault_response(mode, &transaction_id, conn).await;
+    }
+
+    let (reply, snapshot) = process(&shared, parsed, &headers, transaction_id.clone());
+    let reply = match shared.persist(snapshot).await {
+        Ok(()) => reply,
+        Err(e) => {
+            tracing::error!(error = %e, source = ?std::error::Error::source(&e), "state file not written");
+            let error = ApiError::from_code(ErrorCode::SERVER_ERROR).with_sub_code(vec![json!({
+                "code": "STATE_NOT_WRITTEN",
+                "label": "the simulator could not write its state file",
+            })]);
+            Reply::failed(transaction_id.clone(), error)
+        }
+    };
+    if plan.after_processing
+        && let Some(mode) = plan.failure
+    {
+        return fault_response(mode, &transaction_id, conn).await;
+    }
+    reply.into_response()
+}
+
+/// Everything that happens under the state lock.
+fn process(
+    shared: &Shared,
+    parsed: Result<CallBody, pims_types::Error>,
+    headers: &HeaderMap,
+    transaction_id: TransactionId,
+) -> (Reply, Option<Snapshot>) {
+    let tid = transaction_id;
+    let call = match parsed {
+        Ok(call) => call,
+        Err(e) => {
+            tracing::debug!(transaction_id = %tid, error = %e, "invalid call body");
+            return (Reply::failed(tid, e.to_api_error()), None);
+        }
+    };
+    let mut backend = shared.lock();
+    let Some(account) = bearer(headers).and_then(|t| backend.model.account_for_token(t)) else {
+        tracing::debug!(transaction_id = %tid, "missing or unknown bearer token");
+        let error = ApiError::from_code(ErrorCode::NEED_BASIC_AUTHENTICATION);
+        return (Reply::failed(tid, error), None);
+    };
+    let device = match headers.get(DEVICE_ID_HEADER) {
+        None => {
+            let error = ApiError::with_values(ErrorCode::MISSING_PARAMETER, &[DEVICE_ID_HEADER]);
+            return (Reply::failed(tid, error), None);
+        }
+        Some(v) => match v.to_str() {
+            Ok(s) if is_identifier(s) => s.to_owned(),
+            _ => {
+                let error =
+                    ApiError::with_values(ErrorCode::INVALID_PARAMETER, &[DEVICE_ID_HEADER]);
+                return (Reply::failed(tid, error), None);
+            }
+        },
+    };
+    let Some(api) = Api::parse(&call.api).filter(|a| a.supports(call.verb)) else {
+        tracing::debug!(transaction_id = %tid, verb = %call.verb, "API not supported");
+        let error = ApiError::from_code(ErrorCode::API_NOT_SUPPORTED);
+        return (Reply::failed(tid, error), None);
+    };
+
+    // Idempotency-Key: only `set` calls do work worth replaying.
+    let key = match headers.get(IDEMPOTENCY_KEY_HEADER) {
+        Some(v) if call.verb == Verb::Set => match v.to_str() {
+            Ok(k) if idempotency::is_valid_key(k) => Some(k.to_owned()),
+            _ => {
+                let error =
+                    ApiError::with_values(ErrorCode::INVALID_PARAMETER, &[IDEMPOTENCY_KEY_HEADER]);
+                return (Reply::failed(tid, error), None);
+            }
+        },
+        _ => None,
+    };
+    let account_id = backend.model.accounts[account].id.clone();
+    let fingerprint = key.as_ref().map(|_| {
+        idempotency::fingerprint(
+            &shared.hasher,
+            &device,
+            call.verb.as_str(),
+            api.name(),
+            &call.parameters.to_value(),
+        )
+    });
+    if let (Some(key), Some(fp)) = (&key, fingerprint) {
+        match backend.idempotency.lookup(&account_id, key, fp) {
+            Lookup::Replay(first) => {
+                let mut reply = first.clone();
+                reply.message = reply.message.with_transaction_id(tid.clone());
+                reply.replayed = true;
+                tracing::debug!(transaction_id = %tid, api = api.name(), "idempotent replay");
+                return (reply, None);
+            }
+            Lookup::Conflict => {
+                let error =
+                    ApiError::with_values(ErrorCode::INVALID_PARAMETER, &[IDEMPOTENCY_KEY_HEADER]);
+                return (Reply::failed(tid, error), None);
+            }
+            Lookup::New => {}
+        }
+    }
+
+    let caller = Caller {
+        account,
+        device: &device,
+        now: shared.clock.now_ms(),
+    };
+    let (answer, changed) = calls::dispatch(
+        &mut backend.model,
+        &caller,
+        api,
+        call.verb,
+        &call.parameters,
+    );
+    let reply = Reply::from_answer(tid.clone(), answer);
+    if let (Some(key), Some(fp)) = (key, fingerprint) {
+        backend
+            .idempotency
+            .record(&account_id, &key, fp, reply.clone());
+    }
+    let snapshot = if changed {
+        shared.changed(&mut backend)
+    } else {
+        None
+    };
+    tracing::debug!(
+        transaction_id = %tid,
+        api = api.name(),
+        verb = %call.verb,
+        code = reply.code(),
+        changed,
+        "call"
+    );
+    (reply, snapshot)
+}
+
+/// The answer of an injected failure.
+async fn fault_response(
+    mode: Mode,
+    transaction_id: &TransactionId,
+    conn: Option<Extension<ConnControl>>,
+) -> Response {
+    tracing::debug!(transaction_id = %transaction_id, ?mode, "fault injected");
+    match mode {
+        Mode::Drop => {
+            if let Some(Extension(conn)) = conn {
+                conn.kill();
+                // The connection task drops the socket; this answer is never sent.
+                return std::future::pending::<Response>().await;
+            }
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Mode::Garbage => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            GARBAGE,
+        )
+            .into_response(),
+        Mode::Status {
+            status,
+            retry_after,
+        } => {
+            let http = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let error = match status {
+                401 => ApiError::from_code(ErrorCode::NEED_BASIC_AUTHENTICATION),
+                403 => ApiError::from_code(ErrorCode::NEED_STRONG_AUTHENTICATION),
+                _ => ApiError::from_code(ErrorCode::SERVER_ERROR).with_sub_code(vec![json!({
+                    "code": "FAULT_INJECTED",
+                    "label": format!("fault injected by the simulator: HTTP {status}"),
+                })]),
+            };
+            let mut reply = Reply::failed_with(http, transaction_id.clone(), error);
+            if status == 429 {
+                reply.retry_after = Some(retry_after);
+            }
+            reply.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer  abc "),
+        );
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn transaction_ids_are_salvaged_from_bad_calls() {
+        let id = salvage_transaction_id(br#"{"transactionId": "953cfefb-bc72", "verb": 5}"#);
+        assert_eq!(id.unwrap().as_str(), "953cfefb-bc72");
+        assert!(salvage_transaction_id(b"{").is_none());
+        assert!(salvage_transaction_id(br#"{"transactionId": "a b"}"#).is_none());
+    }
+}

@@ -1,0 +1,9 @@
+//! The HTTP side: the accept loop, the route table, `POST /v1/calls`, the admin routes and the
+//! OpenAPI document.
+
+pub(crate) mod admin;
+pub(crate) mod call;
+pub(crate) mod openapi;
+pub(crate) mod reply;
+pub(crate) mod routes;
+pub(crate) mod serve;
