@@ -1,7 +1,148 @@
-//! The `pims` command (being built; see the project's issues).
+//! `pims`: the PIMS Service Activation Steps from the command line.
+//!
+//! ```text
+//! $ pims steps --car-association-id 987654
+//! stepsID 132324
+//! STEP                STATUS       ORDER
+//! trusterPhoneNumber  alreadyDone  1
+//! deviceActivation    todo         2
+//! mediumCarKey        todo         3
+//! $ pims activate --car-association-id 987654 --pin 1234
+//! $ pims --json steps --car-association-id 987654
+//! {"transactionId":"…","status":"SUCCEEDED","result":{"stepsID":132324,…}}
+//! $ pims --url http://127.0.0.1:8080 --token demo-token steps --car-association-id 987654
+//! ```
+//!
+//! Without `--url` the backend is a simulator embedded in the process (state in
+//! `$PIMS_HOME/sim-state.json`); the SDK's cache is in `$PIMS_HOME/cache`. Exit codes: 0
+//! SUCCEEDED, 1 a call FAILED, 2 bad usage, 3 the home is in use by another process. The guide
+//! is the crate's README.md.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-fn main() {
-    println!("pims {}", env!("CARGO_PKG_VERSION"));
+mod cli;
+mod commands;
+mod failure;
+mod home;
+mod logging;
+mod progress;
+mod prompt;
+mod render;
+mod session;
+mod style;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use pims_types::ErrorCode;
+
+use crate::cli::{CacheAction, Cli, Command, SimAction};
+use crate::commands::{activate, cache, completions, query, sim};
+use crate::failure::Failure;
+use crate::home::Home;
+use crate::session::Session;
+use crate::style::Style;
+
+fn main() -> ExitCode {
+    // clap exits 2 on bad usage, 0 for --help and --version.
+    let cli = Cli::parse();
+    let style = Style::detect(cli.global.no_color, cli.global.json);
+    logging::init(cli.global.verbose, style.err_color());
+    match run(cli, style) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(&style),
+    }
+}
+
+fn run(cli: Cli, style: Style) -> Result<(), Failure> {
+    if let Command::Completions { shell } = cli.command {
+        completions::print(shell);
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("pims-cli")
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Failure::code(
+                ErrorCode::UNKNOWN,
+                &[],
+                format!("cannot start the async runtime: {e}"),
+            )
+        })?;
+    let result = runtime.block_on(dispatch(&cli, style));
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    result
+}
+
+/// Opens the home (locked) for the commands that use it.
+fn open_home(cli: &Cli) -> Result<Home, Failure> {
+    Home::open(home::resolve(cli.global.home.clone())?)
+}
+
+async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
+    let global = &cli.global;
+    let timeout = Duration::from_secs(global.timeout);
+    match &cli.command {
+        Command::Completions { shell } => {
+            completions::print(*shell);
+            Ok(())
+        }
+        Command::Sim {
+            action: SimAction::Serve(args),
+        } => sim::serve(args, &style).await,
+        Command::Sim {
+            action: SimAction::Reset,
+        } => {
+            if global.url.is_some() {
+                return Err(Failure::usage(
+                    "sim reset resets the embedded simulator: it takes no --url",
+                ));
+            }
+            sim::reset(&open_home(cli)?, &style).await
+        }
+        Command::Cache { action } => {
+            let home = open_home(cli)?;
+            match action {
+                CacheAction::Show => cache::show(&home, &style),
+                CacheAction::Wipe => cache::wipe(&home, &style),
+            }
+        }
+        command => {
+            // Flags are checked before the home and the backend are opened.
+            let activation = match command {
+                Command::Activate(args) => Some(activate::Input::check(args)?),
+                _ => None,
+            };
+            let call_parameters = match command {
+                Command::Call(args) => Some(query::call_parameters(args)?),
+                _ => None,
+            };
+            let session = Session::open(
+                open_home(cli)?,
+                global.url.as_deref(),
+                global.token.as_deref(),
+                timeout,
+            )
+            .await?;
+            let result = match command {
+                Command::Steps(args) => query::steps(&session, &style, args).await,
+                Command::NextStep(args) => query::next_step(&session, &style, args).await,
+                Command::Services(args) => query::services(&session, &style, args).await,
+                Command::Call(args) => {
+                    let params = call_parameters.unwrap_or_default();
+                    query::call(&session, &style, args, params).await
+                }
+                Command::Activate(_) => match activation {
+                    Some(input) => activate::activate(&session, &style, input).await,
+                    None => Ok(()),
+                },
+                Command::Cache { .. } | Command::Sim { .. } | Command::Completions { .. } => Ok(()),
+            };
+            session.close().await;
+            result
+        }
+    }
 }

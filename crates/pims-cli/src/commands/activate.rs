@@ -1,0 +1,605 @@
+//! `pims activate`: fetch the list, resolve each `todo` step in order, end with the final list.
+//!
+//! - `trusterPhoneNumber`: an SMS code to the number (`--phone`, or asked), then
+//!   `addPhoneNumber`.
+//! - `deviceActivation`: enrolled already? blocked? (checked before an SMS is spent), then an
+//!   enrolment SMS to the trusted number, its check (does the account have a PIN?), then the
+//!   enrolment with the PIN (`--pin`, or asked without echo).
+//! - `mediumCarKey`: the vehicle selected, then the CarKey activated. With the embedded
+//!   simulator the simulated vehicle is paired with this device first (a simulator admin
+//!   action, said on screen); otherwise the requirements are told and, on a terminal,
+//!   confirmed.
+//!
+//! SMS codes: with the embedded simulator they are read from its outbox (said on screen);
+//! otherwise `--sms-code` (used for the first code needed), or asked, or, without a terminal,
+//! the command stops with exit 2 once the SMS is sent, asking to run it again with
+//! `--sms-code`. A re-run resumes: steps already `alreadyDone` are skipped.
+//!
+//! With `--json`, progress goes to stderr and stdout gets one envelope: the final list, or the
+//! FAILED message of the call that failed.
+
+use pims::{AccountBlocked, CvsStatus, EnrollmentStatus, SmsPurpose};
+use pims_types::{
+    ErrorCode, Message, Parameters, Remedy, Secret, StepName, StepStatus, StepsList, StepsSelector,
+    TransactionId, Verb, Vin, keys, mask,
+};
+
+use super::answer;
+use crate::cli::ActivateArgs;
+use crate::failure::Failure;
+use crate::progress::Progress;
+use crate::prompt::Prompter;
+use crate::render;
+use crate::session::Session;
+use crate::style::Style;
+
+/// A PIN: 4 to 8 digits (never echoed in the message).
+fn check_pin(pin: &str) -> Result<Secret, Failure> {
+    if (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(Secret::new(pin))
+    } else {
+        Err(Failure::usage("the PIN must be 4 to 8 digits (--pin)"))
+    }
+}
+
+/// A phone number in E.164: `+` then 8 to 15 digits.
+fn check_phone(phone: &str) -> Result<String, Failure> {
+    let digits = phone.strip_prefix('+').unwrap_or("");
+    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(phone.to_owned())
+    } else {
+        Err(Failure::usage(
+            "the phone number must be in E.164 form, + then 8 to 15 digits, e.g. +33612345678 \
+             (--phone)",
+        ))
+    }
+}
+
+/// An SMS code: 4 to 10 digits.
+fn check_sms_code(code: &str) -> Result<Secret, Failure> {
+    if (4..=10).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(Secret::new(code))
+    } else {
+        Err(Failure::usage(
+            "the SMS code must be 4 to 10 digits (--sms-code)",
+        ))
+    }
+}
+
+/// The way out of a blocked account, in words.
+fn blocked(error: pims_types::ApiError) -> Failure {
+    Failure::failed(error)
+        .with_advice(Remedy::RemoveEnrollments.advice())
+        .with_hint(
+            "the account is blocked (too many enrolled devices, or too many wrong PINs): remove \
+             all enrolments with `pims call set pims.authentication.enrollment action=remove`, \
+             then start again with `pims activate`",
+        )
+}
+
+/// One run of `activate`.
+struct Activation<'a> {
+    session: &'a Session,
+    style: Style,
+    progress: Progress,
+    prompter: Prompter,
+    car_association_id: String,
+    phone: Option<String>,
+    pin: Option<Secret>,
+    /// `--sms-code`, until a step uses it.
+    sms_code: Option<Secret>,
+    vin: Option<Vin>,
+}
+
+impl Activation<'_> {
+    /// A facade error: the spinner stops, and with `--json` its FAILED envelope is printed.
+    fn fail(&mut self, e: &pims::Error) -> Failure {
+        self.progress.finish_spinner();
+        if self.style.json {
+            let message = Message::failed(TransactionId::generate(), e.api_error().clone());
+            render::out_line(&render::json_line(&message));
+        }
+        let failure = Failure::from_pims(e);
+        // The facade's detail (a path, a pid, a transport cause) never holds a secret.
+        match self
+            .session
+            .hint_for(e.code())
+            .or_else(|| e.detail().map(str::to_owned))
+        {
+            Some(hint) => failure.with_hint(hint),
+            None => failure,
+        }
+    }
+
+    /// A failure of the CLI's own (usage, blocked account): the spinner stops first.
+    fn stop(&mut self, failure: Failure) -> Failure {
+        self.progress.finish_spinner();
+        failure
+    }
+
+    /// The SMS code for `phone`: `--sms-code` once, else a new SMS read from the embedded
+    /// simulator's outbox, or asked for.
+    async fn sms_code(&mut self, purpose: SmsPurpose, phone: &str) -> Result<Secret, Failure> {
+        if let Some(code) = self.sms_code.take() {
+            self.progress
+                .note("using the SMS code given with --sms-code");
+            return Ok(code);
+        }
+        self.progress
+            .doing(&format!("requesting an SMS code for {}", mask(phone)));
+        let number = (purpose == SmsPurpose::PhoneNumberCertification).then_some(phone);
+        if let Err(e) = self.session.pims.request_sms_code(purpose, number).await {
+            return Err(self.fail(&e));
+        }
+        if let Some(sim) = &self.session.sim {
+            return match sim.latest_sms_code(phone) {
+                Some(code) => {
+                    self.progress.note(&format!(
+                        "read the SMS code sent to {} from the embedded simulator's outbox",
+                        mask(phone)
+                    ));
+                    Ok(code)
+                }
+                None => Err(self.stop(Failure::code(
+                    ErrorCode::UNKNOWN,
+                    &[],
+                    "the embedded simulator shows no SMS code for that number: run `pims sim \
+                     reset` and try again",
+                ))),
+            };
+        }
+        if !self.prompter.interactive() {
+            return Err(self.stop(Failure::usage(format!(
+                "an SMS code was sent to {}: run the same command again with --sms-code CODE",
+                mask(phone)
+            ))));
+        }
+        let prompter = self.prompter;
+        let question = format!("SMS code sent to {}", mask(phone));
+        self.progress
+            .suspend(|| prompter.secret(&question, "--sms-code CODE", "the SMS code"))
+            .and_then(|code| check_sms_code(code.expose()))
+    }
+
+    /// `trusterPhoneNumber`.
+    async fn trusted_phone(&mut self) -> Result<(), Failure> {
+        self.progress
+            .doing("looking for the account's trusted phone number");
+        let current = match self.session.pims.trusted_phone_number().await {
+            Ok(n) => n,
+            Err(e) => return Err(self.fail(&e)),
+        };
+        if let Some(number) = current {
+            self.progress
+                .done(&format!("the account already trusts {}", mask(&number)));
+            return Ok(());
+        }
+        let phone = match self.phone.clone() {
+            Some(p) => p,
+            None => {
+                let prompter = self.prompter;
+                let answer = self.progress.suspend(|| {
+                    prompter.line(
+                        "Phone number to trust (E.164, e.g. +33612345678)",
+                        "--phone NUMBER",
+                        "the phone number to trust",
+                    )
+                });
+                match answer.and_then(|a| check_phone(&a)) {
+                    Ok(p) => p,
+                    Err(f) => return Err(self.stop(f)),
+                }
+            }
+        };
+        let code = self
+            .sms_code(SmsPurpose::PhoneNumberCertification, &phone)
+            .await?;
+        self.progress.doing("registering the phone number");
+        if let Err(e) = self.session.pims.add_phone_number(&phone, &code).await {
+            return Err(self.fail(&e));
+        }
+        self.progress.done(&format!(
+            "{} is now the account's trusted phone number",
+            mask(&phone)
+        ));
+        Ok(())
+    }
+
+    /// The PIN, asked when `--pin` was not given (twice when it becomes the account's).
+    fn ask_pin(&mut self, status: EnrollmentStatus) -> Result<Secret, Failure> {
+        let prompter = self.prompter;
+        let asked = self.progress.suspend(|| {
+            let flag = "--pin PIN";
+            match status {
+                EnrollmentStatus::AlreadyEnrolled => {
+                    prompter.secret("The account's PIN", flag, "the PIN")
+                }
+                EnrollmentStatus::NotEnrolled => {
+                    let first = prompter.secret(
+                        "Choose the account's PIN (4 to 8 digits)",
+                        flag,
+                        "a PIN",
+                    )?;
+                    check_pin(first.expose())?;
+                    let again = prompter.secret("The same PIN again", flag, "the PIN")?;
+                    if again != first {
+                        return Err(Failure::usage(
+                            "the two PINs differ: run pims activate again",
+                        ));
+                    }
+                    Ok(first)
+                }
+            }
+        });
+        match asked.and_then(|p| check_pin(p.expose())) {
+            Ok(pin) => Ok(pin),
+            Err(f) => Err(self.stop(f)),
+        }
+    }
+
+    /// `deviceActivation`.
+    async fn device(&mut self) -> Result<(), Failure> {
+        let pims = &self.session.pims;
+        self.progress
+            .doing("checking whether this device is enrolled");
+        match pims.is_device_activated().await {
+            Ok(true) => {
+                self.progress.done("this device is already enrolled");
+                return Ok(());
+            }
+            Ok(false) => {}
+            Err(e) => return Err(self.fail(&e)),
+        }
+        self.progress
+            .doing("checking that the account is not blocked");
+        match pims.account_blocked().await {
+            Ok(AccountBlocked::PinBlocked) => {
+                return Err(self.stop(blocked(pims_types::ApiError::from_code(
+                    ErrorCode::FORBIDDEN_OPERATION,
+                ))));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(self.fail(&e)),
+        }
+        // Without a terminal a missing PIN stops the run here, before an SMS is spent.
+        if self.pin.is_none() && !self.prompter.interactive() {
+            return Err(self.stop(Prompter::missing("--pin PIN", "the PIN (4 to 8 digits)")));
+        }
+        let phone = match pims.trusted_phone_number().await {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                return Err(self.stop(Failure::code(
+                    ErrorCode::NO_PHONE_NUMBER,
+                    &[],
+                    "the enrolment SMS goes to the account's trusted phone number: run pims \
+                     activate again with --phone NUMBER to register one first",
+                )));
+            }
+            Err(e) => return Err(self.fail(&e)),
+        };
+        let code = self.sms_code(SmsPurpose::Enrollment, &phone).await?;
+        self.progress.doing("checking the SMS code");
+        let status = match self.session.pims.check_enrollment_sms_code(&code).await {
+            Ok(s) => s,
+            Err(e) => return Err(self.fail(&e)),
+        };
+        let pin = match self.pin.clone() {
+            Some(p) => p,
+            None => self.ask_pin(status)?,
+        };
+        self.progress.note(match status {
+            EnrollmentStatus::NotEnrolled => {
+                "the account has no PIN yet: this PIN becomes the account's PIN"
+            }
+            EnrollmentStatus::AlreadyEnrolled => "the account has a PIN: checking the one given",
+        });
+        self.progress.doing("enrolling this device");
+        match self.session.pims.enroll(&pin, &code).await {
+            Ok(()) => {}
+            Err(e) if e.code() == ErrorCode::FORBIDDEN_OPERATION => {
+                let failure = self.fail(&e);
+                let Failure::Failed { error, .. } = failure else {
+                    return Err(failure);
+                };
+                return Err(blocked(error));
+            }
+            Err(e) if e.code() == ErrorCode::ACCESS_REFUSED => {
+                return Err(self.fail(&e).with_hint(
+                    "wrong PIN for this account: after a few wrong PINs in a row the account is \
+                     blocked",
+                ));
+            }
+            Err(e) => return Err(self.fail(&e)),
+        }
+        self.progress
+            .done("this device is enrolled for strong authentication");
+        Ok(())
+    }
+
+    /// The vehicle of the car association: the embedded simulator knows it; else `--vin`.
+    fn vehicle(&mut self) -> Result<Vin, Failure> {
+        if let Some(sim) = &self.session.sim {
+            let vin = sim
+                .state()
+                .car_associations
+                .iter()
+                .find(|c| c.id == self.car_association_id)
+                .map(|c| c.vin.clone());
+            return match vin.map(|v| Vin::parse(&v)) {
+                Some(Ok(vin)) => Ok(vin),
+                _ => Err(self.stop(Failure::usage(format!(
+                    "the embedded simulator has no car association {}: pass the vehicle with --vin",
+                    self.car_association_id
+                )))),
+            };
+        }
+        if let Some(vin) = self.vin.clone() {
+            return Ok(vin);
+        }
+        let prompter = self.prompter;
+        let answer = self.progress.suspend(|| {
+            prompter.line(
+                "The vehicle's VIN (17 characters)",
+                "--vin VIN",
+                "the vehicle of the CarKey step",
+            )
+        });
+        match answer.and_then(|v| {
+            Vin::parse(&v).map_err(|_| Failure::usage("a VIN is 17 characters (--vin)"))
+        }) {
+            Ok(vin) => Ok(vin),
+            Err(f) => Err(self.stop(f)),
+        }
+    }
+
+    /// `mediumCarKey`.
+    async fn car_key(&mut self) -> Result<(), Failure> {
+        let vin = self.vehicle()?;
+        let pims = &self.session.pims;
+        self.progress
+            .doing(&format!("selecting the vehicle {}", vin.masked()));
+        if let Err(e) = pims.select_vehicle(&vin).await {
+            return Err(self.fail(&e));
+        }
+        self.progress.doing("checking the CarKey");
+        match pims.car_key_status().await {
+            Ok(status) if status.cvs_status == CvsStatus::Suspended => {
+                let until = status
+                    .max_reactivation_date
+                    .map(|d| format!(" (it can be reactivated until {d})"))
+                    .unwrap_or_default();
+                self.progress.note(&format!(
+                    "the CarKey is suspended{until}: activating it again"
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(self.fail(&e)),
+        }
+        let device_id = match pims.device_id() {
+            Ok(d) => d,
+            Err(e) => return Err(self.fail(&e)),
+        };
+        match &self.session.sim {
+            Some(sim) => {
+                self.progress
+                    .doing("pairing the simulated vehicle with this device");
+                if let Err(e) = sim.pair_vehicle(vin.as_str(), &device_id).await {
+                    return Err(self.stop(Failure::code(
+                        ErrorCode::NOT_PAIRED,
+                        &[],
+                        format!("the embedded simulator could not pair the vehicle: {e}"),
+                    )));
+                }
+                self.progress.note(&format!(
+                    "paired the simulated vehicle {} with this device: a simulator admin action \
+                     standing in for Bluetooth pairing in the car",
+                    vin.masked()
+                ));
+            }
+            None => {
+                self.progress.note(
+                    "the CarKey proves you hold the vehicle's keys: pair this phone with the \
+                     vehicle over Bluetooth, turn Bluetooth and location on, and be inside the \
+                     vehicle with its key",
+                );
+                self.progress.note(&format!(
+                    "this device's id is {device_id} (a pims-sim pairs it with POST \
+                     /admin/vehicles/{}/pair)",
+                    vin.as_str()
+                ));
+                let prompter = self.prompter;
+                if !self
+                    .progress
+                    .suspend(|| prompter.confirm("Ready to activate the CarKey?"))
+                {
+                    return Err(self.stop(Failure::usage(
+                        "CarKey activation stopped: run pims activate again when ready",
+                    )));
+                }
+            }
+        }
+        self.progress.doing("activating the CarKey");
+        match self.session.pims.activate_car_key().await {
+            Ok(key) if key.has_car_key => {}
+            Ok(_) => {
+                return Err(self.stop(Failure::code(
+                    ErrorCode::NOT_PAIRED,
+                    &[],
+                    "the backend did not grant the CarKey: check the pairing and try again",
+                )));
+            }
+            Err(e) if e.code() == ErrorCode::NOT_PAIRED => {
+                return Err(self.fail(&e).with_hint(format!(
+                    "pair this device ({device_id}) with the vehicle, then run pims activate again"
+                )));
+            }
+            Err(e) => return Err(self.fail(&e)),
+        }
+        self.progress
+            .done(&format!("the CarKey of {} is verified", vin.masked()));
+        Ok(())
+    }
+}
+
+/// The flags of `activate`, checked before any backend is opened.
+pub(crate) struct Input {
+    selector: StepsSelector,
+    car_association_id: String,
+    phone: Option<String>,
+    pin: Option<Secret>,
+    sms_code: Option<Secret>,
+    vin: Option<Vin>,
+}
+
+impl Input {
+    /// Checks the flags (exit 2 naming the one at fault, never echoing a secret).
+    pub(crate) fn check(args: &ActivateArgs) -> Result<Input, Failure> {
+        Ok(Input {
+            selector: StepsSelector::car_association_id(args.car_association_id.clone())
+                .map_err(|e| Failure::usage(format!("--car-association-id: {e}")))?,
+            car_association_id: args.car_association_id.clone(),
+            phone: args.phone.as_deref().map(check_phone).transpose()?,
+            pin: args.pin.as_deref().map(check_pin).transpose()?,
+            sms_code: args.sms_code.as_deref().map(check_sms_code).transpose()?,
+            vin: args
+                .vin
+                .as_deref()
+                .map(|v| {
+                    Vin::parse(v).map_err(|_| Failure::usage("a VIN is 17 characters (--vin)"))
+                })
+                .transpose()?,
+        })
+    }
+}
+
+/// `pims activate`.
+pub(crate) async fn activate(
+    session: &Session,
+    style: &Style,
+    input: Input,
+) -> Result<(), Failure> {
+    let Input {
+        selector,
+        car_association_id,
+        phone,
+        pin,
+        sms_code,
+        vin,
+    } = input;
+    let mut run = Activation {
+        session,
+        style: *style,
+        progress: Progress::new(*style),
+        prompter: Prompter::new(style.interactive),
+        car_association_id: car_association_id.clone(),
+        phone,
+        pin,
+        sms_code,
+        vin,
+    };
+
+    let list: StepsList = match session.pims.steps(selector).send().await {
+        Ok(steps) => steps.list,
+        Err(e) => return Err(run.fail(&e)),
+    };
+    let todo: Vec<&str> = list
+        .steps()
+        .iter()
+        .filter(|s| s.status == StepStatus::Todo)
+        .map(|s| s.name.as_str())
+        .collect();
+    if todo.is_empty() {
+        run.progress.say(&format!(
+            "list {}: nothing to do, every step is alreadyDone",
+            list.steps_id()
+        ));
+    } else {
+        run.progress.say(&format!(
+            "list {}: {} to do ({})",
+            list.steps_id(),
+            if todo.len() == 1 {
+                "1 step".into()
+            } else {
+                format!("{} steps", todo.len())
+            },
+            todo.join(", ")
+        ));
+    }
+    let total = list.len();
+    for (i, step) in list.steps().iter().enumerate() {
+        if step.status == StepStatus::AlreadyDone {
+            continue;
+        }
+        run.progress.start(i + 1, total, step.name.as_str());
+        match &step.name {
+            StepName::TrusterPhoneNumber => run.trusted_phone().await?,
+            StepName::DeviceActivation => run.device().await?,
+            StepName::MediumCarKey => run.car_key().await?,
+            other => {
+                run.progress.note(&format!(
+                    "pims activate does not know how to resolve {other}: see the service's \
+                     documentation"
+                ));
+                run.progress.finish_spinner();
+            }
+        }
+    }
+
+    let params = Parameters::new()
+        .with(keys::CAR_ASSOCIATION_ID, car_association_id)
+        .with(keys::RESET_STEPS, false)
+        .with(keys::STEPS_STATUS, "all");
+    let message = session
+        .pims
+        .call(Verb::Get, pims_types::names::SUBSCRIPTION_STEPS, params)
+        .await;
+    let final_list = message.result().and_then(|r| StepsList::from_value(r).ok());
+    if !style.json {
+        run.progress.say("");
+    }
+    answer(session, style, &message, |result| match &final_list {
+        Some(l) => {
+            let mut out = render::steps_table(style, l);
+            if !l.all_done() {
+                out.push_str("some steps are still todo: run pims activate again to resume\n");
+            }
+            out
+        }
+        None => render::any_result(result),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_checked_without_echoing_secrets() {
+        assert!(check_pin("1234").is_ok());
+        for bad in ["123", "123456789", "12a4"] {
+            let Err(Failure::Usage(m)) = check_pin(bad) else {
+                panic!("{bad} accepted")
+            };
+            assert!(!m.contains(bad), "{m}");
+        }
+        assert!(check_phone("+33612345678").is_ok());
+        assert!(check_phone("0612345678").is_err());
+        assert!(check_phone("+33").is_err());
+        assert!(check_sms_code("123456").is_ok());
+        let Err(Failure::Usage(m)) = check_sms_code("12x456") else {
+            panic!()
+        };
+        assert!(!m.contains("12x456"));
+    }
+
+    #[test]
+    fn a_blocked_account_says_remove_all_enrolments() {
+        let f = blocked(pims_types::ApiError::from_code(
+            ErrorCode::FORBIDDEN_OPERATION,
+        ));
+        let text = f.render(&Style::plain());
+        assert!(text.starts_with("error 2317:"), "{text}");
+        assert!(text.contains("remove all enrolments"), "{text}");
+        assert!(text.contains("action=remove"), "{text}");
+    }
+}

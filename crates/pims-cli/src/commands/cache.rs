@@ -1,0 +1,157 @@
+//! `pims cache show` and `pims cache wipe`, on the SDK's step cache in `$PIMS_HOME/cache`
+//! (`pims_cache::StepCache` over the same sled store the facade uses; no backend is called).
+//!
+//! `show` lists every cached list of every namespace, identifiers masked; `wipe` removes them
+//! all, durably. The device id stays: it is this installation's identity with the backend (a
+//! new one would be a new device to enrol, and enrolled devices are limited per account).
+
+use std::sync::Arc;
+
+use pims::cache::{CacheError, CachedList, SledOptions, SledStore, StepCache};
+use pims_types::mask;
+use serde_json::{Value, json};
+
+use crate::failure::Failure;
+use crate::home::Home;
+use crate::render;
+use crate::session::backend_of;
+use crate::style::Style;
+
+fn cache_failure(home: &Home, e: &CacheError) -> Failure {
+    if e.is_in_use() {
+        return Failure::Busy(format!("{e}: wait for it to finish, or use another --home"));
+    }
+    let source = std::error::Error::source(e)
+        .map(|s| format!(": {s}"))
+        .unwrap_or_default();
+    Failure::usage(format!(
+        "the cache {} cannot be used ({e}{source}): check that the pims home is writable",
+        home.cache_dir().display()
+    ))
+}
+
+/// The home's cache, or `None` when there is none yet (nothing is created by looking).
+fn open(home: &Home) -> Result<Option<StepCache>, Failure> {
+    let dir = home.cache_dir();
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let store =
+        SledStore::open(&dir, SledOptions::default()).map_err(|e| cache_failure(home, &e))?;
+    Ok(Some(StepCache::new(Arc::new(store))))
+}
+
+fn masked_opt(id: Option<&str>) -> String {
+    id.map(mask).unwrap_or_else(|| "-".into())
+}
+
+fn steps_summary(cached: &CachedList) -> String {
+    cached
+        .list
+        .steps()
+        .iter()
+        .map(|s| format!("{} {}", s.name, s.status))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn list_json(cached: &CachedList) -> Value {
+    let steps: Vec<Value> = cached
+        .list
+        .steps()
+        .iter()
+        .map(|s| json!({"name": s.name.as_str(), "status": s.status.as_str(), "order": s.order}))
+        .collect();
+    json!({
+        "backend": backend_of(&cached.account),
+        "stepsID": mask(cached.list.steps_id().as_str()),
+        "carAssociationID": cached.car_association_id.as_deref().map(mask),
+        "vin": cached.vin.as_ref().map(|v| v.masked()),
+        "steps": steps,
+    })
+}
+
+/// `pims cache show`.
+pub(crate) fn show(home: &Home, style: &Style) -> Result<(), Failure> {
+    let dir = home.cache_dir();
+    let (device, lists) = match open(home)? {
+        Some(cache) => {
+            let device = cache
+                .device_id()
+                .map_err(|e| cache_failure(home, &e))?
+                .as_str()
+                .to_owned();
+            let lists = cache.lists(None).map_err(|e| cache_failure(home, &e))?;
+            (Some(device), lists)
+        }
+        None => (None, Vec::new()),
+    };
+    if style.json {
+        let shown: Vec<Value> = lists.iter().map(list_json).collect();
+        render::out_line(
+            &json!({"cacheDirectory": dir.display().to_string(), "deviceId": device, "lists": shown})
+                .to_string(),
+        );
+        return Ok(());
+    }
+    let Some(device) = device else {
+        render::out_line(&format!(
+            "the cache {} is empty: no list fetched yet",
+            dir.display()
+        ));
+        return Ok(());
+    };
+    render::out_line(&format!("cache {} (device {device})", dir.display()));
+    if lists.is_empty() {
+        render::out_line("no cached list");
+        return Ok(());
+    }
+    let mut rows = vec![vec![
+        "STEPS ID".to_owned(),
+        "CAR ASSOCIATION".into(),
+        "VIN".into(),
+        "BACKEND".into(),
+        "STEPS".into(),
+    ]];
+    for cached in &lists {
+        rows.push(vec![
+            mask(cached.list.steps_id().as_str()),
+            masked_opt(cached.car_association_id.as_deref()),
+            cached
+                .vin
+                .as_ref()
+                .map(|v| v.masked())
+                .unwrap_or_else(|| "-".into()),
+            backend_of(&cached.account).to_owned(),
+            steps_summary(cached),
+        ]);
+    }
+    render::out(&render::table(style, &rows));
+    Ok(())
+}
+
+/// `pims cache wipe`.
+pub(crate) fn wipe(home: &Home, style: &Style) -> Result<(), Failure> {
+    let dir = home.cache_dir();
+    let removed = match open(home)? {
+        Some(cache) => cache.wipe().map_err(|e| cache_failure(home, &e))?.lists,
+        None => 0,
+    };
+    if style.json {
+        render::out_line(
+            &json!({"cacheDirectory": dir.display().to_string(), "removedLists": removed})
+                .to_string(),
+        );
+    } else {
+        let lists = if removed == 1 {
+            "1 list".to_owned()
+        } else {
+            format!("{removed} lists")
+        };
+        render::out_line(&format!(
+            "emptied the cache {}: {lists} removed (this device's id is kept)",
+            dir.display()
+        ));
+    }
+    Ok(())
+}

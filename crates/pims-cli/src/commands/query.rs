@@ -1,0 +1,127 @@
+//! `steps`, `next-step`, `services` and `call`: one SDK call each, through the dispatcher, so
+//! `--json` prints the message exactly as the SDK answers it.
+
+use pims_types::{Api, Parameters, StepsList, Verb, keys, parse_next_step_result};
+use serde_json::Value;
+
+use super::answer;
+use crate::cli::{CallArgs, CallVerb, NextStepArgs, ServicesArgs, StepsArgs};
+use crate::failure::Failure;
+use crate::render;
+use crate::session::Session;
+use crate::style::Style;
+
+/// The selector of `pims steps` (clap guarantees exactly one).
+fn selector_params(args: &StepsArgs) -> Result<(&'static str, String), Failure> {
+    match (&args.car_association_id, &args.steps_id, &args.vin) {
+        (Some(c), None, None) => Ok((keys::CAR_ASSOCIATION_ID, c.clone())),
+        (None, Some(s), None) => Ok((keys::STEPS_ID, s.clone())),
+        (None, None, Some(v)) => Ok((keys::VIN, v.clone())),
+        _ => Err(Failure::usage(
+            "give exactly one of --car-association-id, --steps-id, --vin",
+        )),
+    }
+}
+
+/// Renders a step-list result.
+fn steps_result(style: &Style, result: Option<&Value>) -> String {
+    match result.map(StepsList::from_value) {
+        Some(Ok(list)) => render::steps_table(style, &list),
+        _ => render::any_result(result),
+    }
+}
+
+/// `pims steps`.
+pub(crate) async fn steps(
+    session: &Session,
+    style: &Style,
+    args: &StepsArgs,
+) -> Result<(), Failure> {
+    let (key, value) = selector_params(args)?;
+    let params = Parameters::new()
+        .with(key, value.clone())
+        .with(keys::RESET_STEPS, args.reset)
+        .with(keys::STEPS_STATUS, args.status.wire());
+    let message = session
+        .pims
+        .call(Verb::Get, pims_types::names::SUBSCRIPTION_STEPS, params)
+        .await;
+    answer(session, style, &message, |result| {
+        steps_result(style, result)
+    })
+}
+
+/// `pims next-step`.
+pub(crate) async fn next_step(
+    session: &Session,
+    style: &Style,
+    args: &NextStepArgs,
+) -> Result<(), Failure> {
+    let params = Parameters::new().with(keys::STEPS_ID, args.steps_id.clone());
+    let message = session
+        .pims
+        .call(Verb::Get, pims_types::names::SUBSCRIPTION_STEP, params)
+        .await;
+    answer(
+        session,
+        style,
+        &message,
+        |result| match parse_next_step_result(result.unwrap_or(&Value::Null)) {
+            Ok(step) => render::next_step(style, &args.steps_id, step.as_ref()),
+            Err(_) => render::any_result(result),
+        },
+    )
+}
+
+/// `pims services`.
+pub(crate) async fn services(
+    session: &Session,
+    style: &Style,
+    args: &ServicesArgs,
+) -> Result<(), Failure> {
+    let params = Parameters::new().with(keys::VIN, args.vin.clone());
+    let message = session
+        .pims
+        .call(Verb::Get, pims_types::names::SUBSCRIPTION_SERVICES, params)
+        .await;
+    answer(session, style, &message, |result| match result {
+        Some(r) => render::services(style, r),
+        None => render::any_result(None),
+    })
+}
+
+/// The parameters of `pims call`, checked before any backend is opened.
+pub(crate) fn call_parameters(args: &CallArgs) -> Result<Parameters, Failure> {
+    let mut params = Parameters::new();
+    for (key, value) in &args.params {
+        if params.contains(key) {
+            return Err(Failure::usage(format!(
+                "parameter {key} is given twice: give each KEY=VALUE once"
+            )));
+        }
+        params.insert(key.clone(), value.clone());
+    }
+    Ok(params)
+}
+
+/// `pims call`.
+pub(crate) async fn call(
+    session: &Session,
+    style: &Style,
+    args: &CallArgs,
+    params: Parameters,
+) -> Result<(), Failure> {
+    let verb = match args.verb {
+        CallVerb::Get => Verb::Get,
+        CallVerb::Set => Verb::Set,
+    };
+    let is_steps = verb == Verb::Get && Api::parse(&args.api) == Some(Api::SubscriptionSteps);
+    let message = session.pims.call(verb, &args.api, params).await;
+    answer(session, style, &message, |result| {
+        if is_steps {
+            steps_result(style, result)
+        } else {
+            render::any_result(result)
+        }
+    })
+}

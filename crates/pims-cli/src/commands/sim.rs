@@ -1,0 +1,164 @@
+//! `pims sim serve` (the simulator in the foreground, like the `pims-sim` binary) and
+//! `pims sim reset` (the embedded simulator's state back to the default scenario).
+
+use std::path::Path;
+
+use pims_sim::{Scenario, SimConfig, SimError, SimServer};
+use serde_json::json;
+
+use crate::cli::ServeArgs;
+use crate::failure::Failure;
+use crate::home::Home;
+use crate::render;
+use crate::style::Style;
+
+/// A simulator start failure, naming the flag at fault.
+fn start_failure(e: &SimError, args: &ServeArgs) -> Failure {
+    let source = std::error::Error::source(e)
+        .map(|s| format!(": {s}"))
+        .unwrap_or_default();
+    match e {
+        SimError::StateInUse { .. } => {
+            Failure::Busy(format!("{e}: stop it, or pass another --state FILE"))
+        }
+        SimError::Bind { .. } => Failure::usage(format!(
+            "{e}{source}: pass another --addr (port 0 picks a free one)"
+        )),
+        SimError::Scenario { .. } => Failure::usage(format!(
+            "--state {}: {e}",
+            args.state
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )),
+        SimError::InvalidRequest { .. } => Failure::usage(format!("--admin-token: {e}")),
+        other => Failure::usage(format!("{other}{source}")),
+    }
+}
+
+fn read_scenario(path: &Path) -> Result<Scenario, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::usage(format!(
+            "--scenario {}: cannot read it ({e})",
+            path.display()
+        ))
+    })?;
+    Scenario::from_json(&bytes)
+        .map_err(|e| Failure::usage(format!("--scenario {}: {e}", path.display())))
+}
+
+/// `pims sim serve`: runs until SIGINT or SIGTERM.
+pub(crate) async fn serve(args: &ServeArgs, style: &Style) -> Result<(), Failure> {
+    let scenario = args.scenario.as_deref().map(read_scenario).transpose()?;
+    let generated = args.admin_token.is_none();
+    let config = SimConfig {
+        addr: args.addr,
+        scenario,
+        state_file: args.state.clone(),
+        admin_token: args.admin_token.clone(),
+    };
+    let sim = SimServer::start(config)
+        .await
+        .map_err(|e| start_failure(&e, args))?;
+    if style.json {
+        let mut line = json!({"listening": sim.base_url()});
+        if generated {
+            line["adminToken"] = json!(sim.admin_token());
+        }
+        render::out_line(&line.to_string());
+    } else {
+        let mut line = format!("pims-sim listening on {}", sim.base_url());
+        // A generated admin token is printed once so the admin API can be used; one given
+        // with --admin-token is never echoed.
+        if generated {
+            line.push_str(&format!(" admin-token={}", sim.admin_token()));
+        }
+        render::out_line(&line);
+    }
+    wait_for_signal().await?;
+    tracing::info!("signal received: shutting down");
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> Result<(), Failure> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let watch =
+        |kind| signal(kind).map_err(|e| Failure::usage(format!("cannot watch signals ({e})")));
+    let mut term = watch(SignalKind::terminate())?;
+    let mut int = watch(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> Result<(), Failure> {
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| Failure::usage(format!("cannot watch Ctrl-C ({e})")))
+}
+
+/// `pims sim reset`: the embedded simulator's state file holds the default scenario again. A
+/// state file that no longer reads is moved aside (`sim-state.json.corrupt-<secs>`) first.
+pub(crate) async fn reset(home: &Home, style: &Style) -> Result<(), Failure> {
+    let path = home.sim_state();
+    let config = || SimConfig {
+        state_file: Some(path.clone()),
+        ..SimConfig::default()
+    };
+    let sim = match SimServer::start(config()).await {
+        Ok(sim) => sim,
+        Err(SimError::Scenario { .. }) => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let aside = path.with_extension(format!("json.corrupt-{secs}"));
+            std::fs::rename(&path, &aside).map_err(|e| {
+                Failure::usage(format!(
+                    "the state {} is damaged and cannot be moved aside ({e})",
+                    path.display()
+                ))
+            })?;
+            eprintln!("pims: the damaged state was moved to {}", aside.display());
+            SimServer::start(config())
+                .await
+                .map_err(|e| reset_failure(&path, &e))?
+        }
+        Err(e) => return Err(reset_failure(&path, &e)),
+    };
+    let loaded = sim.load_scenario(Scenario::default_scenario()).await;
+    sim.shutdown().await;
+    loaded.map_err(|e| reset_failure(&path, &e))?;
+    if style.json {
+        render::out_line(
+            &json!({"simState": path.display().to_string(), "reset": true}).to_string(),
+        );
+    } else {
+        render::out_line(&format!(
+            "the embedded simulator is back to the default scenario ({}); the SDK cache is kept: \
+             `pims steps --reset` asks the backend afresh",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+fn reset_failure(path: &Path, e: &SimError) -> Failure {
+    match e {
+        SimError::StateInUse { .. } => Failure::Busy(format!("{e}: stop that simulator first")),
+        other => {
+            let source = std::error::Error::source(other)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            Failure::usage(format!(
+                "cannot reset the simulator state {} ({other}{source})",
+                path.display()
+            ))
+        }
+    }
+}

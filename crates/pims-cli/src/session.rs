@@ -1,0 +1,325 @@
+//! The backend a command talks to and the facade in front of it.
+//!
+//! - Embedded (no `--url`): a `pims_sim::SimServer` started in this process on `127.0.0.1:0`
+//!   with its state in `$PIMS_HOME/sim-state.json`, so consecutive runs see one backend; the
+//!   token defaults to the demo account's.
+//! - Remote (`--url`): the HTTP transport to that base URL; a token is required.
+//!
+//! The facade (and so the step cache in `$PIMS_HOME/cache`) is opened BEFORE the embedded
+//! simulator starts: a cache that cannot be opened stops the command before the simulator's
+//! state file is touched. The facade is built on a transport whose target is filled in once
+//! the simulator listens ([`Deferred`]).
+//!
+//! The cache namespace (the facade's `account`) is derived from the backend and the token:
+//! `<backend>#` + 16 hex digits of a SHA-256 of both, never the token itself. Lists seen
+//! through one backend and token are never served for another.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use pims::Pims;
+use pims::transport::{Call, HttpTransport, SharedTransport, Transport, TransportError};
+use pims_sim::{SimConfig, SimError, SimServer};
+use pims_types::{ErrorCode, Message, Secret};
+use sha2::{Digest, Sha256};
+
+use crate::failure::Failure;
+use crate::home::Home;
+
+/// Room left between the transport's deadline and the facade's, so that a transport failure
+/// (2202, 2204) is reported as itself rather than as the facade's 2201.
+const FACADE_SLACK: Duration = Duration::from_secs(2);
+
+/// Which backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// The simulator embedded in this process.
+    Embedded,
+    /// A backend at this base URL (no trailing slash).
+    Remote(String),
+}
+
+impl Backend {
+    /// The backend from `--url`.
+    pub(crate) fn from_flag(url: Option<&str>) -> Backend {
+        match url {
+            None => Backend::Embedded,
+            Some(u) => Backend::Remote(u.trim_end_matches('/').to_owned()),
+        }
+    }
+
+    /// How `cache show` names it.
+    pub(crate) fn label(&self) -> &str {
+        match self {
+            Backend::Embedded => "embedded",
+            Backend::Remote(url) => url,
+        }
+    }
+}
+
+/// Longest backend label kept readable in a namespace (the cache takes 256 bytes).
+const MAX_LABEL_IN_NAMESPACE: usize = 200;
+
+/// The cache namespace of a backend and token: `<backend>#<16 hex digits>`, the digits from a
+/// SHA-256 of both (never the token itself), the backend readable for `cache show`.
+pub(crate) fn namespace(backend: &Backend, token: &Secret) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"pims-cli/v1\n");
+    hash.update(backend.label().as_bytes());
+    hash.update(b"\n");
+    hash.update(token.expose().as_bytes());
+    let digest = hex::encode(&hash.finalize()[..8]);
+    let label = backend.label();
+    if label.len() <= MAX_LABEL_IN_NAMESPACE && !label.contains(char::is_control) {
+        format!("{label}#{digest}")
+    } else {
+        format!("long-url#{digest}")
+    }
+}
+
+/// The backend part of a namespace made by [`namespace`] (the whole string otherwise).
+pub(crate) fn backend_of(namespace: &str) -> &str {
+    namespace.rsplit_once('#').map_or(namespace, |(b, _)| b)
+}
+
+/// A transport whose target is set later (the embedded simulator's address is known only
+/// once it listens, and it is started after the facade).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Deferred(Arc<OnceLock<SharedTransport>>);
+
+impl Deferred {
+    fn set(&self, transport: SharedTransport) {
+        let _ = self.0.set(transport);
+    }
+}
+
+#[async_trait]
+impl Transport for Deferred {
+    async fn call(&self, call: Call) -> Result<Message, TransportError> {
+        match self.0.get() {
+            Some(t) => t.call(call).await,
+            None => Err(TransportError::not_sent(
+                "the embedded simulator is not started",
+            )),
+        }
+    }
+}
+
+/// The HTTP transport to `url` with the CLI's deadline.
+fn http(url: &str, token: &Secret, timeout: Duration) -> Result<SharedTransport, Failure> {
+    HttpTransport::builder(url)
+        .static_token(token.clone())
+        .connect_timeout(timeout.min(pims::transport::DEFAULT_CONNECT_TIMEOUT))
+        .attempt_timeout(timeout.min(pims::transport::DEFAULT_ATTEMPT_TIMEOUT))
+        .overall_timeout(timeout)
+        .build()
+        .map(SharedTransport::new)
+        .map_err(|e| {
+            Failure::usage(format!(
+                "--url {url} cannot be used ({}): give an https:// URL, or http:// on a loopback \
+                 address",
+                chain(&e)
+            ))
+        })
+}
+
+/// An error and its sources on one line (our errors never hold a secret).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
+}
+
+/// Builds a facade on `transport` over the home's cache.
+fn facade(
+    home: &Home,
+    transport: SharedTransport,
+    namespace: &str,
+    timeout: Duration,
+) -> Result<Pims, Failure> {
+    let built = Pims::builder()
+        .transport(transport)
+        .cache_dir(home.cache_dir())
+        .account(namespace)
+        .call_timeout(timeout + FACADE_SLACK)
+        .build();
+    let pims = match built {
+        Ok(p) => p,
+        Err(e) if e.kind() == pims::ErrorKind::Cache => {
+            let why = e.detail().map_or_else(|| e.to_string(), str::to_owned);
+            return Err(Failure::Busy(format!(
+                "the SDK cache cannot be opened: {why}: wait for the other program to finish, or \
+                 use another --home"
+            )));
+        }
+        Err(e) => return Err(Failure::from_pims(&e)),
+    };
+    if pims.cache_degraded().unwrap_or(false) {
+        eprintln!(
+            "pims: warning: the cache {} cannot be used (in use, read-only or full): answers come \
+             from the backend and nothing is remembered between runs",
+            home.cache_dir().display()
+        );
+    }
+    Ok(pims)
+}
+
+/// Why the embedded simulator did not start, told in the CLI's words.
+fn sim_failure(home: &Home, e: &SimError) -> Failure {
+    match e {
+        SimError::StateInUse { .. } => Failure::Busy(format!(
+            "{e}: stop that simulator (it may be a `pims sim serve --state`), or talk to it with \
+             --url"
+        )),
+        SimError::Scenario { .. } => Failure::usage(format!(
+            "the embedded simulator's state {} is not valid ({e}): run `pims sim reset` to start \
+             again from the default scenario",
+            home.sim_state().display()
+        )),
+        other => {
+            let source = std::error::Error::source(other)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            Failure::usage(format!(
+                "the embedded simulator cannot start ({other}{source}): check that {} is \
+                 writable, or pass another --home",
+                home.dir().display()
+            ))
+        }
+    }
+}
+
+/// Starts the embedded simulator on the home's state file.
+pub(crate) async fn start_embedded(home: &Home) -> Result<SimServer, Failure> {
+    let config = SimConfig {
+        state_file: Some(home.sim_state()),
+        ..SimConfig::default()
+    };
+    SimServer::start(config)
+        .await
+        .map_err(|e| sim_failure(home, &e))
+}
+
+/// An open backend: the facade, and the embedded simulator when there is one.
+pub(crate) struct Session {
+    /// The facade.
+    pub(crate) pims: Pims,
+    /// The embedded simulator (`None` with `--url`).
+    pub(crate) sim: Option<SimServer>,
+    /// Which backend.
+    pub(crate) backend: Backend,
+    /// The home, locked for as long as the session lives.
+    _home: Home,
+}
+
+impl Session {
+    /// Opens the facade, then (embedded mode) starts the simulator.
+    pub(crate) async fn open(
+        home: Home,
+        url: Option<&str>,
+        token: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Session, Failure> {
+        let backend = Backend::from_flag(url);
+        let token = match (&backend, token.filter(|t| !t.is_empty())) {
+            (_, Some(t)) => Secret::new(t),
+            (Backend::Embedded, None) => Secret::new(pims_sim::DEMO_TOKEN),
+            (Backend::Remote(_), None) => {
+                return Err(Failure::usage(
+                    "--url needs the user's access token: pass --token TOKEN or set PIMS_TOKEN",
+                ));
+            }
+        };
+        let namespace = namespace(&backend, &token);
+        let deferred = Deferred::default();
+        let transport = match &backend {
+            Backend::Remote(url) => http(url, &token, timeout)?,
+            Backend::Embedded => SharedTransport::new(deferred.clone()),
+        };
+        let pims = facade(&home, transport, &namespace, timeout)?;
+        let sim = match &backend {
+            Backend::Embedded => {
+                let sim = start_embedded(&home).await?;
+                tracing::debug!(url = %sim.base_url(), "embedded simulator started");
+                deferred.set(http(&sim.base_url(), &token, timeout)?);
+                Some(sim)
+            }
+            Backend::Remote(_) => None,
+        };
+        Ok(Session {
+            pims,
+            sim,
+            backend,
+            _home: home,
+        })
+    }
+
+    /// A hint for a failure, knowing the backend (a transport failure with `--url` names it).
+    pub(crate) fn hint_for(&self, code: ErrorCode) -> Option<String> {
+        match (&self.backend, code) {
+            (Backend::Remote(url), ErrorCode::NETWORK | ErrorCode::TIMEOUT) => Some(format!(
+                "is the backend at {url} running and reachable? (--timeout sets the deadline)"
+            )),
+            (Backend::Remote(_), ErrorCode::NEED_BASIC_AUTHENTICATION) => {
+                Some("check the access token given with --token or PIMS_TOKEN".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// Stops the embedded simulator (its state is already on disk) and releases the home.
+    pub(crate) async fn close(self) {
+        if let Some(sim) = self.sim {
+            sim.shutdown().await;
+        }
+        self.pims.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_never_show_the_token() {
+        let token = Secret::new("CANARY-TOKEN");
+        let ns = namespace(&Backend::Embedded, &token);
+        assert!(ns.starts_with("embedded#") && ns.len() == 25, "{ns}");
+        assert_eq!(backend_of(&ns), "embedded");
+        assert!(!ns.contains("CANARY"));
+        assert_eq!(ns, namespace(&Backend::Embedded, &token));
+        assert_ne!(
+            ns,
+            namespace(&Backend::Remote("http://127.0.0.1:8080".into()), &token)
+        );
+        assert_ne!(ns, namespace(&Backend::Embedded, &Secret::new("other")));
+    }
+
+    #[test]
+    fn urls_lose_their_trailing_slash() {
+        assert_eq!(
+            Backend::from_flag(Some("http://127.0.0.1:8080/")),
+            Backend::Remote("http://127.0.0.1:8080".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unset_deferred_transport_is_a_network_failure() {
+        let t = Deferred::default();
+        let call = Call::new(
+            pims_types::Verb::Get,
+            "pims.subscription.steps",
+            pims_types::Parameters::new(),
+            pims_types::TransactionId::generate(),
+            "device",
+        );
+        let e = t.call(call).await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NETWORK);
+    }
+}
