@@ -5,34 +5,93 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The API name strings, exactly as apps pass them.
+///
+/// ```
+/// assert_eq!(pims_types::names::AUTHENTICATION_OTP, "pims.authentication.otp");
+/// ```
 pub mod names {
     /// The step list.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::SUBSCRIPTION_STEPS, "pims.subscription.steps");
+    /// ```
     pub const SUBSCRIPTION_STEPS: &str = "pims.subscription.steps";
     /// The next step only.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::SUBSCRIPTION_STEP, "pims.subscription.step");
+    /// ```
     pub const SUBSCRIPTION_STEP: &str = "pims.subscription.step";
     /// The connected services of a vehicle.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::SUBSCRIPTION_SERVICES, "pims.subscription.services");
+    /// ```
     pub const SUBSCRIPTION_SERVICES: &str = "pims.subscription.services";
     /// The alias the documentation's cache section uses for the step list.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::VEHICLE_STEPS_ALIAS, "pims.vehicle.steps");
+    /// ```
     pub const VEHICLE_STEPS_ALIAS: &str = "pims.vehicle.steps";
     /// The trusted phone number of the account.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::AUTHENTICATION_TRUSTED_PHONE_NUMBER, "pims.authentication.trustedphonenumber");
+    /// ```
     pub const AUTHENTICATION_TRUSTED_PHONE_NUMBER: &str = "pims.authentication.trustedphonenumber";
     /// SMS codes: request (get) and check (set).
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::AUTHENTICATION_SMS_CODE, "pims.authentication.smscode");
+    /// ```
     pub const AUTHENTICATION_SMS_CODE: &str = "pims.authentication.smscode";
     /// Account checks (isDeviceActivated, isAccountBlocked).
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::AUTHENTICATION_ACCOUNT, "pims.authentication.account");
+    /// ```
     pub const AUTHENTICATION_ACCOUNT: &str = "pims.authentication.account";
     /// Device enrolment (enroll, enrollWithPhoneNumber, remove).
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::AUTHENTICATION_ENROLLMENT, "pims.authentication.enrollment");
+    /// ```
     pub const AUTHENTICATION_ENROLLMENT: &str = "pims.authentication.enrollment";
     /// PIN reset and update.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::AUTHENTICATION_PIN_CODE, "pims.authentication.pincode");
+    /// ```
     pub const AUTHENTICATION_PIN_CODE: &str = "pims.authentication.pincode";
     /// OTP with or without PIN.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::AUTHENTICATION_OTP, "pims.authentication.otp");
+    /// ```
     pub const AUTHENTICATION_OTP: &str = "pims.authentication.otp";
     /// Selects the vehicle of the next vehicle calls.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::VEHICLE_VIN, "pims.vehicle.vin");
+    /// ```
     pub const VEHICLE_VIN: &str = "pims.vehicle.vin";
     /// CarKey status (get) and activation (set).
+    ///
+    /// ```
+    /// assert_eq!(pims_types::names::VEHICLE_CAR_KEY, "pims.vehicle.carkey");
+    /// ```
     pub const VEHICLE_CAR_KEY: &str = "pims.vehicle.carkey";
 }
 
 /// An API of the Steps component or of the activation procedures that resolve its steps.
+///
+/// ```
+/// use pims_types::{Api, Verb};
+/// let api = Api::parse("pims.authentication.otp").unwrap();
+/// assert_eq!(api, Api::Otp);
+/// assert!(api.supports(Verb::Get));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Api {
@@ -62,6 +121,10 @@ pub enum Api {
 
 impl Api {
     /// Every API, in a stable order.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::Api::ALL.len(), 11);
+    /// ```
     pub const ALL: [Api; 11] = [
         Api::SubscriptionSteps,
         Api::SubscriptionStep,
@@ -141,6 +204,11 @@ impl fmt::Display for Api {
 }
 
 /// The dispatcher's verbs.
+///
+/// ```
+/// let v: pims_types::Verb = serde_json::from_str("\"get\"").unwrap();
+/// assert_eq!(v, pims_types::Verb::Get);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verb {

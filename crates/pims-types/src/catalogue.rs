@@ -7,9 +7,19 @@ use std::fmt;
 use std::sync::OnceLock;
 
 /// The catalogue file, exactly as shipped in `shared/spec/errors.tsv`.
+///
+/// ```
+/// assert!(pims_types::CATALOGUE_TSV.starts_with("code\tcategory\tlabel"));
+/// ```
 pub const CATALOGUE_TSV: &str = include_str!("../errors.tsv");
 
 /// One row of the catalogue.
+///
+/// ```
+/// let row = pims_types::ErrorCode(2302).entry().unwrap();
+/// assert_eq!(row.label, "Need Strong Authentication");
+/// assert!(!row.has_sub_errors);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CatalogueEntry {
     /// The numeric code.
@@ -25,6 +35,10 @@ pub struct CatalogueEntry {
 }
 
 /// The category column of the catalogue.
+///
+/// ```
+/// assert_eq!(pims_types::ErrorCode(2201).category(), Some(pims_types::Category::Output));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Category {
@@ -76,6 +90,12 @@ impl fmt::Display for Category {
 }
 
 /// The remedy column of the catalogue: what to do when the error happens.
+///
+/// ```
+/// let r = pims_types::ErrorCode(2346).remedy().unwrap();
+/// assert_eq!(r, pims_types::Remedy::RestartSteps);
+/// println!("{}", r.advice());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Remedy {
@@ -199,6 +219,10 @@ impl fmt::Display for Remedy {
 
 /// Every row of the catalogue, in file order. Rows that fail to parse are skipped; a test proves
 /// there are none.
+///
+/// ```
+/// assert_eq!(pims_types::entries().len(), 100);
+/// ```
 pub fn entries() -> &'static [CatalogueEntry] {
     static ENTRIES: OnceLock<Vec<CatalogueEntry>> = OnceLock::new();
     ENTRIES.get_or_init(|| parse_catalogue(CATALOGUE_TSV).0)
@@ -245,6 +269,12 @@ fn parse_row(line: &'static str) -> Option<CatalogueEntry> {
 
 /// An error code of the mobile SDK. Codes outside the catalogue are kept as they are (a newer
 /// backend may send them): their `entry()` is `None` and they pass through untouched.
+///
+/// ```
+/// use pims_types::ErrorCode;
+/// assert_eq!(ErrorCode::DEVICE_DISABLED.label(), Some("inwebo: device is disabled or unknown"));
+/// assert_eq!(ErrorCode(9999).label(), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ErrorCode(pub u32);
 

@@ -5,6 +5,9 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 
+/// The longest key a path shows in full.
+const MAX_KEY_SHOWN: usize = 64;
+
 /// A position in a JSON document, built as decoders descend.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Path<'a> {
@@ -26,11 +29,18 @@ impl<'a> Path<'a> {
             Path::Root => "$".to_owned(),
             Path::Key(parent, key) => {
                 let mut s = parent.render();
+                // Keys come from the document (a backend's answer): bound what is echoed.
+                let key: std::borrow::Cow<'_, str> = if key.chars().count() > MAX_KEY_SHOWN {
+                    let cut: String = key.chars().take(MAX_KEY_SHOWN).collect();
+                    format!("{cut}...").into()
+                } else {
+                    (*key).into()
+                };
                 let plain =
                     !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if plain {
                     s.push('.');
-                    s.push_str(key);
+                    s.push_str(&key);
                 } else {
                     s.push_str(&format!("[{key:?}]"));
                 }
@@ -75,5 +85,8 @@ mod tests {
         let a = root.key("result");
         let b = a.key("odd key");
         assert_eq!(b.render(), "$.result[\"odd key\"]");
+        let long = "k".repeat(500);
+        let c = a.key(&long);
+        assert!(c.render().len() < 80);
     }
 }

@@ -129,6 +129,11 @@ impl<'de> Deserialize<'de> for TransactionId {
 }
 
 /// The `status` of a message.
+///
+/// ```
+/// let s: pims_types::Status = serde_json::from_str("\"SUCCEEDED\"").unwrap();
+/// assert_eq!(s, pims_types::Status::Succeeded);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Status {
@@ -289,13 +294,13 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// What a message carries, by status.
+/// What a message carries, by status. A SUCCEEDED or RESULT message always has a `result`
+/// (possibly null): the documentation says it is present on success.
 #[derive(Clone, PartialEq)]
 enum Body {
-    /// `result` absent (`None`) or present, possibly null.
-    Succeeded(Option<Value>),
+    Succeeded(Value),
     Failed(ApiError),
-    Result(Option<Value>),
+    Result(Value),
 }
 
 /// A message: the envelope of every answer the SDK gives and the backend sends.
@@ -324,21 +329,18 @@ impl Message {
     pub fn succeeded(transaction_id: TransactionId, result: Value) -> Self {
         Message {
             transaction_id,
-            body: Body::Succeeded(Some(result)),
+            body: Body::Succeeded(result),
         }
     }
 
-    /// A SUCCEEDED message without a `result` key (operations whose output is "none").
+    /// A SUCCEEDED message whose `result` is null (operations whose output is "none").
     ///
     /// ```
     /// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::generate());
-    /// assert!(m.result().is_none());
+    /// assert_eq!(m.result(), Some(&serde_json::Value::Null));
     /// ```
     pub fn succeeded_empty(transaction_id: TransactionId) -> Self {
-        Message {
-            transaction_id,
-            body: Body::Succeeded(None),
-        }
+        Message::succeeded(transaction_id, Value::Null)
     }
 
     /// A FAILED message.
@@ -364,7 +366,7 @@ impl Message {
     pub fn event(transaction_id: TransactionId, result: Value) -> Self {
         Message {
             transaction_id,
-            body: Body::Result(Some(result)),
+            body: Body::Result(result),
         }
     }
 
@@ -401,7 +403,7 @@ impl Message {
         matches!(self.body, Body::Succeeded(_))
     }
 
-    /// The `result`: `None` when absent (or on FAILED), `Some(Value::Null)` when present and null.
+    /// The `result`: `None` on FAILED, else the result (`Some(Value::Null)` for a null one).
     ///
     /// ```
     /// let m = pims_types::Message::succeeded(pims_types::TransactionId::generate(), serde_json::Value::Null);
@@ -409,7 +411,7 @@ impl Message {
     /// ```
     pub fn result(&self) -> Option<&Value> {
         match &self.body {
-            Body::Succeeded(r) | Body::Result(r) => r.as_ref(),
+            Body::Succeeded(r) | Body::Result(r) => Some(r),
             Body::Failed(_) => None,
         }
     }
@@ -438,7 +440,7 @@ impl Message {
         self
     }
 
-    /// Consumes the message: `Ok(result)` (absent result as `Value::Null`) or `Err(error)`.
+    /// Consumes the message: `Ok(result)` or `Err(error)`.
     ///
     /// ```
     /// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::generate());
@@ -446,7 +448,7 @@ impl Message {
     /// ```
     pub fn into_result(self) -> Result<Value, ApiError> {
         match self.body {
-            Body::Succeeded(r) | Body::Result(r) => Ok(r.unwrap_or(Value::Null)),
+            Body::Succeeded(r) | Body::Result(r) => Ok(r),
             Body::Failed(e) => Err(e),
         }
     }
@@ -468,10 +470,9 @@ impl Message {
             Value::String(self.status().as_str().into()),
         );
         match &self.body {
-            Body::Succeeded(Some(r)) | Body::Result(Some(r)) => {
+            Body::Succeeded(r) | Body::Result(r) => {
                 map.insert("result".into(), r.clone());
             }
-            Body::Succeeded(None) | Body::Result(None) => {}
             Body::Failed(e) => {
                 map.insert("error".into(), e.to_value());
             }
@@ -483,7 +484,7 @@ impl Message {
     ///
     /// ```
     /// let t = pims_types::Message::succeeded_empty(pims_types::TransactionId::from_u64(1)).to_json_string();
-    /// assert_eq!(t, r#"{"transactionId":"00000000-0001","status":"SUCCEEDED"}"#);
+    /// assert_eq!(t, r#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":null}"#);
     /// ```
     pub fn to_json_string(&self) -> String {
         self.to_value().to_string()
@@ -510,7 +511,9 @@ impl Message {
         Message::from_value(&value)
     }
 
-    /// Decodes an envelope from a JSON value. Unknown keys are ignored.
+    /// Decodes an envelope from a JSON value. Unknown keys are ignored; a SUCCEEDED or RESULT
+    /// message without `result` is read as one with a null result (lenient: the documentation
+    /// says it is present).
     ///
     /// ```
     /// let v = serde_json::json!({"transactionId": "953cfefb-bc72", "status": "SUCCEEDED", "result": null, "extra": 1});
@@ -552,14 +555,14 @@ impl Message {
             }
             None => return Err(Error::decode(status_path.render(), "missing")),
         };
-        let result = map.get("result").cloned();
+        let result = map.get("result").cloned().unwrap_or(Value::Null);
         let error = match map.get("error") {
             None | Some(Value::Null) => None,
             Some(v) => Some(ApiError::from_value(v, &root.key("error"))?),
         };
         let body = match (status, error) {
             (Status::Failed, Some(e)) => {
-                if result.as_ref().is_some_and(|r| !r.is_null()) {
+                if !result.is_null() {
                     return Err(Error::decode(
                         root.key("result").render(),
                         "a FAILED message carries no result",
@@ -607,7 +610,7 @@ impl fmt::Debug for Message {
             .field("status", &self.status());
         match &self.body {
             Body::Succeeded(r) | Body::Result(r) => {
-                d.field("result", &r.as_ref().map(RedactedJson));
+                d.field("result", &RedactedJson(r));
             }
             Body::Failed(e) => {
                 d.field("error", e);
@@ -729,16 +732,16 @@ mod tests {
     }
 
     #[test]
-    fn absent_and_null_result_are_kept_apart() {
-        let absent = Message::succeeded_empty(id());
-        let null = Message::succeeded(id(), Value::Null);
-        assert_ne!(absent.to_json_string(), null.to_json_string());
-        for m in [absent, null] {
-            assert_eq!(
-                Message::from_slice(m.to_json_string().as_bytes()).unwrap(),
-                m
-            );
-        }
+    fn success_always_has_a_result() {
+        let absent =
+            Message::from_value(&json!({"transactionId": "a", "status": "SUCCEEDED"})).unwrap();
+        assert_eq!(absent.result(), Some(&Value::Null));
+        assert!(absent.to_json_string().contains(r#""result":null"#));
+        let m = Message::succeeded_empty(id());
+        assert_eq!(
+            Message::from_slice(m.to_json_string().as_bytes()).unwrap(),
+            m
+        );
     }
 
     #[test]

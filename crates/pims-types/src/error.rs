@@ -7,6 +7,12 @@ use crate::catalogue::ErrorCode;
 use crate::envelope::ApiError;
 
 /// What went wrong while reading a parameter dictionary or decoding a document.
+///
+/// ```
+/// let e = pims_types::Parameters::new().required_string("action", &[]).unwrap_err();
+/// assert_eq!(e.code().as_u32(), 2101);
+/// assert_eq!(e.to_api_error().label, "Missing action parameter");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {

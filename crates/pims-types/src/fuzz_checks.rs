@@ -3,6 +3,11 @@
 //!
 //! Each function takes arbitrary bytes and panics only if an invariant is broken: decoding may
 //! fail (with an error), but never panic, and what decodes must survive a round trip.
+//!
+//! ```
+//! pims_types::fuzz_checks::envelope(b"{}");
+//! pims_types::fuzz_checks::parameters(b"{}");
+//! ```
 
 use crate::{CallBody, Message, NextStepQuery, Parameters, ServicesQuery, StepsList, StepsQuery};
 

@@ -58,7 +58,7 @@ pub use error::Error;
 pub use params::{MAX_IDENTIFIER_LEN, MAX_STRING_LEN, Parameters};
 pub use query::{NextStepQuery, ServicesQuery, StepsQuery, StepsSelector, Vin, keys};
 pub use redact::{REDACTED, RedactedJson, Secret, is_masked_key, is_secret_key, mask};
-pub use rules::{filter, merge, next_step, unstick};
+pub use rules::{filter, merge, next_step};
 pub use services::{Service, ServicesList};
 pub use steps::{
     Step, StepName, StepStatus, StepsId, StepsList, StepsStatusFilter, next_step_result,

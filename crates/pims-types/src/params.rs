@@ -12,9 +12,17 @@ use crate::error::Error;
 use crate::redact::{RedactedJson, Secret};
 
 /// The longest string a getter accepts (bigger ones are refused with 2102, never copied around).
+///
+/// ```
+/// assert!(pims_types::MAX_STRING_LEN > 0);
+/// ```
 pub const MAX_STRING_LEN: usize = 1024;
 
 /// The longest identifier (carAssociationID, stepsID) a getter accepts.
+///
+/// ```
+/// assert!(pims_types::MAX_IDENTIFIER_LEN > 0);
+/// ```
 pub const MAX_IDENTIFIER_LEN: usize = 64;
 
 /// A parameter dictionary. `Debug` never shows secret values (PIN, SMS code, OTP, tokens).

@@ -10,22 +10,58 @@ use crate::params::Parameters;
 use crate::steps::{StepsId, StepsStatusFilter};
 
 /// Parameter keys and their accepted aliases.
+///
+/// ```
+/// assert_eq!(pims_types::keys::RESET_STEPS_ALIASES, ["resetStep"]);
+/// ```
 pub mod keys {
     /// `carAssociationID`.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::keys::CAR_ASSOCIATION_ID, "carAssociationID");
+    /// ```
     pub const CAR_ASSOCIATION_ID: &str = "carAssociationID";
     /// `stepsID`.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::keys::STEPS_ID, "stepsID");
+    /// ```
     pub const STEPS_ID: &str = "stepsID";
     /// Aliases of `stepsID`.
+    ///
+    /// ```
+    /// assert!(!pims_types::keys::STEPS_ID_ALIASES.is_empty());
+    /// ```
     pub const STEPS_ID_ALIASES: &[&str] = &["stepsId"];
     /// `vin`.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::keys::VIN, "vin");
+    /// ```
     pub const VIN: &str = "vin";
     /// `resetSteps`.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::keys::RESET_STEPS, "resetSteps");
+    /// ```
     pub const RESET_STEPS: &str = "resetSteps";
     /// Aliases of `resetSteps`.
+    ///
+    /// ```
+    /// assert!(!pims_types::keys::RESET_STEPS_ALIASES.is_empty());
+    /// ```
     pub const RESET_STEPS_ALIASES: &[&str] = &["resetStep"];
     /// `stepsStatus`.
+    ///
+    /// ```
+    /// assert_eq!(pims_types::keys::STEPS_STATUS, "stepsStatus");
+    /// ```
     pub const STEPS_STATUS: &str = "stepsStatus";
     /// Aliases of `stepsStatus`.
+    ///
+    /// ```
+    /// assert!(!pims_types::keys::STEPS_STATUS_ALIASES.is_empty());
+    /// ```
     pub const STEPS_STATUS_ALIASES: &[&str] = &["stepStatus"];
 }
 
@@ -92,6 +128,12 @@ impl fmt::Display for Vin {
 }
 
 /// Which list a request selects: exactly one identifier.
+///
+/// ```
+/// use pims_types::{Parameters, StepsSelector};
+/// let s = StepsSelector::from_parameters(&Parameters::new().with("vin", "VR1AB12C3D4567890")).unwrap();
+/// assert_eq!(s.key(), "vin");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StepsSelector {
     /// By carAssociationID (user + service + vehicle). The first request of a device uses it.

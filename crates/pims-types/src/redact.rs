@@ -9,6 +9,10 @@ use std::fmt;
 use serde_json::Value;
 
 /// The placeholder printed instead of a secret.
+///
+/// ```
+/// assert_eq!(pims_types::REDACTED, "[REDACTED]");
+/// ```
 pub const REDACTED: &str = "[REDACTED]";
 
 /// A secret string (PIN, OTP, SMS code, token). `Debug` prints a placeholder, there is no
@@ -99,6 +103,7 @@ pub fn mask(value: &str) -> String {
 ///
 /// ```
 /// assert!(pims_types::is_secret_key("pinCode"));
+/// assert!(pims_types::is_secret_key("access_token"));
 /// assert!(!pims_types::is_secret_key("stepsID"));
 /// ```
 pub fn is_secret_key(key: &str) -> bool {
@@ -119,8 +124,15 @@ pub fn is_secret_key(key: &str) -> bool {
         "authorization",
         "clientsecret",
     ];
-    let lower = key.to_ascii_lowercase();
-    SECRET_KEYS.contains(&lower.as_str())
+    SECRET_KEYS.contains(&normalise(key).as_str())
+}
+
+/// A key in one spelling: lowercase, without `_` and `-` (`pin_code`, `pinCode`, `PIN-CODE`).
+fn normalise(key: &str) -> String {
+    key.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// Whether a key holds an identifier that is shown only masked (phone numbers, VINs).
@@ -131,7 +143,7 @@ pub fn is_secret_key(key: &str) -> bool {
 /// ```
 pub fn is_masked_key(key: &str) -> bool {
     const MASKED_KEYS: &[&str] = &["phonenumber", "vin", "email"];
-    MASKED_KEYS.contains(&key.to_ascii_lowercase().as_str())
+    MASKED_KEYS.contains(&normalise(key).as_str())
 }
 
 /// A `Debug` view of a JSON value with secret values replaced by [`REDACTED`] and identifiers

@@ -71,26 +71,3 @@ pub fn merge(cached: &StepsList, fresh: &StepsList) -> StepsList {
     }
     StepsList::new(fresh.steps_id().clone(), steps)
 }
-
-/// Drops the stickiness of one step: the cached list with that step turned back to `todo`
-/// (used when the cached `alreadyDone` is known to be stale, e.g. `deviceActivation` after 2312).
-///
-/// ```
-/// use pims_types::*;
-/// let l = StepsList::new(StepsId::number(1), vec![Step::new(StepName::DeviceActivation, StepStatus::AlreadyDone, 2)]);
-/// assert_eq!(unstick(&l, &StepName::DeviceActivation).steps()[0].status, StepStatus::Todo);
-/// ```
-pub fn unstick(list: &StepsList, name: &crate::steps::StepName) -> StepsList {
-    let steps = list
-        .steps()
-        .iter()
-        .map(|s| {
-            let mut s = s.clone();
-            if &s.name == name {
-                s.status = StepStatus::Todo;
-            }
-            s
-        })
-        .collect();
-    StepsList::new(list.steps_id().clone(), steps)
-}

@@ -9,6 +9,12 @@ use crate::decode::{Path, expect_object, type_name};
 use crate::error::Error;
 
 /// The name (and key) of a step. Unknown names are kept (forward compatible).
+///
+/// ```
+/// use pims_types::StepName;
+/// assert_eq!(StepName::parse("mediumCarKey"), StepName::MediumCarKey);
+/// assert_eq!(StepName::parse("trustedphone").as_str(), "trusterPhoneNumber");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StepName {
     /// `trusterPhoneNumber` (sic): the account has a trusted phone number.
@@ -75,6 +81,11 @@ impl<'de> Deserialize<'de> for StepName {
 }
 
 /// Whether a step is still required.
+///
+/// ```
+/// let s: pims_types::StepStatus = serde_json::from_str("\"alreadyDone\"").unwrap();
+/// assert_eq!(s, pims_types::StepStatus::AlreadyDone);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum StepStatus {
     /// Still required.
@@ -119,6 +130,10 @@ impl fmt::Display for StepStatus {
 }
 
 /// The `stepsStatus` filter of a list request.
+///
+/// ```
+/// assert_eq!(pims_types::StepsStatusFilter::default(), pims_types::StepsStatusFilter::All);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum StepsStatusFilter {
     /// Every step (the default).
@@ -398,7 +413,8 @@ pub struct StepsList {
 }
 
 impl StepsList {
-    /// A list; steps are sorted by `order` (stable), and a repeated name keeps its first entry.
+    /// A list; steps are sorted by `order` (stable), a repeated name keeps its first entry, and
+    /// a step named `stepsID`/`stepsId` (the id's own key) is dropped.
     ///
     /// ```
     /// use pims_types::{Step, StepName, StepStatus, StepsId, StepsList};
@@ -408,7 +424,10 @@ impl StepsList {
     pub fn new(steps_id: StepsId, steps: Vec<Step>) -> Self {
         let mut unique: Vec<Step> = Vec::with_capacity(steps.len());
         for step in steps {
-            if !unique.iter().any(|s| s.name == step.name) {
+            // A step named like the id key could not be written next to it.
+            let reserved =
+                matches!(&step.name, StepName::Other(n) if n == "stepsID" || n == "stepsId");
+            if !reserved && !unique.iter().any(|s| s.name == step.name) {
                 unique.push(step);
             }
         }
@@ -585,5 +604,18 @@ pub fn parse_next_step_result(value: &Value) -> Result<Option<Step>, Error> {
         (Some((k, v)), None) => Step::from_value(k, v, &root.key(k)).map(Some),
         (None, _) => Ok(None),
         (Some(_), Some(_)) => Err(Error::decode("$", "expected one step, found several")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_named_like_the_id_key_cannot_break_the_document() {
+        let odd = Step::new(StepName::parse("stepsID"), StepStatus::Todo, 1);
+        let list = StepsList::new(StepsId::number(7), vec![odd]);
+        assert!(list.is_empty());
+        assert_eq!(StepsList::from_value(&list.to_value()).unwrap(), list);
     }
 }

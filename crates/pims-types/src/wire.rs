@@ -12,15 +12,31 @@ use crate::error::Error;
 use crate::params::Parameters;
 
 /// The largest call body the backend accepts (64 KiB).
+///
+/// ```
+/// assert!(pims_types::MAX_CALL_BODY_BYTES > 0);
+/// ```
 pub const MAX_CALL_BODY_BYTES: usize = 64 * 1024;
 
 /// Header carrying the installation's device id.
+///
+/// ```
+/// assert_eq!(pims_types::DEVICE_ID_HEADER, "Pims-Device-Id");
+/// ```
 pub const DEVICE_ID_HEADER: &str = "Pims-Device-Id";
 
 /// Header carrying the idempotency key of a `set` call.
+///
+/// ```
+/// assert_eq!(pims_types::IDEMPOTENCY_KEY_HEADER, "Idempotency-Key");
+/// ```
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
 /// The path of the call endpoint.
+///
+/// ```
+/// assert_eq!(pims_types::CALLS_PATH, "/v1/calls");
+/// ```
 pub const CALLS_PATH: &str = "/v1/calls";
 
 /// One call as sent on the wire: `{"transactionId", "verb", "api", "parameters"}`. The API name

@@ -59,8 +59,54 @@ fn json_leaf() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("JSON has no NaN or infinity", |f| f.is_finite())
+            .prop_map(Value::from),
         "[ -~]{0,12}".prop_map(Value::from),
     ]
+}
+
+/// Objects shaped like envelopes, with each key present or not and of any type, so the decoder
+/// is exercised past the JSON parser.
+fn envelope_like() -> impl Strategy<Value = Value> {
+    let status = prop_oneof![
+        Just(Value::from("SUCCEEDED")),
+        Just(Value::from("FAILED")),
+        Just(Value::from("RESULT")),
+        json_leaf(),
+    ];
+    let error = prop_oneof![
+        (json_leaf(), json_leaf(), prop::option::of(json())).prop_map(|(code, label, sub)| {
+            let mut m = serde_json::Map::new();
+            m.insert("code".into(), code);
+            m.insert("label".into(), label);
+            if let Some(sub) = sub {
+                m.insert("subCode".into(), sub);
+            }
+            Value::Object(m)
+        }),
+        json(),
+    ];
+    (
+        prop::option::of(prop_oneof![Just(Value::from("953cfefb-bc72")), json_leaf()]),
+        prop::option::of(status),
+        prop::option::of(json()),
+        prop::option::of(error),
+    )
+        .prop_map(|(tid, status, result, error)| {
+            let mut m = serde_json::Map::new();
+            for (k, v) in [
+                ("transactionId", tid),
+                ("status", status),
+                ("result", result),
+                ("error", error),
+            ] {
+                if let Some(v) = v {
+                    m.insert(k.into(), v);
+                }
+            }
+            Value::Object(m)
+        })
 }
 
 fn json() -> impl Strategy<Value = Value> {
@@ -176,6 +222,17 @@ proptest! {
     fn decoders_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = Message::from_slice(&bytes);
         let _ = pims_types::CallBody::from_slice(&bytes);
+    }
+
+    #[test]
+    fn envelope_shaped_documents_decode_or_fail_cleanly_and_round_trip(v in envelope_like()) {
+        let text = v.to_string();
+        pims_types::fuzz_checks::envelope(text.as_bytes());
+        if let Ok(m) = Message::from_value(&v) {
+            // What decodes is a valid envelope: a result xor an error, as its status says.
+            prop_assert_eq!(m.error().is_some(), m.status() == pims_types::Status::Failed);
+            prop_assert_eq!(m.result().is_some(), m.status() != pims_types::Status::Failed);
+        }
     }
 
     #[test]
