@@ -12,6 +12,10 @@ use crate::error::Error;
 use crate::facade::Pims;
 
 /// What an SMS code is requested for (`get pims.authentication.smscode`, `type`).
+///
+/// ```
+/// assert_eq!(pims::SmsPurpose::Enrollment.as_str(), "enrollment");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SmsPurpose {
@@ -39,6 +43,14 @@ impl SmsPurpose {
 }
 
 /// Whether the account already has a PIN (`set pims.authentication.smscode` enrollment).
+///
+/// ```no_run
+/// # async fn demo(pims: pims::Pims, code: pims_types::Secret) -> Result<(), pims::Error> {
+/// if pims.check_enrollment_sms_code(&code).await? == pims::EnrollmentStatus::NotEnrolled {
+///     println!("choose a PIN: it will be registered");
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EnrollmentStatus {
     /// No PIN yet: enrolment registers the one given.
@@ -48,6 +60,10 @@ pub enum EnrollmentStatus {
 }
 
 /// `isAccountBlocked`.
+///
+/// ```
+/// assert_ne!(pims::AccountBlocked::PinBlocked, pims::AccountBlocked::NotBlocked);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AccountBlocked {
     /// Not known.
@@ -59,6 +75,14 @@ pub enum AccountBlocked {
 }
 
 /// `cvsStatus` of a CarKey.
+///
+/// ```no_run
+/// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+/// if pims.car_key_status().await?.cvs_status == pims::CvsStatus::Suspended {
+///     println!("the CarKey is suspended");
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CvsStatus {
     /// `unknown`.
@@ -86,6 +110,13 @@ impl CvsStatus {
 }
 
 /// `get pims.vehicle.carkey`.
+///
+/// ```no_run
+/// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+/// let status: pims::CarKeyStatus = pims.car_key_status().await?;
+/// println!("verified {}, {:?}", status.verified, status.cvs_status);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CarKeyStatus {
     /// `isCarKeyVerified`.
@@ -97,6 +128,13 @@ pub struct CarKeyStatus {
 }
 
 /// `set pims.vehicle.carkey`. `Debug` hides the security code.
+///
+/// ```no_run
+/// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+/// let key: pims::CarKeyActivation = pims.activate_car_key().await?;
+/// println!("{key:?}"); // securityCode shown as Secret([REDACTED])
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CarKeyActivation {
     /// `hasCarKey`.
@@ -126,11 +164,17 @@ impl Pims {
         let span = crate::facade::call_span(verb, api.name(), &tid);
         self.run(tracing::Instrument::instrument(
             async move {
-                let reply = match api {
-                    // The OTP route carries the device-error recovery.
-                    Api::Otp => core.otp_route(params, &tid).await?,
-                    _ => core.pass(verb, api, params, &tid).await?,
-                };
+                let ctx = core.ctx(tid);
+                let (core, params, ctx) = (&core, &params, &ctx);
+                let reply = core
+                    .guarded(ctx, api, params, || async move {
+                        match api {
+                            // The OTP route carries the device-error recovery.
+                            Api::Otp => core.otp_route(params.clone(), ctx).await,
+                            _ => core.pass(verb, api, params.clone(), ctx).await,
+                        }
+                    })
+                    .await?;
                 read(match reply {
                     Reply::Result(v) => Some(v),
                     Reply::Empty => None,
@@ -411,7 +455,14 @@ impl Pims {
         let tid = TransactionId::generate();
         let span = crate::facade::call_span(Verb::Get, Api::Otp.name(), &tid);
         self.run(tracing::Instrument::instrument(
-            async move { core.otp_with_pin(&pin, &tid).await },
+            async move {
+                let ctx = core.ctx(tid);
+                let (core, ctx, pin) = (&core, &ctx, &pin);
+                core.guarded(ctx, Api::Otp, &Parameters::new(), || async move {
+                    core.otp_with_pin(pin, ctx).await
+                })
+                .await
+            },
             span,
         ))
         .await
@@ -516,10 +567,13 @@ fn string_field(v: Option<&Value>, key: &str) -> Result<String, Error> {
 }
 
 fn bool_field(v: Option<&Value>, key: &str) -> Result<bool, Error> {
-    match v.and_then(|v| v.get(key)) {
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::String(s)) if s == "true" => Ok(true),
-        Some(Value::String(s)) if s == "false" => Ok(false),
+    // The same leniency as parameters: a boolean, or "true"/"false".
+    let fields = v
+        .and_then(Value::as_object)
+        .map(|m| Parameters::from(m.clone()))
+        .unwrap_or_default();
+    match fields.boolean(key, &[]) {
+        Ok(Some(b)) => Ok(b),
         _ => Err(invalid_data(
             &format!("$.result.{key}"),
             "expected a boolean",

@@ -14,13 +14,25 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind};
 
 /// The account namespace used when the configuration names none.
+///
+/// ```
+/// assert_eq!(pims::DEFAULT_ACCOUNT, "default");
+/// ```
 pub const DEFAULT_ACCOUNT: &str = "default";
 
 /// The overall deadline of one call through the facade, whatever the transport does.
+///
+/// ```
+/// assert_eq!(pims::DEFAULT_CALL_TIMEOUT.as_secs(), 45);
+/// ```
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The `environnement` names the `initialize` dictionary accepts, and their base URLs.
 /// Any `https://` URL (or `http://` on a loopback address) is accepted too.
+///
+/// ```
+/// assert!(pims::ENVIRONMENTS.iter().any(|(name, _)| *name == "simulator"));
+/// ```
 pub const ENVIRONMENTS: &[(&str, &str)] = &[("simulator", "http://127.0.0.1:8080")];
 
 /// Gives the user's PIN when the facade needs an OTP on its own (opt-in: see
@@ -105,8 +117,9 @@ impl fmt::Debug for CacheChoice {
 pub(crate) enum TransportChoice {
     /// None configured yet (`initialize` must give `environnement`).
     Unset,
-    /// The HTTP transport to this base URL.
-    BaseUrl(String),
+    /// The HTTP transport to this base URL; `true` when it came from the `initialize`
+    /// dictionary (a refused URL is then 2102 naming `environnement`, not 2006).
+    BaseUrl(String, bool),
     /// A transport of the caller's.
     Custom(SharedTransport),
 }
@@ -170,7 +183,7 @@ impl PimsBuilder {
     /// # let _ = b;
     /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.transport = TransportChoice::BaseUrl(url.into());
+        self.transport = TransportChoice::BaseUrl(url.into(), false);
         self
     }
 
@@ -340,7 +353,7 @@ impl PimsBuilder {
                     (env.starts_with("https://") || env.starts_with("http://")).then_some(env)
                 })
                 .ok_or_else(|| invalid("environnement"))?;
-            self.transport = TransportChoice::BaseUrl(url);
+            self.transport = TransportChoice::BaseUrl(url, true);
         }
         if let Some(mode) = dict.string("mode", &[])? {
             self.policies.offline_fallback = match mode.as_str() {
@@ -410,7 +423,7 @@ mod tests {
                 "profile": {"account": "u1", "cacheDirectory": "/tmp/x"}, "unknown": 1})))
             .unwrap();
         assert!(
-            matches!(b.transport, TransportChoice::BaseUrl(ref u) if u == "http://127.0.0.1:9")
+            matches!(b.transport, TransportChoice::BaseUrl(ref u, true) if u == "http://127.0.0.1:9")
         );
         assert!(b.policies.offline_fallback);
         assert_eq!(b.account, "u1");

@@ -2,7 +2,9 @@
 //! table points to.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use pims_transport::{Call, HttpTransport, SharedTransport, StaticToken, Transport};
@@ -14,6 +16,7 @@ use pims_types::{
 use serde_json::Value;
 use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
 use crate::cached::Cached;
 use crate::config::{PimsBuilder, Policies, TransportChoice};
@@ -25,6 +28,10 @@ use crate::steps::Steps;
 /// Room kept for the envelope around the parameters in a call body.
 const BODY_OVERHEAD: usize = 512;
 
+/// How long local work (the cache) may run past a call's deadline before the call answers 2201
+/// anyway. Backend waits end at the deadline itself.
+const LOCAL_GRACE: Duration = Duration::from_millis(250);
+
 /// A subscriber's callback.
 pub(crate) type EventCallback = Arc<dyn Fn(Message) + Send + Sync>;
 
@@ -34,14 +41,14 @@ pub(crate) struct Core {
     policies: Policies,
     call_timeout: Duration,
     event_sources: HashMap<String, broadcast::Sender<Value>>,
-    subscriptions: Mutex<HashMap<String, AbortHandle>>,
+    subscriptions: Mutex<Subscriptions>,
 }
 
 impl Core {
     pub(crate) fn build(builder: PimsBuilder) -> Result<Core, Error> {
         let transport = match builder.transport {
             TransportChoice::Custom(t) => t,
-            TransportChoice::BaseUrl(url) => {
+            TransportChoice::BaseUrl(url, from_initialize) => {
                 let mut http = HttpTransport::builder(url);
                 if let Some(p) = builder.token_provider {
                     http = http.token_provider(p);
@@ -50,12 +57,20 @@ impl Core {
                 }
                 let http = http.build().map_err(|e| {
                     let detail = crate::error::chain(&e);
-                    Error::from_code(
-                        ErrorKind::Configuration,
-                        ErrorCode::CORE_NOT_CONFIGURED,
-                        &[],
-                    )
-                    .with_detail(detail)
+                    let error = if from_initialize {
+                        Error::from_code(
+                            ErrorKind::Input,
+                            ErrorCode::INVALID_PARAMETER,
+                            &["environnement"],
+                        )
+                    } else {
+                        Error::from_code(
+                            ErrorKind::Configuration,
+                            ErrorCode::CORE_NOT_CONFIGURED,
+                            &[],
+                        )
+                    };
+                    error.with_detail(detail)
                 })?;
                 SharedTransport::new(http)
             }
@@ -75,7 +90,7 @@ impl Core {
             policies: builder.policies,
             call_timeout: builder.call_timeout,
             event_sources: builder.event_sources.into_iter().collect(),
-            subscriptions: Mutex::new(HashMap::new()),
+            subscriptions: Mutex::new(Subscriptions::default()),
         })
     }
 
@@ -91,7 +106,15 @@ impl Core {
         &self.cache
     }
 
-    /// Serves one `get`/`set` call: routing, the deadline, the opt-in 2302 recovery.
+    /// The context of a new call: its transaction id and its deadline.
+    pub(crate) fn ctx(&self, tid: TransactionId) -> Ctx {
+        Ctx {
+            tid,
+            deadline: Instant::now() + self.call_timeout,
+        }
+    }
+
+    /// Serves one `get`/`set` call of the verb API.
     pub(crate) async fn handle(
         &self,
         verb: Verb,
@@ -99,94 +122,119 @@ impl Core {
         params: Parameters,
         tid: TransactionId,
     ) -> Message {
-        let outcome = tokio::time::timeout(self.call_timeout, self.route(verb, api, &params, &tid))
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::from_code(
-                    ErrorKind::Transport,
-                    ErrorCode::TIMEOUT,
-                    &[],
-                ))
-            });
-        let outcome = match outcome {
-            Err(e) if e.code() == ErrorCode::NEED_STRONG_AUTHENTICATION => {
-                self.retry_after_otp(verb, api, &params, &tid, e).await
+        let ctx = self.ctx(tid);
+        let outcome = match route(verb, api) {
+            None => Err(Error::not_supported()),
+            Some((api, route)) => {
+                self.guarded(&ctx, api, &params, || {
+                    self.serve(verb, api, route, &params, &ctx)
+                })
+                .await
             }
-            other => other,
         };
         match outcome {
-            Ok(Reply::Result(v)) => Message::succeeded(tid, v),
-            Ok(Reply::Empty) => Message::succeeded_empty(tid),
+            Ok(Reply::Result(v)) => Message::succeeded(ctx.tid, v),
+            Ok(Reply::Empty) => Message::succeeded(ctx.tid, Value::Null),
             Err(e) => {
                 if let Some(d) = e.detail() {
                     tracing::debug!(code = %e.code(), detail = d, "call failed");
                 }
-                Message::failed(tid, e.into_api_error())
+                Message::failed(ctx.tid, e.into_api_error())
             }
         }
     }
 
-    /// The opt-in recovery: on 2302, get an OTP with the PIN provider's PIN and retry once.
-    async fn retry_after_otp(
+    /// Runs one call's work under its deadline, with the opt-in 2302 recovery: get an OTP with
+    /// the PIN provider's PIN, then run the work once more. Every call, verb or typed, goes
+    /// through here. Backend waits are bounded by the deadline inside ([`Core::send`]), so the
+    /// offline fallback sees the 2201; the outer bound is a safety net for local work.
+    pub(crate) async fn guarded<T, F, Fut>(
         &self,
-        verb: Verb,
-        api: &str,
+        ctx: &Ctx,
+        api: Api,
         params: &Parameters,
-        tid: &TransactionId,
+        work: F,
+    ) -> Result<T, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let attempt = async {
+            match work().await {
+                Err(e) if e.code() == ErrorCode::NEED_STRONG_AUTHENTICATION => {
+                    self.strong_authentication(ctx, api, params, e).await?;
+                    work().await
+                }
+                other => other,
+            }
+        };
+        tokio::time::timeout_at(ctx.deadline + LOCAL_GRACE, attempt)
+            .await
+            .unwrap_or_else(|_| Err(timeout()))
+    }
+
+    /// The 2302 recovery's first half: an OTP with the provider's PIN. Gives back the 2302 when
+    /// the recovery does not apply: no provider, the OTP call itself, a call carrying secrets (a
+    /// PIN, OTP or SMS code is never sent twice for one user action), or no PIN given.
+    async fn strong_authentication(
+        &self,
+        ctx: &Ctx,
+        api: Api,
+        params: &Parameters,
         original: Error,
-    ) -> Result<Reply, Error> {
+    ) -> Result<(), Error> {
         let Some(provider) = self.policies.pin_provider.clone() else {
             return Err(original);
         };
-        if Api::parse(api) == Some(Api::Otp) {
+        if api == Api::Otp || params.as_map().keys().any(|k| pims_types::is_secret_key(k)) {
             return Err(original);
         }
-        let Some(pin) = provider.pin().await else {
-            return Err(original);
+        let pin = match tokio::time::timeout_at(ctx.deadline, provider.pin()).await {
+            Ok(Some(pin)) => pin,
+            Ok(None) => return Err(original),
+            Err(_) => return Err(timeout()),
         };
         tracing::info!("strong authentication needed: getting an OTP, then retrying once");
-        self.otp_with_pin(&pin, &TransactionId::generate()).await?;
-        let retry = self.route(verb, api, params, tid);
-        tokio::time::timeout(self.call_timeout, retry)
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::from_code(
-                    ErrorKind::Transport,
-                    ErrorCode::TIMEOUT,
-                    &[],
-                ))
-            })
+        let otp_ctx = Ctx {
+            tid: TransactionId::generate(),
+            deadline: ctx.deadline,
+        };
+        self.otp_with_pin(&pin, &otp_ctx).await.map(|_| ())
     }
 
-    async fn route(
+    /// The handler of a routed call.
+    async fn serve(
         &self,
         verb: Verb,
-        api: &str,
+        api: Api,
+        route: Route,
         params: &Parameters,
-        tid: &TransactionId,
+        ctx: &Ctx,
     ) -> Result<Reply, Error> {
-        let Some((api, route)) = route(verb, api) else {
-            return Err(Error::not_supported());
-        };
-        check_size(params)?;
         match route {
             Route::Steps => {
                 let query = StepsQuery::from_parameters(params)?;
-                let steps = self.steps(&query, tid).await?;
+                let steps = self.steps(&query, ctx).await?;
                 Ok(Reply::Result(steps.list.to_value()))
             }
             Route::NextStep => {
                 let query = NextStepQuery::from_parameters(params)?;
-                let step = self.next_step(&query, tid).await?;
+                let step = self.next_step(&query, ctx).await?;
                 Ok(Reply::Result(next_step_result(step.as_ref())))
             }
             Route::Services => {
                 let query = ServicesQuery::from_parameters(params)?;
                 let canonical = Parameters::new().with("vin", query.vin.as_str());
-                self.pass(verb, api, canonical, tid).await
+                self.pass(verb, api, canonical, ctx).await
             }
-            Route::Otp => self.otp_route(params.clone(), tid).await,
-            Route::PassThrough => self.pass(verb, api, params.clone(), tid).await,
+            Route::Otp => {
+                check_size(params)?;
+                self.otp_route(params.clone(), ctx).await
+            }
+            Route::PassThrough => {
+                check_size(params)?;
+                self.pass(verb, api, params.clone(), ctx).await
+            }
         }
     }
 
@@ -196,29 +244,33 @@ impl Core {
         verb: Verb,
         api: Api,
         params: Parameters,
-        tid: &TransactionId,
+        ctx: &Ctx,
     ) -> Result<Reply, Error> {
-        let message = self.send(verb, api, params, tid).await?;
+        let message = self.send(verb, api, params, ctx).await?;
         Ok(match message.result() {
             Some(v) => Reply::Result(v.clone()),
             None => Reply::Empty,
         })
     }
 
-    /// One call to the backend: a FAILED answer becomes an `Err`. A `set` carries a fresh
-    /// idempotency key, so the transport may repeat it safely and the backend does the work once.
+    /// One call to the backend, bounded by the call's deadline (2201 past it): a FAILED answer
+    /// becomes an `Err`. A `set` carries a fresh idempotency key, so the transport may repeat it
+    /// safely and the backend does the work once.
     pub(crate) async fn send(
         &self,
         verb: Verb,
         api: Api,
         params: Parameters,
-        tid: &TransactionId,
+        ctx: &Ctx,
     ) -> Result<Message, Error> {
+        let tid = &ctx.tid;
         let mut call = Call::new(verb, api.name(), params, tid.clone(), self.device_id());
         if verb == Verb::Set {
             call = call.with_idempotency_key(uuid::Uuid::new_v4().to_string());
         }
-        let message = self.transport.call(call).await?;
+        let message = tokio::time::timeout_at(ctx.deadline, self.transport.call(call))
+            .await
+            .map_err(|_| timeout())??;
         if message.transaction_id() != tid {
             return Err(Error::from(pims_types::Error::decode(
                 "$.transactionId",
@@ -233,13 +285,9 @@ impl Core {
 
     /// `pims.authentication.otp`: passed through; 2312/2317 on withPIN make the device's cached
     /// steps stale (the documented cure), so the policy drops their stickiness.
-    pub(crate) async fn otp_route(
-        &self,
-        params: Parameters,
-        tid: &TransactionId,
-    ) -> Result<Reply, Error> {
+    pub(crate) async fn otp_route(&self, params: Parameters, ctx: &Ctx) -> Result<Reply, Error> {
         let with_pin = params.string("action", &[]).ok().flatten().as_deref() == Some("withPIN");
-        let result = self.pass(Verb::Get, Api::Otp, params, tid).await;
+        let result = self.pass(Verb::Get, Api::Otp, params, ctx).await;
         if let Err(e) = &result
             && with_pin
             && matches!(
@@ -260,15 +308,11 @@ impl Core {
     }
 
     /// Gets an OTP with the PIN (typed form, used by the 2302 recovery too).
-    pub(crate) async fn otp_with_pin(
-        &self,
-        pin: &Secret,
-        tid: &TransactionId,
-    ) -> Result<Secret, Error> {
+    pub(crate) async fn otp_with_pin(&self, pin: &Secret, ctx: &Ctx) -> Result<Secret, Error> {
         let params = Parameters::new()
             .with("action", "withPIN")
             .with_secret("pinCode", pin);
-        match self.otp_route(params, tid).await? {
+        match self.otp_route(params, ctx).await? {
             Reply::Result(v) => crate::activation::otp_from_result(&v),
             Reply::Empty => Err(crate::activation::no_data("otp")),
         }
@@ -276,11 +320,7 @@ impl Core {
 
     /// The steps semantics: reset first when asked; always ask the backend for `all`; merge
     /// with the cache (sticky); store; then filter.
-    pub(crate) async fn steps(
-        &self,
-        query: &StepsQuery,
-        tid: &TransactionId,
-    ) -> Result<Steps, Error> {
+    pub(crate) async fn steps(&self, query: &StepsQuery, ctx: &Ctx) -> Result<Steps, Error> {
         if query.reset
             && let Err(e) = self.cache.reset(&query.selector).await
         {
@@ -296,7 +336,7 @@ impl Core {
                 Verb::Get,
                 Api::SubscriptionSteps,
                 backend.to_parameters(),
-                tid,
+                ctx,
             )
             .await;
         let message = match answer {
@@ -336,6 +376,15 @@ impl Core {
                 "does not match the stepsID asked for",
             )));
         }
+        if query.reset {
+            // The identifier asked may not have been linked to the cached list yet (a first
+            // request by VIN): the list the backend names is wiped too, so nothing stale
+            // survives the reset.
+            let by_id = StepsSelector::StepsId(fresh.steps_id().clone());
+            if let Err(e) = self.cache.reset(&by_id).await {
+                tracing::warn!(error = %e, "could not wipe the cached list");
+            }
+        }
         let merged = self.cache.merge(&query.selector, fresh).await;
         Ok(Steps {
             list: filter(&merged, query.status),
@@ -347,12 +396,12 @@ impl Core {
     pub(crate) async fn next_step(
         &self,
         query: &NextStepQuery,
-        tid: &TransactionId,
+        ctx: &Ctx,
     ) -> Result<Option<Step>, Error> {
         let steps = self
             .steps(
                 &StepsQuery::new(StepsSelector::StepsId(query.steps_id.clone())),
-                tid,
+                ctx,
             )
             .await?;
         Ok(next_step(&steps.list).cloned())
@@ -371,54 +420,118 @@ impl Core {
                 Error::not_supported().into_api_error(),
             ));
         };
-        let Ok(mut subs) = self.subscriptions.lock() else {
-            return callback(Message::failed(
-                tid,
-                Error::lifecycle(ErrorCode::UNKNOWN).into_api_error(),
-            ));
-        };
-        if subs.contains_key(api) {
-            drop(subs);
-            let e = Error::from_code(ErrorKind::Input, ErrorCode::DUPLICATE_COMMAND, &[]);
-            return callback(Message::failed(tid, e.into_api_error()));
-        }
-        let mut events = source.subscribe();
-        callback(Message::succeeded(tid.clone(), Value::Null));
-        let forward = async move {
-            loop {
-                match events.recv().await {
-                    Ok(v) => callback(Message::event(tid.clone(), v)),
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "subscriber too slow: events dropped");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                }
+        let (go, started) = tokio::sync::oneshot::channel::<()>();
+        {
+            let mut subs = self.subscriptions();
+            if subs.stopped {
+                drop(subs);
+                let e = Error::lifecycle(ErrorCode::FACADE_NOT_INITIALIZED);
+                return callback(Message::failed(tid, e.into_api_error()));
             }
-        };
-        if let Some(task) = exec.spawn(forward) {
-            subs.insert(api.to_owned(), task.abort_handle());
+            if subs.active.contains_key(api) {
+                drop(subs);
+                let e = Error::from_code(ErrorKind::Input, ErrorCode::DUPLICATE_COMMAND, &[]);
+                return callback(Message::failed(tid, e.into_api_error()));
+            }
+            let cancelled = Arc::new(AtomicBool::new(false));
+            let mut events = source.subscribe();
+            let (cb, flag, event_tid) = (callback.clone(), cancelled.clone(), tid.clone());
+            // The forwarder waits for the acknowledgement to be delivered first, and checks the
+            // flag before every event, so nothing arrives after unsubscribe/release answered.
+            let forward = async move {
+                if started.await.is_err() {
+                    return;
+                }
+                loop {
+                    match events.recv().await {
+                        Ok(v) if !flag.load(Ordering::SeqCst) => {
+                            cb(Message::event(event_tid.clone(), v));
+                        }
+                        Ok(_) => break,
+                        Err(broadcast::error::RecvError::Lagged(n)) => {
+                            tracing::warn!(missed = n, "subscriber too slow: events dropped");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            };
+            let Some(task) = exec.spawn(forward) else {
+                drop(subs);
+                let e = Error::from_code(
+                    ErrorKind::Configuration,
+                    ErrorCode::CORE_NOT_CONFIGURED,
+                    &[],
+                );
+                return callback(Message::failed(tid, e.into_api_error()));
+            };
+            subs.active.insert(
+                api.to_owned(),
+                Subscription {
+                    task: task.abort_handle(),
+                    cancelled,
+                },
+            );
         }
+        // Outside the lock: the app may unsubscribe from its acknowledgement callback.
+        callback(Message::succeeded(tid, Value::Null));
+        let _ = go.send(());
     }
 
     pub(crate) fn unsubscribe(&self, api: &str, tid: TransactionId) -> Message {
         if !self.event_sources.contains_key(api) {
             return Message::failed(tid, Error::not_supported().into_api_error());
         }
-        if let Ok(mut subs) = self.subscriptions.lock()
-            && let Some(task) = subs.remove(api)
-        {
-            task.abort();
+        if let Some(sub) = self.subscriptions().active.remove(api) {
+            sub.stop();
         }
         Message::succeeded(tid, Value::Null)
     }
 
     pub(crate) fn stop_subscriptions(&self) {
-        if let Ok(mut subs) = self.subscriptions.lock() {
-            for (_, task) in subs.drain() {
-                task.abort();
-            }
+        let mut subs = self.subscriptions();
+        subs.stopped = true;
+        for (_, sub) in subs.active.drain() {
+            sub.stop();
         }
     }
+
+    fn subscriptions(&self) -> MutexGuard<'_, Subscriptions> {
+        // A callback that panicked must not make subscriptions unstoppable.
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The live subscriptions of a facade.
+#[derive(Default)]
+struct Subscriptions {
+    active: HashMap<String, Subscription>,
+    /// Set by `release()`: later subscribes answer 2001.
+    stopped: bool,
+}
+
+struct Subscription {
+    task: AbortHandle,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Subscription {
+    fn stop(self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.task.abort();
+    }
+}
+
+/// One call's context: its transaction id and its deadline.
+pub(crate) struct Ctx {
+    pub(crate) tid: TransactionId,
+    pub(crate) deadline: Instant,
+}
+
+/// What the facade answers when a call's deadline passes.
+fn timeout() -> Error {
+    Error::from_code(ErrorKind::Transport, ErrorCode::TIMEOUT, &[])
 }
 
 /// What a handler answers: a `result` (possibly null) or none.

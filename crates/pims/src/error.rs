@@ -5,6 +5,11 @@ use std::fmt;
 use pims_types::{ApiError, Category, ErrorCode, Remedy};
 
 /// Where a call failed.
+///
+/// ```
+/// let e = pims::Error::from_code(pims::ErrorKind::Transport, pims_types::ErrorCode(2202), &[]);
+/// assert_eq!(e.kind(), pims::ErrorKind::Transport);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {

@@ -254,6 +254,13 @@ impl Pims {
             Ok(core) => core,
             Err(e) => return once.fail(e),
         };
+        if !self.shared.exec.is_available() {
+            return once.fail(Error::from_code(
+                ErrorKind::Configuration,
+                ErrorCode::CORE_NOT_CONFIGURED,
+                &[],
+            ));
+        }
         let api = api.to_owned();
         let span = call_span(verb, &api, &tid);
         // If the runtime is gone the task (and `once`) is dropped, and `once` answers on drop.

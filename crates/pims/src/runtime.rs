@@ -57,6 +57,11 @@ impl Executor {
         }
     }
 
+    /// Whether there is a runtime to run calls on.
+    pub(crate) fn is_available(&self) -> bool {
+        self.handle.is_some()
+    }
+
     /// Whether the facade runs its own runtime.
     pub(crate) fn is_owned(&self) -> bool {
         self.owned.is_some()

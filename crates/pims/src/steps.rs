@@ -3,8 +3,8 @@
 use std::ops::Deref;
 
 use pims_types::{
-    NextStepQuery, Step, StepsId, StepsList, StepsQuery, StepsSelector, StepsStatusFilter,
-    TransactionId,
+    Api, NextStepQuery, Parameters, Step, StepsId, StepsList, StepsQuery, StepsSelector,
+    StepsStatusFilter, TransactionId,
 };
 
 use crate::error::Error;
@@ -98,7 +98,14 @@ impl StepsRequest<'_> {
         );
         self.pims
             .run(tracing::Instrument::instrument(
-                async move { core.steps(&query, &tid).await },
+                async move {
+                    let ctx = core.ctx(tid);
+                    let (core, ctx, query) = (&core, &ctx, &query);
+                    core.guarded(ctx, Api::SubscriptionSteps, &Parameters::new(), || {
+                        core.steps(query, ctx)
+                    })
+                    .await
+                },
                 span,
             ))
             .await
@@ -144,7 +151,14 @@ impl Pims {
             &tid,
         );
         self.run(tracing::Instrument::instrument(
-            async move { core.next_step(&query, &tid).await },
+            async move {
+                let ctx = core.ctx(tid);
+                let (core, ctx, query) = (&core, &ctx, &query);
+                core.guarded(ctx, Api::SubscriptionStep, &Parameters::new(), || {
+                    core.next_step(query, ctx)
+                })
+                .await
+            },
             span,
         ))
         .await

@@ -243,11 +243,181 @@ async fn initialize_without_a_backend_is_2006_and_bad_values_2102() {
     assert_eq!(m.error().unwrap().code, ErrorCode::CORE_NOT_CONFIGURED);
     let m = pims.initialize(Parameters::new().with("environnement", "http://10.1.2.3:80"));
     assert_eq!(
-        m.error().unwrap().code,
-        ErrorCode::CORE_NOT_CONFIGURED,
+        m.error().unwrap().label,
+        "Invalid environnement parameter",
         "http:// off loopback is refused"
     );
     let m = pims.initialize(Parameters::new().with("mode", 3));
     assert_eq!(m.error().unwrap().label, "Invalid mode parameter");
     assert!(!pims.is_initialized());
+}
+
+#[derive(Debug)]
+struct HangingPin;
+
+#[async_trait]
+impl PinProvider for HangingPin {
+    async fn pin(&self) -> Option<Secret> {
+        std::future::pending().await
+    }
+}
+
+#[test]
+fn a_pin_provider_that_never_answers_still_gets_one_callback_at_the_deadline() {
+    let replay = ReplayTransport::new().expect(
+        Expected::get("pims.vehicle.carkey"),
+        Reply::failed(ApiError::from_code(ErrorCode::NEED_STRONG_AUTHENTICATION)),
+    );
+    let pims = Pims::builder()
+        .transport(SharedTransport::new(replay))
+        .cache_store(Arc::new(pims_cache::MemoryStore::new()))
+        .call_timeout(Duration::from_millis(200))
+        .policies(Policies {
+            pin_provider: Some(Arc::new(HangingPin)),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    pims.get("pims.vehicle.carkey", Parameters::new(), move |m| {
+        tx.send(m).unwrap()
+    });
+    // Generous bound: the point is that the callback comes at all.
+    let m = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("no callback");
+    assert_eq!(m.error().unwrap().code, ErrorCode::TIMEOUT);
+}
+
+#[tokio::test]
+async fn typed_calls_honour_the_call_deadline() {
+    let pims = Pims::builder()
+        .transport(SharedTransport::new(NeverTransport::new()))
+        .cache_store(Arc::new(pims_cache::MemoryStore::new()))
+        .call_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let e = pims
+        .steps(StepsSelector::car_association_id("1").unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TIMEOUT);
+    let e = pims.next_step("1").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TIMEOUT);
+    let e = pims.is_device_activated().await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TIMEOUT);
+}
+
+#[tokio::test]
+async fn typed_helpers_get_the_2302_recovery_too() {
+    let replay = ReplayTransport::new()
+        .expect(
+            Expected::get("pims.vehicle.carkey"),
+            Reply::failed(ApiError::from_code(ErrorCode::NEED_STRONG_AUTHENTICATION)),
+        )
+        .expect(
+            Expected::get("pims.authentication.otp"),
+            Reply::succeeded(json!({"otp": "x"})),
+        )
+        .expect(
+            Expected::get("pims.vehicle.carkey"),
+            Reply::succeeded(json!({"isCarKeyVerified": true, "cvsStatus": "active"})),
+        );
+    let pims = facade(
+        SharedTransport::new(replay.clone()),
+        Policies {
+            pin_provider: Some(Arc::new(Pin)),
+            ..Default::default()
+        },
+    );
+    let status = pims.car_key_status().await.unwrap();
+    assert!(status.verified);
+    replay.assert_all_used();
+}
+
+#[tokio::test]
+async fn the_2302_retry_never_resends_secrets() {
+    // A PIN change refused with 2302: retrying would send the PINs twice.
+    let replay = ReplayTransport::new().expect(
+        Expected::set("pims.authentication.pincode"),
+        Reply::failed(ApiError::from_code(ErrorCode::NEED_STRONG_AUTHENTICATION)),
+    );
+    let pims = facade(
+        SharedTransport::new(replay.clone()),
+        Policies {
+            pin_provider: Some(Arc::new(Pin)),
+            ..Default::default()
+        },
+    );
+    let e = pims
+        .update_pin(&Secret::new("1234"), &Secret::new("4321"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NEED_STRONG_AUTHENTICATION);
+    assert_eq!(replay.calls().len(), 1);
+    replay.assert_all_used();
+}
+
+#[tokio::test]
+async fn offline_fallback_applies_to_the_facades_own_deadline() {
+    let answered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = answered.clone();
+    let transport = pims_transport::fakes::FnTransport::new(move |call: pims_transport::Call| {
+        let first = !flag.swap(true, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            if first {
+                Ok(pims_types::Message::succeeded(
+                    call.transaction_id,
+                    list("alreadyDone"),
+                ))
+            } else {
+                std::future::pending().await
+            }
+        }
+    });
+    let pims = Pims::builder()
+        .transport(SharedTransport::new(transport))
+        .cache_store(Arc::new(pims_cache::MemoryStore::new()))
+        .call_timeout(Duration::from_millis(200))
+        .policies(Policies {
+            offline_fallback: true,
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let params = || Parameters::new().with("carAssociationID", "987654");
+    assert!(
+        pims.get_async("pims.subscription.steps", params())
+            .await
+            .is_success()
+    );
+    let m = pims.get_async("pims.subscription.steps", params()).await;
+    assert!(m.is_success(), "{}", m.to_json_string());
+    let typed = pims
+        .steps(StepsSelector::car_association_id("987654").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(typed.stale);
+}
+
+#[tokio::test]
+async fn oversized_unknown_extras_do_not_fail_a_steps_call() {
+    let replay = ReplayTransport::new().expect(
+        Expected::get("pims.subscription.steps"),
+        Reply::succeeded(list("todo")),
+    );
+    let pims = facade(SharedTransport::new(replay.clone()), Policies::default());
+    let m = pims
+        .get_async(
+            "pims.subscription.steps",
+            Parameters::new()
+                .with("carAssociationID", "987654")
+                .with("junk", "x".repeat(100_000)),
+        )
+        .await;
+    assert!(m.is_success(), "{}", m.to_json_string());
+    // The backend got only the canonical parameters.
+    assert!(replay.calls()[0].parameters.get("junk").is_none());
 }

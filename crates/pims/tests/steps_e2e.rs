@@ -113,10 +113,8 @@ async fn sticky_until_reset_and_the_filter_applies_after_the_merge() {
     sim.disable_device(&pims.device_id().unwrap())
         .await
         .unwrap();
-    let other_dir = tempfile::tempdir().unwrap();
     let backend_view = raw_steps(&sim, &pims.device_id().unwrap()).await;
     assert_eq!(backend_view["deviceActivation"]["status"], "todo");
-    drop(other_dir);
 
     // ...the facade still says alreadyDone, through every identifier of the list.
     let sticky = pims.steps(by_car()).send().await.unwrap();
@@ -154,6 +152,31 @@ async fn sticky_until_reset_and_the_filter_applies_after_the_merge() {
     assert_eq!(reset.list.steps()[1].status, Todo);
     let after = pims.steps(by_car()).send().await.unwrap();
     assert_eq!(after.list.steps()[1].status, Todo);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_by_an_identifier_never_used_before_wipes_the_list() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pims = facade(&sim, dir.path());
+    enroll(&pims, &sim).await;
+    let done = pims.steps(by_car()).send().await.unwrap();
+    assert_eq!(done.list.steps()[1].status, AlreadyDone);
+    sim.disable_device(&pims.device_id().unwrap())
+        .await
+        .unwrap();
+    let reset = pims
+        .steps(StepsSelector::vin(pims_sim::DEMO_VIN).unwrap())
+        .reset(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.steps_id(), done.steps_id(), "one list");
+    assert_eq!(reset.list.steps()[1].status, Todo);
+    assert_eq!(
+        pims.steps(by_car()).send().await.unwrap().list.steps()[1].status,
+        Todo
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,6 +408,19 @@ async fn bad_input_gets_the_right_failed_message() {
             .unwrap_or_else(|| panic!("{api}: {}", m.to_json_string()));
         assert_eq!((e.code.as_u32(), e.label.as_str()), (code, label), "{api}");
     }
+    // Success always carries a result (null for operations without output).
+    let m = pims
+        .set_async(
+            "pims.vehicle.vin",
+            Parameters::new().with("vin", pims_sim::DEMO_VIN),
+        )
+        .await;
+    assert!(
+        m.to_json_string()
+            .ends_with(r#""status":"SUCCEEDED","result":null}"#),
+        "{}",
+        m.to_json_string()
+    );
     // A verb the API does not have.
     let m = pims
         .set_async("pims.subscription.steps", Parameters::new())
@@ -537,4 +573,47 @@ async fn raw_steps(sim: &pims_sim::SimServer, device: &str) -> serde_json::Value
         .await
         .unwrap();
     answer["result"].clone()
+}
+
+#[test]
+fn unsubscribing_from_the_acknowledgement_does_not_deadlock() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (events, _keep) = tokio::sync::broadcast::channel::<serde_json::Value>(4);
+    let dir = tempfile::tempdir().unwrap();
+    let sim = rt.block_on(sim());
+    let pims = {
+        let _in_runtime = rt.enter();
+        builder(&sim, dir.path())
+            .event_source("acme.events", events.clone())
+            .build()
+            .unwrap()
+    };
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let p = pims.clone();
+    std::thread::spawn(move || {
+        let inner = p.clone();
+        let tx = done_tx.clone();
+        p.subscribe("acme.events", Parameters::new(), move |m| {
+            if m.is_success() {
+                let tx = tx.clone();
+                inner.unsubscribe("acme.events", move |u| {
+                    let _ = tx.send(u);
+                });
+            }
+        });
+    });
+    let unsub = done_rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("deadlock: the unsubscribe never answered");
+    assert!(unsub.is_success());
+    // Released facades refuse new subscriptions.
+    pims.release();
+    let (tx, rx) = std::sync::mpsc::channel();
+    pims.subscribe("acme.events", Parameters::new(), move |m| {
+        let _ = tx.send(m);
+    });
+    assert_eq!(
+        rx.recv().unwrap().error().unwrap().code,
+        ErrorCode::FACADE_NOT_INITIALIZED
+    );
 }
