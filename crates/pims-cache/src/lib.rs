@@ -1,5 +1,73 @@
-//! The persistent, crash-safe step cache of pims-rs (sled-backed).
+//! The step cache of pims-rs: persistent, crash-safe, sled-backed.
 //!
-//! This crate is being built; see the project's issues.
+//! Once a step has been seen `alreadyDone` for a list, the SDK keeps reporting it so, across
+//! restarts, until `resetSteps: true` (or the 2312/2317 cure) wipes it. This crate holds that
+//! state:
+//!
+//! - [`StepStore`]: the storage trait (get, compare-and-swap, remove, prefix scan, flush,
+//!   health), with [`SledStore`] (the default: sled 0.34.7, made safe) and [`MemoryStore`];
+//! - [`StepCache`]: the rule on top: [`merge`](StepCache::merge) (sticky, atomic, written
+//!   only on change, flushed before it returns), [`get`](StepCache::get),
+//!   [`reset`](StepCache::reset), [`invalidate_device`](StepCache::invalidate_device),
+//!   [`device_id`](StepCache::device_id); namespaced by account and device ([`Namespace`]).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use pims_cache::{ListKeys, SledOptions, SledStore, StepCache};
+//! use pims_types::*;
+//!
+//! # let tmp = tempfile::tempdir().unwrap();
+//! # let dir = tmp.path().join("cache");
+//! let store = SledStore::open(&dir, SledOptions::default())?;
+//! let cache = StepCache::new(Arc::new(store));
+//! let ns = cache.namespace("account-1")?; // this account, on this device
+//!
+//! // The app asked by carAssociationID; the backend answered with list 132324.
+//! let selector = StepsSelector::car_association_id("987654")?;
+//! let answer = StepsList::new(StepsId::number(132324), vec![
+//!     Step::new(StepName::TrusterPhoneNumber, StepStatus::AlreadyDone, 1),
+//!     Step::new(StepName::DeviceActivation, StepStatus::Todo, 2)]);
+//! let merged = cache.merge(&ns, &ListKeys::from(&selector), &answer)?;
+//! assert!(merged.changed && merged.durable); // on disk before merge returned
+//!
+//! // Later the backend forgets the phone number: the cache does not.
+//! let later = StepsList::new(StepsId::number(132324), vec![
+//!     Step::new(StepName::TrusterPhoneNumber, StepStatus::Todo, 1),
+//!     Step::new(StepName::DeviceActivation, StepStatus::Todo, 2)]);
+//! let merged = cache.merge(&ns, &ListKeys::from(&selector), &later)?;
+//! assert_eq!(merged.list.steps()[0].status, StepStatus::AlreadyDone);
+//! assert!(!merged.changed); // nothing written
+//!
+//! // resetSteps: true, by any of the list's identifiers.
+//! cache.reset(&ns, &StepsSelector::steps_id("132324")?)?;
+//! assert_eq!(cache.get(&ns, &selector)?, None);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every method blocks the calling thread (disk I/O, `fsync`); from async code, call it
+//! through `spawn_blocking`. See `docs/cache.md` for the keys, the record format, the
+//! durability contract and the recovery behaviour.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod cache;
+mod device;
+mod error;
+mod keys;
+mod memo;
+mod memory;
+mod namespace;
+mod record;
+mod sled_store;
+mod store;
+
+pub use cache::{CachedList, CheckReport, Merged, Removed, StepCache};
+pub use device::{DeviceId, MAX_DEVICE_ID_LEN};
+pub use error::CacheError;
+pub use memory::MemoryStore;
+pub use namespace::{ListKeys, MAX_ACCOUNT_LEN, Namespace};
+pub use sled_store::{
+    DEFAULT_PAGE_CACHE_BYTES, LOCK_FILE, MARKER_FILE, MIN_PAGE_CACHE_BYTES, Recovery, SLED_DIR,
+    SledOptions, SledStore, StoreStats,
+};
+pub use store::{Degradation, DegradedReason, Health, StepStore, Swap, Visit};

@@ -1,0 +1,304 @@
+//! What a [`SledStore`](super::SledStore) runs on: sled on disk, a volatile copy of it, or an
+//! empty map; and the guarded opening of sled (sled 0.34 can panic on a damaged database and
+//! reports a held lock as an opaque I/O error).
+
+use std::fs;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::memory::MemoryStore;
+use crate::store::{DegradedReason, Swap};
+
+use super::layout;
+
+/// The tree holding the store's own format record (apart from the cache's keys).
+const META_TREE: &[u8] = b"pims-cache";
+const FORMAT_KEY: &[u8] = b"format";
+const FORMAT_VALUE: &[u8] = b"1";
+
+/// Largest database copied into memory when the disk cannot be written.
+const VOLATILE_COPY_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// How long to wait for sled's own file lock when ours is held (a handle of this process
+/// that is still closing).
+const SLED_LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// The storage under a store.
+pub(crate) enum Engine {
+    /// sled.
+    Sled(sled::Db),
+    /// A map.
+    Memory(MemoryStore),
+}
+
+impl Engine {
+    pub(crate) fn get(&self, key: &[u8]) -> sled::Result<Option<Vec<u8>>> {
+        match self {
+            Engine::Sled(db) => Ok(db.get(key)?.map(|v| v.to_vec())),
+            Engine::Memory(m) => Ok(m.read(key)),
+        }
+    }
+
+    pub(crate) fn swap(
+        &self,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> sled::Result<Swap> {
+        match self {
+            Engine::Sled(db) => match db.compare_and_swap(key, expected, new)? {
+                Ok(()) => Ok(Swap::Swapped),
+                Err(e) => Ok(Swap::Conflict {
+                    current: e.current.map(|v| v.to_vec()),
+                }),
+            },
+            Engine::Memory(m) => Ok(m.swap(key, expected, new)),
+        }
+    }
+
+    /// Sets (or removes) `key` unconditionally.
+    pub(crate) fn put(&self, key: &[u8], value: Option<&[u8]>) -> sled::Result<()> {
+        match (self, value) {
+            (Engine::Sled(db), Some(v)) => db.insert(key, v).map(|_| ()),
+            (Engine::Sled(db), None) => db.remove(key).map(|_| ()),
+            (Engine::Memory(m), Some(v)) => {
+                let current = m.read(key);
+                let _ = m.swap(key, current.as_deref(), Some(v));
+                Ok(())
+            }
+            (Engine::Memory(m), None) => {
+                m.take(key);
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn take(&self, key: &[u8]) -> sled::Result<Option<Vec<u8>>> {
+        match self {
+            Engine::Sled(db) => Ok(db.remove(key)?.map(|v| v.to_vec())),
+            Engine::Memory(m) => Ok(m.take(key)),
+        }
+    }
+
+    pub(crate) fn entries(&self, prefix: &[u8]) -> sled::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        match self {
+            Engine::Sled(db) => db
+                .scan_prefix(prefix)
+                .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())))
+                .collect(),
+            Engine::Memory(m) => Ok(m.entries(prefix)),
+        }
+    }
+
+    pub(crate) fn flush(&self) -> sled::Result<()> {
+        match self {
+            Engine::Sled(db) => db.flush().map(|_| ()),
+            Engine::Memory(_) => Ok(()),
+        }
+    }
+
+    /// Closes the engine; sled's drop flushes and may panic on an I/O failure, which must
+    /// not escape.
+    pub(crate) fn close(self) {
+        if let Engine::Sled(db) = self {
+            let _ = db.flush();
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(db)));
+        }
+    }
+}
+
+/// Why sled could not be opened.
+#[derive(Debug)]
+pub(crate) enum OpenFailure {
+    /// sled's own lock is held (by a process that ignored ours).
+    Busy,
+    /// The disk refused: read-only, permissions, full.
+    Refused(DegradedReason, String),
+    /// The database is damaged, foreign, or made sled panic.
+    Broken(String),
+}
+
+fn classify(e: sled::Error) -> OpenFailure {
+    match e {
+        sled::Error::Io(io) => classify_io(&io),
+        other => OpenFailure::Broken(other.to_string()),
+    }
+}
+
+fn classify_io(io: &io::Error) -> OpenFailure {
+    let text = io.to_string();
+    if text.contains("could not acquire lock") {
+        return OpenFailure::Busy;
+    }
+    match DegradedReason::of_io(io) {
+        DegradedReason::Io => match io.kind() {
+            // A vanished directory or an interrupted call: the disk, not the data.
+            io::ErrorKind::NotFound | io::ErrorKind::Interrupted => {
+                OpenFailure::Refused(DegradedReason::Io, text)
+            }
+            _ => OpenFailure::Broken(text),
+        },
+        reason => OpenFailure::Refused(reason, text),
+    }
+}
+
+/// Opens sled at `path`, catching its panics, waiting a little for its lock.
+pub(crate) fn open_sled(
+    path: &Path,
+    cache_bytes: u64,
+    temporary: bool,
+) -> Result<sled::Db, OpenFailure> {
+    let started = Instant::now();
+    loop {
+        let config = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .mode(sled::Mode::LowSpace)
+            // We flush ourselves, before acknowledging a change; no background thread.
+            .flush_every_ms(None)
+            .temporary(temporary);
+        let outcome = catch_unwind(AssertUnwindSafe(|| config.open()));
+        match outcome {
+            Ok(Ok(db)) => return Ok(db),
+            Ok(Err(e)) => match classify(e) {
+                OpenFailure::Busy if started.elapsed() < SLED_LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                failure => return Err(failure),
+            },
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                return Err(OpenFailure::Broken(format!("sled panicked: {what}")));
+            }
+        }
+    }
+}
+
+/// Opens the cache's sled database in `dir`, checking that it holds what a complete cache
+/// holds; creates it (and the marker) when new.
+pub(crate) fn open_disk(dir: &Path, cache_bytes: u64) -> Result<sled::Db, OpenFailure> {
+    let complete = layout::has_marker(dir);
+    let sled_dir = dir.join(layout::SLED_DIR);
+    layout::private_dir(&sled_dir).map_err(|e| classify_io(&e))?;
+    let db = open_sled(&sled_dir, cache_bytes, false)?;
+    match check_format(&db, complete) {
+        Ok(()) => {}
+        Err(failure) => {
+            Engine::Sled(db).close();
+            return Err(failure);
+        }
+    }
+    // sled does not sync its directory: make its files' entries durable before the marker
+    // says the cache is complete.
+    if !complete
+        && let Err(e) = layout::sync_dir(&sled_dir).and_then(|()| layout::write_marker(dir))
+    {
+        Engine::Sled(db).close();
+        return Err(classify_io(&e));
+    }
+    layout::restrict(dir);
+    Ok(db)
+}
+
+fn check_format(db: &sled::Db, complete: bool) -> Result<(), OpenFailure> {
+    let has_meta = db.tree_names().iter().any(|n| n.as_ref() == META_TREE);
+    let format = if has_meta {
+        let meta = db.open_tree(META_TREE).map_err(classify)?;
+        meta.get(FORMAT_KEY).map_err(classify)?
+    } else {
+        None
+    };
+    match format {
+        Some(v) if v.as_ref() == FORMAT_VALUE => Ok(()),
+        Some(v) => Err(OpenFailure::Broken(format!(
+            "unknown store format {:?}",
+            String::from_utf8_lossy(&v)
+        ))),
+        // sled recovers a damaged log by dropping what it cannot read, silently: a complete
+        // cache whose format record is gone has lost its data.
+        None if complete => Err(OpenFailure::Broken(
+            "the database lost its contents (its format record is gone)".to_owned(),
+        )),
+        None => {
+            if !db.is_empty() {
+                return Err(OpenFailure::Broken(
+                    "a database that is not a pims cache".to_owned(),
+                ));
+            }
+            let meta = db.open_tree(META_TREE).map_err(classify)?;
+            meta.insert(FORMAT_KEY, FORMAT_VALUE).map_err(classify)?;
+            db.flush().map_err(classify)?;
+            Ok(())
+        }
+    }
+}
+
+static COPIES: AtomicU64 = AtomicU64::new(0);
+
+/// Where volatile copies go: memory-backed when the system has it.
+fn volatile_base() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if cfg!(target_os = "linux") && shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// What a store works on when its directory cannot be written: a copy of the database in
+/// volatile space (so what was cached, and the device id, stay visible), or an empty map.
+pub(crate) fn volatile(dir: &Path, cache_bytes: u64) -> Engine {
+    let source = dir.join(layout::SLED_DIR);
+    if source.join("db").is_file() {
+        let base = volatile_base();
+        sweep_stale_copies(&base);
+        let copy = base.join(format!(
+            "pims-cache-volatile-{}-{}",
+            std::process::id(),
+            COPIES.fetch_add(1, Ordering::SeqCst)
+        ));
+        let opened = layout::copy_tree(&source, &copy, VOLATILE_COPY_LIMIT)
+            .map_err(|e| e.to_string())
+            .and_then(|_| open_sled(&copy, cache_bytes, true).map_err(|e| format!("{e:?}")));
+        match opened {
+            Ok(db) => return Engine::Sled(db),
+            Err(why) => {
+                tracing::debug!(reason = %why, "pims-cache: no volatile copy of the cache");
+                let _ = fs::remove_dir_all(&copy);
+            }
+        }
+    }
+    Engine::Memory(MemoryStore::new())
+}
+
+/// Removes volatile copies left by processes that died without closing them.
+fn sweep_stale_copies(base: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("pims-cache-volatile-"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next() else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The lock file: taken before sled is opened, so a second process learns at once that the
+//! directory is in use, and by whom, instead of sled's opaque lock error.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::layout;
+
+/// The name of the lock file inside the cache directory (it holds the holder's pid).
+///
+/// ```
+/// assert_eq!(pims_cache::LOCK_FILE, "pims-cache.lock");
+/// ```
+pub const LOCK_FILE: &str = "pims-cache.lock";
+
+/// A held lock (released when dropped, or by the kernel when the process dies).
+#[derive(Debug)]
+pub(crate) struct LockFile {
+    file: File,
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug)]
+pub(crate) enum LockError {
+    /// Another process holds it.
+    Held { pid: Option<u32> },
+    /// The file could not be opened or locked.
+    Io(io::Error),
+}
+
+impl LockFile {
+    /// Takes the lock of `dir` without waiting, and writes our pid into it.
+    pub(crate) fn acquire(dir: &Path) -> Result<LockFile, LockError> {
+        let path = dir.join(LOCK_FILE);
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        layout::private_file(&mut options);
+        let mut file = options.open(&path).map_err(LockError::Io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(LockError::Held { pid: holder(&path) }),
+            Err(TryLockError::Error(e)) => return Err(LockError::Io(e)),
+        }
+        // Informational only: the lock itself is the flock, which dies with its process.
+        let pid = format!("{}\n", std::process::id());
+        file.set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| file.write_all(pid.as_bytes()))
+            .map_err(LockError::Io)?;
+        Ok(LockFile { file })
+    }
+}
+
+impl Drop for LockFile {
+    fn drop(&mut self) {
+        // A stale pid would mislead whoever reads it next; best effort.
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// The pid the holder wrote (it may be writing it right now: retry briefly).
+fn holder(path: &PathBuf) -> Option<u32> {
+    for _ in 0..20 {
+        let mut text = String::new();
+        if File::open(path)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .is_ok()
+            && let Ok(pid) = text.trim().parse()
+        {
+            return Some(pid);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_in_the_same_process_is_refused_with_our_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = LockFile::acquire(dir.path()).unwrap();
+        match LockFile::acquire(dir.path()) {
+            Err(LockError::Held { pid }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("expected Held, got {other:?}"),
+        }
+        drop(held);
+        let again = LockFile::acquire(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(LOCK_FILE)).unwrap();
+        assert_eq!(text.trim(), std::process::id().to_string());
+        drop(again);
+    }
+}

@@ -1,0 +1,723 @@
+//! The sled store: persistent, crash-safe, and harmless when sled 0.34 misbehaves.
+
+mod engine;
+mod group_commit;
+mod layout;
+mod lock;
+mod registry;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use tracing::warn;
+
+use crate::error::CacheError;
+use crate::store::{Degradation, DegradedReason, Health, StepStore, Swap, Visit};
+
+use engine::{Engine, OpenFailure};
+use group_commit::FlushGate;
+use lock::{LockError, LockFile};
+
+pub use layout::{MARKER_FILE, SLED_DIR};
+pub use lock::LOCK_FILE;
+
+/// The default size of sled's page cache: 4 MiB (sled's own default is 1 GiB).
+pub const DEFAULT_PAGE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The smallest page cache accepted.
+pub const MIN_PAGE_CACHE_BYTES: u64 = 64 * 1024;
+
+/// Options of [`SledStore::open`].
+///
+/// ```
+/// let o = pims_cache::SledOptions::new().page_cache_bytes(8 << 20);
+/// assert_eq!(o.page_cache_bytes, 8 << 20);
+/// assert_eq!(pims_cache::SledOptions::default().page_cache_bytes, pims_cache::DEFAULT_PAGE_CACHE_BYTES);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SledOptions {
+    /// The size of sled's page cache in bytes (default [`DEFAULT_PAGE_CACHE_BYTES`]).
+    pub page_cache_bytes: u64,
+}
+
+impl Default for SledOptions {
+    fn default() -> Self {
+        SledOptions {
+            page_cache_bytes: DEFAULT_PAGE_CACHE_BYTES,
+        }
+    }
+}
+
+impl SledOptions {
+    /// The defaults.
+    ///
+    /// ```
+    /// assert_eq!(pims_cache::SledOptions::new(), pims_cache::SledOptions::default());
+    /// ```
+    pub fn new() -> Self {
+        SledOptions::default()
+    }
+
+    /// With another page cache size (at least [`MIN_PAGE_CACHE_BYTES`]).
+    ///
+    /// ```
+    /// let o = pims_cache::SledOptions::new().page_cache_bytes(1 << 20);
+    /// assert_eq!(o.page_cache_bytes, 1 << 20);
+    /// ```
+    pub fn page_cache_bytes(mut self, bytes: u64) -> Self {
+        self.page_cache_bytes = bytes;
+        self
+    }
+}
+
+/// What [`SledStore::open`] did about an unreadable cache: where the broken one went.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// let store = pims_cache::SledStore::open(dir.path().join("c"), Default::default()).unwrap();
+/// assert!(store.recovery().is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Recovery {
+    /// The broken cache, moved aside (`<dir>.corrupt-<unix seconds>`).
+    pub moved_to: PathBuf,
+    /// What was wrong with it.
+    pub reason: String,
+}
+
+/// Counters of one open store.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// use pims_cache::StepStore;
+/// let store = pims_cache::SledStore::open(dir.path().join("c"), Default::default()).unwrap();
+/// let _ = store.compare_and_swap(b"k", None, Some(b"v")).unwrap();
+/// store.flush().unwrap();
+/// store.flush().unwrap(); // nothing new: no physical flush
+/// let stats = store.stats();
+/// assert_eq!((stats.writes, stats.flushes), (1, 1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct StoreStats {
+    /// Completed writes (swaps and removals) since the store was opened.
+    pub writes: u64,
+    /// Physical flushes since the store was opened (concurrent flush requests share one).
+    pub flushes: u64,
+}
+
+struct Backend {
+    engine: Engine,
+    health: Health,
+    /// Bumped at every degradation, so that two threads failing on the same engine degrade
+    /// it once.
+    generation: u64,
+}
+
+/// Written keys not yet covered by a flush: key -> (write sequence number, value written).
+type Pending = HashMap<Vec<u8>, (u64, Option<Vec<u8>>)>;
+
+/// The open store of one directory (shared by every handle of this process).
+pub(crate) struct Inner {
+    id: u64,
+    key: PathBuf,
+    dir: PathBuf,
+    page_cache_bytes: u64,
+    backend: RwLock<Backend>,
+    gate: FlushGate,
+    recovery: Option<Recovery>,
+    lock: Mutex<Option<LockFile>>,
+    /// Keys written since the last flush that covered them.
+    pending: Mutex<Pending>,
+}
+
+/// The default [`StepStore`]: sled 0.34.7 in a directory of its own, made safe.
+///
+/// - One open per directory per process: every `open` of the same directory (by any path
+///   naming it) returns a handle to the same store; it closes when the last handle drops.
+/// - A lock file (`pims-cache.lock`, holding the holder's pid) is taken before sled is
+///   opened: a second process gets [`CacheError::InUse`] at once.
+/// - sled's page cache is small ([`DEFAULT_PAGE_CACHE_BYTES`]).
+/// - The directory is 0700, its files 0600.
+/// - A database sled cannot open (or that makes it panic), or that has lost its contents, is
+///   moved aside as `<dir>.corrupt-<timestamp>` and a fresh one starts, with one warning
+///   ([`recovery`](SledStore::recovery) says where it went).
+/// - A directory that cannot be written (read-only, permissions, full disk), at open or
+///   later, degrades the store: it goes on working from memory (on a copy of what was on
+///   disk, when it can be read) and [`health`](StepStore::health) says so.
+/// - Concurrent [`flush`](StepStore::flush)es share one physical flush (group commit).
+///
+/// Every method may block the calling thread (disk I/O, `fsync`); async callers use
+/// `spawn_blocking`.
+///
+/// ```
+/// use pims_cache::{SledOptions, SledStore, StepCache, StepStore};
+/// use std::sync::Arc;
+/// # let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("cache");
+/// let store = SledStore::open(&path, SledOptions::default()).unwrap();
+/// assert!(store.health().is_durable());
+/// // Same directory, same process: the same store.
+/// let again = SledStore::open(&path, SledOptions::default()).unwrap();
+/// let cache = StepCache::new(Arc::new(again));
+/// let id = cache.device_id().unwrap();
+/// drop(cache);
+/// drop(store);
+/// // Closed and reopened: the device id survived.
+/// let cache = StepCache::new(Arc::new(SledStore::open(&path, SledOptions::default()).unwrap()));
+/// assert_eq!(cache.device_id().unwrap(), id);
+/// ```
+#[derive(Clone)]
+pub struct SledStore {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SledStore")
+            .field("dir", &self.inner.dir)
+            .field("health", &self.health())
+            .finish()
+    }
+}
+
+impl SledStore {
+    /// Opens (creating it if needed) the cache in directory `path`; see the type's
+    /// documentation for what happens when the directory is in use, broken or unwritable.
+    /// Only [`CacheError::InUse`] and a refused option are errors; with several opens of one
+    /// directory, the first one's options apply.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let small = pims_cache::SledOptions::new().page_cache_bytes(1);
+    /// assert!(pims_cache::SledStore::open(dir.path(), small).is_err());
+    /// ```
+    pub fn open(path: impl AsRef<Path>, options: SledOptions) -> Result<SledStore, CacheError> {
+        if options.page_cache_bytes < MIN_PAGE_CACHE_BYTES {
+            return Err(CacheError::invalid(
+                "page_cache_bytes",
+                format!("expected at least {MIN_PAGE_CACHE_BYTES}"),
+            ));
+        }
+        let path = path.as_ref();
+        let dir = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        // Create it first, so that every spelling of the path canonicalises to one key.
+        if std::fs::metadata(&dir).is_err() {
+            let _ = layout::private_dir(&dir);
+        }
+        let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        let inner = registry::shared(key.clone(), |id| {
+            open_inner(id, key.clone(), &key, options.page_cache_bytes)
+        })?;
+        Ok(SledStore { inner })
+    }
+
+    /// The cache directory.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = pims_cache::SledStore::open(dir.path(), Default::default()).unwrap();
+    /// assert!(store.path().ends_with(dir.path().file_name().unwrap()));
+    /// ```
+    pub fn path(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Whether the store's writes survive the process (the same as [`StepStore::health`]).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = pims_cache::SledStore::open(dir.path(), Default::default()).unwrap();
+    /// assert_eq!(store.health(), pims_cache::Health::Durable);
+    /// ```
+    pub fn health(&self) -> Health {
+        self.inner.backend().health.clone()
+    }
+
+    /// Whether the store is degraded (see [`Health`]).
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = pims_cache::SledStore::open(dir.path(), Default::default()).unwrap();
+    /// assert!(!store.is_degraded());
+    /// ```
+    pub fn is_degraded(&self) -> bool {
+        self.health().is_degraded()
+    }
+
+    /// Where an unreadable cache found at open was moved, if one was.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(dir.path().join("c"), b"not a directory").unwrap();
+    /// let store = pims_cache::SledStore::open(dir.path().join("c"), Default::default()).unwrap();
+    /// assert!(store.recovery().unwrap().moved_to.exists());
+    /// ```
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.inner.recovery.as_ref()
+    }
+
+    /// Counters (writes, physical flushes) since the store was opened.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// let store = pims_cache::SledStore::open(dir.path(), Default::default()).unwrap();
+    /// assert_eq!(store.stats().writes, 0);
+    /// ```
+    pub fn stats(&self) -> StoreStats {
+        StoreStats {
+            writes: self.inner.gate.writes(),
+            flushes: self.inner.gate.flushes(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn same_store(&self, other: &SledStore) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Inner {
+    fn backend(&self) -> std::sync::RwLockReadGuard<'_, Backend> {
+        self.backend.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `op` on the engine; if the disk fails, degrades and runs it once more on the
+    /// fallback. `op` reports whether it wrote, and with which value (None: removed).
+    fn run<'v, T>(
+        &self,
+        what: &'static str,
+        key: &[u8],
+        op: impl Fn(&Engine) -> sled::Result<(T, Option<Option<&'v [u8]>>)>,
+    ) -> Result<T, CacheError> {
+        let mut retried = false;
+        loop {
+            let backend = self.backend();
+            match op(&backend.engine) {
+                Ok((value, wrote)) => {
+                    if let Some(new) = wrote {
+                        self.wrote(&backend, key, new);
+                    }
+                    return Ok(value);
+                }
+                Err(e) if !retried => {
+                    let generation = backend.generation;
+                    drop(backend);
+                    self.degrade(generation, what, &e);
+                    retried = true;
+                }
+                Err(e) => return Err(CacheError::storage(what, e)),
+            }
+        }
+    }
+
+    /// Counts a completed write and, on disk, remembers its key until a flush covers it:
+    /// if that flush fails, the store degrades and carries these writes over.
+    fn wrote(&self, backend: &Backend, key: &[u8], new: Option<&[u8]>) {
+        let seq = self.gate.wrote();
+        if backend.health.is_durable() {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            match pending.get_mut(key) {
+                Some(entry) if entry.0 > seq => {}
+                _ => {
+                    pending.insert(key.to_vec(), (seq, new.map(<[u8]>::to_vec)));
+                }
+            }
+        }
+    }
+
+    /// Stops using the disk: the store goes on from a volatile copy of it (or from an empty
+    /// map when that fails too), with the writes no flush covered carried over. One warning.
+    fn degrade(&self, generation: u64, what: &str, e: &sled::Error) {
+        let mut backend = self.backend.write().unwrap_or_else(PoisonError::into_inner);
+        if backend.generation != generation {
+            return; // another thread already replaced the failing engine
+        }
+        backend.generation += 1;
+        let reason = match e {
+            sled::Error::Io(io) => DegradedReason::of_io(io),
+            _ => DegradedReason::Io,
+        };
+        let on_disk = backend.health.is_durable();
+        let fallback = if on_disk {
+            engine::volatile(&self.dir, self.page_cache_bytes)
+        } else {
+            Engine::Memory(Default::default())
+        };
+        // Unflushed writes: their latest value is still readable from sled's memory (its
+        // reads keep working after a failed write); else the value written.
+        let pending =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        for (key, (_, written)) in pending {
+            let value = backend.engine.get(&key).unwrap_or(written);
+            let _ = fallback.put(&key, value.as_deref());
+        }
+        let old = std::mem::replace(&mut backend.engine, fallback);
+        old.close();
+        // The content changed under every reader: count it as a write.
+        self.gate.wrote();
+        if on_disk {
+            warn!(
+                dir = %self.dir.display(), error = %e, reason = %reason,
+                "pims-cache: the cache directory cannot be written; working from memory (nothing cached from now on survives a restart)"
+            );
+            backend.health = Health::Degraded(Degradation::new(
+                reason,
+                format!("{what} failed in {}: {e}", self.dir.display()),
+            ));
+        }
+    }
+
+    /// The physical flush of the group-commit leader, covering writes up to `upto`.
+    fn flush_engine(&self, upto: u64) -> Result<(), CacheError> {
+        let backend = self.backend();
+        if !backend.health.is_durable() {
+            return Ok(());
+        }
+        match backend.engine.flush() {
+            Ok(()) => {
+                self.pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .retain(|_, (seq, _)| *seq > upto);
+                Ok(())
+            }
+            Err(e) => {
+                let generation = backend.generation;
+                drop(backend);
+                self.degrade(generation, "flush", &e);
+                Err(CacheError::storage("flush", e))
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let backend = self
+            .backend
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        let engine = std::mem::replace(&mut backend.engine, Engine::Memory(Default::default()));
+        engine.close();
+        layout::restrict(&self.dir);
+        // Released after sled is closed, so that the next holder finds it closed.
+        drop(
+            self.lock
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        registry::unregister(&self.key, self.id);
+    }
+}
+
+impl StepStore for SledStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.inner.run("read", key, |e| Ok((e.get(key)?, None)))
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Swap, CacheError> {
+        self.inner.run("write", key, |e| {
+            let swap = e.swap(key, expected, new)?;
+            let wrote = (swap == Swap::Swapped).then_some(new);
+            Ok((swap, wrote))
+        })
+    }
+
+    fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.inner.run("write", key, |e| {
+            let old = e.take(key)?;
+            let wrote = old.is_some().then_some(None);
+            Ok((old, wrote))
+        })
+    }
+
+    fn scan_prefix(&self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<(), CacheError> {
+        // Collected first: a scan that fails half-way is redone on the fallback without
+        // showing the visitor anything twice.
+        let entries = self
+            .inner
+            .run("scan", prefix, |e| Ok((e.entries(prefix)?, None)))?;
+        for (k, v) in entries {
+            if visit(&k, &v).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), CacheError> {
+        self.inner.gate.sync(|upto| self.inner.flush_engine(upto))
+    }
+
+    fn health(&self) -> Health {
+        SledStore::health(self)
+    }
+
+    fn generation(&self) -> Option<u64> {
+        // This process holds the directory alone (the lock file), so every change goes
+        // through this store and is counted.
+        Some(self.inner.gate.writes())
+    }
+}
+
+/// What open found, before it becomes an `Inner`.
+struct Opened {
+    engine: Engine,
+    health: Health,
+    lock: Option<LockFile>,
+    recovery: Option<Recovery>,
+}
+
+fn open_inner(id: u64, key: PathBuf, dir: &Path, cache_bytes: u64) -> Result<Inner, CacheError> {
+    let opened = open_dir(dir, cache_bytes)?;
+    Ok(Inner {
+        id,
+        key,
+        dir: dir.to_path_buf(),
+        page_cache_bytes: cache_bytes,
+        backend: RwLock::new(Backend {
+            engine: opened.engine,
+            health: opened.health,
+            generation: 0,
+        }),
+        gate: FlushGate::default(),
+        recovery: opened.recovery,
+        lock: Mutex::new(opened.lock),
+        pending: Mutex::new(HashMap::new()),
+    })
+}
+
+fn in_use(dir: &Path, pid: Option<u32>) -> CacheError {
+    CacheError::InUse {
+        path: dir.to_path_buf(),
+        pid,
+    }
+}
+
+/// Working from memory because the directory cannot be written.
+fn degraded(
+    dir: &Path,
+    cache_bytes: u64,
+    lock: Option<LockFile>,
+    reason: DegradedReason,
+    detail: String,
+) -> Opened {
+    warn!(
+        dir = %dir.display(), reason = %reason, error = %detail,
+        "pims-cache: the cache directory cannot be written; working from memory (nothing cached now survives a restart)"
+    );
+    Opened {
+        engine: engine::volatile(dir, cache_bytes),
+        health: Health::Degraded(Degradation::new(
+            reason,
+            format!("{}: {detail}", dir.display()),
+        )),
+        lock,
+        recovery: None,
+    }
+}
+
+fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Opened, CacheError> {
+    let mut recovery = None;
+    // A file where the directory should be: not ours to read, so move it aside.
+    if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        match layout::move_aside(dir) {
+            Ok(moved_to) => {
+                warn!(path = %dir.display(), moved_to = %moved_to.display(),
+                    "pims-cache: a file stood where the cache directory should be; moved it aside");
+                recovery = Some(Recovery {
+                    moved_to,
+                    reason: "a file stood where the cache directory should be".to_owned(),
+                });
+            }
+            Err(e) => {
+                return Ok(degraded(
+                    dir,
+                    cache_bytes,
+                    None,
+                    DegradedReason::of_io(&e),
+                    e.to_string(),
+                ));
+            }
+        }
+    }
+    if let Err(e) = layout::private_dir(dir) {
+        return Ok(degraded(
+            dir,
+            cache_bytes,
+            None,
+            DegradedReason::of_io(&e),
+            e.to_string(),
+        ));
+    }
+    let lock = match LockFile::acquire(dir) {
+        Ok(lock) => lock,
+        Err(LockError::Held { pid }) => return Err(in_use(dir, pid)),
+        Err(LockError::Io(e)) => {
+            return Ok(degraded(
+                dir,
+                cache_bytes,
+                None,
+                DegradedReason::of_io(&e),
+                e.to_string(),
+            ));
+        }
+    };
+    let why = match engine::open_disk(dir, cache_bytes) {
+        Ok(db) => {
+            return Ok(Opened {
+                engine: Engine::Sled(db),
+                health: Health::Durable,
+                lock: Some(lock),
+                recovery,
+            });
+        }
+        Err(OpenFailure::Busy) => return Err(in_use(dir, None)),
+        Err(OpenFailure::Refused(reason, detail)) => {
+            return Ok(degraded(dir, cache_bytes, Some(lock), reason, detail));
+        }
+        Err(OpenFailure::Broken(why)) => why,
+    };
+
+    // Unreadable: move it aside and start afresh.
+    let (lock, moved_to) = match quarantine(dir, lock) {
+        Ok(done) => done,
+        Err(Quarantine::InUse(pid)) => return Err(in_use(dir, pid)),
+        Err(Quarantine::Failed(lock, e)) => {
+            return Ok(degraded(
+                dir,
+                cache_bytes,
+                lock,
+                DegradedReason::Unrecoverable,
+                format!("{why}; moving it aside failed: {e}"),
+            ));
+        }
+    };
+    warn!(
+        dir = %dir.display(), moved_to = %moved_to.display(), reason = %why,
+        "pims-cache: the cache was unreadable; moved it aside and started a fresh one"
+    );
+    let recovery = Some(Recovery {
+        moved_to,
+        reason: why,
+    });
+    match engine::open_disk(dir, cache_bytes) {
+        Ok(db) => Ok(Opened {
+            engine: Engine::Sled(db),
+            health: Health::Durable,
+            lock: Some(lock),
+            recovery,
+        }),
+        Err(OpenFailure::Busy) => Err(in_use(dir, None)),
+        Err(OpenFailure::Refused(reason, detail)) => {
+            let mut opened = degraded(dir, cache_bytes, Some(lock), reason, detail);
+            opened.recovery = recovery;
+            Ok(opened)
+        }
+        Err(OpenFailure::Broken(again)) => {
+            let mut opened = degraded(
+                dir,
+                cache_bytes,
+                Some(lock),
+                DegradedReason::Unrecoverable,
+                format!("a fresh cache is unreadable too: {again}"),
+            );
+            opened.recovery = recovery;
+            Ok(opened)
+        }
+    }
+}
+
+enum Quarantine {
+    InUse(Option<u32>),
+    Failed(Option<LockFile>, std::io::Error),
+}
+
+/// Moves the broken cache aside. A complete cache (marker present) moves whole, as
+/// `<dir>.corrupt-<ts>`, and the lock is re-taken in the fresh directory before the old one
+/// is released; otherwise (the directory may hold files that are not ours) only sled's
+/// directory moves, inside it.
+fn quarantine(dir: &Path, lock: LockFile) -> Result<(LockFile, PathBuf), Quarantine> {
+    // (A mount point cannot be renamed: then its content moves instead, below.)
+    if layout::has_marker(dir)
+        && let Ok(moved_to) = layout::move_aside(dir)
+    {
+        if let Err(e) = layout::private_dir(dir) {
+            return Err(Quarantine::Failed(None, e));
+        }
+        let fresh = match LockFile::acquire(dir) {
+            Ok(fresh) => fresh,
+            Err(LockError::Held { pid }) => return Err(Quarantine::InUse(pid)),
+            Err(LockError::Io(e)) => return Err(Quarantine::Failed(None, e)),
+        };
+        drop(lock);
+        return Ok((fresh, moved_to));
+    }
+    let sled_dir = dir.join(layout::SLED_DIR);
+    match layout::move_aside(&sled_dir) {
+        Ok(moved_to) => {
+            let _ = std::fs::remove_file(dir.join(layout::MARKER_FILE));
+            Ok((lock, moved_to))
+        }
+        Err(e) => Err(Quarantine::Failed(Some(lock), e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_store_per_directory_per_process() {
+        let root = tempfile::tempdir().unwrap();
+        let a = SledStore::open(root.path().join("c"), SledOptions::default()).unwrap();
+        let b = SledStore::open(root.path().join("x/../c"), SledOptions::default()).unwrap();
+        assert!(a.same_store(&b));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.path().join("c"), root.path().join("link")).unwrap();
+            let c = SledStore::open(root.path().join("link"), SledOptions::default()).unwrap();
+            assert!(a.same_store(&c));
+        }
+    }
+
+    #[test]
+    fn reopening_after_the_last_handle_drops_is_a_new_store() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("c");
+        for i in 0..20u8 {
+            let s = SledStore::open(&path, SledOptions::default()).unwrap();
+            assert!(s.health().is_durable());
+            if i > 0 {
+                assert_eq!(s.get(b"k").unwrap(), Some(vec![i - 1]));
+            }
+            let _ = s.remove(b"k").unwrap();
+            let _ = s.compare_and_swap(b"k", None, Some(&[i])).unwrap();
+            s.flush().unwrap();
+        }
+    }
+
+    #[test]
+    fn dropping_on_another_thread_while_reopening_is_safe() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("c");
+        for _ in 0..10 {
+            let s = SledStore::open(&path, SledOptions::default()).unwrap();
+            let t = std::thread::spawn(move || drop(s));
+            let again = SledStore::open(&path, SledOptions::default()).unwrap();
+            t.join().unwrap();
+            assert!(again.health().is_durable());
+        }
+    }
+}

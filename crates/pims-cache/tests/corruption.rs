@@ -1,0 +1,335 @@
+//! Damaged cache directories: random bytes, bit flips, truncation, a zero-length file, foreign
+//! files. Never a panic; a broken cache is moved aside with one warning and a fresh one
+//! serves again after the next merge.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use pims_cache::{ListKeys, MARKER_FILE, SLED_DIR, SledStore, StepCache};
+use pims_types::StepsSelector;
+use support::*;
+
+const LISTS: u64 = 40;
+
+/// Tiny deterministic generator (xorshift64*), so that every run damages the same bytes.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// A cache with LISTS lists in it, closed.
+fn populated(root: &Path) -> PathBuf {
+    let dir = root.join("cache");
+    let cache = sled_cache(&dir);
+    let ns = cache.namespace("acct").unwrap();
+    for id in 0..LISTS {
+        let keys = ListKeys::new().with_car_association_id(format!("car-{id}"));
+        cache
+            .merge(&ns, &keys, &three(id, true, id % 2 == 0, false))
+            .unwrap();
+    }
+    dir
+}
+
+fn db_file(dir: &Path) -> PathBuf {
+    dir.join(SLED_DIR).join("db")
+}
+
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Opens `dir`, capturing the warnings the open logs.
+fn open_logged(dir: &Path) -> (SledStore, String) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .finish();
+    let store = tracing::subscriber::with_default(subscriber, || {
+        SledStore::open(dir, Default::default()).unwrap()
+    });
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    (store, text)
+}
+
+/// What reopening a damaged cache did.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    /// Moved aside, fresh cache.
+    Quarantined,
+    /// sled recovered what it could; everything left reads fine.
+    Recovered { lists: usize },
+}
+
+/// Opens the damaged `dir` and checks the invariants every outcome shares: no panic, a
+/// working durable store, nothing unreadable, one warning at most, and lists served again
+/// after the next merge.
+fn reopen(dir: &Path) -> Outcome {
+    let (store, logs) = open_logged(dir);
+    assert!(store.health().is_durable(), "{:?}", store.health());
+    let warnings = logs.matches(" WARN ").count();
+    let outcome = match store.recovery() {
+        Some(recovery) => {
+            assert_eq!(warnings, 1, "one warning: {logs}");
+            assert!(logs.contains("moved it aside"), "{logs}");
+            let name = recovery
+                .moved_to
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            assert!(name.starts_with("cache.corrupt-"), "{name}");
+            // The damaged files are kept for inspection.
+            assert!(recovery.moved_to.exists());
+            Outcome::Quarantined
+        }
+        None => {
+            assert_eq!(warnings, 0, "{logs}");
+            Outcome::Recovered { lists: 0 }
+        }
+    };
+    let cache = StepCache::new(Arc::new(store));
+    let report = cache.check().unwrap();
+    assert_eq!(
+        report.unreadable_removed, 0,
+        "a torn record survived: {report:?}"
+    );
+    // (Links to lists sled dropped are misses, removed by the check: harmless.)
+    let outcome = match outcome {
+        Outcome::Quarantined => {
+            assert_eq!(report.lists, 0, "a quarantined cache starts empty");
+            Outcome::Quarantined
+        }
+        Outcome::Recovered { .. } => Outcome::Recovered {
+            lists: report.lists,
+        },
+    };
+    // Served again after the next merge.
+    let ns = cache.namespace("acct").unwrap();
+    let keys = ListKeys::new().with_car_association_id("car-new");
+    let m = cache
+        .merge(&ns, &keys, &three(999, false, true, false))
+        .unwrap();
+    assert!(m.durable);
+    let got = cache
+        .get(&ns, &StepsSelector::car_association_id("car-new").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(done(&got), ["deviceActivation"]);
+    drop(cache);
+    // And it stays fine across a restart.
+    let again = sled_cache(dir);
+    let ns = again.namespace("acct").unwrap();
+    assert!(
+        again
+            .get(&ns, &StepsSelector::steps_id("999").unwrap())
+            .unwrap()
+            .is_some()
+    );
+    outcome
+}
+
+fn damaged(damage: impl FnOnce(&Path)) -> Outcome {
+    let root = tempfile::tempdir().unwrap();
+    let dir = populated(root.path());
+    damage(&dir);
+    reopen(&dir)
+}
+
+#[test]
+fn random_bytes_over_the_database() {
+    for seed in 1..=5 {
+        let outcome = damaged(|dir| {
+            let len = fs::metadata(db_file(dir)).unwrap().len();
+            let mut rng = Rng(seed);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            fs::write(db_file(dir), bytes).unwrap();
+        });
+        assert_eq!(outcome, Outcome::Quarantined, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_zero_length_database() {
+    let outcome = damaged(|dir| {
+        fs::File::create(db_file(dir)).unwrap();
+    });
+    assert_eq!(outcome, Outcome::Quarantined);
+}
+
+#[test]
+fn a_database_truncated_to_its_first_bytes() {
+    for len in [1, 17, 100] {
+        let outcome = damaged(|dir| {
+            fs::OpenOptions::new()
+                .write(true)
+                .open(db_file(dir))
+                .unwrap()
+                .set_len(len)
+                .unwrap();
+        });
+        assert_eq!(outcome, Outcome::Quarantined, "truncated to {len}");
+    }
+}
+
+#[test]
+fn a_database_truncated_anywhere() {
+    let mut rng = Rng(7);
+    for _ in 0..12 {
+        let cut = rng.next();
+        // Whatever sled keeps, nothing unreadable is served (checked by `reopen`).
+        let outcome = damaged(|dir| {
+            let len = fs::metadata(db_file(dir)).unwrap().len();
+            let f = fs::OpenOptions::new()
+                .write(true)
+                .open(db_file(dir))
+                .unwrap();
+            f.set_len(cut % len).unwrap();
+        });
+        eprintln!("truncated: {outcome:?}");
+        if let Outcome::Recovered { lists } = outcome {
+            assert!(lists as u64 <= LISTS);
+        }
+    }
+}
+
+#[test]
+fn bit_flips_in_the_database() {
+    for seed in 1..=12u64 {
+        let outcome = damaged(|dir| {
+            let mut bytes = fs::read(db_file(dir)).unwrap();
+            let mut rng = Rng(seed * 7919);
+            for _ in 0..seed {
+                let at = rng.below(bytes.len() as u64) as usize;
+                bytes[at] ^= 1 << rng.below(8);
+            }
+            fs::write(db_file(dir), bytes).unwrap();
+        });
+        eprintln!("{seed} flips: {outcome:?}");
+        if let Outcome::Recovered { lists } = outcome {
+            assert!(lists as u64 <= LISTS, "seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn a_damaged_sled_config_file() {
+    let outcome = damaged(|dir| {
+        fs::write(dir.join(SLED_DIR).join("conf"), b"segment_size: lots\n").unwrap();
+    });
+    assert_eq!(outcome, Outcome::Quarantined);
+}
+
+#[test]
+fn a_foreign_file_in_place_of_the_database() {
+    for foreign in [
+        &b"{\"hello\": \"world\"}\n"[..],
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10",
+        b"SQLite format 3\x00",
+    ] {
+        let outcome = damaged(|dir| fs::write(db_file(dir), foreign).unwrap());
+        assert_eq!(outcome, Outcome::Quarantined);
+    }
+}
+
+#[test]
+fn a_foreign_snapshot_file() {
+    let outcome = damaged(|dir| {
+        fs::write(dir.join(SLED_DIR).join("snap.0000000000000100"), b"junk").unwrap();
+    });
+    assert_eq!(outcome, Outcome::Quarantined);
+}
+
+#[test]
+fn a_file_where_the_cache_directory_should_be() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("cache");
+    fs::write(&dir, b"not a directory").unwrap();
+    assert_eq!(reopen(&dir), Outcome::Quarantined);
+}
+
+#[test]
+fn unrelated_files_beside_the_database_are_left_alone() {
+    // Not damage: nothing is lost, nothing moves.
+    let root = tempfile::tempdir().unwrap();
+    let dir = populated(root.path());
+    fs::write(dir.join("notes.txt"), b"mine").unwrap();
+    fs::write(dir.join(SLED_DIR).join("README"), b"also mine").unwrap();
+    assert_eq!(
+        reopen(&dir),
+        Outcome::Recovered {
+            lists: LISTS as usize
+        }
+    );
+    assert_eq!(fs::read(dir.join("notes.txt")).unwrap(), b"mine");
+}
+
+#[test]
+fn a_cache_without_its_marker_is_completed_not_moved() {
+    // The marker is written last at creation; a crash before it leaves a cache that is
+    // whole, which opens as it is.
+    let root = tempfile::tempdir().unwrap();
+    let dir = populated(root.path());
+    fs::remove_file(dir.join(MARKER_FILE)).unwrap();
+    assert_eq!(
+        reopen(&dir),
+        Outcome::Recovered {
+            lists: LISTS as usize
+        }
+    );
+    assert!(dir.join(MARKER_FILE).exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn the_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let dir = populated(root.path());
+    let mut stack = vec![dir.clone()];
+    let mut files = 0;
+    while let Some(d) = stack.pop() {
+        assert_eq!(
+            fs::metadata(&d).unwrap().permissions().mode() & 0o777,
+            0o700,
+            "{d:?}"
+        );
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                files += 1;
+                assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{:?}", e.path());
+            }
+        }
+    }
+    assert!(files >= 4, "lock, marker, sled's conf and db");
+}

@@ -1,0 +1,230 @@
+//! An unwritable cache directory: a read-only bind mount, and a full disk (a tiny tmpfs), each
+//! inside a private mount namespace (`unshare -m`) so that nothing leaks to the host. Tests
+//! run as root, so `chmod` would prove nothing. The cache must report itself degraded and
+//! keep answering.
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pims_cache::{DegradedReason, ListKeys, SledStore, StepCache};
+use pims_types::StepsSelector;
+use support::*;
+
+const DIR_ENV: &str = "PIMS_CACHE_TEST_DIR";
+const DEVICE_ENV: &str = "PIMS_CACHE_TEST_DEVICE";
+const DONE: &str = "CHILD-DONE";
+
+/// Runs test `test` of this binary again inside a private mount namespace, in child mode
+/// `mode`, and fails (saying why) if the namespace cannot be made or the child fails.
+fn in_private_namespace(test: &str, mode: &str, envs: &[(&str, &Path)], device: &str) {
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "--"])
+        .arg(exe)
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(CHILD_ENV, mode)
+        .env(DEVICE_ENV, device);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("cannot create a private mount namespace: running `unshare` failed: {e} (util-linux's unshare is needed, and root)")
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("unshare failed") || stderr.starts_with("unshare:") {
+        panic!("cannot create a private mount namespace (unshare -m): {stderr}");
+    }
+    assert!(
+        out.status.success() && stdout.contains(DONE),
+        "the child failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+    if let Some(line) = stdout.lines().find(|l| l.contains(DONE)) {
+        eprintln!("child: {line}");
+    }
+}
+
+fn mount(args: &[&str]) {
+    let out = Command::new("mount").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "mount {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn env_path(name: &str) -> PathBuf {
+    PathBuf::from(std::env::var(name).unwrap())
+}
+
+#[test]
+fn a_read_only_directory_degrades_the_cache_and_answers_go_on() {
+    if child_mode().as_deref() == Some("read-only") {
+        let dir = env_path(DIR_ENV);
+        let dir = dir.to_str().unwrap();
+        mount(&["--bind", dir, dir]);
+        mount(&["-o", "remount,bind,ro", dir]);
+        assert!(std::fs::write(Path::new(dir).join("probe"), b"x").is_err());
+
+        let store = SledStore::open(dir, Default::default()).unwrap();
+        let health = store.health();
+        let degradation = health.degradation().expect("degraded");
+        assert_eq!(degradation.reason, DegradedReason::ReadOnly, "{health}");
+        assert!(store.is_degraded());
+        let cache = StepCache::new(std::sync::Arc::new(store));
+        // What was on disk is still served, under the same device id.
+        assert_eq!(
+            cache.device_id().unwrap().as_str(),
+            std::env::var(DEVICE_ENV).unwrap()
+        );
+        let ns = cache.namespace("acct").unwrap();
+        let car = StepsSelector::car_association_id("987654").unwrap();
+        let cached = cache.get(&ns, &car).unwrap().unwrap();
+        assert_eq!(done(&cached), ["trusterPhoneNumber"]);
+        // Merges, resets and lookups keep working; nothing claims to be durable.
+        let m = cache
+            .merge(
+                &ns,
+                &ListKeys::from(&car),
+                &three(132324, false, true, false),
+            )
+            .unwrap();
+        assert_eq!(done(&m.list), ["trusterPhoneNumber", "deviceActivation"]);
+        assert!(m.changed && !m.durable);
+        assert_eq!(cache.get(&ns, &car).unwrap().unwrap(), m.list);
+        let r = cache.reset(&ns, &car).unwrap();
+        assert_eq!((r.lists, r.durable), (1, false));
+        assert_eq!(cache.get(&ns, &car).unwrap(), None);
+        println!("\n{DONE}");
+        return;
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cache");
+    let device = {
+        let cache = sled_cache(&dir);
+        let ns = cache.namespace("acct").unwrap();
+        let keys = ListKeys::new().with_car_association_id("987654");
+        cache
+            .merge(&ns, &keys, &three(132324, true, false, false))
+            .unwrap();
+        cache.device_id().unwrap()
+    };
+    in_private_namespace(
+        "a_read_only_directory_degrades_the_cache_and_answers_go_on",
+        "read-only",
+        &[(DIR_ENV, &dir)],
+        device.as_str(),
+    );
+    // Nothing the child did reached the directory.
+    let cache = sled_cache(&dir);
+    let ns = cache.namespace("acct").unwrap();
+    let list = cache
+        .get(&ns, &StepsSelector::steps_id("132324").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(done(&list), ["trusterPhoneNumber"]);
+}
+
+#[test]
+fn a_full_disk_degrades_the_cache_and_answers_go_on() {
+    if child_mode().as_deref() == Some("full-disk") {
+        let mnt = env_path(DIR_ENV);
+        mount(&[
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=1m",
+            "tmpfs",
+            mnt.to_str().unwrap(),
+        ]);
+        let dir = mnt.join("cache");
+        let store = SledStore::open(&dir, Default::default()).unwrap();
+        assert!(store.health().is_durable());
+        let cache = StepCache::new(std::sync::Arc::new(store.clone()));
+        let device = cache.device_id().unwrap();
+        let ns = cache.namespace("acct").unwrap();
+        let keys = ListKeys::new().with_car_association_id("987654");
+        let m = cache
+            .merge(&ns, &keys, &three(1, true, false, false))
+            .unwrap();
+        assert!(m.durable);
+
+        // Fill the disk.
+        let mut filler = std::fs::File::create(mnt.join("filler")).unwrap();
+        let chunk = vec![0u8; 4096];
+        while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+        drop(filler);
+
+        // Keep changing lists until a flush meets the full disk.
+        let mut failed_at = None;
+        for i in 0..5000u64 {
+            let keys = ListKeys::new().with_car_association_id(format!("car-{i}"));
+            let m = cache
+                .merge(&ns, &keys, &three(100 + i, i % 2 == 0, true, false))
+                .unwrap();
+            if !m.durable {
+                failed_at = Some(i);
+                break;
+            }
+        }
+        let i = failed_at.expect("the disk never filled up");
+        let health = store.health();
+        assert_eq!(
+            health.degradation().unwrap().reason,
+            DegradedReason::NoSpace,
+            "{health}"
+        );
+        // The change that met the full disk is still seen, and so is what came before.
+        let last = cache
+            .get(
+                &ns,
+                &StepsSelector::car_association_id(format!("car-{i}")).unwrap(),
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.steps_id().as_str(), (100 + i).to_string());
+        let first = cache
+            .get(&ns, &StepsSelector::car_association_id("987654").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(done(&first), ["trusterPhoneNumber"]);
+        assert_eq!(cache.device_id().unwrap(), device);
+        // Answers go on: sticky merges, resets.
+        let m = cache
+            .merge(&ns, &keys, &three(1, false, false, true))
+            .unwrap();
+        assert_eq!(done(&m.list), ["trusterPhoneNumber", "mediumCarKey"]);
+        assert!(!m.durable);
+        assert_eq!(
+            cache
+                .reset(&ns, &StepsSelector::steps_id("1").unwrap())
+                .unwrap()
+                .lists,
+            1
+        );
+        assert_eq!(
+            cache
+                .get(&ns, &StepsSelector::car_association_id("987654").unwrap())
+                .unwrap(),
+            None
+        );
+        println!("\n{DONE} after {i} changes");
+        return;
+    }
+
+    let tmp = tempfile::tempdir().unwrap();
+    in_private_namespace(
+        "a_full_disk_degrades_the_cache_and_answers_go_on",
+        "full-disk",
+        &[(DIR_ENV, tmp.path())],
+        "",
+    );
+    // The tmpfs lived in the child's namespace only.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
