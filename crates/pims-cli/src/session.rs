@@ -5,23 +5,23 @@
 //!   token defaults to the demo account's.
 //! - Remote (`--url`): the HTTP transport to that base URL; a token is required.
 //!
-//! The facade (and so the step cache in `$PIMS_HOME/cache`) is opened BEFORE the embedded
-//! simulator starts: a cache that cannot be opened stops the command before the simulator's
-//! state file is touched. The facade is built on a transport whose target is filled in once
-//! the simulator listens ([`Deferred`]).
+//! The step cache in `$PIMS_HOME/cache` is opened (and locked) BEFORE the embedded simulator
+//! starts: a cache that cannot be opened stops the command before the simulator's state file is
+//! touched. The facade is then built on that store (the process-wide registry of the sled store
+//! makes it one handle) and on the simulator's address.
 //!
 //! The cache namespace (the facade's `account`) is derived from the backend and the token:
 //! `<backend>#` + 16 hex digits of a SHA-256 of both, never the token itself. Lists seen
 //! through one backend and token are never served for another.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use pims::Pims;
-use pims::transport::{Call, HttpTransport, SharedTransport, Transport, TransportError};
+use pims::cache::{SledOptions, SledStore};
+use pims::transport::{HttpTransport, SharedTransport};
 use pims_sim::{SimConfig, SimError, SimServer};
-use pims_types::{ErrorCode, Message, Secret};
+use pims_types::{ErrorCode, Secret};
 use sha2::{Digest, Sha256};
 
 use crate::failure::Failure;
@@ -83,29 +83,6 @@ pub(crate) fn backend_of(namespace: &str) -> &str {
     namespace.rsplit_once('#').map_or(namespace, |(b, _)| b)
 }
 
-/// A transport whose target is set later (the embedded simulator's address is known only
-/// once it listens, and it is started after the facade).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Deferred(Arc<OnceLock<SharedTransport>>);
-
-impl Deferred {
-    fn set(&self, transport: SharedTransport) {
-        let _ = self.0.set(transport);
-    }
-}
-
-#[async_trait]
-impl Transport for Deferred {
-    async fn call(&self, call: Call) -> Result<Message, TransportError> {
-        match self.0.get() {
-            Some(t) => t.call(call).await,
-            None => Err(TransportError::not_sent(
-                "the embedded simulator is not started",
-            )),
-        }
-    }
-}
-
 /// The HTTP transport to `url` with the CLI's deadline.
 fn http(url: &str, token: &Secret, timeout: Duration) -> Result<SharedTransport, Failure> {
     HttpTransport::builder(url)
@@ -136,33 +113,30 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// Builds a facade on `transport` over the home's cache.
+/// Opens (and locks) the home's step cache.
+fn open_cache(home: &Home) -> Result<SledStore, Failure> {
+    SledStore::open(home.cache_dir(), SledOptions::default())
+        .map_err(|e| crate::commands::cache::cache_failure(home, &e))
+}
+
+/// Builds a facade on `transport` over the home's cache store.
 fn facade(
     home: &Home,
     transport: SharedTransport,
+    store: SledStore,
     namespace: &str,
     timeout: Duration,
 ) -> Result<Pims, Failure> {
-    let built = Pims::builder()
+    let pims = Pims::builder()
         .transport(transport)
-        .cache_dir(home.cache_dir())
+        .cache_store(Arc::new(store))
         .account(namespace)
         .call_timeout(timeout + FACADE_SLACK)
-        .build();
-    let pims = match built {
-        Ok(p) => p,
-        Err(e) if e.kind() == pims::ErrorKind::Cache => {
-            let why = e.detail().map_or_else(|| e.to_string(), str::to_owned);
-            return Err(Failure::Busy(format!(
-                "the SDK cache cannot be opened: {why}: wait for the other program to finish, or \
-                 use another --home"
-            )));
-        }
-        Err(e) => return Err(Failure::from_pims(&e)),
-    };
+        .build()
+        .map_err(|e| Failure::from_pims(&e))?;
     if pims.cache_degraded().unwrap_or(false) {
         eprintln!(
-            "pims: warning: the cache {} cannot be used (in use, read-only or full): answers come \
+            "pims: warning: the cache {} cannot be used (read-only or full): answers come \
              from the backend and nothing is remembered between runs",
             home.cache_dir().display()
         );
@@ -237,21 +211,16 @@ impl Session {
             }
         };
         let namespace = namespace(&backend, &token);
-        let deferred = Deferred::default();
-        let transport = match &backend {
-            Backend::Remote(url) => http(url, &token, timeout)?,
-            Backend::Embedded => SharedTransport::new(deferred.clone()),
-        };
-        let pims = facade(&home, transport, &namespace, timeout)?;
-        let sim = match &backend {
+        let store = open_cache(&home)?;
+        let (transport, sim) = match &backend {
+            Backend::Remote(url) => (http(url, &token, timeout)?, None),
             Backend::Embedded => {
                 let sim = start_embedded(&home).await?;
                 tracing::debug!(url = %sim.base_url(), "embedded simulator started");
-                deferred.set(http(&sim.base_url(), &token, timeout)?);
-                Some(sim)
+                (http(&sim.base_url(), &token, timeout)?, Some(sim))
             }
-            Backend::Remote(_) => None,
         };
+        let pims = facade(&home, transport, store, &namespace, timeout)?;
         Ok(Session {
             pims,
             sim,
@@ -307,19 +276,5 @@ mod tests {
             Backend::from_flag(Some("http://127.0.0.1:8080/")),
             Backend::Remote("http://127.0.0.1:8080".into())
         );
-    }
-
-    #[tokio::test]
-    async fn an_unset_deferred_transport_is_a_network_failure() {
-        let t = Deferred::default();
-        let call = Call::new(
-            pims_types::Verb::Get,
-            "pims.subscription.steps",
-            pims_types::Parameters::new(),
-            pims_types::TransactionId::generate(),
-            "device",
-        );
-        let e = t.call(call).await.unwrap_err();
-        assert_eq!(e.code(), ErrorCode::NETWORK);
     }
 }

@@ -17,7 +17,7 @@ use crate::render;
 use crate::session::backend_of;
 use crate::style::Style;
 
-fn cache_failure(home: &Home, e: &CacheError) -> Failure {
+pub(crate) fn cache_failure(home: &Home, e: &CacheError) -> Failure {
     if e.is_in_use() {
         return Failure::Busy(format!("{e}: wait for it to finish, or use another --home"));
     }
