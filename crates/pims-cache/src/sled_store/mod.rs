@@ -378,7 +378,7 @@ impl Inner {
         if !backend.health.is_durable() {
             return Ok(());
         }
-        match backend.engine.flush() {
+        match backend.engine.flush(&self.dir) {
             Ok(()) => {
                 self.pending
                     .lock()
