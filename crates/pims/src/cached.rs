@@ -82,6 +82,14 @@ impl Cached {
 
     /// The sticky merge, stored durably; on a cache failure, the fresh list as it is.
     pub(crate) async fn merge(&self, selector: &StepsSelector, fresh: StepsList) -> StepsList {
+        // The common case (nothing changed, every identifier linked) needs no write and is
+        // answered from the cache's memory: no trip to the blocking pool.
+        if let Ok(Some(cached)) = self.cache.get(&self.ns, selector)
+            && cached.steps_id() == fresh.steps_id()
+            && pims_types::merge(&cached, &fresh) == cached
+        {
+            return cached;
+        }
         let keys = ListKeys::from_selector(selector).with_steps_id(fresh.steps_id().clone());
         let answer = fresh.clone();
         match self

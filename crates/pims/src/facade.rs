@@ -186,12 +186,16 @@ impl Pims {
         }
     }
 
-    /// Runs `fut` on the facade's runtime and waits for it from any executor.
+    /// Runs `fut` to completion from any executor: inline when the caller is on a tokio
+    /// runtime (what the transport and cache need is there), else on the facade's runtime.
     pub(crate) async fn run<T, F>(&self, fut: F) -> Result<T, Error>
     where
         F: Future<Output = Result<T, Error>> + Send + 'static,
         T: Send + 'static,
     {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return fut.await;
+        }
         let Some(task) = self.shared.exec.spawn(fut) else {
             return Err(Error::from_code(
                 ErrorKind::Configuration,
