@@ -90,26 +90,6 @@ fn b4(c: &mut Criterion, cx: &mut Context) {
             start.elapsed()
         })
     });
-    // Diagnostic: the same change followed by an fdatasync of sled's log file, i.e. what a
-    // change costs when it is durable against power loss (sled 0.34's own flush is only a
-    // sync_file_range on Linux).
-    let log = std::fs::File::open(cache.store_dir().join(pims_cache::SLED_DIR).join("db")).unwrap();
-    group.bench_function(ids::B4_FDATASYNC.1, |b| {
-        b.iter_custom(|iters| {
-            let first = next;
-            next += iters;
-            cache.populate(first, iters as usize).unwrap();
-            let done: Vec<_> = (first..next).map(|i| bench_list(i, true)).collect();
-            let keys: Vec<_> = (first..next).map(bench_keys).collect();
-            let start = Instant::now();
-            for (k, list) in keys.iter().zip(&done) {
-                let m = cache.merge_keys(k, list).unwrap();
-                assert!(m.changed && m.durable, "not a durable change");
-                log.sync_data().unwrap();
-            }
-            start.elapsed()
-        })
-    });
     let mut file = DurableFile::create(&cx.work.path().join("b4.record"), &record).unwrap();
     group.bench_function(ids::B4_BASE.1, |b| {
         b.iter(|| file.write_durably(black_box(&record)).unwrap())
