@@ -1,0 +1,243 @@
+//! The command line of `cargo xtask`.
+//!
+//! ```
+//! use xtask::cli::{parse, Task};
+//!
+//! assert_eq!(parse(&["ci"]).unwrap(), Task::Ci);
+//! assert!(parse(&["deploy"]).is_err());
+//! ```
+
+use std::process::ExitCode;
+
+use crate::ci;
+use crate::dist::{self, Completions};
+use crate::error::{Error, ErrorKind, Result};
+use crate::release::{self, ReleaseOptions};
+use crate::tidy;
+use crate::version::Bump;
+use crate::workspace::Workspace;
+
+/// The usage text.
+pub const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  ci        the project's whole check, in order, failing fast: fmt, clippy, tests (nextest),
+            doc tests, docs (warnings denied), tidy, supply chain (cargo deny)
+  tidy      the repository tidy checks alone
+  release <major|minor|patch|X.Y.Z> [--dry-run] [--no-verify]
+            bump every crate, date the changelog, package every crate in dependency order,
+            commit and tag vX.Y.Z (not with --dry-run); runs `ci` first
+  dist      release builds of pims and pims-sim packed in target/dist/ with SHA256SUMS
+  bench [--quick] [ARGS...]
+            the benchmarks: runs the release build of pims-bench with ARGS
+  help      this text
+
+see docs/releasing.md";
+
+/// A parsed `cargo xtask` command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Task {
+    /// `cargo xtask ci`.
+    Ci,
+    /// `cargo xtask tidy`.
+    Tidy,
+    /// `cargo xtask release ...`.
+    Release {
+        /// The level or version.
+        bump: Bump,
+        /// `--dry-run`.
+        dry_run: bool,
+        /// Not `--no-verify`.
+        verify: bool,
+    },
+    /// `cargo xtask dist`.
+    Dist,
+    /// `cargo xtask bench [ARGS...]`: the arguments go to the `pims-bench` binary.
+    Bench(Vec<String>),
+    /// `cargo xtask help` (or no command).
+    Help,
+}
+
+fn usage_error(message: String) -> Error {
+    Error::new(ErrorKind::Usage, format!("{message}\n\n{USAGE}"))
+}
+
+/// Parses the arguments after `cargo xtask`.
+///
+/// ```
+/// use xtask::{cli::{parse, Task}, Bump};
+///
+/// assert_eq!(
+///     parse(&["release", "patch", "--dry-run"]).unwrap(),
+///     Task::Release { bump: Bump::Patch, dry_run: true, verify: true }
+/// );
+/// ```
+pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Task> {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let Some((&command, rest)) = args.split_first() else {
+        return Ok(Task::Help);
+    };
+    let no_more = |task: Task| match rest.first() {
+        None => Ok(task),
+        Some(extra) => Err(usage_error(format!(
+            "`{command}` takes no arguments (got `{extra}`)"
+        ))),
+    };
+    match command {
+        "ci" => no_more(Task::Ci),
+        "tidy" => no_more(Task::Tidy),
+        "dist" => no_more(Task::Dist),
+        "help" | "--help" | "-h" => Ok(Task::Help),
+        "bench" => Ok(Task::Bench(rest.iter().map(|a| (*a).to_owned()).collect())),
+        "release" => {
+            let mut bump = None;
+            let mut dry_run = false;
+            let mut verify = true;
+            for &arg in rest {
+                match arg {
+                    "--dry-run" => dry_run = true,
+                    "--no-verify" => verify = false,
+                    flag if flag.starts_with('-') => {
+                        return Err(usage_error(format!("unknown release option `{flag}`")));
+                    }
+                    level if bump.is_none() => {
+                        bump = Some(
+                            level
+                                .parse()
+                                .map_err(|e: Error| usage_error(e.to_string()))?,
+                        );
+                    }
+                    extra => {
+                        return Err(usage_error(format!(
+                            "release takes one level or version (got another: `{extra}`)"
+                        )));
+                    }
+                }
+            }
+            let bump = bump.ok_or_else(|| {
+                usage_error(
+                    "release needs a level or a version: major, minor, patch or X.Y.Z".into(),
+                )
+            })?;
+            Ok(Task::Release {
+                bump,
+                dry_run,
+                verify,
+            })
+        }
+        other => Err(usage_error(format!("unknown command `{other}`"))),
+    }
+}
+
+/// Runs `cargo xtask` with `args` on this workspace; the exit code for the process.
+pub fn main<S: AsRef<str>>(args: &[S]) -> Result<ExitCode> {
+    let ws = Workspace::this();
+    match parse(args)? {
+        Task::Help => println!("{USAGE}"),
+        Task::Ci => {
+            if !ci::run(&ws).passed() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Task::Tidy => tidy::run(ws.root())?,
+        Task::Release {
+            bump,
+            dry_run,
+            verify,
+        } => {
+            let mut opts = ReleaseOptions::new(bump).dry_run(dry_run);
+            opts.verify = verify;
+            release::release(&ws, &opts)?;
+        }
+        Task::Dist => {
+            dist::dist(&ws, Completions::Required)?;
+        }
+        Task::Bench(args) => bench(&ws, &args)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The crate and binary of the benchmarks (see docs/benchmarks.md).
+pub const BENCH_CRATE: &str = "pims-bench";
+
+/// Runs the release build of the benchmark binary with `args`.
+fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
+    let meta = ws.metadata()?;
+    let Some(package) = meta.package(BENCH_CRATE) else {
+        return Err(Error::refused(format!(
+            "the workspace has no {BENCH_CRATE} crate: nothing to benchmark"
+        )));
+    };
+    if !package.binaries.iter().any(|b| b == BENCH_CRATE) {
+        return Err(Error::refused(format!(
+            "crate {BENCH_CRATE} has no `{BENCH_CRATE}` binary"
+        )));
+    }
+    let mut cmd = ws.cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "--locked",
+        "-p",
+        BENCH_CRATE,
+        "--bin",
+        BENCH_CRATE,
+        "--",
+    ])
+    .args(args);
+    crate::process::run(&mut cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Version;
+
+    #[test]
+    fn commands() {
+        assert_eq!(parse::<&str>(&[]).unwrap(), Task::Help);
+        assert_eq!(parse(&["help"]).unwrap(), Task::Help);
+        assert_eq!(parse(&["tidy"]).unwrap(), Task::Tidy);
+        assert_eq!(parse(&["dist"]).unwrap(), Task::Dist);
+        assert_eq!(
+            parse(&["bench", "--quick", "B3"]).unwrap(),
+            Task::Bench(vec!["--quick".to_owned(), "B3".to_owned()])
+        );
+        assert_eq!(
+            parse(&["release", "--no-verify", "1.0.0"]).unwrap(),
+            Task::Release {
+                bump: Bump::Exact(Version::new(1, 0, 0)),
+                dry_run: false,
+                verify: false
+            }
+        );
+    }
+
+    #[test]
+    fn bad_command_lines_are_usage_errors_with_the_usage() {
+        for (args, says) in [
+            (&["deploy"][..], "unknown command `deploy`"),
+            (
+                &["ci", "--fast"][..],
+                "`ci` takes no arguments (got `--fast`)",
+            ),
+            (&["release"][..], "release needs a level or a version"),
+            (&["release", "patch", "minor"][..], "got another: `minor`"),
+            (
+                &["release", "patch", "--force"][..],
+                "unknown release option `--force`",
+            ),
+            (
+                &["release", "huge"][..],
+                "`huge` is neither major, minor, patch nor a version",
+            ),
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Usage, "{args:?}");
+            let text = err.to_string();
+            assert!(text.contains(says), "{args:?}: {text}");
+            assert!(text.contains("usage: cargo xtask <command>"), "{text}");
+        }
+    }
+}

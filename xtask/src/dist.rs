@@ -1,0 +1,404 @@
+//! `cargo xtask dist`: release builds of `pims` (crate pims-cli) and `pims-sim`, packed as
+//! `target/dist/pims-<version>-<target>.tar.gz` with the README, the licences, the changelog
+//! and shell completions, plus `target/dist/SHA256SUMS`.
+//!
+//! The archive is reproducible: entries sorted, owner 0, fixed modes, and every time set to
+//! `SOURCE_DATE_EPOCH` (else the time of the `HEAD` commit).
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind, IoContext, Result};
+use crate::git;
+use crate::process;
+use crate::workspace::Workspace;
+
+/// The binaries shipped: (crate, binary).
+pub const BINARIES: [(&str, &str); 2] = [("pims-cli", "pims"), ("pims-sim", "pims-sim")];
+
+/// The root files shipped beside them.
+pub const FILES: [&str; 4] = ["README.md", "LICENSE-MIT", "LICENSE-APACHE", "CHANGELOG.md"];
+
+/// The completion scripts: (shell, file under `completions/`), made by `pims completions <shell>`.
+pub const COMPLETIONS: [(&str, &str); 3] = [
+    ("bash", "pims.bash"),
+    ("zsh", "_pims"),
+    ("fish", "pims.fish"),
+];
+
+/// Whether `script` looks like a completion script for `shell`: bash and fish scripts
+/// register with `complete`, zsh ones start with `#compdef`. Guards against a CLI that
+/// ignores the `completions` argument and prints something else with success.
+///
+/// ```
+/// use xtask::dist::is_completion_script;
+///
+/// assert!(is_completion_script("zsh", b"#compdef pims\n_pims() {}\n"));
+/// assert!(is_completion_script("bash", b"_pims() { ... }\ncomplete -F _pims pims\n"));
+/// assert!(!is_completion_script("bash", b"pims 0.1.0\n"));
+/// ```
+pub fn is_completion_script(shell: &str, script: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(script);
+    match shell {
+        "zsh" => text.trim_start().starts_with("#compdef"),
+        _ => text
+            .lines()
+            .any(|l| l.trim_start().starts_with("complete ")),
+    }
+}
+
+/// The checksum file beside the archives.
+pub const CHECKSUMS: &str = "SHA256SUMS";
+
+/// What to do when the built `pims` cannot print completions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completions {
+    /// Fail: a distribution ships completions (`cargo xtask dist`).
+    Required,
+    /// Print a note and ship without them (the dist test, while the CLI grows the command).
+    IfSupported,
+}
+
+/// What `cargo xtask dist` made.
+#[derive(Debug, Clone)]
+pub struct DistOutcome {
+    /// The workspace version in the archive name.
+    pub version: String,
+    /// The target triple in the archive name (the host's).
+    pub target: String,
+    /// `target/dist/pims-<version>-<target>.tar.gz`.
+    pub archive: PathBuf,
+    /// `target/dist/SHA256SUMS`.
+    pub checksums: PathBuf,
+    /// The archive's SHA-256, lowercase hex.
+    pub sha256: String,
+    /// The archive's entries, in order (`pims-<version>-<target>/pims`, ...).
+    pub entries: Vec<String>,
+    /// Whether completion scripts are in it.
+    pub completions: bool,
+}
+
+/// The archive's base name, `pims-<version>-<target>`.
+///
+/// ```
+/// assert_eq!(
+///     xtask::dist::archive_stem("0.1.0", "x86_64-unknown-linux-gnu"),
+///     "pims-0.1.0-x86_64-unknown-linux-gnu"
+/// );
+/// ```
+pub fn archive_stem(version: &str, target: &str) -> String {
+    format!("pims-{version}-{target}")
+}
+
+/// The host target triple, from `rustc -vV`.
+pub fn host_target() -> Result<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = process::stdout(Command::new(rustc).arg("-vV"))?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(|h| h.trim().to_owned())
+        .ok_or_else(|| Error::invalid("`rustc -vV` printed no `host:` line"))
+}
+
+/// Builds the distribution of `ws`. See the module docs.
+pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
+    let meta = ws.metadata()?;
+    let mut version = None;
+    for (krate, bin) in BINARIES {
+        let package = meta.package(krate).ok_or_else(|| {
+            Error::refused(format!(
+                "the workspace has no crate {krate} (it builds `{bin}`)"
+            ))
+        })?;
+        if !package.binaries.iter().any(|b| b == bin) {
+            return Err(Error::refused(format!(
+                "crate {krate} has no binary named `{bin}` (add `[[bin]] name = \"{bin}\"`)"
+            )));
+        }
+        version.get_or_insert_with(|| package.version.clone());
+    }
+    let version = version.unwrap_or_default();
+    for file in FILES {
+        if !ws.root().join(file).is_file() {
+            return Err(Error::refused(format!(
+                "{file} is missing at the workspace root: it ships in the archive"
+            )));
+        }
+    }
+    let target = host_target()?;
+
+    let mut build = ws.cargo();
+    build.args(["build", "--release", "--locked", "--bins"]);
+    for (krate, _) in BINARIES {
+        build.args(["-p", krate]);
+    }
+    println!("$ {}", process::describe(&build));
+    process::run(&mut build)?;
+
+    let dist_dir = meta.target_directory.join("dist");
+    fs::create_dir_all(&dist_dir).io_context(|| format!("creating {}", dist_dir.display()))?;
+    let stem = archive_stem(&version, &target);
+
+    // The archive's content, as (path inside the archive, source, executable).
+    let mut members: Vec<(String, PathBuf, bool)> = Vec::new();
+    for (_, bin) in BINARIES {
+        let built = meta
+            .target_directory
+            .join("release")
+            .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+        members.push((
+            format!("{bin}{}", std::env::consts::EXE_SUFFIX),
+            built,
+            true,
+        ));
+    }
+    for file in FILES {
+        members.push((file.to_owned(), ws.root().join(file), false));
+    }
+    let scripts = tempfile::tempdir_in(&dist_dir)
+        .io_context(|| format!("creating a scratch directory in {}", dist_dir.display()))?;
+    let pims = meta
+        .target_directory
+        .join("release")
+        .join(format!("pims{}", std::env::consts::EXE_SUFFIX));
+    let with_completions = write_completions(&pims, scripts.path(), completions)?;
+    if with_completions {
+        for (_, file) in COMPLETIONS {
+            members.push((
+                format!("completions/{file}"),
+                scripts.path().join(file),
+                false,
+            ));
+        }
+    }
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let mtime = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .or_else(|| git::head_time(ws))
+        .unwrap_or(0);
+    let archive = dist_dir.join(format!("{stem}.tar.gz"));
+    let partial = dist_dir.join(format!(".{stem}.tar.gz.{}.partial", std::process::id()));
+    let entries = write_archive(&partial, &stem, &members, mtime).inspect_err(|_| {
+        let _ = fs::remove_file(&partial);
+    })?;
+    fs::rename(&partial, &archive).io_context(|| format!("writing {}", archive.display()))?;
+
+    let sha256 = sha256_file(&archive)?;
+    let checksums = dist_dir.join(CHECKSUMS);
+    let line = format!("{sha256}  {stem}.tar.gz\n");
+    let partial_sums = dist_dir.join(format!(".{CHECKSUMS}.{}.partial", std::process::id()));
+    fs::write(&partial_sums, line).io_context(|| format!("writing {CHECKSUMS}"))?;
+    fs::rename(&partial_sums, &checksums).io_context(|| format!("writing {CHECKSUMS}"))?;
+
+    println!("dist: {} ({} entries)", archive.display(), entries.len());
+    println!("dist: {}  {sha256}", checksums.display());
+    Ok(DistOutcome {
+        version,
+        target,
+        archive,
+        checksums,
+        sha256,
+        entries,
+        completions: with_completions,
+    })
+}
+
+/// Writes the completion scripts of the built `pims` into `dir`; false when the CLI cannot
+/// print them and `policy` allows shipping without.
+fn write_completions(pims: &Path, dir: &Path, policy: Completions) -> Result<bool> {
+    // A scratch home, so that the CLI cannot touch the user's data while printing scripts.
+    let home = tempfile::tempdir().io_context(|| "creating a scratch PIMS_HOME".into())?;
+    for (shell, file) in COMPLETIONS {
+        let mut cmd = Command::new(pims);
+        cmd.args(["completions", shell])
+            .env("PIMS_HOME", home.path())
+            .stdin(Stdio::null());
+        let out = cmd.output().map_err(|e| {
+            Error::new(
+                ErrorKind::CommandFailed,
+                format!("could not run {}", pims.display()),
+            )
+            .with_source(e)
+        })?;
+        if !out.status.success() || !is_completion_script(shell, &out.stdout) {
+            let result = if out.status.success() {
+                "printed no completion script".to_owned()
+            } else {
+                format!("failed ({})", out.status)
+            };
+            let why = format!(
+                "`pims completions {shell}` {result}: the `pims` command must provide \
+                 `pims completions bash|zsh|fish` for the archive's shell completions"
+            );
+            return match policy {
+                Completions::Required => Err(Error::refused(why)),
+                Completions::IfSupported => {
+                    println!("dist: note: {why}; shipping without completions");
+                    Ok(false)
+                }
+            };
+        }
+        fs::write(dir.join(file), &out.stdout).io_context(|| format!("writing {file}"))?;
+    }
+    Ok(true)
+}
+
+/// Writes a reproducible `.tar.gz` of `members` under the directory `stem/`.
+fn write_archive(
+    path: &Path,
+    stem: &str,
+    members: &[(String, PathBuf, bool)],
+    mtime: u64,
+) -> Result<Vec<String>> {
+    let file = File::create(path).io_context(|| format!("creating {}", path.display()))?;
+    let mut tar = tar::Builder::new(GzEncoder::new(file, Compression::default()));
+    let mut entries = Vec::new();
+    let mut dirs = vec![format!("{stem}/")];
+    if members
+        .iter()
+        .any(|(name, ..)| name.starts_with("completions/"))
+    {
+        dirs.push(format!("{stem}/completions/"));
+    }
+    for dir in dirs {
+        let mut header = header(tar::EntryType::Directory, 0, 0o755, mtime);
+        tar.append_data(&mut header, &dir, io::empty())
+            .io_context(|| format!("adding {dir} to the archive"))?;
+        entries.push(dir);
+    }
+    for (name, source, executable) in members {
+        let data = File::open(source).io_context(|| format!("reading {}", source.display()))?;
+        let size = data
+            .metadata()
+            .io_context(|| format!("reading {}", source.display()))?
+            .len();
+        let mode = if *executable { 0o755 } else { 0o644 };
+        let mut header = header(tar::EntryType::Regular, size, mode, mtime);
+        let entry = format!("{stem}/{name}");
+        tar.append_data(&mut header, &entry, BufReader::new(data))
+            .io_context(|| format!("adding {entry} to the archive"))?;
+        entries.push(entry);
+    }
+    let gz = tar
+        .into_inner()
+        .io_context(|| format!("writing {}", path.display()))?;
+    let mut file = gz
+        .finish()
+        .io_context(|| format!("writing {}", path.display()))?;
+    file.flush()
+        .and_then(|()| file.sync_all())
+        .io_context(|| format!("writing {}", path.display()))?;
+    Ok(entries)
+}
+
+fn header(kind: tar::EntryType, size: u64, mode: u32, mtime: u64) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_size(size);
+    header.set_mode(mode);
+    header.set_mtime(mtime);
+    header.set_uid(0);
+    header.set_gid(0);
+    header
+}
+
+/// The SHA-256 of a file, lowercase hex.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let file = dir.path().join("abc");
+/// std::fs::write(&file, "abc").unwrap();
+/// assert_eq!(
+///     xtask::dist::sha256_file(&file).unwrap(),
+///     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+/// );
+/// ```
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).io_context(|| format!("reading {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .io_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archives_are_reproducible_and_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("pims");
+        let readme = dir.path().join("README.md");
+        fs::write(&bin, "#!/bin/sh\necho pims 9.9.9\n").unwrap();
+        fs::write(&readme, "# pims\n").unwrap();
+        let members = vec![
+            ("README.md".to_owned(), readme, false),
+            ("completions/pims.bash".to_owned(), bin.clone(), false),
+            ("pims".to_owned(), bin, true),
+        ];
+        let a = dir.path().join("a.tar.gz");
+        let b = dir.path().join("b.tar.gz");
+        let entries = write_archive(&a, "pims-9.9.9-x", &members, 1_700_000_000).unwrap();
+        write_archive(&b, "pims-9.9.9-x", &members, 1_700_000_000).unwrap();
+        assert_eq!(
+            fs::read(&a).unwrap(),
+            fs::read(&b).unwrap(),
+            "byte-identical"
+        );
+        assert_eq!(sha256_file(&a).unwrap(), sha256_file(&b).unwrap());
+        assert_eq!(
+            entries,
+            [
+                "pims-9.9.9-x/",
+                "pims-9.9.9-x/completions/",
+                "pims-9.9.9-x/README.md",
+                "pims-9.9.9-x/completions/pims.bash",
+                "pims-9.9.9-x/pims"
+            ]
+        );
+        // Read it back with the tar crate: names, modes and times as written.
+        let gz = flate2::read::GzDecoder::new(File::open(&a).unwrap());
+        let mut archive = tar::Archive::new(gz);
+        let mut seen = Vec::new();
+        for entry in archive.entries().unwrap() {
+            let entry = entry.unwrap();
+            let h = entry.header();
+            seen.push((
+                entry.path().unwrap().display().to_string(),
+                h.mode().unwrap(),
+                h.mtime().unwrap(),
+            ));
+        }
+        assert_eq!(
+            seen[4],
+            ("pims-9.9.9-x/pims".to_owned(), 0o755, 1_700_000_000)
+        );
+        assert_eq!(seen[2].1, 0o644);
+    }
+
+    #[test]
+    fn stems_name_version_and_target() {
+        assert_eq!(
+            archive_stem("1.2.3", "aarch64-apple-darwin"),
+            "pims-1.2.3-aarch64-apple-darwin"
+        );
+        assert!(host_target().unwrap().contains('-'));
+    }
+}

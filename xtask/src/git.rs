@@ -1,0 +1,75 @@
+//! The git operations of a release: is the tree clean, what is tracked, does the tag exist,
+//! commit and tag.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::process;
+use crate::workspace::Workspace;
+
+/// Refuses a working tree with changes or untracked files (a release is built from what is
+/// committed, nothing else).
+pub(crate) fn ensure_clean(ws: &Workspace) -> Result<()> {
+    let mut cmd = ws.git();
+    cmd.args(["status", "--porcelain=v1", "--untracked-files=normal"]);
+    let status = process::stdout(&mut cmd).map_err(|e| {
+        Error::refused(format!(
+            "{} is not a usable git checkout (releases are made from a clean clone)",
+            ws.root().display()
+        ))
+        .with_source(e)
+    })?;
+    let changes: Vec<&str> = status.lines().filter(|l| !l.trim().is_empty()).collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut shown: Vec<&str> = changes.iter().take(10).copied().collect();
+    if changes.len() > shown.len() {
+        shown.push("...");
+    }
+    Err(Error::refused(format!(
+        "the working tree is not clean ({} change{}); commit or stash first:\n  {}",
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" },
+        shown.join("\n  ")
+    )))
+}
+
+/// The tracked files, relative to the root.
+pub(crate) fn tracked_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
+    let mut cmd = ws.git();
+    cmd.args(["ls-files", "-z"]);
+    let out = process::stdout(&mut cmd)?;
+    Ok(out
+        .split('\0')
+        .filter(|f| !f.is_empty())
+        .map(PathBuf::from)
+        .collect())
+}
+
+/// True when the tag exists.
+pub(crate) fn tag_exists(ws: &Workspace, tag: &str) -> Result<bool> {
+    let mut cmd = ws.git();
+    cmd.args(["tag", "--list", tag]);
+    Ok(!process::stdout(&mut cmd)?.trim().is_empty())
+}
+
+/// Commits `files` with `message` and puts the annotated tag `tag` on that commit.
+pub(crate) fn commit_and_tag(
+    ws: &Workspace,
+    files: &[&str],
+    message: &str,
+    tag: &str,
+) -> Result<()> {
+    process::output(ws.git().arg("add").arg("--").args(files))?;
+    process::output(ws.git().args(["commit", "--quiet", "-m", message]))?;
+    process::output(ws.git().args(["tag", "-a", tag, "-m", message]))?;
+    Ok(())
+}
+
+/// The committer time of `HEAD`, in seconds since 1970 (for reproducible archive times).
+pub(crate) fn head_time(ws: &Workspace) -> Option<u64> {
+    let mut cmd = ws.git();
+    cmd.args(["log", "-1", "--format=%ct"]);
+    process::stdout(&mut cmd).ok()?.trim().parse().ok()
+}

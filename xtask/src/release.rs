@@ -1,0 +1,241 @@
+//! `cargo xtask release <major|minor|patch|X.Y.Z> [--dry-run] [--no-verify]`.
+//!
+//! 1. Refuses, changing nothing, a dirty tree, a version that is not greater than the
+//!    workspace's (the workspace's own version is accepted, given exactly, while it has never
+//!    been released: no tag, no changelog section), an existing tag, a missing or empty
+//!    `## [Unreleased]` changelog section.
+//! 2. Runs `cargo xtask ci` (must pass).
+//! 3. In a scratch copy of the tracked files: bumps `[workspace.package] version` and the
+//!    versions of the internal path dependencies, moves the unreleased notes under the new
+//!    version and today's date, refreshes `Cargo.lock`, and runs `cargo package` for every
+//!    publishable crate in dependency order (`cargo publish --dry-run` semantics: verified
+//!    builds, nothing uploaded; the `.crate` files land in `target/package/`).
+//! 4. Unless `--dry-run`: writes the bumped files into the checkout, commits them and tags
+//!    `vX.Y.Z`. The checkout is only touched once everything above succeeded.
+
+use std::fs;
+use std::path::PathBuf;
+
+use crate::changelog;
+use crate::ci;
+use crate::date::Date;
+use crate::error::{Error, IoContext, Result};
+use crate::git;
+use crate::manifest::RootManifest;
+use crate::process;
+use crate::version::{Bump, Version};
+use crate::workspace::Workspace;
+
+/// The files a release rewrites (and commits).
+pub const RELEASE_FILES: [&str; 3] = ["Cargo.toml", "Cargo.lock", "CHANGELOG.md"];
+
+/// How to release.
+///
+/// ```
+/// use xtask::{release::ReleaseOptions, Bump};
+///
+/// let opts = ReleaseOptions::new(Bump::Patch).dry_run(true);
+/// assert!(opts.dry_run && opts.run_ci && opts.verify);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ReleaseOptions {
+    /// The level or exact version.
+    pub bump: Bump,
+    /// Do everything but write into the checkout, commit and tag.
+    pub dry_run: bool,
+    /// Run `cargo xtask ci` first (tests of the release logic itself turn it off: they run
+    /// inside CI).
+    pub run_ci: bool,
+    /// Let `cargo package` build each packaged crate (as `cargo publish` would).
+    pub verify: bool,
+    /// The date of the changelog heading.
+    pub date: Date,
+}
+
+impl ReleaseOptions {
+    /// A real release of `bump`, CI and verification on, dated today (UTC).
+    pub fn new(bump: Bump) -> Self {
+        Self {
+            bump,
+            dry_run: false,
+            run_ci: true,
+            verify: true,
+            date: Date::today_utc(),
+        }
+    }
+
+    /// Sets [`ReleaseOptions::dry_run`].
+    #[must_use]
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+}
+
+/// What a release did.
+#[derive(Debug, Clone)]
+pub struct ReleaseOutcome {
+    /// The version before.
+    pub previous: Version,
+    /// The version released.
+    pub version: Version,
+    /// The tag (`vX.Y.Z`), created unless dry run.
+    pub tag: String,
+    /// The packaged crates, in dependency order.
+    pub crates: Vec<String>,
+    /// The `.crate` files, in the same order.
+    pub packages: Vec<PathBuf>,
+    /// True when the commit and tag were made.
+    pub committed: bool,
+}
+
+/// Releases the workspace `ws` as `opts` says. See the module docs for the steps.
+pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> {
+    // 1. Everything that can refuse, before anything slow or anything written.
+    git::ensure_clean(ws)?;
+    let root_path = ws.root().join("Cargo.toml");
+    let root_text = fs::read_to_string(&root_path).io_context(|| "reading Cargo.toml".into())?;
+    let mut manifest = RootManifest::parse(&root_text)?;
+    let previous = manifest.version()?;
+    let changelog_text = fs::read_to_string(ws.root().join("CHANGELOG.md")).map_err(|e| {
+        Error::refused("no CHANGELOG.md at the workspace root: a release needs its changelog entry")
+            .with_source(e)
+    })?;
+    // The version in the manifests may never have been released (the first release): then
+    // asking for exactly that version is allowed; otherwise the new one must be greater.
+    let never_released = !git::tag_exists(ws, &format!("v{previous}"))?
+        && !changelog::released_versions(&changelog_text).contains(&previous);
+    let version = match opts.bump {
+        Bump::Exact(v) if v == previous && never_released => v,
+        bump => bump.apply(previous)?,
+    };
+    let tag = format!("v{version}");
+    if git::tag_exists(ws, &tag)? {
+        return Err(Error::refused(format!("the tag {tag} already exists")));
+    }
+    let new_changelog = changelog::release(&changelog_text, version, opts.date)?;
+    let meta = ws.metadata()?;
+    for p in &meta.packages {
+        if p.version != previous.to_string() {
+            return Err(Error::refused(format!(
+                "crate {} is at version {}, not the workspace version {previous}: \
+                 every crate takes `version.workspace = true`",
+                p.name, p.version
+            )));
+        }
+    }
+    let crates: Vec<String> = meta
+        .publish_order()?
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    manifest.set_version(version)?;
+    let new_manifest = manifest.to_string();
+    let mode = if opts.dry_run { " (dry run)" } else { "" };
+    println!(
+        "release{mode}: {previous} -> {version}; crates in publish order: {}",
+        crates.join(", ")
+    );
+
+    // 2. The whole CI.
+    if opts.run_ci {
+        let report = ci::run(ws);
+        if let Some(failed) = report.failed_stage() {
+            return Err(Error::refused(format!(
+                "`cargo xtask ci` failed at stage `{}`: a release needs a green CI",
+                failed.name
+            )));
+        }
+        // CI must not have rewritten tracked files (a stale Cargo.lock, say): the release is
+        // made of what is committed.
+        git::ensure_clean(ws).map_err(|e| {
+            Error::refused(format!(
+                "`cargo xtask ci` changed the working tree; commit what it changed first ({e})"
+            ))
+        })?;
+    }
+
+    // 3. The bumped tree, packaged, in a scratch copy.
+    let scratch = tempfile::Builder::new()
+        .prefix("pims-rs-release-")
+        .tempdir()
+        .io_context(|| "creating a scratch directory".into())?;
+    for file in git::tracked_files(ws)? {
+        let to = scratch.path().join(&file);
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent).io_context(|| format!("creating {}", parent.display()))?;
+        }
+        fs::copy(ws.root().join(&file), &to)
+            .io_context(|| format!("copying {} to the scratch tree", file.display()))?;
+    }
+    fs::write(scratch.path().join("Cargo.toml"), &new_manifest)
+        .io_context(|| "writing the scratch Cargo.toml".into())?;
+    fs::write(scratch.path().join("CHANGELOG.md"), &new_changelog)
+        .io_context(|| "writing the scratch CHANGELOG.md".into())?;
+    let staged = Workspace::at(scratch.path()).with_target_dir(&meta.target_directory);
+    // Only the workspace's own entries change in the lock file.
+    process::run(
+        staged
+            .cargo()
+            .args(["update", "--workspace", "--offline", "--quiet"]),
+    )?;
+    let mut package = staged.cargo();
+    package.arg("package");
+    if !opts.verify {
+        package.arg("--no-verify");
+    }
+    for name in &crates {
+        package.args(["-p", name]);
+    }
+    println!("$ {}", process::describe(&package));
+    process::run(&mut package)?;
+    let packages: Vec<PathBuf> = crates
+        .iter()
+        .map(|name| {
+            meta.target_directory
+                .join("package")
+                .join(format!("{name}-{version}.crate"))
+        })
+        .collect();
+    if let Some(missing) = packages.iter().find(|p| !p.is_file()) {
+        return Err(Error::new(
+            crate::ErrorKind::CommandFailed,
+            format!("cargo package did not produce {}", missing.display()),
+        ));
+    }
+
+    // 4. Into the checkout, committed and tagged.
+    let committed = !opts.dry_run;
+    if committed {
+        let new_lock = fs::read(scratch.path().join("Cargo.lock"))
+            .io_context(|| "reading the scratch Cargo.lock".into())?;
+        fs::write(&root_path, &new_manifest).io_context(|| "writing Cargo.toml".into())?;
+        fs::write(ws.root().join("Cargo.lock"), new_lock)
+            .io_context(|| "writing Cargo.lock".into())?;
+        fs::write(ws.root().join("CHANGELOG.md"), &new_changelog)
+            .io_context(|| "writing CHANGELOG.md".into())?;
+        git::commit_and_tag(ws, &RELEASE_FILES, &format!("Release {tag}"), &tag)?;
+        println!("release: committed and tagged {tag}");
+        println!(
+            "release: publish from the tag, in this order: {}",
+            crates
+                .iter()
+                .map(|c| format!("cargo publish -p {c}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    } else {
+        println!("release (dry run): nothing committed; the checkout is unchanged");
+    }
+    for p in &packages {
+        println!("release: packaged {}", p.display());
+    }
+    Ok(ReleaseOutcome {
+        previous,
+        version,
+        tag,
+        crates,
+        packages,
+        committed,
+    })
+}
