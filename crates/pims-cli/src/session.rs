@@ -93,24 +93,14 @@ fn http(url: &str, token: &Secret, timeout: Duration) -> Result<SharedTransport,
         .build()
         .map(SharedTransport::new)
         .map_err(|e| {
+            // The facade's error carries the transport error's whole chain as its detail.
+            let e = pims::Error::from(e);
             Failure::usage(format!(
                 "--url {url} cannot be used ({}): give an https:// URL, or http:// on a loopback \
                  address",
-                chain(&e)
+                e.detail().unwrap_or_else(|| e.label())
             ))
         })
-}
-
-/// An error and its sources on one line (our errors never hold a secret).
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        cur = s.source();
-    }
-    out
 }
 
 /// Opens (and locks) the home's step cache.
