@@ -487,7 +487,9 @@ impl Message {
     /// assert_eq!(t, r#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":null}"#);
     /// ```
     pub fn to_json_string(&self) -> String {
-        self.to_value().to_string()
+        // Serialising a Message cannot fail (string keys, JSON values); keep the Value path as
+        // a fallback rather than panic.
+        serde_json::to_string(self).unwrap_or_else(|_| self.to_value().to_string())
     }
 
     /// Decodes an envelope from JSON bytes; the error names the JSON path that broke.
@@ -508,7 +510,12 @@ impl Message {
                 ),
             )
         })?;
-        Message::from_value(&value)
+        // Move the result out of the parsed document instead of copying it.
+        let mut value = value;
+        let result = value
+            .as_object_mut()
+            .map(|m| m.remove("result").unwrap_or(Value::Null));
+        Message::decode(&value, result)
     }
 
     /// Decodes an envelope from a JSON value. Unknown keys are ignored; a SUCCEEDED or RESULT
@@ -520,6 +527,12 @@ impl Message {
     /// assert!(pims_types::Message::from_value(&v).is_ok());
     /// ```
     pub fn from_value(value: &Value) -> Result<Self, Error> {
+        Message::decode(value, None)
+    }
+
+    /// Decodes `value`; `owned_result` is its `result`, taken out of an owned document so it
+    /// is not copied (`None`: copy it from `value`).
+    fn decode(value: &Value, owned_result: Option<Value>) -> Result<Self, Error> {
         let root = Path::root();
         let map = expect_object(value, &root)?;
         let tid_path = root.key("transactionId");
@@ -555,7 +568,10 @@ impl Message {
             }
             None => return Err(Error::decode(status_path.render(), "missing")),
         };
-        let result = map.get("result").cloned().unwrap_or(Value::Null);
+        let result = match owned_result {
+            Some(r) => r,
+            None => map.get("result").cloned().unwrap_or(Value::Null),
+        };
         let error = match map.get("error") {
             None | Some(Value::Null) => None,
             Some(v) => Some(ApiError::from_value(v, &root.key("error"))?),
@@ -621,14 +637,15 @@ impl fmt::Debug for Message {
 }
 
 impl Serialize for Message {
+    /// Written field by field (no intermediate `Value`: the result is not copied), in the
+    /// documentation's key order.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let value = self.to_value();
-        let Value::Object(map) = value else {
-            return Err(serde::ser::Error::custom("envelope is an object"));
-        };
-        let mut out = s.serialize_map(Some(map.len()))?;
-        for (k, v) in &map {
-            out.serialize_entry(k, v)?;
+        let mut out = s.serialize_map(Some(3))?;
+        out.serialize_entry("transactionId", self.transaction_id.as_str())?;
+        out.serialize_entry("status", self.status().as_str())?;
+        match &self.body {
+            Body::Succeeded(r) | Body::Result(r) => out.serialize_entry("result", r)?,
+            Body::Failed(e) => out.serialize_entry("error", e)?,
         }
         out.end()
     }
@@ -643,7 +660,14 @@ impl<'de> Deserialize<'de> for Message {
 
 impl Serialize for ApiError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_value().serialize(s)
+        let len = if self.sub_code.is_some() { 3 } else { 2 };
+        let mut out = s.serialize_map(Some(len))?;
+        out.serialize_entry("code", &self.code.0)?;
+        out.serialize_entry("label", &self.label)?;
+        if let Some(sub) = &self.sub_code {
+            out.serialize_entry("subCode", sub)?;
+        }
+        out.end()
     }
 }
 
