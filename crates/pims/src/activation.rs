@@ -7,7 +7,6 @@ use pims_types::{
 };
 use serde_json::Value;
 
-use crate::core::Reply;
 use crate::error::Error;
 use crate::facade::Pims;
 
@@ -175,10 +174,8 @@ impl Pims {
                         }
                     })
                     .await?;
-                read(match reply {
-                    Reply::Result(v) => Some(v),
-                    Reply::Empty => None,
-                })
+                // A null result is "no data" for the readers that expect some.
+                read((!reply.is_null()).then_some(reply))
             },
             span,
         ))

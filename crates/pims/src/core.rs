@@ -133,8 +133,7 @@ impl Core {
             }
         };
         match outcome {
-            Ok(Reply::Result(v)) => Message::succeeded(ctx.tid, v),
-            Ok(Reply::Empty) => Message::succeeded(ctx.tid, Value::Null),
+            Ok(v) => Message::succeeded(ctx.tid, v),
             Err(e) => {
                 if let Some(d) = e.detail() {
                     tracing::debug!(code = %e.code(), detail = d, "call failed");
@@ -210,17 +209,17 @@ impl Core {
         route: Route,
         params: &Parameters,
         ctx: &Ctx,
-    ) -> Result<Reply, Error> {
+    ) -> Result<Value, Error> {
         match route {
             Route::Steps => {
                 let query = StepsQuery::from_parameters(params)?;
                 let steps = self.steps(&query, ctx).await?;
-                Ok(Reply::Result(steps.list.to_value()))
+                Ok(steps.list.to_value())
             }
             Route::NextStep => {
                 let query = NextStepQuery::from_parameters(params)?;
                 let step = self.next_step(&query, ctx).await?;
-                Ok(Reply::Result(next_step_result(step.as_ref())))
+                Ok(next_step_result(step.as_ref()))
             }
             Route::Services => {
                 let query = ServicesQuery::from_parameters(params)?;
@@ -245,12 +244,10 @@ impl Core {
         api: Api,
         params: Parameters,
         ctx: &Ctx,
-    ) -> Result<Reply, Error> {
+    ) -> Result<Value, Error> {
         let message = self.send(verb, api, params, ctx).await?;
-        Ok(match message.result() {
-            Some(v) => Reply::Result(v.clone()),
-            None => Reply::Empty,
-        })
+        // `send` turned a FAILED answer into an error: this is the success's result.
+        message.into_result().map_err(Error::backend)
     }
 
     /// One call to the backend, bounded by the call's deadline (2201 past it): a FAILED answer
@@ -285,7 +282,7 @@ impl Core {
 
     /// `pims.authentication.otp`: passed through; 2312/2317 on withPIN make the device's cached
     /// steps stale (the documented cure), so the policy drops their stickiness.
-    pub(crate) async fn otp_route(&self, params: Parameters, ctx: &Ctx) -> Result<Reply, Error> {
+    pub(crate) async fn otp_route(&self, params: Parameters, ctx: &Ctx) -> Result<Value, Error> {
         let with_pin = params.string("action", &[]).ok().flatten().as_deref() == Some("withPIN");
         let result = self.pass(Verb::Get, Api::Otp, params, ctx).await;
         if let Err(e) = &result
@@ -312,10 +309,7 @@ impl Core {
         let params = Parameters::new()
             .with("action", "withPIN")
             .with_secret("pinCode", pin);
-        match self.otp_route(params, ctx).await? {
-            Reply::Result(v) => crate::activation::otp_from_result(&v),
-            Reply::Empty => Err(crate::activation::no_data("otp")),
-        }
+        crate::activation::otp_from_result(&self.otp_route(params, ctx).await?)
     }
 
     /// The steps semantics: reset first when asked; always ask the backend for `all`; merge
@@ -532,12 +526,6 @@ pub(crate) struct Ctx {
 /// What the facade answers when a call's deadline passes.
 fn timeout() -> Error {
     Error::from_code(ErrorKind::Transport, ErrorCode::TIMEOUT, &[])
-}
-
-/// What a handler answers: a `result` (possibly null) or none.
-pub(crate) enum Reply {
-    Result(Value),
-    Empty,
 }
 
 /// Refuses parameters that cannot fit in a call body, naming the biggest one.
