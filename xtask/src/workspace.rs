@@ -29,8 +29,15 @@ impl Workspace {
     /// assert!(xtask::Workspace::this().root().join("xtask").is_dir());
     /// ```
     pub fn this() -> Self {
-        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let root = manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf();
+        // `cargo run` sets CARGO_MANIFEST_DIR at run time too; prefer it over the path baked in
+        // at build time, which is wrong when a build was shared with another checkout.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .filter(|d| d.join("Cargo.toml").is_file())
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest_dir
+            .parent()
+            .map_or_else(|| manifest_dir.clone(), Path::to_path_buf);
         Self::at(root)
     }
 
