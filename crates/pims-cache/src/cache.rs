@@ -1,5 +1,6 @@
 //! The step cache: the sticky rule applied atomically over any [`StepStore`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::ControlFlow;
 use std::sync::{Arc, OnceLock};
@@ -9,12 +10,14 @@ use tracing::{debug, info, warn};
 
 use crate::device::DeviceId;
 use crate::error::CacheError;
-use crate::keys::{self, Link};
+use crate::keys::{self, Link, SpaceId};
 use crate::memo::Memo;
 use crate::memory::MemoryStore;
 use crate::namespace::{ListKeys, Namespace};
 use crate::record::{self, ListRecord};
+use crate::spaces::{self, Spaces};
 use crate::store::{Health, StepStore, Swap};
+use crate::upgrade::Gate;
 
 /// How many times one compare-and-swap loop retries before giving up with
 /// [`CacheError::Contention`]. Every conflict means another writer made progress, so this is
@@ -135,6 +138,8 @@ pub struct StepCache {
     store: Arc<dyn StepStore>,
     device: Arc<OnceLock<DeviceId>>,
     memo: Arc<Memo>,
+    spaces: Arc<Spaces>,
+    layout: Arc<Gate>,
 }
 
 impl fmt::Debug for StepCache {
@@ -158,6 +163,8 @@ impl StepCache {
             store,
             device: Arc::new(OnceLock::new()),
             memo: Arc::new(Memo::default()),
+            spaces: Arc::new(Spaces::default()),
+            layout: Arc::new(Gate::default()),
         }
     }
 
@@ -292,12 +299,18 @@ impl StepCache {
             });
         }
         check_steps_id(sid.as_str())?;
+        self.ready()?;
+        let id = match self.spaces.find(&*self.store, ns)? {
+            Some(id) => id,
+            None => {
+                // Nothing is written for a request the cache refuses.
+                keys.validate()?;
+                self.spaces.find_or_create(&*self.store, ns)?
+            }
+        };
         let links = keys.links();
-        let rkey = keys::list_key(ns.prefix(), sid.as_str());
-        let ikeys: Vec<Vec<u8>> = links
-            .iter()
-            .map(|l| keys::index_key(ns.prefix(), l))
-            .collect();
+        let rkey = keys::list_key(id, sid.as_str());
+        let ikeys: Vec<Vec<u8>> = links.iter().map(|l| keys::index_key(id, l)).collect();
 
         // 0. Nothing changed in the store since we last saw this list whole: no read needed.
         let generation = self.store.generation();
@@ -326,7 +339,7 @@ impl StepCache {
         }
         // (A memo hit implies identifiers validated when first written.)
         keys.validate()?;
-        let target = record::encode_text(sid.as_str())?;
+        let target = record::encode_target(sid.as_str());
 
         // 1. Link every identifier first: a reset through any of them then finds the record
         //    even if we crash right after writing it. Lists the identifiers named before
@@ -342,7 +355,7 @@ impl StepCache {
             if let Some(Ok(other)) = current.as_deref().map(record::decode_text)
                 && other != sid.as_str()
             {
-                let okey = keys::list_key(ns.prefix(), &other);
+                let okey = keys::list_key(id, &other);
                 if let Some((obytes, orec)) = self.load(&okey, &other)?
                     && orec.claims(link)
                 {
@@ -372,7 +385,7 @@ impl StepCache {
             if cached.as_ref() == Some(&merged) {
                 break (merged, false);
             }
-            let bytes = record::encode_list(&merged)?;
+            let bytes = record::encode_list(&merged);
             match self
                 .store
                 .compare_and_swap(&rkey, current.as_deref(), Some(&bytes))?
@@ -393,7 +406,7 @@ impl StepCache {
             // 3. Repair: a concurrent reset or lookup may have removed a link between steps 1
             //    and 2, and inherited identifiers need theirs.
             for link in merged.links() {
-                let ikey = keys::index_key(ns.prefix(), &link);
+                let ikey = keys::index_key(id, &link);
                 let current = self.store.get(&ikey)?;
                 self.link(&ikey, current, &target)?;
             }
@@ -429,24 +442,28 @@ impl StepCache {
         ns: &Namespace,
         selector: &StepsSelector,
     ) -> Result<Option<StepsList>, CacheError> {
+        self.ready()?;
+        let Some(id) = self.spaces.find(&*self.store, ns)? else {
+            return Ok(None); // a namespace without an id has no lists
+        };
         let (rkey, link) = match selector {
             StepsSelector::StepsId(s) => {
                 if check_steps_id(s.as_str()).is_err() {
                     return Ok(None);
                 }
-                (Some(keys::list_key(ns.prefix(), s.as_str())), None)
+                (Some(keys::list_key(id, s.as_str())), None)
             }
             StepsSelector::CarAssociationId(c) => (None, Some(Link::Car(c.clone()))),
             StepsSelector::Vin(v) => (None, Some(Link::Vin(v.clone()))),
         };
-        let ikey = link.as_ref().map(|l| keys::index_key(ns.prefix(), l));
+        let ikey = link.as_ref().map(|l| keys::index_key(id, l));
         let generation = self.store.generation();
         if let Some(g) = generation {
             let hit = self.memo.lookup(g, |m| match (&rkey, &ikey) {
                 (Some(rkey), _) => m.records.get(rkey).cloned(),
                 (None, Some(ikey)) => {
                     let sid = m.links.get(ikey)?;
-                    m.records.get(&keys::list_key(ns.prefix(), sid)).cloned()
+                    m.records.get(&keys::list_key(id, sid)).cloned()
                 }
                 (None, None) => None,
             });
@@ -460,12 +477,12 @@ impl StepCache {
                 let sid = selector.value();
                 self.load(rkey, sid)?.map(|(_, rec)| rec)
             }
-            (None, Some(link)) => self.follow(ns, link)?,
+            (None, Some(link)) => self.follow(id, link)?,
             (None, None) => None,
         };
         if let (Some(g), Some(rec)) = (generation, &found) {
             let sid = rec.list.steps_id().as_str().to_owned();
-            let record_key = keys::list_key(ns.prefix(), &sid);
+            let record_key = keys::list_key(id, &sid);
             let linked = ikey.map(|k| (k, sid));
             self.memo
                 .remember(g, (record_key, Arc::new(rec.clone())), linked);
@@ -488,16 +505,20 @@ impl StepCache {
     /// assert_eq!(cache.get(&ns, &car).unwrap(), None);
     /// ```
     pub fn reset(&self, ns: &Namespace, selector: &StepsSelector) -> Result<Removed, CacheError> {
-        let lists = match selector {
-            StepsSelector::StepsId(s) => {
-                if check_steps_id(s.as_str()).is_err() {
-                    0
-                } else {
-                    self.remove_list(ns, s.as_str(), None)?
+        self.ready()?;
+        let lists = match self.spaces.find(&*self.store, ns)? {
+            None => 0,
+            Some(id) => match selector {
+                StepsSelector::StepsId(s) => {
+                    if check_steps_id(s.as_str()).is_err() {
+                        0
+                    } else {
+                        self.remove_list(id, s.as_str(), None)?
+                    }
                 }
-            }
-            StepsSelector::CarAssociationId(c) => self.reset_link(ns, &Link::Car(c.clone()))?,
-            StepsSelector::Vin(v) => self.reset_link(ns, &Link::Vin(v.clone()))?,
+                StepsSelector::CarAssociationId(c) => self.reset_link(id, &Link::Car(c.clone()))?,
+                StepsSelector::Vin(v) => self.reset_link(id, &Link::Vin(v.clone()))?,
+            },
         };
         Ok(Removed {
             lists,
@@ -520,8 +541,15 @@ impl StepCache {
     /// assert!(cache.lists(Some(&ns)).unwrap().is_empty());
     /// ```
     pub fn invalidate_device(&self, ns: &Namespace) -> Result<Removed, CacheError> {
-        let lists = self.remove_prefix(&keys::namespace_prefix(keys::LIST, ns.prefix()))?;
-        self.remove_prefix(&keys::namespace_prefix(keys::INDEX, ns.prefix()))?;
+        self.ready()?;
+        let lists = match self.spaces.find(&*self.store, ns)? {
+            None => 0,
+            Some(id) => {
+                let lists = self.remove_prefix(&keys::prefix(keys::LIST, id))?;
+                self.remove_prefix(&keys::prefix(keys::INDEX, id))?;
+                lists
+            }
+        };
         if lists > 0 {
             info!(
                 lists,
@@ -547,6 +575,7 @@ impl StepCache {
     /// assert_eq!(cache.device_id().unwrap(), id);
     /// ```
     pub fn wipe(&self) -> Result<Removed, CacheError> {
+        self.ready()?;
         let lists = self.remove_prefix(&[keys::LIST])?;
         self.remove_prefix(&[keys::INDEX])?;
         Ok(Removed {
@@ -569,14 +598,21 @@ impl StepCache {
     /// assert_eq!(all[0].car_association_id.as_deref(), Some("987654"));
     /// ```
     pub fn lists(&self, ns: Option<&Namespace>) -> Result<Vec<CachedList>, CacheError> {
-        let prefix = match ns {
-            Some(ns) => keys::namespace_prefix(keys::LIST, ns.prefix()),
-            None => vec![keys::LIST],
+        self.ready()?;
+        let (prefix, names) = match ns {
+            Some(ns) => {
+                let Some(id) = self.spaces.find(&*self.store, ns)? else {
+                    return Ok(Vec::new());
+                };
+                let name = (ns.account().to_owned(), ns.device().as_str().to_owned());
+                (keys::prefix(keys::LIST, id), HashMap::from([(id, name)]))
+            }
+            None => (vec![keys::LIST], spaces::all(&*self.store)?),
         };
         let mut found = Vec::new();
         let mut bad = Vec::new();
         self.store.scan_prefix(&prefix, &mut |k, v| {
-            match decode_entry(k, v) {
+            match decode_entry(k, v, &names) {
                 Ok(entry) => found.push(entry),
                 Err(why) => bad.push((k.to_vec(), v.to_vec(), why)),
             }
@@ -595,16 +631,19 @@ impl StepCache {
     /// ```
     /// # use pims_cache::*; use pims_types::*;
     /// let cache = StepCache::in_memory();
-    /// let _ = cache.store().compare_and_swap(b"l\x00\x01a", None, Some(b"torn")).unwrap();
+    /// // A list record of no known namespace, and unreadable.
+    /// let _ = cache.store().compare_and_swap(b"L\x01a", None, Some(b"torn")).unwrap();
     /// let report = cache.check().unwrap();
     /// assert_eq!(report.unreadable_removed, 1);
     /// assert_eq!(cache.check().unwrap().unreadable_removed, 0);
     /// ```
     pub fn check(&self) -> Result<CheckReport, CacheError> {
+        self.ready()?;
+        let names = spaces::all(&*self.store)?;
         let mut report = CheckReport::default();
         let mut bad: Vec<(Vec<u8>, Vec<u8>, String)> = Vec::new();
         self.store.scan_prefix(&[keys::LIST], &mut |k, v| {
-            match decode_entry(k, v) {
+            match decode_entry(k, v, &names) {
                 Ok(_) => report.lists += 1,
                 Err(why) => bad.push((k.to_vec(), v.to_vec(), why)),
             }
@@ -620,7 +659,7 @@ impl StepCache {
             self.discard(&k, &v, &why)?;
         }
         for (k, v) in links {
-            let Some((ns, link)) = keys::parse_index_key(&k) else {
+            let Some((id, link)) = keys::parse_index_key(&k) else {
                 report.unreadable_removed += 1;
                 self.discard(&k, &v, "malformed index key")?;
                 continue;
@@ -633,7 +672,7 @@ impl StepCache {
                     continue;
                 }
             };
-            let claimed = match self.store.get(&keys::list_key(ns, &sid))? {
+            let claimed = match self.store.get(&keys::list_key(id, &sid))? {
                 Some(bytes) => decode_record(&bytes, &sid).is_ok_and(|rec| rec.claims(&link)),
                 None => false,
             };
@@ -656,6 +695,11 @@ impl StepCache {
     }
 
     // ---- internals ------------------------------------------------------------------
+
+    /// Upgrades the store from an earlier layout, once (see `upgrade`).
+    fn ready(&self) -> Result<(), CacheError> {
+        self.layout.ready(&*self.store, &self.spaces)
+    }
 
     /// Flushes; whether the cached state is now durable. A failed flush is not an error for
     /// the caller (the answer is still right), only a lost guarantee: traced and reported.
@@ -717,8 +761,8 @@ impl StepCache {
 
     /// The list an identifier links to, if the list still claims it; a link to nothing is
     /// removed.
-    fn follow(&self, ns: &Namespace, link: &Link) -> Result<Option<ListRecord>, CacheError> {
-        let ikey = keys::index_key(ns.prefix(), link);
+    fn follow(&self, id: SpaceId, link: &Link) -> Result<Option<ListRecord>, CacheError> {
+        let ikey = keys::index_key(id, link);
         let Some(ibytes) = self.store.get(&ikey)? else {
             return Ok(None);
         };
@@ -729,7 +773,7 @@ impl StepCache {
                 return Ok(None);
             }
         };
-        match self.load(&keys::list_key(ns.prefix(), &sid), &sid)? {
+        match self.load(&keys::list_key(id, &sid), &sid)? {
             Some((_, rec)) if rec.claims(link) => Ok(Some(rec)),
             _ => {
                 // Dangling: the list was reset, or the identifier moved. A merge racing with
@@ -741,13 +785,13 @@ impl StepCache {
     }
 
     /// Reset through a carAssociationID or a VIN.
-    fn reset_link(&self, ns: &Namespace, link: &Link) -> Result<usize, CacheError> {
-        let ikey = keys::index_key(ns.prefix(), link);
+    fn reset_link(&self, id: SpaceId, link: &Link) -> Result<usize, CacheError> {
+        let ikey = keys::index_key(id, link);
         let Some(ibytes) = self.store.get(&ikey)? else {
             return Ok(0);
         };
         let removed = match record::decode_text(&ibytes) {
-            Ok(sid) => self.remove_list(ns, &sid, Some(link))?,
+            Ok(sid) => self.remove_list(id, &sid, Some(link))?,
             Err(_) => 0,
         };
         // The identifier's own link, whatever it pointed to (unless it was re-pointed since).
@@ -758,13 +802,8 @@ impl StepCache {
     /// Removes list `sid` of `ns` (reached through `via`: only if the list claims it), then the
     /// links it claims. The record goes first: from then on its links point to nothing, which
     /// every lookup treats as a miss, so a crash in between loses nothing it should keep.
-    fn remove_list(
-        &self,
-        ns: &Namespace,
-        sid: &str,
-        via: Option<&Link>,
-    ) -> Result<usize, CacheError> {
-        let rkey = keys::list_key(ns.prefix(), sid);
+    fn remove_list(&self, id: SpaceId, sid: &str, via: Option<&Link>) -> Result<usize, CacheError> {
+        let rkey = keys::list_key(id, sid);
         let mut current = self.store.get(&rkey)?;
         for _ in 0..MAX_ATTEMPTS {
             let Some(bytes) = current else {
@@ -778,9 +817,9 @@ impl StepCache {
             }
             match self.store.compare_and_swap(&rkey, Some(&bytes), None)? {
                 Swap::Swapped => {
-                    let target = record::encode_text(sid)?;
+                    let target = record::encode_target(sid);
                     for link in rec.map(|r| r.links()).unwrap_or_default() {
-                        let ikey = keys::index_key(ns.prefix(), &link);
+                        let ikey = keys::index_key(id, &link);
                         let _ = self.store.compare_and_swap(&ikey, Some(&target), None)?;
                     }
                     return Ok(1);
@@ -850,22 +889,24 @@ fn build(
     ListRecord { list, car, vin }
 }
 
-/// A list record that must be list `sid` (a record under another list's key is unusable).
+/// List record `sid` (the stepsID of its key).
 fn decode_record(bytes: &[u8], sid: &str) -> Result<ListRecord, String> {
-    let rec = record::decode_list(bytes)?;
-    if rec.list.steps_id().as_str() != sid {
-        return Err("the record's stepsID is not its key's".to_owned());
-    }
-    Ok(rec)
+    record::decode_list(bytes, sid)
 }
 
-/// A list entry of a scan, checked: well-formed key, readable record, matching stepsID.
-fn decode_entry(key: &[u8], value: &[u8]) -> Result<CachedList, String> {
-    let (account, device, sid) = keys::parse_list_key(key).ok_or("malformed list key")?;
+/// A list entry of a scan, checked: well-formed key of a known namespace (`names`: id →
+/// account, device), readable record.
+fn decode_entry(
+    key: &[u8],
+    value: &[u8],
+    names: &HashMap<SpaceId, (String, String)>,
+) -> Result<CachedList, String> {
+    let (id, sid) = keys::parse_list_key(key).ok_or("malformed list key")?;
+    let (account, device) = names.get(&id).ok_or("a list of no known namespace")?;
     let device = DeviceId::parse(device).map_err(|e| e.to_string())?;
     let rec = decode_record(value, sid)?;
     Ok(CachedList {
-        account: account.to_owned(),
+        account: account.clone(),
         device,
         list: rec.list,
         car_association_id: rec.car,

@@ -35,7 +35,7 @@ fn raw_lists(cache: &StepCache) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
     cache
         .store()
-        .scan_prefix(b"l", &mut |k, v| {
+        .scan_prefix(b"L", &mut |k, v| {
             out.push((k.to_vec(), v.to_vec()));
             ControlFlow::Continue(())
         })
@@ -312,6 +312,8 @@ fn unreadable_records_are_misses_and_are_removed() {
         for (i, garbage) in [
             &b""[..],
             b"\x02{\"id\":1,\"steps\":[]}",
+            b"\x03\x00\x00",
+            b"\x02\x00\x01\x01\x01",
             b"\x01{not json",
             b"\x01{\"id\":1,\"steps\":[[\"x\",\"maybe\",1]]}",
             b"\x01{\"id\":\"other\",\"steps\":[]}",
@@ -365,16 +367,35 @@ fn records_hold_only_the_list_and_its_identifiers() {
                 &three(132324, true, false, false),
             )
             .unwrap();
-        let (_, value) = raw_lists(cache).pop().unwrap();
-        assert_eq!(value[0], 1, "format byte");
-        let json: serde_json::Value = serde_json::from_slice(&value[1..]).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"id": 132324, "car": "987654", "vin": VIN,
-                "steps": [["trusterPhoneNumber", "alreadyDone", 1],
-                          ["deviceActivation", "todo", 2],
-                          ["mediumCarKey", "todo", 3]]})
-        );
+        let (key, value) = raw_lists(cache).pop().unwrap();
+        // `L`, the namespace's short id, the stepsID: the (account, device) pair is not
+        // repeated in every key.
+        assert_eq!(key, b"L\x01132324");
+        let mut expected = vec![2, 0b111, 6];
+        expected.extend_from_slice(b"987654");
+        expected.extend_from_slice(VIN.as_bytes());
+        // Three steps: name code, status, zigzag order.
+        expected.extend_from_slice(&[3, 1, 1, 2, 2, 0, 4, 3, 0, 6]);
+        assert_eq!(value, expected, "format 2: flags, car, VIN, steps");
+        // Every entry of the store: the device id, the namespace's two entries, the next-id
+        // hint, the record and its two index entries.
+        let mut entries = Vec::new();
+        cache
+            .store()
+            .scan_prefix(b"", &mut |k, v| {
+                entries.push((k.to_vec(), v.to_vec()));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        let tags: Vec<u8> = entries.iter().map(|(k, _)| k[0]).collect();
+        assert_eq!(tags, b"IILNdmn", "{entries:?}");
+        let bytes: usize = entries
+            .iter()
+            .filter(|(k, _)| matches!(k[0], b'L' | b'I'))
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        // 87: the VIN is both in the record and in its index key.
+        assert!(bytes <= 90, "{bytes} bytes for one list");
     });
 }
 

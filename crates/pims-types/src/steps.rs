@@ -325,6 +325,16 @@ impl StepsId {
         &self.text
     }
 
+    /// Whether the backend sent it as a number (its JSON form is a number).
+    ///
+    /// ```
+    /// assert!(pims_types::StepsId::number(7).is_number());
+    /// assert!(!pims_types::StepsId::text("7").is_number());
+    /// ```
+    pub fn is_number(&self) -> bool {
+        self.numeric && self.text.parse::<u64>().is_ok()
+    }
+
     /// The JSON form: a number when the backend sent one, else a string.
     ///
     /// ```

@@ -1,0 +1,277 @@
+//! Namespace ids: list and index keys name their namespace (account, device) by a short id,
+//! so the pair is stored once, not in every key (`docs/cache.md`, "Keys").
+//!
+//! An id is given out once per store and never reused, even if the hint of the next id is
+//! lost: it is *claimed* by a compare-and-swap of `m‹id›` from absent to the namespace, before
+//! the namespace points to it (`n‹account›‹device›` → id). A lookup follows `n` and then checks
+//! that `m` claims the namespace back, so a damaged entry can never make two namespaces share
+//! lists: it reads as "no lists yet".
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::{PoisonError, RwLock};
+
+use tracing::warn;
+
+use crate::error::CacheError;
+use crate::keys::{self, SpaceId};
+use crate::namespace::Namespace;
+use crate::record;
+use crate::store::{StepStore, Swap};
+
+/// Namespaces remembered at most; past it the memo starts over (it only saves reads).
+const LIMIT: usize = 4096;
+
+/// How many claimed ids an allocation skips before giving up (each one means another
+/// writer made progress, or a hint far behind).
+const MAX_ATTEMPTS: u32 = 1000;
+
+/// The namespace ids of one store, as far as this cache has resolved them. Ids never change
+/// once given, so a resolved one stays valid.
+#[derive(Default)]
+pub(crate) struct Spaces {
+    known: RwLock<HashMap<Vec<u8>, SpaceId>>,
+}
+
+impl Spaces {
+    /// The id of `ns`, if it has one (a namespace without one has no lists).
+    pub(crate) fn find(
+        &self,
+        store: &dyn StepStore,
+        ns: &Namespace,
+    ) -> Result<Option<SpaceId>, CacheError> {
+        if let Some(id) = self.remembered(ns) {
+            return Ok(Some(id));
+        }
+        let Resolved::Found(id) = resolve(store, ns)? else {
+            return Ok(None);
+        };
+        self.remember(ns, id);
+        Ok(Some(id))
+    }
+
+    /// The id of `ns`, given out now if it has none.
+    pub(crate) fn find_or_create(
+        &self,
+        store: &dyn StepStore,
+        ns: &Namespace,
+    ) -> Result<SpaceId, CacheError> {
+        if let Some(id) = self.remembered(ns) {
+            return Ok(id);
+        }
+        let skey = keys::space_key(ns.prefix());
+        for _ in 0..MAX_ATTEMPTS {
+            // Replaced only from exactly what was read: a concurrent creation wins.
+            let current = match resolve(store, ns)? {
+                Resolved::Found(id) => {
+                    self.remember(ns, id);
+                    return Ok(id);
+                }
+                Resolved::Unusable(current) => current,
+            };
+            let id = claim(store, ns)?;
+            let value = record::encode_number(id.0);
+            match store.compare_and_swap(&skey, current.as_deref(), Some(&value))? {
+                Swap::Swapped => {
+                    self.remember(ns, id);
+                    return Ok(id);
+                }
+                // Another writer named it first: theirs wins (ours stays claimed, unused).
+                Swap::Conflict { .. } => {}
+            }
+        }
+        Err(CacheError::Contention {
+            attempts: MAX_ATTEMPTS,
+        })
+    }
+
+    fn remembered(&self, ns: &Namespace) -> Option<SpaceId> {
+        let known = self.known.read().unwrap_or_else(PoisonError::into_inner);
+        known.get(ns.prefix()).copied()
+    }
+
+    fn remember(&self, ns: &Namespace, id: SpaceId) {
+        let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= LIMIT {
+            known.clear();
+        }
+        known.insert(ns.prefix().to_vec(), id);
+    }
+}
+
+/// Every namespace of the store that claims its id: id → (account, device).
+pub(crate) fn all(store: &dyn StepStore) -> Result<HashMap<SpaceId, (String, String)>, CacheError> {
+    let mut claims = HashMap::new();
+    store.scan_prefix(&[keys::SPACE_ID], &mut |k, v| {
+        let id = k
+            .strip_prefix(&[keys::SPACE_ID])
+            .and_then(keys::read_varint)
+            .filter(|(_, rest)| rest.is_empty());
+        let claimant = v
+            .strip_prefix(&[record::FORMAT_V2])
+            .and_then(keys::parse_segments);
+        if let (Some((id, _)), Some((account, device))) = (id, claimant) {
+            claims.insert(SpaceId(id), (account.to_owned(), device.to_owned()));
+        }
+        ControlFlow::Continue(())
+    })?;
+    // A claim counts only if the namespace points back to it.
+    let mut out = HashMap::with_capacity(claims.len());
+    for (id, (account, device)) in claims {
+        let mut segments = Vec::new();
+        keys::push_segment(&mut segments, account.as_bytes());
+        keys::push_segment(&mut segments, device.as_bytes());
+        let pointed = store
+            .get(&keys::space_key(&segments))?
+            .and_then(|v| record::decode_number(&v).ok());
+        if pointed == Some(id.0) {
+            out.insert(id, (account, device));
+        }
+    }
+    Ok(out)
+}
+
+/// What `n‹ns›` says.
+enum Resolved {
+    /// An id that claims the namespace back.
+    Found(SpaceId),
+    /// No usable id: the entry's raw value (None: absent).
+    Unusable(Option<Vec<u8>>),
+}
+
+/// Follows `n‹ns›` and checks the claim `m‹id›`.
+fn resolve(store: &dyn StepStore, ns: &Namespace) -> Result<Resolved, CacheError> {
+    let Some(value) = store.get(&keys::space_key(ns.prefix()))? else {
+        return Ok(Resolved::Unusable(None));
+    };
+    let id = match record::decode_number(&value) {
+        Ok(id) => SpaceId(id),
+        Err(why) => {
+            warn!(reason = %why, "pims-cache: a namespace entry is unreadable; giving the namespace a new id");
+            return Ok(Resolved::Unusable(Some(value)));
+        }
+    };
+    let claimed = store.get(&keys::space_id_key(id))?;
+    if claimed.as_deref() != Some(&claim_value(ns)[..]) {
+        warn!(
+            "pims-cache: a namespace entry points to an id it does not hold; giving the namespace a new id"
+        );
+        return Ok(Resolved::Unusable(Some(value)));
+    }
+    Ok(Resolved::Found(id))
+}
+
+/// The value of a claim: format 2, the namespace's (account, device) segments.
+fn claim_value(ns: &Namespace) -> Vec<u8> {
+    let mut v = Vec::with_capacity(1 + ns.prefix().len());
+    v.push(record::FORMAT_V2);
+    v.extend_from_slice(ns.prefix());
+    v
+}
+
+/// Claims a fresh id for `ns`: the first unclaimed one from the hint on.
+fn claim(store: &dyn StepStore, ns: &Namespace) -> Result<SpaceId, CacheError> {
+    let hint_bytes = store.get(keys::NEXT_SPACE)?;
+    let mut next = hint_bytes
+        .as_deref()
+        .and_then(|b| record::decode_number(b).ok())
+        .unwrap_or(1)
+        .max(1);
+    for _ in 0..MAX_ATTEMPTS {
+        let id = SpaceId(next);
+        let after = next.checked_add(1).ok_or(CacheError::Contention {
+            attempts: MAX_ATTEMPTS,
+        })?;
+        match store.compare_and_swap(&keys::space_id_key(id), None, Some(&claim_value(ns)))? {
+            Swap::Swapped => {
+                // The hint is only a hint: losing this race (or this write) costs a skip later.
+                let _ = store.compare_and_swap(
+                    keys::NEXT_SPACE,
+                    hint_bytes.as_deref(),
+                    Some(&record::encode_number(after)),
+                )?;
+                return Ok(id);
+            }
+            Swap::Conflict { .. } => next = after,
+        }
+    }
+    Err(CacheError::Contention {
+        attempts: MAX_ATTEMPTS,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::DeviceId;
+    use crate::memory::MemoryStore;
+
+    fn ns(account: &str) -> Namespace {
+        Namespace::new(account, DeviceId::parse("dev").unwrap()).unwrap()
+    }
+
+    #[test]
+    fn ids_are_given_once_and_found_again() {
+        let store = MemoryStore::new();
+        let spaces = Spaces::default();
+        assert_eq!(spaces.find(&store, &ns("a")).unwrap(), None);
+        let a = spaces.find_or_create(&store, &ns("a")).unwrap();
+        let b = spaces.find_or_create(&store, &ns("b")).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(spaces.find_or_create(&store, &ns("a")).unwrap(), a);
+        // A fresh resolver over the same store finds the same ids.
+        let other = Spaces::default();
+        assert_eq!(other.find(&store, &ns("a")).unwrap(), Some(a));
+        assert_eq!(other.find(&store, &ns("b")).unwrap(), Some(b));
+        let all = all(&store).unwrap();
+        assert_eq!(all[&a], ("a".to_owned(), "dev".to_owned()));
+        assert_eq!(all.len(), 2);
+    }
+
+    #[test]
+    fn a_lost_hint_never_reuses_an_id() {
+        let store = MemoryStore::new();
+        let spaces = Spaces::default();
+        let a = spaces.find_or_create(&store, &ns("a")).unwrap();
+        store.remove(keys::NEXT_SPACE).unwrap();
+        let b = spaces.find_or_create(&store, &ns("b")).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(Spaces::default().find(&store, &ns("a")).unwrap(), Some(a));
+    }
+
+    #[test]
+    fn a_namespace_pointing_to_another_ones_id_reads_as_empty() {
+        let store = MemoryStore::new();
+        let spaces = Spaces::default();
+        let a = spaces.find_or_create(&store, &ns("a")).unwrap();
+        // Damage: b's entry points to a's id.
+        let _ = store
+            .compare_and_swap(
+                &keys::space_key(ns("b").prefix()),
+                None,
+                Some(&record::encode_number(a.0)),
+            )
+            .unwrap();
+        assert_eq!(Spaces::default().find(&store, &ns("b")).unwrap(), None);
+        let b = Spaces::default().find_or_create(&store, &ns("b")).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(Spaces::default().find(&store, &ns("a")).unwrap(), Some(a));
+        assert_eq!(Spaces::default().find(&store, &ns("b")).unwrap(), Some(b));
+    }
+
+    #[test]
+    fn concurrent_creations_agree() {
+        let store = std::sync::Arc::new(MemoryStore::new());
+        let ids: Vec<SpaceId> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| {
+                    let store = store.clone();
+                    s.spawn(move || Spaces::default().find_or_create(&*store, &ns("a")).unwrap())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(ids.iter().all(|id| *id == ids[0]));
+        assert_eq!(all(&*store).unwrap().len(), 1);
+    }
+}
