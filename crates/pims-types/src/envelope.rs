@@ -3,6 +3,7 @@
 //! The constructors make an invalid envelope unrepresentable: a FAILED message has an error and
 //! no result, a SUCCEEDED or RESULT message has no error.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -499,6 +500,9 @@ impl Message {
     /// assert!(e.to_string().contains("$.error"));
     /// ```
     pub fn from_slice(bytes: &[u8]) -> Result<Self, Error> {
+        if let Some(m) = Message::from_slice_fast(bytes) {
+            return Ok(m);
+        }
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             Error::decode(
                 "$",
@@ -516,6 +520,43 @@ impl Message {
             .as_object_mut()
             .map(|m| m.remove("result").unwrap_or(Value::Null));
         Message::decode(&value, result)
+    }
+
+    /// The common case, decoded without building a `Value` for the envelope: an object whose
+    /// status is SUCCEEDED or RESULT, with a valid transaction id and no error. Anything else
+    /// (a FAILED message, a wrong type, a duplicate key, bad JSON) is `None`, and the `Value`
+    /// path decodes it, with its precise errors.
+    fn from_slice_fast(bytes: &[u8]) -> Option<Message> {
+        #[derive(Deserialize)]
+        struct Fast<'a> {
+            #[serde(rename = "transactionId", borrow)]
+            transaction_id: Cow<'a, str>,
+            #[serde(borrow)]
+            status: Cow<'a, str>,
+            #[serde(default)]
+            result: Option<Value>,
+            #[serde(default)]
+            error: Option<Value>,
+        }
+        // A derived struct also reads arrays: only objects are envelopes.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return None;
+        }
+        let fast: Fast<'_> = serde_json::from_slice(bytes).ok()?;
+        if fast.error.is_some() {
+            return None; // (a null error reads as None: absent)
+        }
+        let transaction_id = TransactionId::parse(&fast.transaction_id).ok()?;
+        let result = fast.result.unwrap_or(Value::Null);
+        let body = match fast.status.as_ref() {
+            "SUCCEEDED" => Body::Succeeded(result),
+            "RESULT" => Body::Result(result),
+            _ => return None,
+        };
+        Some(Message {
+            transaction_id,
+            body,
+        })
     }
 
     /// Decodes an envelope from a JSON value. Unknown keys are ignored; a SUCCEEDED or RESULT

@@ -221,6 +221,25 @@ proptest! {
     }
 
     #[test]
+    fn call_bodies_serialise_as_their_value_and_round_trip(
+        params in prop::collection::vec(("[a-zA-Z]{1,12}", json()), 0..6),
+        get in any::<bool>(),
+        n in any::<u64>(),
+    ) {
+        let mut p = pims_types::Parameters::new();
+        for (k, v) in params {
+            p = p.with(k, v);
+        }
+        let verb = if get { pims_types::Verb::Get } else { pims_types::Verb::Set };
+        let body = pims_types::CallBody::new(
+            pims_types::TransactionId::from_u64(n), verb, "pims.subscription.steps", p);
+        let text = body.to_json_string();
+        // The direct serialiser writes exactly what the Value form says, in the same order.
+        prop_assert_eq!(&text, &body.to_value().to_string());
+        prop_assert_eq!(pims_types::CallBody::from_slice(text.as_bytes()).ok(), Some(body));
+    }
+
+    #[test]
     fn decoders_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = Message::from_slice(&bytes);
         let _ = pims_types::CallBody::from_slice(&bytes);
@@ -230,6 +249,14 @@ proptest! {
     fn envelope_shaped_documents_decode_or_fail_cleanly_and_round_trip(v in envelope_like()) {
         let text = v.to_string();
         pims_types::fuzz_checks::envelope(text.as_bytes());
+        // From bytes (with its fast path for successes) and from the value: the same answer.
+        let from_bytes = Message::from_slice(text.as_bytes());
+        let from_value = Message::from_value(&v);
+        prop_assert_eq!(from_bytes.as_ref().ok(), from_value.as_ref().ok());
+        prop_assert_eq!(
+            from_bytes.as_ref().err().map(ToString::to_string),
+            from_value.as_ref().err().map(ToString::to_string)
+        );
         if let Ok(m) = Message::from_value(&v) {
             // What decodes is a valid envelope: a result xor an error, as its status says.
             prop_assert_eq!(m.error().is_some(), m.status() == pims_types::Status::Failed);

@@ -352,7 +352,8 @@ impl Core {
             }
             Err(e) => return Err(e),
         };
-        let result = message.result().cloned().unwrap_or(Value::Null);
+        // Moved out, not copied (a FAILED answer never gets here: `send` made it an error).
+        let result = message.into_result().unwrap_or(Value::Null);
         let fresh = StepsList::from_value(&result).map_err(|e| {
             // Say where it broke, relative to the envelope.
             match e {

@@ -19,16 +19,33 @@ pub(crate) async fn read_capped(
     if declared.is_some_and(|len| len > cap as u64) {
         return Err(AnswerProblem::TooLarge { limit: cap });
     }
-    let initial = declared.map_or(8 * 1024, |len| len as usize).min(cap);
-    let mut body = BytesMut::with_capacity(initial);
+    // The common answer is one chunk: kept as it is, copied only when a second one arrives.
+    let mut single: Option<Bytes> = None;
+    let mut body: Option<BytesMut> = None;
+    let mut total = 0usize;
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
         // A body that ends early (closed, reset, a bad chunk) is an incomplete answer.
         let chunk = chunk.map_err(|_| AnswerProblem::Truncated)?;
-        if body.len() + chunk.len() > cap {
+        total += chunk.len();
+        if total > cap {
             return Err(AnswerProblem::TooLarge { limit: cap });
         }
-        body.extend_from_slice(&chunk);
+        match (&mut body, single.take()) {
+            (Some(body), _) => body.extend_from_slice(&chunk),
+            (None, None) => single = Some(chunk),
+            (None, Some(first)) => {
+                let initial = declared.map_or(8 * 1024, |len| len as usize).min(cap);
+                let mut joined = BytesMut::with_capacity(initial.max(total));
+                joined.extend_from_slice(&first);
+                joined.extend_from_slice(&chunk);
+                body = Some(joined);
+            }
+        }
     }
-    Ok(body.freeze())
+    Ok(match (body, single) {
+        (Some(body), _) => body.freeze(),
+        (None, Some(single)) => single,
+        (None, None) => Bytes::new(),
+    })
 }

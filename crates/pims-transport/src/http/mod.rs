@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use pims_types::{DEVICE_ID_HEADER, IDEMPOTENCY_KEY_HEADER, MAX_CALL_BODY_BYTES, Message, Verb};
+use pims_types::{
+    CallBody, DEVICE_ID_HEADER, IDEMPOTENCY_KEY_HEADER, MAX_CALL_BODY_BYTES, Message, Verb,
+};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use tracing::Instrument;
 
@@ -234,7 +236,7 @@ fn prepare(call: &Call) -> Result<Prepared, TransportError> {
         },
         _ => None,
     };
-    let body = call.body().to_json_string();
+    let body = CallBody::json_of(&call.transaction_id, call.verb, &call.api, &call.parameters);
     if body.len() > MAX_CALL_BODY_BYTES {
         return refuse(pims_types::Error::invalid(
             "parameters",
