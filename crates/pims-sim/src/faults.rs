@@ -182,6 +182,13 @@ pub(crate) struct Plan {
     pub(crate) after_processing: bool,
 }
 
+impl Plan {
+    /// Whether the call is left alone (no latency, no failure).
+    pub(crate) fn is_nothing(&self) -> bool {
+        self.latency.is_zero() && self.failure.is_none()
+    }
+}
+
 #[derive(Debug)]
 struct Active {
     spec: FaultSpec,
@@ -219,6 +226,14 @@ impl Faults {
                 count: a.remaining,
                 ..a.spec.clone()
             })
+    }
+
+    /// Whether a fault is active (calls then take the full path, which decodes the API).
+    pub(crate) fn is_active(&self) -> bool {
+        self.active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     /// What the active fault does to a call of `api` (`None`: the body named no known API).

@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod admin;
+mod answer_cache;
 mod calls;
 mod clock;
 mod error;

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use pims_types::Secret;
 
+use crate::answer_cache::AnswerCache;
 use crate::clock::SimClock;
 use crate::error::SimError;
 use crate::faults::Faults;
@@ -19,6 +20,8 @@ use crate::persist::StateFile;
 pub(crate) struct Backend {
     pub(crate) model: Model,
     pub(crate) idempotency: IdempotencyCache<Reply>,
+    /// Serialised steps answers, emptied whenever the state may have changed.
+    pub(crate) answers: AnswerCache,
     /// Bumped on every change; the state file keeps the newest generation.
     pub(crate) generation: u64,
 }
@@ -52,6 +55,7 @@ impl Shared {
             backend: Mutex::new(Backend {
                 model,
                 idempotency: IdempotencyCache::new(CAPACITY),
+                answers: AnswerCache::default(),
                 generation: 0,
             }),
             faults: Faults::default(),
@@ -72,6 +76,7 @@ impl Shared {
     /// file, the snapshot to write (after the lock is released).
     pub(crate) fn changed(&self, backend: &mut Backend) -> Option<Snapshot> {
         backend.generation += 1;
+        backend.answers.clear();
         self.state_file.as_ref()?;
         let doc = backend.model.to_scenario();
         let bytes = serde_json::to_vec_pretty(&doc).ok()?;
@@ -104,6 +109,8 @@ impl Shared {
     ) -> Result<R, SimError> {
         let (result, snapshot) = {
             let mut backend = self.lock();
+            // Whatever `f` reports, it had the state to change: no cached answer survives it.
+            backend.answers.clear();
             let now = self.clock.now_ms();
             let (result, changed) = f(&mut backend, now)?;
             let snapshot = if changed {

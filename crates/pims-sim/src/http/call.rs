@@ -4,9 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Extension;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
@@ -20,8 +19,9 @@ use pims_types::{
 
 use super::reply::Reply;
 use super::serve::ConnControl;
+use crate::answer_cache::{self, CallKey, succeeded_envelope};
 use crate::calls::{self, Caller};
-use crate::faults::Mode;
+use crate::faults::{Mode, Plan};
 use crate::idempotency::{self, Lookup};
 use crate::model::is_identifier;
 use crate::state::{Shared, Snapshot};
@@ -92,13 +92,12 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The handler of `POST /v1/calls`.
-pub(crate) async fn calls(
-    State(shared): State<Arc<Shared>>,
-    conn: Option<Extension<ConnControl>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let bytes = match read_body(&headers, body).await {
+pub(crate) async fn calls(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    // Taken apart rather than extracted: the header map is not copied.
+    let (mut parts, body) = request.into_parts();
+    let conn = parts.extensions.remove::<ConnControl>();
+    let headers = &parts.headers;
+    let bytes = match read_body(headers, body).await {
         Ok(bytes) => bytes,
         Err(e) => {
             let (status, reason) = match e {
@@ -110,14 +109,27 @@ pub(crate) async fn calls(
             return Reply::failed_with(status, TransactionId::generate(), error).into_response();
         }
     };
-    let parsed = CallBody::from_slice(&bytes);
+    let key = CallKey::read(&bytes);
+    // Faults see the API of a decoded call; with none active nothing needs it yet.
+    let (plan, parsed) = if shared.faults.is_active() {
+        let parsed = CallBody::from_slice(&bytes);
+        let api = parsed.as_ref().ok().and_then(|c| Api::parse(&c.api));
+        (shared.faults.plan(api), Some(parsed))
+    } else {
+        (Plan::default(), None)
+    };
+    if plan.is_nothing()
+        && let Some(key) = &key
+        && let Some(response) = cached_answer(&shared, headers, key)
+    {
+        return response;
+    }
+    let parsed = parsed.unwrap_or_else(|| CallBody::from_slice(&bytes));
     let transaction_id = match &parsed {
         Ok(call) => call.transaction_id.clone(),
         Err(_) => salvage_transaction_id(&bytes).unwrap_or_else(TransactionId::generate),
     };
-    let api = parsed.as_ref().ok().and_then(|c| Api::parse(&c.api));
 
-    let plan = shared.faults.plan(api);
     if !plan.latency.is_zero() {
         tokio::time::sleep(plan.latency).await;
     }
@@ -127,7 +139,13 @@ pub(crate) async fn calls(
         return fault_response(mode, &transaction_id, conn).await;
     }
 
-    let (reply, snapshot) = process(&shared, parsed, &headers, transaction_id.clone());
+    let (reply, snapshot) = process(
+        &shared,
+        parsed,
+        key.as_ref(),
+        headers,
+        transaction_id.clone(),
+    );
     let reply = match shared.persist(snapshot).await {
         Ok(()) => reply,
         Err(e) => {
@@ -147,10 +165,53 @@ pub(crate) async fn calls(
     reply.into_response()
 }
 
+/// The answer of a steps read from the answer cache, when it holds it (`None`: the full path
+/// answers, including every error).
+fn cached_answer(shared: &Shared, headers: &HeaderMap, key: &CallKey<'_>) -> Option<Response> {
+    let tid = key.transaction_id()?;
+    let token = bearer(headers)?;
+    let device = headers
+        .get(DEVICE_ID_HEADER)?
+        .to_str()
+        .ok()
+        .filter(|d| is_identifier(d))?;
+    let clock_offset = shared.clock.offset().as_millis();
+    let result = {
+        let mut guard = shared.lock();
+        let backend = &mut *guard;
+        let account = backend.model.account_for_token(token)?;
+        backend
+            .answers
+            .get(&shared.hasher, clock_offset, account, device, key)?
+    };
+    let body = succeeded_envelope(&tid, &result)?;
+    tracing::debug!(
+        transaction_id = %tid,
+        api = key.api(),
+        verb = "get",
+        code = 0,
+        changed = false,
+        cached = true,
+        "call"
+    );
+    Some(
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+    )
+}
+
 /// Everything that happens under the state lock.
 fn process(
     shared: &Shared,
     parsed: Result<CallBody, pims_types::Error>,
+    cache_key: Option<&CallKey<'_>>,
     headers: &HeaderMap,
     transaction_id: TransactionId,
 ) -> (Reply, Option<Snapshot>) {
@@ -233,6 +294,8 @@ fn process(
         device: &device,
         now: shared.clock.now_ms(),
     };
+    // Read before the call: a cached answer must not outlive a clock moved during it.
+    let clock_offset = shared.clock.offset().as_millis();
     let (answer, changed) = calls::dispatch(
         &mut backend.model,
         &caller,
@@ -240,6 +303,22 @@ fn process(
         call.verb,
         &call.parameters,
     );
+    let pure_read = call.verb == Verb::Get && answer_cache::is_cacheable(api) && !changed;
+    if !pure_read {
+        // Whatever the call reports, it had the state to change.
+        backend.answers.clear();
+    } else if let (Some(cache_key), Ok(Some(result))) = (cache_key, &answer)
+        && let Ok(text) = serde_json::to_vec(result)
+    {
+        backend.answers.insert(
+            &shared.hasher,
+            clock_offset,
+            account,
+            &device,
+            cache_key,
+            Bytes::from(text),
+        );
+    }
     let reply = Reply::from_answer(tid.clone(), answer);
     if let (Some(key), Some(fp)) = (key, fingerprint) {
         backend
@@ -266,12 +345,12 @@ fn process(
 async fn fault_response(
     mode: Mode,
     transaction_id: &TransactionId,
-    conn: Option<Extension<ConnControl>>,
+    conn: Option<ConnControl>,
 ) -> Response {
     tracing::debug!(transaction_id = %transaction_id, ?mode, "fault injected");
     match mode {
         Mode::Drop => {
-            if let Some(Extension(conn)) = conn {
+            if let Some(conn) = conn {
                 conn.kill();
                 // The connection task drops the socket; this answer is never sent.
                 return std::future::pending::<Response>().await;
