@@ -179,7 +179,8 @@ impl Rig {
 }
 
 /// Runs B1, B2 and B6.
-pub(crate) fn run(plan: &Plan) -> Vec<Row> {
+/// Runs the HTTP figures `wanted` says yes to (by name: "B1", "B2", "B6").
+pub(crate) fn run(plan: &Plan, wanted: &dyn Fn(&str) -> bool) -> Vec<Row> {
     let rig = match Rig::start() {
         Ok(rig) => rig,
         Err(e) => {
@@ -191,12 +192,18 @@ pub(crate) fn run(plan: &Plan) -> Vec<Row> {
         }
     };
     let mut rows = Vec::new();
-    rows.push(b1(&rig, plan).unwrap_or_else(|e| Row::failed("B1", B1_WHAT, e)));
-    match b2(&rig, plan) {
-        Ok(mut two) => rows.append(&mut two),
-        Err(e) => rows.push(Row::failed("B2", "steps latency, 1 caller", e)),
+    if wanted("B1") {
+        rows.push(b1(&rig, plan).unwrap_or_else(|e| Row::failed("B1", B1_WHAT, e)));
     }
-    rows.push(b6(&rig, plan).unwrap_or_else(|e| Row::failed("B6", B6_WHAT, e)));
+    if wanted("B2") {
+        match b2(&rig, plan) {
+            Ok(mut two) => rows.append(&mut two),
+            Err(e) => rows.push(Row::failed("B2", "steps latency, 1 caller", e)),
+        }
+    }
+    if wanted("B6") {
+        rows.push(b6(&rig, plan).unwrap_or_else(|e| Row::failed("B6", B6_WHAT, e)));
+    }
     rig.shutdown();
     rows
 }
@@ -325,7 +332,7 @@ mod tests {
             http_rounds: 1,
             ..Plan::quick()
         };
-        let rows = run(&plan);
+        let rows = run(&plan, &|_| true);
         assert_eq!(rows.len(), 4, "{rows:?}");
         for row in rows {
             assert!(

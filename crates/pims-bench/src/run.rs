@@ -183,7 +183,7 @@ pub fn run(options: &Options) -> Result<Vec<Row>, String> {
     if ["B1", "B2", "B6"].iter().any(|f| options.wants(f)) {
         step("B1, B2, B6: HTTP figures");
         rows.extend(
-            crate::http_figures::run(&plan)
+            crate::http_figures::run(&plan, &|f| options.wants(f))
                 .into_iter()
                 .filter(|r| options.wants(r.figure)),
         );
