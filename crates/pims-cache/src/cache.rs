@@ -609,19 +609,7 @@ impl StepCache {
             }
             None => (vec![keys::LIST], spaces::all(&*self.store)?),
         };
-        let mut found = Vec::new();
-        let mut bad = Vec::new();
-        self.store.scan_prefix(&prefix, &mut |k, v| {
-            match decode_entry(k, v, &names) {
-                Ok(entry) => found.push(entry),
-                Err(why) => bad.push((k.to_vec(), v.to_vec(), why)),
-            }
-            ControlFlow::Continue(())
-        })?;
-        for (k, v, why) in bad {
-            self.discard(&k, &v, &why)?;
-        }
-        Ok(found)
+        Ok(self.scan_lists(&prefix, names)?.0)
     }
 
     /// Reads every entry of the store, removes what does not decode and index entries that
@@ -639,25 +627,15 @@ impl StepCache {
     /// ```
     pub fn check(&self) -> Result<CheckReport, CacheError> {
         self.ready()?;
-        let names = spaces::all(&*self.store)?;
         let mut report = CheckReport::default();
-        let mut bad: Vec<(Vec<u8>, Vec<u8>, String)> = Vec::new();
-        self.store.scan_prefix(&[keys::LIST], &mut |k, v| {
-            match decode_entry(k, v, &names) {
-                Ok(_) => report.lists += 1,
-                Err(why) => bad.push((k.to_vec(), v.to_vec(), why)),
-            }
-            ControlFlow::Continue(())
-        })?;
+        let (lists, removed) = self.scan_lists(&[keys::LIST], spaces::all(&*self.store)?)?;
+        report.lists = lists.len();
+        report.unreadable_removed = removed;
         let mut links: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         self.store.scan_prefix(&[keys::INDEX], &mut |k, v| {
             links.push((k.to_vec(), v.to_vec()));
             ControlFlow::Continue(())
         })?;
-        report.unreadable_removed += bad.len();
-        for (k, v, why) in bad {
-            self.discard(&k, &v, &why)?;
-        }
         for (k, v) in links {
             let Some((id, link)) = keys::parse_index_key(&k) else {
                 report.unreadable_removed += 1;
@@ -699,6 +677,45 @@ impl StepCache {
     /// Upgrades the store from an earlier layout, once (see `upgrade`).
     fn ready(&self) -> Result<(), CacheError> {
         self.layout.ready(&*self.store, &self.spaces)
+    }
+
+    /// The readable list records under `prefix` (`names`: the namespaces known so far), and
+    /// how many unreadable ones were removed. A record of a namespace `names` does not know
+    /// may belong to one created since `names` was read (its id entries are written before
+    /// its first record): it is checked again against a fresh read before being removed.
+    fn scan_lists(
+        &self,
+        prefix: &[u8],
+        mut names: HashMap<SpaceId, (String, String)>,
+    ) -> Result<(Vec<CachedList>, usize), CacheError> {
+        let mut found = Vec::new();
+        let mut bad = Vec::new();
+        let mut unknown = Vec::new();
+        self.store.scan_prefix(prefix, &mut |k, v| {
+            match decode_entry(k, v, &names) {
+                Ok(entry) => found.push(entry),
+                Err(Unusable::UnknownNamespace) => unknown.push((k.to_vec(), v.to_vec())),
+                Err(Unusable::Bad(why)) => bad.push((k.to_vec(), v.to_vec(), why)),
+            }
+            ControlFlow::Continue(())
+        })?;
+        if !unknown.is_empty() {
+            names = spaces::all(&*self.store)?;
+            for (k, v) in unknown {
+                match decode_entry(&k, &v, &names) {
+                    Ok(entry) => found.push(entry),
+                    Err(Unusable::UnknownNamespace) => {
+                        bad.push((k, v, "a list of no known namespace".to_owned()));
+                    }
+                    Err(Unusable::Bad(why)) => bad.push((k, v, why)),
+                }
+            }
+        }
+        let removed = bad.len();
+        for (k, v, why) in bad {
+            self.discard(&k, &v, &why)?;
+        }
+        Ok((found, removed))
     }
 
     /// Flushes; whether the cached state is now durable. A failed flush is not an error for
@@ -894,17 +911,26 @@ fn decode_record(bytes: &[u8], sid: &str) -> Result<ListRecord, String> {
     record::decode_list(bytes, sid)
 }
 
+/// Why a scanned list entry is not served.
+enum Unusable {
+    /// Its namespace id is not among those known (yet).
+    UnknownNamespace,
+    /// It is unreadable: why.
+    Bad(String),
+}
+
 /// A list entry of a scan, checked: well-formed key of a known namespace (`names`: id →
 /// account, device), readable record.
 fn decode_entry(
     key: &[u8],
     value: &[u8],
     names: &HashMap<SpaceId, (String, String)>,
-) -> Result<CachedList, String> {
-    let (id, sid) = keys::parse_list_key(key).ok_or("malformed list key")?;
-    let (account, device) = names.get(&id).ok_or("a list of no known namespace")?;
-    let device = DeviceId::parse(device).map_err(|e| e.to_string())?;
-    let rec = decode_record(value, sid)?;
+) -> Result<CachedList, Unusable> {
+    let bad = |why: &str| Unusable::Bad(why.to_owned());
+    let (id, sid) = keys::parse_list_key(key).ok_or_else(|| bad("malformed list key"))?;
+    let (account, device) = names.get(&id).ok_or(Unusable::UnknownNamespace)?;
+    let device = DeviceId::parse(device).map_err(|e| Unusable::Bad(e.to_string()))?;
+    let rec = decode_record(value, sid).map_err(Unusable::Bad)?;
     Ok(CachedList {
         account: account.clone(),
         device,

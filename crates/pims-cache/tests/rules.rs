@@ -554,3 +554,79 @@ fn a_directory_that_cannot_exist_degrades_to_memory() {
     assert_eq!(cache.get(&ns, &car("1")).unwrap(), Some(m.list));
     assert_eq!(std::fs::read(&file).unwrap(), b"x");
 }
+
+/// A store that, the first time the cache scans its list records, lets another cache create
+/// a new namespace and its first list, as a concurrent merge would in between.
+#[derive(Debug)]
+struct LateNamespace {
+    inner: Arc<MemoryStore>,
+    fired: std::sync::atomic::AtomicBool,
+}
+
+impl StepStore for LateNamespace {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.inner.get(key)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &[u8],
+        old: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<pims_cache::Swap, CacheError> {
+        self.inner.compare_and_swap(key, old, new)
+    }
+    fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.inner.remove(key)
+    }
+    fn scan_prefix(
+        &self,
+        prefix: &[u8],
+        visit: &mut pims_cache::Visit<'_>,
+    ) -> Result<(), CacheError> {
+        if prefix.starts_with(b"L") && !self.fired.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let other = StepCache::new(self.inner.clone());
+            let ns = other.namespace("late").unwrap();
+            other
+                .merge(&ns, &ListKeys::new(), &three(77, true, false, false))
+                .unwrap();
+        }
+        self.inner.scan_prefix(prefix, visit)
+    }
+    fn flush(&self) -> Result<(), CacheError> {
+        self.inner.flush()
+    }
+    fn health(&self) -> pims_cache::Health {
+        self.inner.health()
+    }
+}
+
+#[test]
+fn a_namespace_created_during_a_scan_keeps_its_list() {
+    for use_check in [false, true] {
+        let inner = Arc::new(MemoryStore::new());
+        let cache = StepCache::new(Arc::new(LateNamespace {
+            inner: inner.clone(),
+            fired: false.into(),
+        }));
+        let ns = cache.namespace("early").unwrap();
+        cache
+            .merge(&ns, &ListKeys::new(), &three(1, false, false, false))
+            .unwrap();
+        // The scan sees a list whose namespace did not exist when the scan began.
+        if use_check {
+            let report = cache.check().unwrap();
+            assert_eq!((report.lists, report.unreadable_removed), (2, 0));
+        } else {
+            let accounts: Vec<String> = cache
+                .lists(None)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.account)
+                .collect();
+            assert_eq!(accounts, ["early", "late"]);
+        }
+        let late = cache.namespace("late").unwrap();
+        assert!(cache.get(&late, &sid("77")).unwrap().is_some());
+    }
+}

@@ -730,15 +730,7 @@ async fn phone_numbers_modify_and_enroll_with_phone_number() {
     );
 
     // The shortcut: phone + PIN + device in one go.
-    sim.call(
-        dev,
-        "get",
-        SMS,
-        json!({"type": "phoneNumberCertification", "phoneNumber": DEMO_PHONE_NUMBER}),
-    )
-    .await
-    .result();
-    let code = sim.latest_code(DEMO_PHONE_NUMBER).await;
+    let code = sim.certification_code(dev, DEMO_PHONE_NUMBER).await;
     sim.call(
         dev,
         "set",
@@ -775,15 +767,7 @@ async fn phone_numbers_modify_and_enroll_with_phone_number() {
     assert_eq!(r.code(), 2390);
 
     // Modify: a code sent to the new number, from an enrolled device.
-    sim.call(
-        dev,
-        "get",
-        SMS,
-        json!({"type": "phoneNumberCertification", "phoneNumber": new_number}),
-    )
-    .await
-    .result();
-    let code = sim.latest_code(new_number).await;
+    let code = sim.certification_code(dev, new_number).await;
     let r = sim
         .call(
             "phone-2",

@@ -178,15 +178,7 @@ async fn the_answer_after_each_kind_of_change_is_the_fresh_one() {
     );
 
     // The clock: an SMS code sent, then expired by moving the clock; steps unchanged.
-    sim.call(
-        dev,
-        "get",
-        SMS,
-        json!({"type": "phoneNumberCertification", "phoneNumber": DEMO_PHONE_NUMBER}),
-    )
-    .await
-    .result();
-    let expired = sim.latest_code(DEMO_PHONE_NUMBER).await;
+    let expired = sim.certification_code(dev, DEMO_PHONE_NUMBER).await;
     assert_eq!(
         steps_twice(&sim, dev).await.1,
         strs(&["todo", "todo", "todo"])
@@ -214,15 +206,7 @@ async fn the_answer_after_each_kind_of_change_is_the_fresh_one() {
     );
 
     // A call that changes the state: the phone number registered.
-    sim.call(
-        dev,
-        "get",
-        SMS,
-        json!({"type": "phoneNumberCertification", "phoneNumber": DEMO_PHONE_NUMBER}),
-    )
-    .await
-    .result();
-    let code = sim.latest_code(DEMO_PHONE_NUMBER).await;
+    let code = sim.certification_code(dev, DEMO_PHONE_NUMBER).await;
     sim.call(
         dev,
         "set",

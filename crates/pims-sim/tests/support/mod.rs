@@ -228,6 +228,20 @@ impl Sim {
         (answer.status, answer.json())
     }
 
+    /// Asks for a phone-number certification SMS from `device` (demo account) and returns the
+    /// code sent.
+    pub async fn certification_code(&self, device: &str, phone: &str) -> String {
+        self.call(
+            device,
+            "get",
+            "pims.authentication.smscode",
+            json!({"type": "phoneNumberCertification", "phoneNumber": phone}),
+        )
+        .await
+        .result();
+        self.latest_code(phone).await
+    }
+
     /// The newest code sent to a number, read from the admin outbox.
     pub async fn latest_code(&self, phone: &str) -> String {
         let (status, outbox) = self
