@@ -94,7 +94,8 @@ pub struct CheckReport {
     pub lists: usize,
     /// Index entries pointing to a list that claims them.
     pub links: usize,
-    /// Records that did not decode (torn, foreign, unknown format): removed.
+    /// Records that did not decode (torn, foreign, unknown format) or belong to no namespace
+    /// (orphans of lost namespace entries): removed.
     pub unreadable_removed: usize,
     /// Index entries pointing to nothing (a reset list, a moved identifier): removed.
     pub dangling_removed: usize,

@@ -141,10 +141,11 @@ fn decode_binary(payload: &[u8], sid: &str) -> Result<ListRecord, String> {
     let steps_id = if flags & NUMERIC_ID == 0 {
         StepsId::text(sid)
     } else {
-        let n = sid
-            .parse::<u64>()
-            .map_err(|_| "a numeric stepsID that is not a number".to_owned())?;
-        StepsId::number(n)
+        // Only the canonical text of a number: "05" or "+5" under a key would read as list 5.
+        match sid.parse::<u64>() {
+            Ok(n) if n.to_string() == sid => StepsId::number(n),
+            _ => return Err("a numeric stepsID that is not a number".to_owned()),
+        }
     };
     let car = if flags & HAS_CAR == 0 {
         None
@@ -411,6 +412,8 @@ mod tests {
         trailing.push(0);
         assert!(decode_list(&trailing, "132324").is_err());
         assert!(decode_list(&good, "abc").is_err(), "numeric flag, text key");
+        assert!(decode_list(&good, "+132324").is_err(), "not canonical");
+        assert!(decode_list(&good, "0132324").is_err(), "not canonical");
         assert!(decode_list(b"\x02\x08\x00", "1").is_err(), "unknown flag");
         assert!(
             decode_list(b"\x02\x00\x01\x07\x00\x02", "1").is_err(),

@@ -30,7 +30,14 @@ const MAX_ATTEMPTS: u32 = 1000;
 /// once given, so a resolved one stays valid.
 #[derive(Default)]
 pub(crate) struct Spaces {
-    known: RwLock<HashMap<Vec<u8>, SpaceId>>,
+    known: RwLock<Known>,
+}
+
+/// Resolved ids, valid while the store's [`epoch`](StepStore::epoch) stays the same.
+#[derive(Default)]
+struct Known {
+    epoch: u64,
+    ids: HashMap<Vec<u8>, SpaceId>,
 }
 
 impl Spaces {
@@ -40,13 +47,14 @@ impl Spaces {
         store: &dyn StepStore,
         ns: &Namespace,
     ) -> Result<Option<SpaceId>, CacheError> {
-        if let Some(id) = self.remembered(ns) {
+        let epoch = store.epoch();
+        if let Some(id) = self.remembered(ns, epoch) {
             return Ok(Some(id));
         }
         let Resolved::Found(id) = resolve(store, ns)? else {
             return Ok(None);
         };
-        self.remember(ns, id);
+        self.remember(ns, id, epoch);
         Ok(Some(id))
     }
 
@@ -56,7 +64,8 @@ impl Spaces {
         store: &dyn StepStore,
         ns: &Namespace,
     ) -> Result<SpaceId, CacheError> {
-        if let Some(id) = self.remembered(ns) {
+        let epoch = store.epoch();
+        if let Some(id) = self.remembered(ns, epoch) {
             return Ok(id);
         }
         let skey = keys::space_key(ns.prefix());
@@ -64,7 +73,7 @@ impl Spaces {
             // Replaced only from exactly what was read: a concurrent creation wins.
             let current = match resolve(store, ns)? {
                 Resolved::Found(id) => {
-                    self.remember(ns, id);
+                    self.remember(ns, id, epoch);
                     return Ok(id);
                 }
                 Resolved::Unusable(current) => current,
@@ -73,7 +82,7 @@ impl Spaces {
             let value = record::encode_number(id.0);
             match store.compare_and_swap(&skey, current.as_deref(), Some(&value))? {
                 Swap::Swapped => {
-                    self.remember(ns, id);
+                    self.remember(ns, id, epoch);
                     return Ok(id);
                 }
                 // Another writer named it first: theirs wins (ours stays claimed, unused).
@@ -85,17 +94,28 @@ impl Spaces {
         })
     }
 
-    fn remembered(&self, ns: &Namespace) -> Option<SpaceId> {
+    fn remembered(&self, ns: &Namespace, epoch: u64) -> Option<SpaceId> {
         let known = self.known.read().unwrap_or_else(PoisonError::into_inner);
-        known.get(ns.prefix()).copied()
+        if known.epoch != epoch {
+            return None;
+        }
+        known.ids.get(ns.prefix()).copied()
     }
 
-    fn remember(&self, ns: &Namespace, id: SpaceId) {
+    /// Remembers an id resolved at `epoch` (read before resolving it).
+    fn remember(&self, ns: &Namespace, id: SpaceId, epoch: u64) {
         let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
-        if known.len() >= LIMIT {
-            known.clear();
+        if known.epoch != epoch {
+            if epoch < known.epoch {
+                return; // resolved before a newer replacement: stale
+            }
+            known.ids.clear();
+            known.epoch = epoch;
         }
-        known.insert(ns.prefix().to_vec(), id);
+        if known.ids.len() >= LIMIT {
+            known.ids.clear();
+        }
+        known.ids.insert(ns.prefix().to_vec(), id);
     }
 }
 
@@ -169,7 +189,11 @@ fn claim_value(ns: &Namespace) -> Vec<u8> {
     v
 }
 
-/// Claims a fresh id for `ns`: the first unclaimed one from the hint on.
+/// Claims a fresh id for `ns`: the first one from the hint on that no namespace claims and
+/// no entry uses. (Entries under an unclaimed id are orphans of a namespace whose id entries
+/// were lost, e.g. by a degraded store that started again from an empty map: a new namespace
+/// must not inherit them.) When the hint is far behind (lost, say, with many namespaces), the
+/// search jumps past the highest claimed id.
 fn claim(store: &dyn StepStore, ns: &Namespace) -> Result<SpaceId, CacheError> {
     let hint_bytes = store.get(keys::NEXT_SPACE)?;
     let mut next = hint_bytes
@@ -177,27 +201,72 @@ fn claim(store: &dyn StepStore, ns: &Namespace) -> Result<SpaceId, CacheError> {
         .and_then(|b| record::decode_number(b).ok())
         .unwrap_or(1)
         .max(1);
-    for _ in 0..MAX_ATTEMPTS {
+    let contention = || CacheError::Contention {
+        attempts: MAX_ATTEMPTS,
+    };
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt == JUMP_AFTER {
+            next = next.max(highest_claimed(store)?.saturating_add(1));
+        }
         let id = SpaceId(next);
-        let after = next.checked_add(1).ok_or(CacheError::Contention {
-            attempts: MAX_ATTEMPTS,
+        let after = next.checked_add(1).ok_or_else(contention)?;
+        if !in_use(store, id)?
+            && store.compare_and_swap(&keys::space_id_key(id), None, Some(&claim_value(ns)))?
+                == Swap::Swapped
+        {
+            // The hint is only a hint: losing this race (or this write) costs a skip later.
+            let _ = store.compare_and_swap(
+                keys::NEXT_SPACE,
+                hint_bytes.as_deref(),
+                Some(&record::encode_number(after)),
+            )?;
+            return Ok(id);
+        }
+        next = after;
+    }
+    Err(contention())
+}
+
+/// Conflicts after which [`claim`] stops stepping and jumps past the highest claimed id.
+const JUMP_AFTER: u32 = 16;
+
+/// Whether any list or index entry uses id `id`.
+fn in_use(store: &dyn StepStore, id: SpaceId) -> Result<bool, CacheError> {
+    for tag in [keys::LIST, keys::INDEX] {
+        let mut found = false;
+        store.scan_prefix(&keys::prefix(tag, id), &mut |_, _| {
+            found = true;
+            ControlFlow::Break(())
         })?;
-        match store.compare_and_swap(&keys::space_id_key(id), None, Some(&claim_value(ns)))? {
-            Swap::Swapped => {
-                // The hint is only a hint: losing this race (or this write) costs a skip later.
-                let _ = store.compare_and_swap(
-                    keys::NEXT_SPACE,
-                    hint_bytes.as_deref(),
-                    Some(&record::encode_number(after)),
-                )?;
-                return Ok(id);
-            }
-            Swap::Conflict { .. } => next = after,
+        if found {
+            return Ok(true);
         }
     }
-    Err(CacheError::Contention {
-        attempts: MAX_ATTEMPTS,
-    })
+    Ok(false)
+}
+
+/// The highest id claimed (0: none), by a scan of every claim.
+fn highest_claimed(store: &dyn StepStore) -> Result<u64, CacheError> {
+    let mut highest = 0;
+    store.scan_prefix(&[keys::SPACE_ID], &mut |k, _| {
+        if let Some((id, [])) = k
+            .strip_prefix(&[keys::SPACE_ID])
+            .and_then(keys::read_varint)
+        {
+            highest = highest.max(id);
+        }
+        ControlFlow::Continue(())
+    })?;
+    // Entries under ids never claimed (orphans) count too: the next id is past them all.
+    for tag in [keys::LIST, keys::INDEX] {
+        store.scan_prefix(&[tag], &mut |k, _| {
+            if let Some((id, _)) = k.strip_prefix(&[tag]).and_then(keys::read_varint) {
+                highest = highest.max(id);
+            }
+            ControlFlow::Continue(())
+        })?;
+    }
+    Ok(highest)
 }
 
 #[cfg(test)]

@@ -252,4 +252,13 @@ pub trait StepStore: Send + Sync + fmt::Debug {
     fn generation(&self) -> Option<u64> {
         None
     }
+
+    /// A number that changes when the store's contents may have been replaced wholesale (a
+    /// degraded store going on from a copy of its data, or from an empty map when no copy
+    /// could be made): a cache then forgets what it remembered of the store (its namespace
+    /// ids) and reads it again. The default is 0, forever: a store whose contents only change
+    /// through its own methods.
+    fn epoch(&self) -> u64 {
+        0
+    }
 }

@@ -29,8 +29,13 @@ const MAX_ATTEMPTS: u32 = 1000;
 #[derive(Default)]
 pub(crate) struct Gate {
     done: AtomicBool,
-    running: Mutex<()>,
 }
+
+/// Upgrades run one at a time in a process: two caches over one store (two `Pims` making
+/// their first calls together) must not both work from their own snapshot of the old entries,
+/// or the slower one could write back a list the app reset in between. (Another process
+/// cannot share the store: a directory is locked to one process.)
+static UPGRADING: Mutex<()> = Mutex::new(());
 
 impl Gate {
     /// Upgrades the store once; later calls cost one atomic load. A failed upgrade is retried
@@ -39,7 +44,7 @@ impl Gate {
         if self.done.load(Ordering::Acquire) {
             return Ok(());
         }
-        let _running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let _running = UPGRADING.lock().unwrap_or_else(PoisonError::into_inner);
         if self.done.load(Ordering::Acquire) {
             return Ok(());
         }

@@ -228,3 +228,101 @@ fn a_full_disk_degrades_the_cache_and_answers_go_on() {
     // The tmpfs lived in the child's namespace only.
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
+
+/// A full disk and no volatile space for a copy: the store goes on from an empty map with only
+/// the unflushed writes, so the namespaces' id entries are gone while some of their lists
+/// survive. No account may then see another's lists: not one remembered by a running cache,
+/// not one created afterwards, not through a fresh cache.
+#[test]
+fn degraded_to_an_empty_map_accounts_stay_apart() {
+    if child_mode().as_deref() == Some("empty-fallback") {
+        let mnt = env_path(DIR_ENV);
+        mount(&[
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=1m",
+            "tmpfs",
+            mnt.to_str().unwrap(),
+        ]);
+        // No room for the volatile copy either.
+        mount(&["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", "/dev/shm"]);
+        let dir = mnt.join("cache");
+        let store = SledStore::open(&dir, Default::default()).unwrap();
+        let cache = StepCache::new(std::sync::Arc::new(store.clone()));
+        let alice = cache.namespace("alice").unwrap();
+        assert!(
+            cache
+                .merge(&alice, &ListKeys::new(), &three(1, true, false, false))
+                .unwrap()
+                .durable
+        );
+        let mut filler = std::fs::File::create(mnt.join("filler")).unwrap();
+        let chunk = vec![0u8; 4096];
+        while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+        drop(filler);
+        let mut last = None;
+        for i in 0..5000u64 {
+            let m = cache
+                .merge(&alice, &ListKeys::new(), &three(100 + i, true, true, false))
+                .unwrap();
+            if !m.durable {
+                last = Some(100 + i);
+                break;
+            }
+        }
+        let last = last.expect("the disk never filled up").to_string();
+        assert!(store.health().is_degraded());
+        let by_sid = |s: &str| StepsSelector::steps_id(s).unwrap();
+
+        // A new account through a fresh cache: it does not inherit alice's surviving list.
+        let fresh = StepCache::new(std::sync::Arc::new(store.clone()));
+        let dave = fresh.namespace("dave").unwrap();
+        fresh
+            .merge(&dave, &ListKeys::new(), &three(5, false, false, false))
+            .unwrap();
+        assert_eq!(
+            fresh.get(&dave, &by_sid(&last)).unwrap(),
+            None,
+            "dave sees alice's list"
+        );
+        // Alice, through the cache that remembered her id, does not see dave's list.
+        assert_eq!(
+            cache.get(&alice, &by_sid("5")).unwrap(),
+            None,
+            "alice sees dave's list"
+        );
+        // A third account on the same running cache.
+        let carol = cache.namespace("carol").unwrap();
+        assert_eq!(cache.get(&carol, &by_sid(&last)).unwrap(), None);
+        cache
+            .merge(&carol, &ListKeys::new(), &three(7, false, false, true))
+            .unwrap();
+        assert_eq!(
+            cache.get(&alice, &by_sid("7")).unwrap(),
+            None,
+            "alice sees carol's list"
+        );
+        assert_eq!(
+            fresh.get(&dave, &by_sid("7")).unwrap(),
+            None,
+            "dave sees carol's list"
+        );
+        assert!(cache.get(&carol, &by_sid("7")).unwrap().is_some());
+        // Alice goes on caching (durable: false), under an id of her own again.
+        cache
+            .merge(&alice, &ListKeys::new(), &three(9, true, false, false))
+            .unwrap();
+        assert!(cache.get(&alice, &by_sid("9")).unwrap().is_some());
+        assert_eq!(cache.get(&carol, &by_sid("9")).unwrap(), None);
+        println!("{DONE}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    in_private_namespace(
+        "degraded_to_an_empty_map_accounts_stay_apart",
+        "empty-fallback",
+        &[(DIR_ENV, tmp.path())],
+        "",
+    );
+}

@@ -583,8 +583,7 @@ impl StepStore for LateNamespace {
         prefix: &[u8],
         visit: &mut pims_cache::Visit<'_>,
     ) -> Result<(), CacheError> {
-        if prefix.starts_with(b"L") && !self.fired.swap(true, std::sync::atomic::Ordering::SeqCst)
-        {
+        if prefix == b"L" && !self.fired.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let other = StepCache::new(self.inner.clone());
             let ns = other.namespace("late").unwrap();
             other

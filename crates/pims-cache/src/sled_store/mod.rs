@@ -9,6 +9,7 @@ mod registry;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tracing::warn;
@@ -133,6 +134,8 @@ pub(crate) struct Inner {
     lock: Mutex<Option<LockFile>>,
     /// Keys written since the last flush that covered them.
     pending: Mutex<Pending>,
+    /// Degradations so far: the store's contents were replaced that many times.
+    epoch: AtomicU64,
 }
 
 /// The default [`StepStore`]: sled 0.34.7 in a directory of its own, made safe.
@@ -358,6 +361,8 @@ impl Inner {
         }
         let old = std::mem::replace(&mut backend.engine, fallback);
         old.close();
+        // What callers remembered of the old contents may be gone (an empty fallback).
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         // The content changed under every reader: count it as a write.
         self.gate.wrote();
         if on_disk {
@@ -469,6 +474,10 @@ impl StepStore for SledStore {
         // through this store and is counted.
         Some(self.inner.gate.writes())
     }
+
+    fn epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::SeqCst)
+    }
 }
 
 /// What open found, before it becomes an `Inner`.
@@ -495,6 +504,7 @@ fn open_inner(id: u64, key: PathBuf, dir: &Path, cache_bytes: u64) -> Result<Inn
         recovery: opened.recovery,
         lock: Mutex::new(opened.lock),
         pending: Mutex::new(HashMap::new()),
+        epoch: AtomicU64::new(0),
     })
 }
 
