@@ -26,6 +26,11 @@ use pims_types::{Api, TransactionId};
 /// How many answers are kept; the cache is emptied when full (devices are unbounded).
 pub(crate) const CAPACITY: usize = 4096;
 
+/// Longest parameters text of a cached call: a steps request's is under 100 bytes, and a
+/// client padding its calls with unknown keys (ignored by the decoder) must not make the
+/// cache hold `CAPACITY` × 64 KiB.
+pub(crate) const MAX_PARAMETERS_BYTES: usize = 1024;
+
 /// Whether answers of this API (with verb `get`) may be cached: pure reads of the state.
 pub(crate) fn is_cacheable(api: Api) -> bool {
     matches!(api, Api::SubscriptionSteps | Api::SubscriptionStep)
@@ -63,6 +68,7 @@ impl<'a> CallKey<'a> {
         let key: CallKey<'a> = serde_json::from_slice(body).ok()?;
         let cacheable = key.verb == "get"
             && key.parameters.get().starts_with('{')
+            && key.parameters.get().len() <= MAX_PARAMETERS_BYTES
             && Api::parse(&key.api).is_some_and(is_cacheable);
         cacheable.then_some(key)
     }
@@ -243,6 +249,15 @@ mod tests {
         }
         let bad_tid = br#"{"transactionId":"a b","verb":"get","api":"pims.subscription.steps","parameters":{}}"#;
         assert!(CallKey::read(bad_tid).unwrap().transaction_id().is_none());
+        // Parameters padded past the limit (unknown keys the decoder ignores) are not cached.
+        let padded = |n: usize| {
+            format!(
+                r#"{{"transactionId":"a","verb":"get","api":"pims.subscription.steps","parameters":{{"stepsID":"1","pad":"{}"}}}}"#,
+                "x".repeat(n)
+            )
+        };
+        assert!(CallKey::read(padded(10).as_bytes()).is_some());
+        assert!(CallKey::read(padded(MAX_PARAMETERS_BYTES).as_bytes()).is_none());
     }
 
     #[test]

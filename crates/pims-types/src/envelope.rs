@@ -522,12 +522,15 @@ impl Message {
         Message::decode(&value, result)
     }
 
-    /// The common case, decoded without building a `Value` for the envelope: an object whose
-    /// status is SUCCEEDED or RESULT, with a valid transaction id and no error. Anything else
-    /// (a FAILED message, a wrong type, a duplicate key, bad JSON) is `None`, and the `Value`
-    /// path decodes it, with its precise errors.
+    /// The common case, decoded without building a `Value` for the envelope: an object of
+    /// exactly the known keys whose status is SUCCEEDED or RESULT, with a valid transaction id
+    /// and no error. Anything else (a FAILED message, a wrong type, a duplicate or unknown
+    /// key, bad JSON) is `None`, and the `Value` path decodes it, with its precise errors.
     fn from_slice_fast(bytes: &[u8]) -> Option<Message> {
+        // Unknown fields are refused, not skipped: serde skips them without the checks the
+        // Value path makes (nesting depth, UTF-8, number range), so they take that path.
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Fast<'a> {
             #[serde(rename = "transactionId", borrow)]
             transaction_id: Cow<'a, str>,

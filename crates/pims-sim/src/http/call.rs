@@ -289,13 +289,13 @@ fn process(
         }
     }
 
+    // Read before the call's time: a cached answer must not outlive a clock moved during it.
+    let clock_offset = shared.clock.offset().as_millis();
     let caller = Caller {
         account,
         device: &device,
         now: shared.clock.now_ms(),
     };
-    // Read before the call: a cached answer must not outlive a clock moved during it.
-    let clock_offset = shared.clock.offset().as_millis();
     let (answer, changed) = calls::dispatch(
         &mut backend.model,
         &caller,
