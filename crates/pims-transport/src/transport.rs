@@ -1,6 +1,8 @@
 //! The [`Transport`] trait and [`SharedTransport`], the cheap-to-clone handle the facade keeps.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -52,17 +54,29 @@ pub trait Transport: Send + Sync + fmt::Debug {
     async fn call(&self, call: Call) -> Result<Message, TransportError>;
 }
 
-#[async_trait]
+/// The future every [`Transport::call`] returns (what `#[async_trait]` makes of it).
+type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<Message, TransportError>> + Send + 'a>>;
+
+// The forwarding impls hand back the inner transport's future as it is: written out instead
+// of with `#[async_trait]`, which would box one more future per layer and call.
+
 impl<T: Transport + ?Sized> Transport for Arc<T> {
-    async fn call(&self, call: Call) -> Result<Message, TransportError> {
-        (**self).call(call).await
+    fn call<'life0, 'async_trait>(&'life0 self, call: Call) -> CallFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        (**self).call(call)
     }
 }
 
-#[async_trait]
 impl<T: Transport + ?Sized> Transport for Box<T> {
-    async fn call(&self, call: Call) -> Result<Message, TransportError> {
-        (**self).call(call).await
+    fn call<'life0, 'async_trait>(&'life0 self, call: Call) -> CallFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        (**self).call(call)
     }
 }
 
@@ -128,9 +142,13 @@ impl fmt::Debug for SharedTransport {
     }
 }
 
-#[async_trait]
 impl Transport for SharedTransport {
-    async fn call(&self, call: Call) -> Result<Message, TransportError> {
-        self.0.call(call).await
+    fn call<'life0, 'async_trait>(&'life0 self, call: Call) -> CallFuture<'async_trait>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        // The shared transport's own future: no box of ours around it.
+        self.0.as_ref().call(call)
     }
 }
