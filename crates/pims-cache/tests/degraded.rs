@@ -58,6 +58,25 @@ fn mount(args: &[&str]) {
     );
 }
 
+/// A 1 MiB tmpfs on `mnt` (inside the child's private mount namespace).
+fn mount_tiny_tmpfs(mnt: &Path) {
+    mount(&[
+        "-t",
+        "tmpfs",
+        "-o",
+        "size=1m",
+        "tmpfs",
+        mnt.to_str().unwrap(),
+    ]);
+}
+
+/// Fills the file system of `dir` up with a file of zeros.
+fn fill(dir: &Path) {
+    let mut filler = std::fs::File::create(dir.join("filler")).unwrap();
+    let chunk = vec![0u8; 4096];
+    while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+}
+
 fn env_path(name: &str) -> PathBuf {
     PathBuf::from(std::env::var(name).unwrap())
 }
@@ -135,14 +154,7 @@ fn a_read_only_directory_degrades_the_cache_and_answers_go_on() {
 fn a_full_disk_degrades_the_cache_and_answers_go_on() {
     if child_mode().as_deref() == Some("full-disk") {
         let mnt = env_path(DIR_ENV);
-        mount(&[
-            "-t",
-            "tmpfs",
-            "-o",
-            "size=1m",
-            "tmpfs",
-            mnt.to_str().unwrap(),
-        ]);
+        mount_tiny_tmpfs(&mnt);
         let dir = mnt.join("cache");
         let store = SledStore::open(&dir, Default::default()).unwrap();
         assert!(store.health().is_durable());
@@ -156,10 +168,7 @@ fn a_full_disk_degrades_the_cache_and_answers_go_on() {
         assert!(m.durable);
 
         // Fill the disk.
-        let mut filler = std::fs::File::create(mnt.join("filler")).unwrap();
-        let chunk = vec![0u8; 4096];
-        while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
-        drop(filler);
+        fill(&mnt);
 
         // Keep changing lists until a flush meets the full disk.
         let mut failed_at = None;
@@ -237,14 +246,7 @@ fn a_full_disk_degrades_the_cache_and_answers_go_on() {
 fn degraded_to_an_empty_map_accounts_stay_apart() {
     if child_mode().as_deref() == Some("empty-fallback") {
         let mnt = env_path(DIR_ENV);
-        mount(&[
-            "-t",
-            "tmpfs",
-            "-o",
-            "size=1m",
-            "tmpfs",
-            mnt.to_str().unwrap(),
-        ]);
+        mount_tiny_tmpfs(&mnt);
         // No room for the volatile copy either.
         mount(&["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", "/dev/shm"]);
         let dir = mnt.join("cache");
@@ -257,10 +259,7 @@ fn degraded_to_an_empty_map_accounts_stay_apart() {
                 .unwrap()
                 .durable
         );
-        let mut filler = std::fs::File::create(mnt.join("filler")).unwrap();
-        let chunk = vec![0u8; 4096];
-        while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
-        drop(filler);
+        fill(&mnt);
         let mut last = None;
         for i in 0..5000u64 {
             let m = cache

@@ -6,64 +6,12 @@
 mod support;
 
 use std::ops::ControlFlow;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use pims_cache::{CacheError, Health, ListKeys, MemoryStore, StepCache, StepStore, Swap, Visit};
+use pims_cache::{ListKeys, MemoryStore, StepCache, StepStore, Swap};
 use pims_types::StepsSelector;
 use support::*;
-
-type Hook = Box<dyn FnOnce() + Send>;
-
-/// A memory store that runs a hook once, right after the first scan of the given prefix.
-#[derive(Debug)]
-struct AfterScan {
-    inner: Arc<MemoryStore>,
-    prefix: &'static [u8],
-    hook: Mutex<Option<HookBox>>,
-}
-
-/// `Hook` with a Debug impl, so the store can derive it.
-struct HookBox(Hook);
-
-impl std::fmt::Debug for HookBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("hook")
-    }
-}
-
-impl StepStore for AfterScan {
-    fn get(&self, k: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.inner.get(k)
-    }
-    fn compare_and_swap(
-        &self,
-        k: &[u8],
-        e: Option<&[u8]>,
-        n: Option<&[u8]>,
-    ) -> Result<Swap, CacheError> {
-        self.inner.compare_and_swap(k, e, n)
-    }
-    fn remove(&self, k: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.inner.remove(k)
-    }
-    fn scan_prefix(&self, p: &[u8], v: &mut Visit<'_>) -> Result<(), CacheError> {
-        self.inner.scan_prefix(p, v)?;
-        if p == self.prefix {
-            let hook = self.hook.lock().unwrap().take();
-            if let Some(HookBox(h)) = hook {
-                h();
-            }
-        }
-        Ok(())
-    }
-    fn flush(&self) -> Result<(), CacheError> {
-        self.inner.flush()
-    }
-    fn health(&self) -> Health {
-        self.inner.health()
-    }
-}
 
 fn by_sid(s: &str) -> StepsSelector {
     StepsSelector::steps_id(s).unwrap()
@@ -144,18 +92,14 @@ fn two_caches_upgrading_one_store_do_not_bring_back_a_reset_list() {
         &key,
         b"\x01{\"id\":132324,\"steps\":[[\"trusterPhoneNumber\",\"alreadyDone\",1]]}",
     );
-    let store = Arc::new(AfterScan {
-        inner: inner.clone(),
-        prefix: b"l",
-        hook: Mutex::new(None),
-    });
+    let store = Arc::new(Hooked::new(inner.clone(), b"l", false));
     let a = StepCache::new(store.clone());
     let b = StepCache::new(store.clone());
     // Once b's upgrade has read the old entries, another thread upgrades through a and resets
     // the list; b waits (at most half a second) for that thread before writing its batch.
     let (finished, reset_done) = mpsc::channel();
     let a2 = a.clone();
-    *store.hook.lock().unwrap() = Some(HookBox(Box::new(move || {
+    store.set(move || {
         std::thread::spawn(move || {
             let ns = a2.namespace("acct").unwrap();
             assert!(a2.get(&ns, &by_sid("132324")).unwrap().is_some());
@@ -163,7 +107,7 @@ fn two_caches_upgrading_one_store_do_not_bring_back_a_reset_list() {
             let _ = finished.send(());
         });
         let _ = reset_done.recv_timeout(Duration::from_millis(500));
-    })));
+    });
     let ns = b.namespace("acct").unwrap();
     let _ = b.get(&ns, &by_sid("132324")).unwrap(); // b's first call: it upgrades
     // The other thread's reset happens after b's upgrade (upgrades take turns), and stands.

@@ -555,59 +555,21 @@ fn a_directory_that_cannot_exist_degrades_to_memory() {
     assert_eq!(std::fs::read(&file).unwrap(), b"x");
 }
 
-/// A store that, the first time the cache scans its list records, lets another cache create
-/// a new namespace and its first list, as a concurrent merge would in between.
-#[derive(Debug)]
-struct LateNamespace {
-    inner: Arc<MemoryStore>,
-    fired: std::sync::atomic::AtomicBool,
-}
-
-impl StepStore for LateNamespace {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.inner.get(key)
-    }
-    fn compare_and_swap(
-        &self,
-        key: &[u8],
-        old: Option<&[u8]>,
-        new: Option<&[u8]>,
-    ) -> Result<pims_cache::Swap, CacheError> {
-        self.inner.compare_and_swap(key, old, new)
-    }
-    fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.inner.remove(key)
-    }
-    fn scan_prefix(
-        &self,
-        prefix: &[u8],
-        visit: &mut pims_cache::Visit<'_>,
-    ) -> Result<(), CacheError> {
-        if prefix == b"L" && !self.fired.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            let other = StepCache::new(self.inner.clone());
+#[test]
+fn a_namespace_created_during_a_scan_keeps_its_list() {
+    for use_check in [false, true] {
+        // Just before the cache scans its list records, another cache creates a namespace
+        // and its first list, as a concurrent merge would.
+        let inner = Arc::new(MemoryStore::new());
+        let store = Arc::new(Hooked::new(inner.clone(), b"L", true));
+        let other = StepCache::new(inner.clone());
+        store.set(move || {
             let ns = other.namespace("late").unwrap();
             other
                 .merge(&ns, &ListKeys::new(), &three(77, true, false, false))
                 .unwrap();
-        }
-        self.inner.scan_prefix(prefix, visit)
-    }
-    fn flush(&self) -> Result<(), CacheError> {
-        self.inner.flush()
-    }
-    fn health(&self) -> pims_cache::Health {
-        self.inner.health()
-    }
-}
-
-#[test]
-fn a_namespace_created_during_a_scan_keeps_its_list() {
-    for use_check in [false, true] {
-        let inner = Arc::new(MemoryStore::new());
-        let cache = StepCache::new(Arc::new(LateNamespace {
-            inner: inner.clone(),
-            fired: false.into(),
-        }));
+        });
+        let cache = StepCache::new(store);
         let ns = cache.namespace("early").unwrap();
         cache
             .merge(&ns, &ListKeys::new(), &three(1, false, false, false))

@@ -96,14 +96,7 @@ async fn a_repeated_steps_call_answers_the_same_bytes_with_its_own_transaction_i
     ));
 
     // The same parameters from another device, account or key order are other calls.
-    let r = sim
-        .call(
-            "phone-2",
-            "get",
-            STEPS,
-            json!({"carAssociationID": "987654", "resetSteps": false, "stepsStatus": "all"}),
-        )
-        .await;
+    let r = sim.demo_steps_call("phone-2").await;
     assert_eq!(statuses(r.result()).0, 132325);
     let r = sim
         .call(
@@ -288,14 +281,7 @@ async fn the_answer_after_each_kind_of_change_is_the_fresh_one() {
     );
     // And through the library.
     sim.server.load_scenario(Scenario::empty()).await.unwrap();
-    let r = sim
-        .call(
-            dev,
-            "get",
-            STEPS,
-            json!({"carAssociationID": "987654", "resetSteps": false, "stepsStatus": "all"}),
-        )
-        .await;
+    let r = sim.demo_steps_call(dev).await;
     assert_eq!(r.code(), 2301, "no account any more: {}", r.envelope);
 }
 
@@ -319,14 +305,7 @@ async fn faults_still_apply_to_steps_calls_once_their_answer_is_cached() {
         .await;
     assert_eq!(status, 200);
     for _ in 0..2 {
-        let r = sim
-            .call(
-                dev,
-                "get",
-                STEPS,
-                json!({"carAssociationID": "987654", "resetSteps": false, "stepsStatus": "all"}),
-            )
-            .await;
+        let r = sim.demo_steps_call(dev).await;
         assert_eq!(r.status, 503);
         assert_eq!(r.code(), 2204);
     }

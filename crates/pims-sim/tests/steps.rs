@@ -14,14 +14,7 @@ const STEP: &str = "pims.subscription.step";
 async fn the_first_request_reproduces_the_documentation_example() {
     let sim = Sim::start().await;
     // The documentation's example (fixtures/steps-by-car-association.json).
-    let r = sim
-        .call(
-            "phone-1",
-            "get",
-            STEPS,
-            json!({"carAssociationID": "987654", "resetSteps": false, "stepsStatus": "all"}),
-        )
-        .await;
+    let r = sim.demo_steps_call("phone-1").await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.result(),

@@ -114,3 +114,87 @@ pub(crate) fn wait_for_parent() {
     use std::io::Read;
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }
+
+/// A memory store that runs a hook once, just before or just after the first scan of exactly
+/// `prefix`: what another thread could do at that moment, made deterministic.
+#[derive(Debug)]
+pub(crate) struct Hooked {
+    pub(crate) inner: Arc<pims_cache::MemoryStore>,
+    pub(crate) prefix: &'static [u8],
+    pub(crate) before: bool,
+    pub(crate) hook: std::sync::Mutex<Option<Hook>>,
+}
+
+/// What [`Hooked`] runs.
+pub(crate) struct Hook(pub(crate) Box<dyn FnOnce() + Send>);
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hook")
+    }
+}
+
+impl Hooked {
+    pub(crate) fn new(
+        inner: Arc<pims_cache::MemoryStore>,
+        prefix: &'static [u8],
+        before: bool,
+    ) -> Self {
+        Hooked {
+            inner,
+            prefix,
+            before,
+            hook: std::sync::Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn set(&self, hook: impl FnOnce() + Send + 'static) {
+        *self.hook.lock().unwrap() = Some(Hook(Box::new(hook)));
+    }
+
+    fn fire(&self, prefix: &[u8]) {
+        if prefix == self.prefix {
+            let hook = self.hook.lock().unwrap().take();
+            if let Some(Hook(h)) = hook {
+                h();
+            }
+        }
+    }
+}
+
+impl pims_cache::StepStore for Hooked {
+    fn get(&self, k: &[u8]) -> Result<Option<Vec<u8>>, pims_cache::CacheError> {
+        self.inner.get(k)
+    }
+    fn compare_and_swap(
+        &self,
+        k: &[u8],
+        e: Option<&[u8]>,
+        n: Option<&[u8]>,
+    ) -> Result<pims_cache::Swap, pims_cache::CacheError> {
+        self.inner.compare_and_swap(k, e, n)
+    }
+    fn remove(&self, k: &[u8]) -> Result<Option<Vec<u8>>, pims_cache::CacheError> {
+        self.inner.remove(k)
+    }
+    fn scan_prefix(
+        &self,
+        p: &[u8],
+        v: &mut pims_cache::Visit<'_>,
+    ) -> Result<(), pims_cache::CacheError> {
+        if self.before {
+            self.fire(p);
+        }
+        self.inner.scan_prefix(p, v)?;
+        if !self.before {
+            self.fire(p);
+        }
+        Ok(())
+    }
+    fn flush(&self) -> Result<(), pims_cache::CacheError> {
+        self.inner.flush()
+    }
+    fn health(&self) -> pims_cache::Health {
+        self.inner.health()
+    }
+}

@@ -258,17 +258,20 @@ impl Sim {
             .to_owned()
     }
 
+    /// The documentation's steps request (demo association, all steps) from a device.
+    pub async fn demo_steps_call(&self, device: &str) -> Reply {
+        self.call(
+            device,
+            "get",
+            "pims.subscription.steps",
+            json!({"carAssociationID": "987654", "resetSteps": false, "stepsStatus": "all"}),
+        )
+        .await
+    }
+
     /// The steps of the demo association as a device sees them: (stepsID, statuses in order).
     pub async fn demo_steps(&self, device: &str) -> (u64, Vec<String>) {
-        let r = self
-            .call(
-                device,
-                "get",
-                "pims.subscription.steps",
-                json!({"carAssociationID": "987654", "resetSteps": false, "stepsStatus": "all"}),
-            )
-            .await;
-        statuses(r.result())
+        statuses(self.demo_steps_call(device).await.result())
     }
 
     /// Enrols a device of the demo account with an SMS code and a PIN (the documented order).
