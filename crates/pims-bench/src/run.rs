@@ -242,9 +242,14 @@ pub fn run(options: &Options) -> Result<Vec<Row>, String> {
         .unwrap_or_else(|| out_dir.join("report.json"));
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
     std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    // The same table as Markdown, beside it: what docs/benchmarks.md quotes.
+    let markdown = path.with_extension("md");
+    std::fs::write(&markdown, crate::report::markdown_table(&rows))
+        .map_err(|e| format!("{}: {e}", markdown.display()))?;
     eprintln!(
-        "pims-bench: report written to {} ({:.0} s)",
+        "pims-bench: report written to {} and {} ({:.0} s)",
         path.display(),
+        markdown.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(rows)

@@ -374,7 +374,10 @@ impl StepCache {
         let mut current = self.store.get(&rkey)?;
         let mut attempts = 0;
         let (merged, changed) = loop {
-            let cached = match current.as_deref().map(|b| decode_record(b, sid.as_str())) {
+            let cached = match current
+                .as_deref()
+                .map(|b| record::decode_list(b, sid.as_str()))
+            {
                 Some(Ok(rec)) => Some(rec),
                 Some(Err(why)) => {
                     warn!(reason = %why, "pims-cache: replacing an unreadable cache record");
@@ -652,7 +655,7 @@ impl StepCache {
                 }
             };
             let claimed = match self.store.get(&keys::list_key(id, &sid))? {
-                Some(bytes) => decode_record(&bytes, &sid).is_ok_and(|rec| rec.claims(&link)),
+                Some(bytes) => record::decode_list(&bytes, &sid).is_ok_and(|rec| rec.claims(&link)),
                 None => false,
             };
             if claimed {
@@ -737,7 +740,7 @@ impl StepCache {
         let Some(bytes) = self.store.get(key)? else {
             return Ok(None);
         };
-        match decode_record(&bytes, sid) {
+        match record::decode_list(&bytes, sid) {
             Ok(rec) => Ok(Some((bytes, rec))),
             Err(why) => {
                 self.discard(key, &bytes, &why)?;
@@ -827,7 +830,7 @@ impl StepCache {
             let Some(bytes) = current else {
                 return Ok(0);
             };
-            let rec = decode_record(&bytes, sid).ok();
+            let rec = record::decode_list(&bytes, sid).ok();
             if let (Some(link), Some(rec)) = (via, &rec)
                 && !rec.claims(link)
             {
@@ -907,11 +910,6 @@ fn build(
     ListRecord { list, car, vin }
 }
 
-/// List record `sid` (the stepsID of its key).
-fn decode_record(bytes: &[u8], sid: &str) -> Result<ListRecord, String> {
-    record::decode_list(bytes, sid)
-}
-
 /// Why a scanned list entry is not served.
 enum Unusable {
     /// Its namespace id is not among those known (yet).
@@ -931,7 +929,7 @@ fn decode_entry(
     let (id, sid) = keys::parse_list_key(key).ok_or_else(|| bad("malformed list key"))?;
     let (account, device) = names.get(&id).ok_or(Unusable::UnknownNamespace)?;
     let device = DeviceId::parse(device).map_err(|e| Unusable::Bad(e.to_string()))?;
-    let rec = decode_record(value, sid).map_err(Unusable::Bad)?;
+    let rec = record::decode_list(value, sid).map_err(Unusable::Bad)?;
     Ok(CachedList {
         account: account.clone(),
         device,

@@ -62,6 +62,12 @@ pub(crate) fn check_identifier(field: &str, s: &str) -> Result<(), SimError> {
     Ok(())
 }
 
+/// Whether a token (an account's access token, the admin token) is acceptable: 1 to 256
+/// printable ASCII characters without spaces.
+pub(crate) fn is_valid_token(t: &str) -> bool {
+    !t.is_empty() && t.len() <= 256 && t.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Whether a device id (the `Pims-Device-Id` header) is acceptable.
 pub(crate) fn is_identifier(s: &str) -> bool {
     check_identifier("", s).is_ok()
@@ -167,7 +173,7 @@ impl Model {
             for (j, t) in a.tokens.iter().enumerate() {
                 let field = format!("accounts[{i}].tokens[{j}]");
                 let t = t.expose();
-                if t.is_empty() || t.len() > 256 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+                if !is_valid_token(t) {
                     return Err(SimError::scenario(
                         field,
                         "expected 1 to 256 printable ASCII characters without spaces",

@@ -108,9 +108,7 @@ impl SimServer {
     pub async fn start(config: SimConfig) -> Result<SimServer, SimError> {
         tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
         let admin_token = match config.admin_token {
-            Some(t)
-                if t.is_empty() || t.len() > 256 || !t.bytes().all(|b| b.is_ascii_graphic()) =>
-            {
+            Some(t) if !crate::model::is_valid_token(&t) => {
                 return Err(SimError::invalid(
                     "admin_token",
                     "expected 1 to 256 printable ASCII characters without spaces",

@@ -167,7 +167,10 @@ impl CallBody {
                 ),
             )
         })?;
-        CallBody::from_value(&value)
+        // Move the parameters out of the parsed document instead of copying them.
+        let mut value = value;
+        let parameters = value.as_object_mut().map(|m| m.remove("parameters"));
+        CallBody::decode(&value, parameters)
     }
 
     /// Reads a call body from a JSON value (unknown keys ignored).
@@ -177,6 +180,12 @@ impl CallBody {
     /// assert_eq!(pims_types::CallBody::from_value(&v).unwrap_err().to_string(), "Invalid verb parameter");
     /// ```
     pub fn from_value(value: &Value) -> Result<Self, Error> {
+        CallBody::decode(value, None)
+    }
+
+    /// Decodes `value`; `owned_parameters` is its `parameters` entry, taken out of an owned
+    /// document so it is not copied (`None`: read it from `value`; `Some(None)`: absent).
+    fn decode(value: &Value, owned_parameters: Option<Option<Value>>) -> Result<Self, Error> {
         let root = Path::root();
         let map =
             expect_object(value, &root).map_err(|_| Error::invalid("body", "not an object"))?;
@@ -194,9 +203,9 @@ impl CallBody {
         let verb = Verb::parse(&text("verb")?)
             .ok_or_else(|| Error::invalid("verb", "expected get, set, subscribe or unsubscribe"))?;
         let api = text("api")?;
-        let parameters = match map.get("parameters") {
+        let parameters = match owned_parameters.unwrap_or_else(|| map.get("parameters").cloned()) {
             None => Parameters::new(),
-            Some(v) => Parameters::from_value(v.clone())?,
+            Some(v) => Parameters::from_value(v)?,
         };
         Ok(CallBody {
             transaction_id,

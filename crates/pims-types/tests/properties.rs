@@ -237,12 +237,25 @@ proptest! {
         // The direct serialiser writes exactly what the Value form says, in the same order.
         prop_assert_eq!(&text, &body.to_value().to_string());
         prop_assert_eq!(pims_types::CallBody::from_slice(text.as_bytes()).ok(), Some(body));
+        // From bytes (parameters moved out of the document) and from the value: the same.
+        let value: Value = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(
+            pims_types::CallBody::from_slice(text.as_bytes()).ok(),
+            pims_types::CallBody::from_value(&value).ok()
+        );
     }
 
     #[test]
     fn decoders_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = Message::from_slice(&bytes);
-        let _ = pims_types::CallBody::from_slice(&bytes);
+        let from_bytes = pims_types::CallBody::from_slice(&bytes);
+        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+            let from_value = pims_types::CallBody::from_value(&value);
+            prop_assert_eq!(
+                from_bytes.map_err(|e| e.to_string()),
+                from_value.map_err(|e| e.to_string())
+            );
+        }
     }
 
     #[test]

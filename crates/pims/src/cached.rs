@@ -140,10 +140,7 @@ impl Cached {
     }
 
     pub(crate) async fn clear(&self) -> Result<usize, Error> {
-        self.blocking(|c, ns| c.invalidate_device(ns))
-            .await
-            .map(|r| r.lists)
-            .map_err(cache_error)
+        self.invalidate_device().await.map_err(cache_error)
     }
 }
 

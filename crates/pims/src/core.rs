@@ -64,23 +64,15 @@ impl Core {
                             &["environnement"],
                         )
                     } else {
-                        Error::from_code(
-                            ErrorKind::Configuration,
-                            ErrorCode::CORE_NOT_CONFIGURED,
-                            &[],
-                        )
+                        Error::not_configured()
                     };
                     error.with_detail(detail)
                 })?;
                 SharedTransport::new(http)
             }
             TransportChoice::Unset => {
-                return Err(Error::from_code(
-                    ErrorKind::Configuration,
-                    ErrorCode::CORE_NOT_CONFIGURED,
-                    &[],
-                )
-                .with_detail("no backend: give `environnement` or a base URL or a transport"));
+                return Err(Error::not_configured()
+                    .with_detail("no backend: give `environnement` or a base URL or a transport"));
             }
         };
         let cache = Cached::open(&builder.cache, builder.account)?;
@@ -452,11 +444,7 @@ impl Core {
             };
             let Some(task) = exec.spawn(forward) else {
                 drop(subs);
-                let e = Error::from_code(
-                    ErrorKind::Configuration,
-                    ErrorCode::CORE_NOT_CONFIGURED,
-                    &[],
-                );
+                let e = Error::not_configured();
                 return callback(Message::failed(tid, e.into_api_error()));
             };
             subs.active.insert(

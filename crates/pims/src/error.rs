@@ -185,6 +185,15 @@ impl Error {
         Error::from_code(ErrorKind::Lifecycle, code, &[])
     }
 
+    /// 2000-class "not configured": the facade cannot serve calls (no backend, no runtime).
+    pub(crate) fn not_configured() -> Self {
+        Error::from_code(
+            ErrorKind::Configuration,
+            ErrorCode::CORE_NOT_CONFIGURED,
+            &[],
+        )
+    }
+
     pub(crate) fn not_supported() -> Self {
         Error::from_code(ErrorKind::Input, ErrorCode::API_NOT_SUPPORTED, &[])
     }

@@ -197,11 +197,7 @@ impl Pims {
             return fut.await;
         }
         let Some(task) = self.shared.exec.spawn(fut) else {
-            return Err(Error::from_code(
-                ErrorKind::Configuration,
-                ErrorCode::CORE_NOT_CONFIGURED,
-                &[],
-            ));
+            return Err(Error::not_configured());
         };
         match task.await {
             Ok(r) => r,
@@ -259,11 +255,7 @@ impl Pims {
             Err(e) => return once.fail(e),
         };
         if !self.shared.exec.is_available() {
-            return once.fail(Error::from_code(
-                ErrorKind::Configuration,
-                ErrorCode::CORE_NOT_CONFIGURED,
-                &[],
-            ));
+            return once.fail(Error::not_configured());
         }
         let api = api.to_owned();
         let span = call_span(verb, &api, &tid);

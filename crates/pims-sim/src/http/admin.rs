@@ -55,13 +55,7 @@ impl FromRequestParts<Arc<Shared>> for AdminAuth {
         parts: &mut Parts,
         state: &Arc<Shared>,
     ) -> Result<Self, Self::Rejection> {
-        let given = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
+        let given = super::call::bearer(&parts.headers);
         match given {
             Some(token)
                 if constant_time_eq(token.as_bytes(), state.admin_token.expose().as_bytes()) =>

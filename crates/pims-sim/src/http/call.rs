@@ -82,7 +82,7 @@ fn salvage_transaction_id(bytes: &[u8]) -> Option<TransactionId> {
     TransactionId::parse(text).ok()
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme

@@ -41,11 +41,11 @@ fn operation(endpoint: Endpoint) -> Value {
             "parameters": [
                 {"name": "Pims-Device-Id", "in": "header", "required": true,
                  "description": "the installation's device id (1-64 characters, no whitespace)",
-                 "schema": {"type": "string", "maxLength": 64}},
+                 "schema": {"type": "string", "maxLength": crate::model::MAX_ID_LEN}},
                 {"name": "Idempotency-Key", "in": "header", "required": false,
                  "description": "on set calls: a repeated key answers the first answer again \
                     without doing the work (header pims-idempotent-replay: true)",
-                 "schema": {"type": "string", "maxLength": 128}}
+                 "schema": {"type": "string", "maxLength": crate::idempotency::MAX_KEY_LEN}}
             ],
             "requestBody": {"required": true, "content": json_content(schema_ref("CallBody"))},
             "responses": {
@@ -77,8 +77,7 @@ fn operation(endpoint: Endpoint) -> Value {
                 "schema": {"type": "string"}}],
             "responses": {
                 "200": response("the outbox", schema_ref("SmsOutbox")),
-                "400": admin_error("invalid phone number"),
-                "401": admin_error("admin token required")
+                "400": admin_error("invalid phone number")
             }
         }),
         Endpoint::LoadScenario => json!({
@@ -88,16 +87,14 @@ fn operation(endpoint: Endpoint) -> Value {
             "responses": {
                 "200": response("loaded", json!({"type": "object",
                     "properties": {"status": {"const": "loaded"}}})),
-                "400": admin_error("the document is invalid: field names the field at fault"),
-                "401": admin_error("admin token required")
+                "400": admin_error("the document is invalid: field names the field at fault")
             }
         }),
         Endpoint::State => json!({
             "operationId": "getState",
             "summary": "The whole state as a scenario document (secrets included)",
             "responses": {
-                "200": response("the state", schema_ref("Scenario")),
-                "401": admin_error("admin token required")
+                "200": response("the state", schema_ref("Scenario"))
             }
         }),
         Endpoint::DisableDevice => json!({
@@ -108,8 +105,7 @@ fn operation(endpoint: Endpoint) -> Value {
                 "200": response("disabled", json!({"type": "object", "properties": {
                     "deviceId": {"type": "string"}, "status": {"const": "disabled"},
                     "accounts": {"type": "array", "items": {"type": "string"}}}})),
-                "400": admin_error("invalid device id"),
-                "401": admin_error("admin token required")
+                "400": admin_error("invalid device id")
             }
         }),
         Endpoint::PairVehicle => json!({
@@ -124,7 +120,6 @@ fn operation(endpoint: Endpoint) -> Value {
                     "vin": {"type": "string"},
                     "pairedDevices": {"type": "array", "items": {"type": "string"}}}})),
                 "400": admin_error("invalid VIN, device id or body"),
-                "401": admin_error("admin token required"),
                 "404": admin_error("unknown vehicle")
             }
         }),
@@ -138,7 +133,6 @@ fn operation(endpoint: Endpoint) -> Value {
                     "maxReactivationDate": {"type": "string", "format": "date-time"},
                     "accounts": {"type": "array", "items": {"type": "string"}}}})),
                 "400": admin_error("invalid VIN"),
-                "401": admin_error("admin token required"),
                 "404": admin_error("unknown vehicle, or no CarKey for it")
             }
         }),
@@ -148,32 +142,28 @@ fn operation(endpoint: Endpoint) -> Value {
             "requestBody": {"required": true, "content": json_content(schema_ref("FaultSpec"))},
             "responses": {
                 "200": response("the active fault", schema_ref("Faults")),
-                "400": admin_error("invalid fault: field names the field at fault"),
-                "401": admin_error("admin token required")
+                "400": admin_error("invalid fault: field names the field at fault")
             }
         }),
         Endpoint::GetFaults => json!({
             "operationId": "getFaults",
             "summary": "The active fault (count: the calls it has left)",
             "responses": {
-                "200": response("the active fault or null", schema_ref("Faults")),
-                "401": admin_error("admin token required")
+                "200": response("the active fault or null", schema_ref("Faults"))
             }
         }),
         Endpoint::ClearFaults => json!({
             "operationId": "clearFaults",
             "summary": "Clear the active fault",
             "responses": {
-                "200": response("cleared", schema_ref("Faults")),
-                "401": admin_error("admin token required")
+                "200": response("cleared", schema_ref("Faults"))
             }
         }),
         Endpoint::GetClock => json!({
             "operationId": "getClock",
             "summary": "The simulator clock",
             "responses": {
-                "200": response("the clock", schema_ref("Clock")),
-                "401": admin_error("admin token required")
+                "200": response("the clock", schema_ref("Clock"))
             }
         }),
         Endpoint::AdvanceClock => json!({
@@ -184,8 +174,7 @@ fn operation(endpoint: Endpoint) -> Value {
                 "required": ["advanceSecs"], "additionalProperties": false}))},
             "responses": {
                 "200": response("the clock after the move", schema_ref("Clock")),
-                "400": admin_error("invalid body"),
-                "401": admin_error("admin token required")
+                "400": admin_error("invalid body")
             }
         }),
     }
@@ -194,6 +183,8 @@ fn operation(endpoint: Endpoint) -> Value {
 fn schemas() -> Value {
     let string = || json!({"type": "string"});
     let strings = || json!({"type": "array", "items": {"type": "string"}});
+    let pin = crate::model::PIN_LEN;
+    let pin_pattern = format!("^[0-9]{{{},{}}}$", pin.start(), pin.end());
     json!({
         "CallBody": {"type": "object", "required": ["transactionId", "verb", "api"],
             "properties": {
@@ -223,7 +214,7 @@ fn schemas() -> Value {
                 "expiresAt": {"type": "string", "format": "date-time"},
                 "expiresInSecs": {"type": "integer"}, "text": string()}}}}},
         "FaultSpec": {"type": "object", "additionalProperties": false, "properties": {
-            "latencyMs": {"type": "integer", "minimum": 0, "maximum": 60000},
+            "latencyMs": {"type": "integer", "minimum": 0, "maximum": crate::faults::MAX_LATENCY_MS},
             "failRate": {"type": "number", "minimum": 0, "maximum": 1},
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
             "retryAfterSecs": {"type": "integer", "minimum": 0, "maximum": 3600},
@@ -248,7 +239,7 @@ fn schemas() -> Value {
                 "accounts": {"type": "array", "items": {"type": "object",
                     "required": ["id", "tokens"], "properties": {
                     "id": string(), "email": string(), "tokens": strings(),
-                    "pin": {"type": ["string", "null"], "pattern": "^[0-9]{4,8}$"},
+                    "pin": {"type": ["string", "null"], "pattern": pin_pattern},
                     "wrongPinCount": {"type": "integer"},
                     "blocked": {"enum": ["NotBlocked", "PinBlocked"]},
                     "trustedPhoneNumber": {"type": ["string", "null"]},
@@ -292,7 +283,10 @@ pub(crate) fn document() -> Value {
         match r.auth {
             Auth::None => op["security"] = json!([]),
             Auth::User => op["security"] = json!([{"userToken": []}]),
-            Auth::Admin => op["security"] = json!([{"adminToken": []}]),
+            Auth::Admin => {
+                op["security"] = json!([{"adminToken": []}]);
+                op["responses"]["401"] = admin_error("admin token required");
+            }
         }
         let entry = paths
             .entry(r.path.to_owned())
