@@ -11,7 +11,9 @@
 //!   errors that name the parameter;
 //! - the step model ([`StepName`], [`StepStatus`], [`Step`], [`StepsList`]) and the requests
 //!   ([`StepsSelector`], [`StepsQuery`]);
-//! - the pure rules: [`filter`], [`next_step`], [`merge`] (sticky `alreadyDone`).
+//! - the pure rules: [`filter`], [`next_step`], [`merge`] (sticky `alreadyDone`);
+//! - the format of what users type ([`is_pin`], [`Parameters::check_formats`]) and whether a
+//!   call may be sent again ([`Repeat`], one table for the transport and the facade).
 //!
 //! ```
 //! use pims_types::*;
@@ -42,10 +44,12 @@ mod catalogue;
 mod decode;
 mod envelope;
 mod error;
+mod formats;
 pub mod fuzz_checks;
 mod params;
 mod query;
 mod redact;
+mod repeat;
 mod rules;
 mod services;
 mod steps;
@@ -55,9 +59,14 @@ pub use api::{Api, Verb, names};
 pub use catalogue::{CATALOGUE_TSV, CatalogueEntry, Category, ErrorCode, Remedy, entries};
 pub use envelope::{ApiError, Message, Status, TransactionId};
 pub use error::Error;
+pub use formats::{
+    PHONE_NUMBER_KEY, PIN_DIGITS, PIN_KEYS, SMS_CODE_DIGITS, SMS_CODE_KEY, is_phone_number, is_pin,
+    is_sms_code,
+};
 pub use params::{MAX_IDENTIFIER_LEN, MAX_STRING_LEN, Parameters};
 pub use query::{NextStepQuery, ServicesQuery, StepsQuery, StepsSelector, Vin, keys};
 pub use redact::{REDACTED, RedactedJson, Secret, is_masked_key, is_secret_key, mask};
+pub use repeat::{PURE_READS, PureRead, Repeat, carries_secret};
 pub use rules::{filter, merge, next_step};
 pub use services::{Service, ServicesList};
 pub use steps::{

@@ -1,0 +1,225 @@
+//! One format rule each for the values a user types (activation-apis.md, "Formats"): a PIN, an
+//! SMS code, a phone number; a VIN is [`Vin`](crate::Vin). The SDK checks them before sending,
+//! the simulator on receipt and the CLI on input, so a typo is 2102 `Invalid <param> parameter`
+//! everywhere and never reaches the backend, where a malformed PIN would count as a wrong one.
+
+use std::ops::RangeInclusive;
+
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::params::Parameters;
+use crate::query::{Vin, keys};
+use crate::redact::Secret;
+
+/// How many digits a PIN has.
+pub const PIN_DIGITS: RangeInclusive<usize> = 4..=8;
+
+/// How many digits the SDK accepts in an SMS code (the backend decides; the simulator issues 6).
+pub const SMS_CODE_DIGITS: RangeInclusive<usize> = 4..=10;
+
+/// The parameter keys that hold a PIN.
+pub const PIN_KEYS: [&str; 3] = ["pinCode", "oldPIN", "newPIN"];
+
+/// The parameter key of an SMS code.
+pub const SMS_CODE_KEY: &str = "smsCode";
+
+/// The parameter key of a phone number.
+pub const PHONE_NUMBER_KEY: &str = "phoneNumber";
+
+/// Whether `s` is a PIN: 4 to 8 ASCII digits (leading zeros are digits like the others).
+///
+/// ```
+/// assert!(pims_types::is_pin("0123"));
+/// assert!(!pims_types::is_pin("123") && !pims_types::is_pin("123456789") && !pims_types::is_pin("12a4"));
+/// ```
+pub fn is_pin(s: &str) -> bool {
+    digits_in(s, &PIN_DIGITS)
+}
+
+/// Whether `s` is an SMS code the SDK sends on: 4 to 10 ASCII digits.
+///
+/// ```
+/// assert!(pims_types::is_sms_code("123456"));
+/// assert!(!pims_types::is_sms_code("12 34"));
+/// ```
+pub fn is_sms_code(s: &str) -> bool {
+    digits_in(s, &SMS_CODE_DIGITS)
+}
+
+/// Whether `s` is a phone number in E.164 form: `+`, a country code not starting with 0, 8 to
+/// 15 digits in all, no spaces.
+///
+/// ```
+/// assert!(pims_types::is_phone_number("+33612345678"));
+/// assert!(!pims_types::is_phone_number("+033612345678")); // a country code never starts with 0
+/// assert!(!pims_types::is_phone_number("0612345678"));
+/// ```
+pub fn is_phone_number(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else {
+        return false;
+    };
+    (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+fn digits_in(s: &str, range: &RangeInclusive<usize>) -> bool {
+    range.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Parameters {
+    /// A PIN parameter (`pinCode`, `oldPIN`, `newPIN`): a string of 4 to 8 digits, or an integer
+    /// whose decimal digits are 4 to 8. Anything else is 2102 naming the parameter; the value
+    /// never appears in the error.
+    ///
+    /// ```
+    /// use pims_types::Parameters;
+    /// assert_eq!(Parameters::new().with("pinCode", 1234).pin("pinCode").unwrap().unwrap().expose(), "1234");
+    /// let e = Parameters::new().with("pinCode", "123").pin("pinCode").unwrap_err();
+    /// assert_eq!(e.to_string(), "Invalid pinCode parameter");
+    /// ```
+    pub fn pin(&self, name: &str) -> Result<Option<Secret>, Error> {
+        self.formatted_digits(name, &PIN_DIGITS)
+    }
+
+    /// The `smsCode` parameter: a string of 4 to 10 digits (or an integer giving as many).
+    ///
+    /// ```
+    /// use pims_types::Parameters;
+    /// assert!(Parameters::new().with("smsCode", "123456").sms_code().unwrap().is_some());
+    /// assert!(Parameters::new().with("smsCode", "12").sms_code().is_err());
+    /// ```
+    pub fn sms_code(&self) -> Result<Option<Secret>, Error> {
+        self.formatted_digits(SMS_CODE_KEY, &SMS_CODE_DIGITS)
+    }
+
+    /// The `phoneNumber` parameter, in E.164 form ([`is_phone_number`]).
+    ///
+    /// ```
+    /// use pims_types::Parameters;
+    /// let p = Parameters::new().with("phoneNumber", "+33612345678");
+    /// assert_eq!(p.phone_number().unwrap().as_deref(), Some("+33612345678"));
+    /// assert!(Parameters::new().with("phoneNumber", "0612345678").phone_number().is_err());
+    /// ```
+    pub fn phone_number(&self) -> Result<Option<String>, Error> {
+        match self.get(PHONE_NUMBER_KEY) {
+            None => Ok(None),
+            Some(Value::String(s)) if is_phone_number(s) => Ok(Some(s.clone())),
+            Some(_) => Err(Error::invalid(
+                PHONE_NUMBER_KEY,
+                "expected an E.164 number: +, a country code not starting with 0, 8 to 15 digits",
+            )),
+        }
+    }
+
+    /// Checks every formatted parameter present (the PINs, `smsCode`, `phoneNumber`, `vin`):
+    /// the first one that breaks its rule is the error. The SDK runs this before sending any
+    /// call, so a typo is never sent (and never counted as a wrong PIN).
+    ///
+    /// ```
+    /// use pims_types::Parameters;
+    /// let p = Parameters::new().with("action", "withPIN").with("pinCode", "123456789");
+    /// assert_eq!(p.check_formats().unwrap_err().to_string(), "Invalid pinCode parameter");
+    /// assert!(Parameters::new().with("action", "withoutPIN").check_formats().is_ok());
+    /// ```
+    pub fn check_formats(&self) -> Result<(), Error> {
+        for key in PIN_KEYS {
+            self.pin(key)?;
+        }
+        self.sms_code()?;
+        self.phone_number()?;
+        match self.get(keys::VIN) {
+            None => Ok(()),
+            Some(Value::String(s)) => Vin::parse(s).map(|_| ()),
+            Some(_) => Err(Error::invalid(keys::VIN, "expected a string")),
+        }
+    }
+
+    fn formatted_digits(
+        &self,
+        name: &str,
+        range: &RangeInclusive<usize>,
+    ) -> Result<Option<Secret>, Error> {
+        let reason = || format!("expected {} to {} digits", range.start(), range.end());
+        match self.digits(name, &[]) {
+            Ok(Some(d)) if range.contains(&d.len()) => Ok(Some(d)),
+            Ok(None) => Ok(None),
+            Ok(Some(_)) | Err(_) => Err(Error::invalid(name, reason())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_pins_keep_their_digits_only_when_4_to_8() {
+        let p = |v: Value| Parameters::new().with("pinCode", v).pin("pinCode");
+        assert_eq!(
+            p(Value::from(12345678u64)).unwrap().unwrap().expose(),
+            "12345678"
+        );
+        assert!(p(Value::from(123u64)).is_err());
+        assert!(p(Value::from(123456789u64)).is_err());
+        assert!(p(Value::from(-1234i64)).is_err());
+        assert!(p(Value::from(12.5f64)).is_err());
+        // Leading zeros survive in strings.
+        assert_eq!(p(Value::from("0007")).unwrap().unwrap().expose(), "0007");
+    }
+
+    #[test]
+    fn errors_never_show_the_value() {
+        for key in PIN_KEYS.into_iter().chain([SMS_CODE_KEY]) {
+            let e = Parameters::new()
+                .with(key, "98765432109")
+                .check_formats()
+                .unwrap_err();
+            assert_eq!(e.to_string(), format!("Invalid {key} parameter"));
+            assert!(!format!("{e:?}").contains("98765432109"), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn phone_numbers() {
+        assert!(is_phone_number("+12345678"));
+        assert!(is_phone_number("+123456789012345"));
+        assert!(!is_phone_number("+1234567"));
+        assert!(!is_phone_number("+1234567890123456"));
+        assert!(!is_phone_number("+33 612345678"));
+        assert!(!is_phone_number("33612345678"));
+        assert!(
+            Parameters::new()
+                .with("phoneNumber", 33612345678u64)
+                .phone_number()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn check_formats_names_the_first_bad_parameter() {
+        let p = Parameters::new()
+            .with("newPIN", "1")
+            .with("smsCode", "x")
+            .with("vin", "short");
+        assert_eq!(
+            p.check_formats().unwrap_err().to_string(),
+            "Invalid newPIN parameter"
+        );
+        let vin = Parameters::new().with("vin", "VR1AB12C3D456789O");
+        assert_eq!(
+            vin.check_formats().unwrap_err().to_string(),
+            "Invalid vin parameter"
+        );
+        assert!(
+            Parameters::new()
+                .with("vin", "VR1AB12C3D4567890")
+                .with("pinCode", "1234")
+                .with("smsCode", "123456")
+                .with("phoneNumber", "+33612345678")
+                .check_formats()
+                .is_ok()
+        );
+    }
+}
