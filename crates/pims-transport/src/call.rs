@@ -1,23 +1,26 @@
 //! [`Call`]: one request to the backend, as the facade hands it to a transport.
 
-use pims_types::{CallBody, Parameters, TransactionId, Verb};
+use pims_types::{CallBody, Parameters, Repeat, TransactionId, Verb};
 
-/// One call: verb, API, parameters, transaction id, device id and, for a `set` that may be
-/// repeated safely, an idempotency key.
+/// One call: verb, API, parameters, transaction id, device id and, for every call that is not a
+/// pure read, an idempotency key.
 ///
-/// `Debug` never shows secret parameter values (PIN, OTP, SMS code): [`Parameters`] redacts them.
+/// Whether a call may be sent more than once is a property of the call, not of its verb
+/// ([`Repeat`]): `get pims.authentication.otp` counts a PIN attempt, `get
+/// pims.authentication.smscode` sends an SMS. `Debug` never shows secret parameter values (PIN,
+/// OTP, SMS code): [`Parameters`] redacts them.
 ///
 /// ```
 /// use pims_transport::Call;
 /// use pims_types::{Parameters, Secret, TransactionId, Verb};
 ///
 /// let pin = Secret::new("1234");
-/// let call = Call::new(Verb::Set, "pims.authentication.pincode",
-///         Parameters::new().with("action", "update").with_secret("newPIN", &pin),
-///         TransactionId::generate(), "device-1")
-///     .with_idempotency_key("5f0c6d1e-8d5c-4b47-9a43-2f4b4f1b2c3d");
-/// assert!(call.may_repeat());
-/// assert!(!format!("{call:?}").contains("1234"));
+/// let otp = Call::new(Verb::Get, "pims.authentication.otp",
+///         Parameters::new().with("action", "withPIN").with_secret("pinCode", &pin),
+///         TransactionId::generate(), "device-1");
+/// assert!(!otp.may_repeat());                  // a PIN attempt is sent once
+/// assert!(otp.idempotency_key.is_some());      // and carries a key
+/// assert!(!format!("{otp:?}").contains("1234"));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -33,20 +36,25 @@ pub struct Call {
     pub transaction_id: TransactionId,
     /// The installation's device id (`Pims-Device-Id`).
     pub device_id: String,
-    /// For a `set`: a key the backend uses to answer a repeated request with the first answer.
-    /// Only a keyed `set` is ever sent more than once.
+    /// A key the backend uses to answer a repeated request with the first answer, without
+    /// doing the work twice: [`Call::new`] gives one to every call that is not a pure read, and
+    /// the HTTP transport sends it as `Idempotency-Key` whatever the verb. It does not make the
+    /// call repeatable: only a pure read is retried.
     pub idempotency_key: Option<String>,
 }
 
 impl Call {
-    /// A call without an idempotency key.
+    /// A call; one that is not a pure read gets a fresh idempotency key (a UUID).
     ///
     /// ```
     /// use pims_transport::Call;
     /// use pims_types::{Parameters, TransactionId, Verb};
-    /// let call = Call::new(Verb::Get, "pims.subscription.steps",
+    /// let steps = Call::new(Verb::Get, "pims.subscription.steps",
     ///     Parameters::new().with("carAssociationID", "987654"), TransactionId::generate(), "dev");
-    /// assert_eq!(call.idempotency_key, None);
+    /// assert_eq!(steps.idempotency_key, None);
+    /// let sms = Call::new(Verb::Get, "pims.authentication.smscode",
+    ///     Parameters::new().with("type", "enrollment"), TransactionId::generate(), "dev");
+    /// assert!(sms.idempotency_key.is_some());
     /// ```
     pub fn new(
         verb: Verb,
@@ -55,18 +63,23 @@ impl Call {
         transaction_id: TransactionId,
         device_id: impl Into<String>,
     ) -> Self {
+        let api = api.into();
+        let idempotency_key = Repeat::of(verb, &api, &parameters)
+            .needs_idempotency_key()
+            .then(new_idempotency_key);
         Call {
             verb,
-            api: api.into(),
+            api,
             parameters,
             transaction_id,
             device_id: device_id.into(),
-            idempotency_key: None,
+            idempotency_key,
         }
     }
 
-    /// The same call with an idempotency key (sent as `Idempotency-Key` on a `set`; ignored on a
-    /// `get`, which is always safe to repeat).
+    /// The same call with this idempotency key instead of its own (an app resending a call it
+    /// never got an answer to passes the key of the first send, so the backend answers it
+    /// without doing the work twice).
     ///
     /// ```
     /// use pims_transport::Call;
@@ -80,22 +93,33 @@ impl Call {
         self
     }
 
-    /// Whether this call may be sent more than once: a `get`, or a `set` that carries an
-    /// idempotency key. Any other call reaches the backend at most once.
+    /// The rule of this call ([`Repeat::of`] on its verb, API and parameters).
+    ///
+    /// ```
+    /// use pims_transport::Call;
+    /// use pims_types::{Parameters, Repeat, TransactionId, Verb};
+    /// let vin = Call::new(Verb::Set, "pims.vehicle.vin", Parameters::new(), TransactionId::generate(), "d");
+    /// assert_eq!(vin.repeat(), Repeat::AtMostOnce);
+    /// ```
+    pub fn repeat(&self) -> Repeat {
+        Repeat::of(self.verb, &self.api, &self.parameters)
+    }
+
+    /// Whether this call may be sent again after a failure that may have reached the backend:
+    /// only a pure read. Any other call reaches the backend at most once (it is resent only when
+    /// the request provably never left), key or no key.
     ///
     /// ```
     /// use pims_transport::Call;
     /// use pims_types::{Parameters, TransactionId, Verb};
-    /// let set = Call::new(Verb::Set, "pims.authentication.otp", Parameters::new(), TransactionId::generate(), "d");
-    /// assert!(!set.may_repeat());
-    /// assert!(set.with_idempotency_key("k").may_repeat());
+    /// let steps = Call::new(Verb::Get, "pims.subscription.step",
+    ///     Parameters::new().with("stepsID", "1"), TransactionId::generate(), "d");
+    /// assert!(steps.may_repeat());
+    /// let set = Call::new(Verb::Set, "pims.vehicle.vin", Parameters::new(), TransactionId::generate(), "d");
+    /// assert!(!set.with_idempotency_key("k").may_repeat());
     /// ```
     pub fn may_repeat(&self) -> bool {
-        match self.verb {
-            Verb::Get => true,
-            Verb::Set => self.idempotency_key.is_some(),
-            Verb::Subscribe | Verb::Unsubscribe => false,
-        }
+        self.repeat().is_pure_read()
     }
 
     /// The wire body of this call (`POST /v1/calls`).
@@ -114,4 +138,9 @@ impl Call {
             self.parameters.clone(),
         )
     }
+}
+
+/// A fresh idempotency key: a random UUID.
+pub(crate) fn new_idempotency_key() -> String {
+    uuid::Uuid::new_v4().to_string()
 }

@@ -26,8 +26,9 @@
 //!
 //! Anything implementing [`Transport`] can replace the HTTP one: a corporate HTTP stack, an
 //! in-process simulator, a recorded replay. Give back the backend's envelope (FAILED ones
-//! included) or a [`TransportError`] saying where it failed; never send a `set` without an
-//! idempotency key twice ([`Call::may_repeat`]); never log parameter values.
+//! included) or a [`TransportError`] saying where it failed; never send a call that is not a
+//! pure read twice unless it provably never left ([`Call::may_repeat`]); send its
+//! [`Call::idempotency_key`]; never log parameter values.
 //!
 //! ```
 //! use std::sync::Mutex;

@@ -190,25 +190,25 @@ async fn a_pin_set_reaches_the_simulator_once_against_503_and_drops() {
 }
 
 #[tokio::test]
-async fn a_keyed_set_whose_answer_was_lost_is_replayed_by_key() {
+async fn a_set_whose_answer_was_lost_is_sent_once_and_replayed_when_the_app_resends_its_key() {
     let sim = sim().await;
-    // The work is done, then the answer is lost (503): only a retry with the same key can
-    // give the first answer back without doing the work again.
+    // The work is done, then the answer is lost (503): the transport does not send it again.
     set_faults(
         &sim,
         json!({"status": 503, "afterProcessing": true, "count": 1, "apis": ["pims.vehicle.vin"]}),
     )
     .await;
     let t = transport(&sim);
-    let answer = call(
-        &t,
-        select_vin().with_idempotency_key("5f0c6d1e-8d5c-4b47-9a43-2f4b4f1b2c3d"),
-    )
-    .await;
-    assert!(answer.unwrap().is_success());
+    let first = select_vin().with_idempotency_key("5f0c6d1e-8d5c-4b47-9a43-2f4b4f1b2c3d");
+    let e = call(&t, first.clone()).await.unwrap_err();
+    assert_eq!(e.code().as_u32(), 2204);
     assert_eq!(fault_calls_left(&sim).await, None);
+    // The app resends the same call with the same key: the backend answers it from the first
+    // send, without doing the work again.
+    let answer = call(&t, first).await;
+    assert!(answer.unwrap().is_success());
 
-    // Without a key the same lost answer is a 2204: the transport may not try again.
+    // A fresh call (its own key) under five lost answers reaches the backend once.
     set_faults(
         &sim,
         json!({"status": 503, "afterProcessing": true, "count": 5, "apis": ["pims.vehicle.vin"]}),

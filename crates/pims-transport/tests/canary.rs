@@ -177,7 +177,20 @@ async fn no_canary_reaches_logs_formatted_values_errors_or_urls() {
         let server = FakeServer::always(behave).await;
         let transport = transport_for(&server);
         texts.push(format!("{transport:?}"));
-        for call in [pin_set(), otp_get(), pin_set().with_idempotency_key("k-1")] {
+        // A pure read too, so that retries (and their logs) happen.
+        let steps = Call::new(
+            Verb::Get,
+            "pims.subscription.steps",
+            Parameters::new().with("carAssociationID", "987654"),
+            TransactionId::generate(),
+            "device-1",
+        );
+        for call in [
+            pin_set(),
+            otp_get(),
+            pin_set().with_idempotency_key("k-1"),
+            steps,
+        ] {
             texts.push(format!("{call:?}"));
             let result = transport.call(call).await;
             texts.extend(shown(&result));
@@ -204,8 +217,18 @@ async fn no_canary_reaches_logs_formatted_values_errors_or_urls() {
         .token_provider(Arc::new(Renewing::default()))
         .build()
         .unwrap();
-    let result = renewing.call(otp_get()).await;
+    // A 401 is a refusal before any work: a call without a secret is sent once more with the
+    // renewed token (a call carrying a PIN never is: see the retry unit tests).
+    let otp_without_pin = Call::new(
+        Verb::Get,
+        "pims.authentication.otp",
+        Parameters::new().with("action", "withoutPIN"),
+        TransactionId::generate(),
+        "device-1",
+    );
+    let result = renewing.call(otp_without_pin).await;
     assert!(result.as_ref().unwrap().is_success());
+    texts.extend(shown(&renewing.call(otp_get()).await));
     texts.extend(shown(&result));
     texts.push(format!("{renewing:?}"));
     servers.push(server);

@@ -248,4 +248,34 @@ mod tests {
             Repeat::AtMostOnce
         );
     }
+
+    #[test]
+    fn the_protocol_guide_lists_exactly_the_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md");
+        let guide = std::fs::read_to_string(path).expect("docs/protocol.md");
+        let start = guide.find("<!-- pure-reads").expect("the pure-reads table");
+        let end = guide.find("<!-- /pure-reads -->").expect("its end marker");
+        let rows: Vec<&str> = guide[start..end]
+            .lines()
+            .filter(|l| l.starts_with("| get") || l.starts_with("| set"))
+            .collect();
+        assert_eq!(rows.len(), PURE_READS.len(), "{rows:#?}");
+        for (row, read) in rows.iter().zip(PURE_READS) {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            assert_eq!(cells[1], read.verb.as_str(), "{row}");
+            assert!(
+                cells[2].starts_with(&format!("`{}`", read.api.name())),
+                "{row}"
+            );
+            match read.only_when {
+                None => assert_eq!(cells[3], "", "{row}"),
+                Some((key, values)) => {
+                    assert!(cells[3].starts_with(&format!("`{key}`")), "{row}");
+                    for v in values {
+                        assert!(cells[3].contains(&format!("`{v}`")), "{row}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -177,7 +177,7 @@ impl Core {
         let Some(provider) = self.policies.pin_provider.clone() else {
             return Err(original);
         };
-        if api == Api::Otp || params.as_map().keys().any(|k| pims_types::is_secret_key(k)) {
+        if api == Api::Otp || pims_types::carries_secret(params) {
             return Err(original);
         }
         let pin = match tokio::time::timeout_at(ctx.deadline, provider.pin()).await {
@@ -243,8 +243,10 @@ impl Core {
     }
 
     /// One call to the backend, bounded by the call's deadline (2201 past it): a FAILED answer
-    /// becomes an `Err`. A `set` carries a fresh idempotency key, so the transport may repeat it
-    /// safely and the backend does the work once.
+    /// becomes an `Err`. What the user typed is checked first (a malformed PIN is 2102 here,
+    /// never a wrong-PIN attempt there). Whether the transport may send it again is decided by
+    /// the call itself ([`pims_types::Repeat`]): a call that is not a pure read is sent at most
+    /// once and carries an idempotency key ([`Call::new`]).
     pub(crate) async fn send(
         &self,
         verb: Verb,
@@ -252,11 +254,9 @@ impl Core {
         params: Parameters,
         ctx: &Ctx,
     ) -> Result<Message, Error> {
+        params.check_formats()?;
         let tid = &ctx.tid;
-        let mut call = Call::new(verb, api.name(), params, tid.clone(), self.device_id());
-        if verb == Verb::Set {
-            call = call.with_idempotency_key(uuid::Uuid::new_v4().to_string());
-        }
+        let call = Call::new(verb, api.name(), params, tid.clone(), self.device_id());
         let message = tokio::time::timeout_at(ctx.deadline, self.transport.call(call))
             .await
             .map_err(|_| timeout())??;

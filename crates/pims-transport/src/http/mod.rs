@@ -28,7 +28,7 @@ use crate::call::Call;
 use crate::error::TransportError;
 use crate::token::TokenProvider;
 use crate::transport::Transport;
-use retry::{Outcome, RetryBudget, RetryWhen, Timeouts};
+use retry::{Outcome, Resend, RetryBudget, RetryWhen, Timeouts};
 
 /// The `User-Agent` sent with every request: this crate's name and version.
 ///
@@ -41,8 +41,9 @@ pub const USER_AGENT: &str = concat!("pims-transport/", env!("CARGO_PKG_VERSION"
 const MAX_HEADER_VALUE_LEN: usize = 256;
 
 /// The HTTP transport: `POST {base}/v1/calls` with the call body, `Authorization: Bearer`,
-/// `Pims-Device-Id` and, on a keyed `set`, `Idempotency-Key`; deadlines, retries, a response
-/// cap; `https://` only except for loopback hosts; redirects never followed.
+/// `Pims-Device-Id` and, on every call that is not a pure read, `Idempotency-Key`; deadlines,
+/// retries of pure reads only, a response cap; `https://` only except for loopback hosts;
+/// redirects never followed.
 ///
 /// Cloning is cheap and clones share the connection pool and the retry budget.
 ///
@@ -148,11 +149,16 @@ impl Transport for HttpTransport {
 impl Inner {
     async fn call(&self, call: &Call) -> Result<Message, TransportError> {
         let prepared = prepare(call)?;
+        let resend = Resend {
+            after_failure: call.may_repeat(),
+            // A 401 is a refusal before any work; only a secret is never sent twice.
+            after_refusal: !pims_types::carries_secret(&call.parameters),
+        };
         retry::run(
             &self.retry,
             &self.budget,
             self.timeouts,
-            call.may_repeat(),
+            resend,
             self.token.as_deref(),
             |_attempt| self.attempt(call, &prepared),
         )
@@ -227,14 +233,17 @@ fn prepare(call: &Call) -> Result<Prepared, TransportError> {
         }
         Err(reason) => return refuse(pims_types::Error::invalid(DEVICE_ID_HEADER, reason)),
     };
-    let idempotency_key = match (&call.idempotency_key, call.verb) {
-        (Some(key), Verb::Set) => match header_value(key) {
+    // A call built by hand without a key still gets one when it is not a pure read.
+    let generated = (call.idempotency_key.is_none() && call.repeat().needs_idempotency_key())
+        .then(crate::call::new_idempotency_key);
+    let idempotency_key = match call.idempotency_key.as_ref().or(generated.as_ref()) {
+        Some(key) => match header_value(key) {
             Ok(v) => Some(v),
             Err(reason) => {
                 return refuse(pims_types::Error::invalid(IDEMPOTENCY_KEY_HEADER, reason));
             }
         },
-        _ => None,
+        None => None,
     };
     let body = CallBody::json_of(&call.transaction_id, call.verb, &call.api, &call.parameters);
     if body.len() > MAX_CALL_BODY_BYTES {
@@ -299,10 +308,9 @@ mod tests {
             label(&call(Verb::Set, "d").with_idempotency_key("")),
             "Invalid Idempotency-Key parameter"
         );
-        // A get never sends a key, so a bad one does not matter.
         assert_eq!(
             label(&call(Verb::Get, "d").with_idempotency_key("bad key")),
-            "sent"
+            "Invalid Idempotency-Key parameter"
         );
         let mut big = call(Verb::Set, "d");
         big.parameters = Parameters::new().with("blob", "x".repeat(MAX_CALL_BODY_BYTES));
@@ -310,10 +318,28 @@ mod tests {
     }
 
     #[test]
-    fn only_a_keyed_set_carries_the_key() {
+    fn every_call_but_a_pure_read_carries_a_key() {
         let keyed = call(Verb::Set, "d").with_idempotency_key("k-1");
-        assert!(prepare(&keyed).unwrap().idempotency_key.is_some());
-        let get = call(Verb::Get, "d").with_idempotency_key("k-1");
-        assert!(prepare(&get).unwrap().idempotency_key.is_none());
+        assert_eq!(prepare(&keyed).unwrap().idempotency_key.unwrap(), "k-1");
+        // A key removed by hand is put back.
+        let mut bare = call(Verb::Set, "d");
+        bare.idempotency_key = None;
+        assert!(prepare(&bare).unwrap().idempotency_key.is_some());
+        let otp = Call::new(
+            Verb::Get,
+            "pims.authentication.otp",
+            Parameters::new().with("action", "withoutPIN"),
+            TransactionId::from_u64(1),
+            "d",
+        );
+        assert!(prepare(&otp).unwrap().idempotency_key.is_some());
+        let steps = Call::new(
+            Verb::Get,
+            "pims.subscription.step",
+            Parameters::new().with("stepsID", "1"),
+            TransactionId::from_u64(1),
+            "d",
+        );
+        assert!(prepare(&steps).unwrap().idempotency_key.is_none());
     }
 }

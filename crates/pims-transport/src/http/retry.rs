@@ -16,10 +16,11 @@ use crate::token::TokenProvider;
 
 /// How a call is retried.
 ///
-/// Only calls that may be repeated ([`Call::may_repeat`](crate::Call::may_repeat): `get`, and a
-/// `set` with an idempotency key) are retried, on connect errors, resets, timeouts, 429 and 5xx.
-/// A `set` without a key is retried only when the request provably never left (a connect
-/// failure). Nothing else is retried. All attempts and waits fit in the overall deadline.
+/// Only pure reads ([`Call::may_repeat`](crate::Call::may_repeat), from the one table
+/// [`pims_types::Repeat`]) are retried, on connect errors, resets, timeouts, 429 and 5xx. Any
+/// other call (a secret, a side effect, or not known to be a pure read) is resent only when the
+/// request provably never left (a connect failure). Nothing else is retried. All attempts and
+/// waits fit in the overall deadline.
 ///
 /// Waits are capped exponential backoff with full jitter: before retry `n` (1-based) the
 /// transport waits a random time in `0..=min(max_backoff, initial_backoff * 2^(n-1))`, or the
@@ -215,6 +216,16 @@ pub(crate) struct Timeouts {
     pub(crate) overall: Duration,
 }
 
+/// Which resends a call allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Resend {
+    /// After a failure that may have reached the backend (a pure read).
+    pub(crate) after_failure: bool,
+    /// After a 401 once the token provider renewed the token (the backend refused before doing
+    /// anything; never for a call carrying a secret).
+    pub(crate) after_refusal: bool,
+}
+
 /// When a failed attempt may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RetryWhen {
@@ -222,7 +233,7 @@ pub(crate) enum RetryWhen {
     Never,
     /// Whatever the call: the request provably never left.
     NotSent,
-    /// Only if the call may be repeated (get, keyed set).
+    /// Only if the call may be repeated (a pure read).
     Repeatable,
 }
 
@@ -252,7 +263,7 @@ pub(crate) async fn run<F, Fut>(
     policy: &RetryPolicy,
     budget: &RetryBudget,
     timeouts: Timeouts,
-    may_repeat: bool,
+    resend: Resend,
     tokens: Option<&dyn TokenProvider>,
     mut attempt: F,
 ) -> Result<Message, TransportError>
@@ -302,7 +313,7 @@ where
                 };
                 // Invalidate even when the call is not re-sent: the next call gets a fresh token.
                 let renewed = provider.invalidate(&token).await;
-                if renewed && may_repeat && !refreshed {
+                if renewed && resend.after_refusal && !refreshed {
                     tracing::debug!(attempt = number, "token refused; sending once more");
                     refreshed = true;
                     continue;
@@ -319,7 +330,7 @@ where
         let allowed = match when {
             RetryWhen::Never => false,
             RetryWhen::NotSent => true,
-            RetryWhen::Repeatable => may_repeat,
+            RetryWhen::Repeatable => resend.after_failure,
         };
         if !allowed || sent_attempts >= policy.max_attempts {
             tracing::debug!(attempt = number, error = %error, "giving up");
@@ -384,7 +395,11 @@ mod tests {
         let start = Instant::now();
         let count = AtomicU32::new(0);
         let mut outcomes = outcomes.into_iter();
-        let result = run(policy, budget, TIMEOUTS, may_repeat, None, |_| {
+        let resend = Resend {
+            after_failure: may_repeat,
+            after_refusal: may_repeat,
+        };
+        let result = run(policy, budget, TIMEOUTS, resend, None, |_| {
             count.fetch_add(1, Ordering::SeqCst);
             let next = outcomes.next();
             async move {
@@ -416,7 +431,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_unkeyed_set_is_not_retried_after_it_may_have_been_sent() {
+    async fn a_call_that_is_not_a_pure_read_is_not_retried_after_it_may_have_been_sent() {
         let policy = RetryPolicy::new();
         let budget = RetryBudget::new(&policy);
         let (result, attempts, _) =
@@ -429,7 +444,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_unkeyed_set_is_retried_when_it_never_left() {
+    async fn a_call_that_is_not_a_pure_read_is_resent_when_it_never_left() {
         let policy = RetryPolicy::new();
         let budget = RetryBudget::new(&policy);
         let (result, attempts, _) = script(&policy, &budget, false, vec![refused(), ok()]).await;
@@ -570,18 +585,15 @@ mod tests {
         let provider = Renewing(AtomicU32::new(0));
         let count = AtomicU32::new(0);
         let mut outcomes = outcomes.into_iter();
-        let result = run(
-            &policy,
-            &budget,
-            TIMEOUTS,
-            may_repeat,
-            Some(&provider),
-            |_| {
-                count.fetch_add(1, Ordering::SeqCst);
-                let next = outcomes.next();
-                async move { next.unwrap_or_else(ok) }
-            },
-        )
+        let resend = Resend {
+            after_failure: may_repeat,
+            after_refusal: may_repeat,
+        };
+        let result = run(&policy, &budget, TIMEOUTS, resend, Some(&provider), |_| {
+            count.fetch_add(1, Ordering::SeqCst);
+            let next = outcomes.next();
+            async move { next.unwrap_or_else(ok) }
+        })
         .await;
         let message = result.unwrap();
         (
@@ -605,7 +617,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_401_on_an_unkeyed_set_is_handed_on_after_invalidating() {
+    async fn a_401_on_a_call_carrying_a_secret_is_handed_on_after_invalidating() {
         let (message, attempts, invalidations) =
             with_provider(false, vec![unauthorized(), ok()]).await;
         assert_eq!(message.error().map(|e| e.code.as_u32()), Some(2301));
