@@ -151,6 +151,16 @@ fn sim_failure(home: &Home, e: &SimError) -> Failure {
              again from the default scenario",
             home.sim_state().display()
         )),
+        // A state that cannot be read (a directory, a FIFO, a device, too large: whatever the
+        // simulator refuses to read) is what `sim reset` moves aside.
+        SimError::StateFile { action: "read", .. } => Failure::usage(format!(
+            "the embedded simulator's state {} cannot be read ({e}{}): run `pims sim reset` to \
+             move it aside and start again from the default scenario",
+            home.sim_state().display(),
+            std::error::Error::source(e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default()
+        )),
         other => {
             let source = std::error::Error::source(other)
                 .map(|s| format!(": {s}"))
@@ -262,6 +272,22 @@ mod tests {
             namespace(&Backend::Remote("http://127.0.0.1:8080".into()), &token)
         );
         assert_ne!(ns, namespace(&Backend::Embedded, &Secret::new("other")));
+    }
+
+    #[test]
+    fn an_unreadable_state_points_to_sim_reset() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = Home::open(tmp.path().join("h"), crate::home::Writes::Needed).unwrap();
+        let e = SimError::StateFile {
+            path: home.sim_state(),
+            action: "read",
+            source: std::io::Error::other("it is a FIFO"),
+        };
+        let Failure::Usage(m) = sim_failure(&home, &e) else {
+            panic!("not usage")
+        };
+        assert!(m.contains("it is a FIFO"), "{m}");
+        assert!(m.contains("run `pims sim reset`"), "{m}");
     }
 
     #[test]
