@@ -33,6 +33,34 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+impl Cli {
+    /// Parses the command line (clap exits 2 on bad usage, 0 for --help and --version), noting
+    /// where values came from when that matters.
+    pub(crate) fn parse_args() -> Cli {
+        use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Command::Activate(args) = &mut cli.command {
+            let from_env = |id: &str| {
+                matches
+                    .subcommand_matches("activate")
+                    .and_then(|m| m.value_source(id))
+                    == Some(ValueSource::EnvVariable)
+            };
+            // An empty variable gives no value (as an empty PIMS_TOKEN).
+            args.pin_from_env = from_env("pin");
+            if args.pin_from_env && args.pin.as_deref() == Some("") {
+                args.pin = None;
+                args.pin_from_env = false;
+            }
+            if from_env("sms_code") && args.sms_code.as_deref() == Some("") {
+                args.sms_code = None;
+            }
+        }
+        cli
+    }
+}
+
 /// Options that apply to every command (accepted before or after it).
 #[derive(Args)]
 pub(crate) struct Global {
@@ -195,6 +223,13 @@ pub(crate) enum CallVerb {
 
 /// `pims activate`.
 #[derive(Args)]
+#[command(
+    after_help = "Without a terminal, give the PIN in the environment (PIMS_PIN) or on \
+                  standard input (--pin-stdin, e.g. `pass show pims-pin | pims activate ... \
+                  --pin-stdin`), and an SMS code in PIMS_SMS_CODE: only this user (and root) \
+                  can read a process's environment. Values given with --pin or --sms-code can \
+                  be read by every local user (ps, /proc/PID/cmdline) while pims runs."
+)]
 pub(crate) struct ActivateArgs {
     /// The car association whose steps to walk.
     #[arg(long, value_name = "ID")]
@@ -202,12 +237,25 @@ pub(crate) struct ActivateArgs {
     /// The phone number to trust, when the account has none (E.164, e.g. +33612345678).
     #[arg(long, value_name = "NUMBER")]
     pub(crate) phone: Option<String>,
-    /// The PIN (4 to 8 digits); asked without echo on a terminal.
-    #[arg(long, value_name = "PIN")]
+    /// The PIN (4 to 8 digits); asked without echo on a terminal. On the command line it is
+    /// visible to other local users: prefer PIMS_PIN or --pin-stdin.
+    #[arg(long, value_name = "PIN", env = "PIMS_PIN", hide_env_values = true)]
     pub(crate) pin: Option<String>,
+    /// Whether `pin` came from PIMS_PIN rather than --pin (set by [`Cli::parse_args`]): a
+    /// PIN read with --pin-stdin replaces the environment's, but not one given with --pin.
+    #[arg(skip)]
+    pub(crate) pin_from_env: bool,
+    /// Read the PIN from standard input (its first line; without echo on a terminal).
+    #[arg(long)]
+    pub(crate) pin_stdin: bool,
     /// An SMS code already received (with --url; the embedded simulator's are read from its
-    /// outbox).
-    #[arg(long, value_name = "CODE")]
+    /// outbox). On the command line it is visible to other local users: prefer PIMS_SMS_CODE.
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "PIMS_SMS_CODE",
+        hide_env_values = true
+    )]
     pub(crate) sms_code: Option<String>,
     /// The vehicle of the CarKey step, with --url (the embedded simulator knows it).
     #[arg(long, value_name = "VIN")]
@@ -219,7 +267,7 @@ pub(crate) struct ActivateArgs {
 pub(crate) enum CacheAction {
     /// List the cached step lists (identifiers masked).
     Show,
-    /// Empty the cache (its lists and this installation's device id).
+    /// Empty the cache: its step lists are removed; this installation's device id is kept.
     Wipe,
 }
 

@@ -8,11 +8,14 @@
 //! | 3 | the pims home (or the simulator state) is in use by another process | `pims: <who holds it>` |
 //!
 //! Messages never hold a secret: they are built from labels, paths, flags and masked identifiers.
+//! Every text is escaped when rendered ([`crate::escape`]): a label comes from the backend, a
+//! hint may carry a path or a detail from it.
 
 use std::process::ExitCode;
 
 use pims_types::{ApiError, ErrorCode};
 
+use crate::escape::escape;
 use crate::style::Style;
 
 /// A command that did not succeed.
@@ -107,22 +110,24 @@ impl Failure {
                 let mut out = format!(
                     "{}: {}",
                     style.err_red(&format!("error {}", error.code)),
-                    error.label
+                    escape(&error.label)
                 );
                 let advice = advice
                     .as_deref()
                     .or_else(|| error.code.remedy().map(|r| r.advice()));
                 if let Some(advice) = advice {
                     out.push_str("\n  what to do: ");
-                    out.push_str(advice);
+                    out.push_str(&escape(advice));
                 }
                 if let Some(hint) = hint {
                     out.push_str("\n  ");
-                    out.push_str(hint);
+                    out.push_str(&escape(hint));
                 }
                 out
             }
-            Failure::Usage(message) | Failure::Busy(message) => format!("pims: {message}"),
+            Failure::Usage(message) | Failure::Busy(message) => {
+                format!("pims: {}", escape(message))
+            }
         }
     }
 
@@ -172,6 +177,19 @@ mod tests {
         let text = f.render(&Style::plain());
         assert!(text.contains("what to do: remove all enrolments"), "{text}");
         assert!(!text.contains("resetSteps"), "{text}");
+    }
+
+    #[test]
+    fn labels_hints_and_messages_are_escaped() {
+        let mut error = ApiError::from_code(ErrorCode::SERVER_ERROR);
+        error.label = "\x1b[2J\x1b[Hpims: all good".into();
+        let text = Failure::failed(error)
+            .with_hint("\x1b]0;title\x07")
+            .render(&Style::plain());
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
+        assert!(text.contains("\\u{1b}[2J"), "{text}");
+        let text = Failure::usage("bad\rpath").render(&Style::plain());
+        assert_eq!(text, "pims: bad\\rpath");
     }
 
     #[test]

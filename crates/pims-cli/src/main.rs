@@ -20,9 +20,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backend_url;
 mod cli;
 mod commands;
+mod escape;
 mod failure;
+mod files;
 mod home;
 mod logging;
 mod progress;
@@ -34,19 +37,18 @@ mod style;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use pims_types::ErrorCode;
 
 use crate::cli::{CacheAction, Cli, Command, SimAction};
 use crate::commands::{activate, cache, completions, query, sim};
 use crate::failure::Failure;
-use crate::home::Home;
-use crate::session::Session;
+use crate::home::{Home, Writes};
+use crate::session::{Backend, Session};
 use crate::style::Style;
 
 fn main() -> ExitCode {
     // clap exits 2 on bad usage, 0 for --help and --version.
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let style = Style::detect(cli.global.no_color, cli.global.json);
     logging::init(cli.global.verbose, style.err_color());
     match run(cli, style) {
@@ -78,13 +80,15 @@ fn run(cli: Cli, style: Style) -> Result<(), Failure> {
 }
 
 /// Opens the home (locked) for the commands that use it.
-fn open_home(cli: &Cli) -> Result<Home, Failure> {
-    Home::open(home::resolve(cli.global.home.clone())?)
+fn open_home(cli: &Cli, writes: Writes) -> Result<Home, Failure> {
+    Home::open(home::resolve(cli.global.home.clone())?, writes)
 }
 
 async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
     let global = &cli.global;
     let timeout = Duration::from_secs(global.timeout);
+    // Before anything else: a URL carrying credentials is refused unechoed, whatever the command.
+    let backend = Backend::from_flag(global.url.as_deref())?;
     match &cli.command {
         Command::Completions { shell } => {
             completions::print(*shell);
@@ -101,10 +105,10 @@ async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
                     "sim reset resets the embedded simulator: it takes no --url",
                 ));
             }
-            sim::reset(&open_home(cli)?, &style).await
+            sim::reset(&open_home(cli, Writes::Needed)?, &style).await
         }
         Command::Cache { action } => {
-            let home = open_home(cli)?;
+            let home = open_home(cli, Writes::Needed)?;
             match action {
                 CacheAction::Show => cache::show(&home, &style),
                 CacheAction::Wipe => cache::wipe(&home, &style),
@@ -120,9 +124,14 @@ async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
                 Command::Call(args) => Some(query::call_parameters(args)?),
                 _ => None,
             };
+            // With --url a read-only home is used as it is: the cache works from memory.
+            let writes = match backend {
+                Backend::Embedded => Writes::Needed,
+                Backend::Remote(_) => Writes::Optional,
+            };
             let session = Session::open(
-                open_home(cli)?,
-                global.url.as_deref(),
+                open_home(cli, writes)?,
+                backend,
                 global.token.as_deref(),
                 timeout,
             )

@@ -1,10 +1,12 @@
 //! Progress of `activate`: a spinner per step on a terminal, plain lines otherwise. Plain lines go
-//! to stdout, or to stderr with `--json` (stdout then holds only the envelope).
+//! to stdout, or to stderr with `--json` (stdout then holds only the envelope). What is said is
+//! escaped here ([`crate::escape`]): it holds step names, identifiers and dates from the backend.
 
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::escape::escape;
 use crate::style::Style;
 
 /// One step's progress at a time.
@@ -40,7 +42,7 @@ impl Progress {
     /// Starts a step.
     pub(crate) fn start(&mut self, index: usize, total: usize, name: &str) {
         self.finish_spinner();
-        self.label = format!("[{index}/{total}] {name}");
+        self.label = format!("[{index}/{total}] {}", escape(name));
         if self.style.err_terminal {
             let spinner = ProgressBar::new_spinner();
             if let Ok(s) = ProgressStyle::with_template("{spinner} {prefix} {msg}") {
@@ -57,14 +59,14 @@ impl Progress {
     /// What is being done now (the spinner's message, or an indented line).
     pub(crate) fn doing(&self, what: &str) {
         match &self.spinner {
-            Some(s) => s.set_message(what.to_owned()),
-            None => self.line(&format!("      {what}")),
+            Some(s) => s.set_message(escape(what).into_owned()),
+            None => self.line(&format!("      {}", escape(what))),
         }
     }
 
     /// Something the user should read and keep on screen.
     pub(crate) fn note(&self, what: &str) {
-        self.line(&format!("      {what}"));
+        self.line(&format!("      {}", escape(what)));
     }
 
     /// Runs `f` with the spinner hidden (prompts).
@@ -77,6 +79,7 @@ impl Progress {
 
     /// The step is done.
     pub(crate) fn done(&mut self, what: &str) {
+        let what = escape(what);
         let mark = self.style.progress_ok("done", self.on_stderr());
         match self.spinner.take() {
             Some(s) => {
@@ -97,7 +100,7 @@ impl Progress {
 
     /// A line outside the steps.
     pub(crate) fn say(&self, what: &str) {
-        self.line(what);
+        self.line(&escape(what));
     }
 }
 

@@ -12,7 +12,8 @@
 //!
 //! The cache namespace (the facade's `account`) is derived from the backend and the token:
 //! `<backend>#` + 16 hex digits of a SHA-256 of both, never the token itself. Lists seen
-//! through one backend and token are never served for another.
+//! through one backend and token are never served for another. The backend is the URL as
+//! [`crate::backend_url`] keeps it: no credentials, query or fragment.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,12 +42,13 @@ pub(crate) enum Backend {
 }
 
 impl Backend {
-    /// The backend from `--url`.
-    pub(crate) fn from_flag(url: Option<&str>) -> Backend {
-        match url {
+    /// The backend from `--url`, checked ([`crate::backend_url::check`]: exit 2 for a URL
+    /// carrying credentials, a query or a fragment, never echoing it).
+    pub(crate) fn from_flag(url: Option<&str>) -> Result<Backend, Failure> {
+        Ok(match url {
             None => Backend::Embedded,
-            Some(u) => Backend::Remote(u.trim_end_matches('/').to_owned()),
-        }
+            Some(u) => Backend::Remote(crate::backend_url::check(u)?),
+        })
     }
 
     /// How `cache show` names it.
@@ -78,9 +80,12 @@ pub(crate) fn namespace(backend: &Backend, token: &Secret) -> String {
     }
 }
 
-/// The backend part of a namespace made by [`namespace`] (the whole string otherwise).
-pub(crate) fn backend_of(namespace: &str) -> &str {
-    namespace.rsplit_once('#').map_or(namespace, |(b, _)| b)
+/// The backend part of a namespace made by [`namespace`] (the whole string otherwise), as it
+/// may be shown: a URL without credentials, query or fragment, whoever wrote the namespace.
+/// It is not escaped: a table escapes its cells ([`crate::render::table`]).
+pub(crate) fn backend_of(namespace: &str) -> String {
+    let backend = namespace.rsplit_once('#').map_or(namespace, |(b, _)| b);
+    crate::backend_url::shown(backend)
 }
 
 /// The HTTP transport to `url` with the CLI's deadline.
@@ -125,11 +130,11 @@ fn facade(
         .build()
         .map_err(|e| Failure::from_pims(&e))?;
     if pims.cache_degraded().unwrap_or(false) {
-        eprintln!(
-            "pims: warning: the cache {} cannot be used (read-only or full): answers come \
-             from the backend and nothing is remembered between runs",
+        crate::render::warn(&format!(
+            "the cache {} cannot be used (read-only or full): answers come from the backend \
+             and nothing is remembered between runs",
             home.cache_dir().display()
-        );
+        ));
     }
     Ok(pims)
 }
@@ -145,6 +150,16 @@ fn sim_failure(home: &Home, e: &SimError) -> Failure {
             "the embedded simulator's state {} is not valid ({e}): run `pims sim reset` to start \
              again from the default scenario",
             home.sim_state().display()
+        )),
+        // A state that cannot be read (a directory, a FIFO, a device, too large: whatever the
+        // simulator refuses to read) is what `sim reset` moves aside.
+        SimError::StateFile { action: "read", .. } => Failure::usage(format!(
+            "the embedded simulator's state {} cannot be read ({e}{}): run `pims sim reset` to \
+             move it aside and start again from the default scenario",
+            home.sim_state().display(),
+            std::error::Error::source(e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default()
         )),
         other => {
             let source = std::error::Error::source(other)
@@ -186,11 +201,10 @@ impl Session {
     /// Opens the facade, then (embedded mode) starts the simulator.
     pub(crate) async fn open(
         home: Home,
-        url: Option<&str>,
+        backend: Backend,
         token: Option<&str>,
         timeout: Duration,
     ) -> Result<Session, Failure> {
-        let backend = Backend::from_flag(url);
         let token = match (&backend, token.filter(|t| !t.is_empty())) {
             (_, Some(t)) => Secret::new(t),
             (Backend::Embedded, None) => Secret::new(pims_sim::DEMO_TOKEN),
@@ -261,10 +275,43 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_state_points_to_sim_reset() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = Home::open(tmp.path().join("h"), crate::home::Writes::Needed).unwrap();
+        let e = SimError::StateFile {
+            path: home.sim_state(),
+            action: "read",
+            source: std::io::Error::other("it is a FIFO"),
+        };
+        let Failure::Usage(m) = sim_failure(&home, &e) else {
+            panic!("not usage")
+        };
+        assert!(m.contains("it is a FIFO"), "{m}");
+        assert!(m.contains("run `pims sim reset`"), "{m}");
+    }
+
+    #[test]
     fn urls_lose_their_trailing_slash() {
         assert_eq!(
-            Backend::from_flag(Some("http://127.0.0.1:8080/")),
+            Backend::from_flag(Some("http://127.0.0.1:8080/")).unwrap(),
             Backend::Remote("http://127.0.0.1:8080".into())
+        );
+    }
+
+    #[test]
+    fn namespaces_never_show_credentials_or_queries() {
+        let token = Secret::new("t");
+        assert!(Backend::from_flag(Some("http://u:CANARY@127.0.0.1:8080")).is_err());
+        assert!(Backend::from_flag(Some("http://127.0.0.1:8080/?token=CANARY")).is_err());
+        let ns = namespace(
+            &Backend::from_flag(Some("http://127.0.0.1:8080")).unwrap(),
+            &token,
+        );
+        assert_eq!(backend_of(&ns), "http://127.0.0.1:8080");
+        // A namespace written by someone else is shown without them.
+        assert_eq!(
+            backend_of("https://u:CANARY@h.example/?token=CANARY#0123456789abcdef"),
+            "https://h.example"
         );
     }
 }

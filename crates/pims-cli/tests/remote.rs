@@ -125,6 +125,46 @@ fn sim_serve_refuses_a_bad_scenario_by_field() {
     assert!(run.stderr.contains("--scenario"), "{}", run.stderr);
 }
 
+#[cfg(unix)]
+#[test]
+fn sim_serve_refuses_a_scenario_it_must_not_read_whole() {
+    let home = Home::new();
+    let fifo = home.file("scenario.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let zero = home.file("zero.json");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let big = home.file("big.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(8 * 1024 * 1024 + 1)
+        .unwrap();
+    // Each ends at once (the guard timeout would fail a hang), exit 2, saying why.
+    for (file, why) in [
+        (&fifo, "a FIFO"),
+        (&zero, "a device"),
+        (&big, "larger than 8 MiB"),
+    ] {
+        let run = home
+            .run(&[
+                "sim",
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--scenario",
+                file.to_str().unwrap(),
+            ])
+            .expect(2);
+        assert!(run.stderr.contains("--scenario"), "{}", run.stderr);
+        assert!(run.stderr.contains(why), "{}", run.stderr);
+    }
+}
+
 #[test]
 fn a_closed_port_is_2202_within_the_deadline() {
     let port = {
@@ -199,7 +239,7 @@ fn remote_activation_resumes_across_runs_and_never_shows_a_secret() {
     assert!(
         first
             .stderr
-            .contains("run the same command again with --sms-code CODE"),
+            .contains("run the same command again with the code in PIMS_SMS_CODE"),
         "{}",
         first.stderr
     );

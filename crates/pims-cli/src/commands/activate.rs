@@ -20,8 +20,9 @@
 
 use pims::{AccountBlocked, CvsStatus, EnrollmentStatus, SmsPurpose};
 use pims_types::{
-    ErrorCode, Message, Parameters, Remedy, Secret, StepName, StepStatus, StepsList, StepsSelector,
-    TransactionId, Verb, Vin, keys, mask,
+    ErrorCode, Message, PIN_DIGITS, Parameters, Remedy, SMS_CODE_DIGITS, Secret, StepName,
+    StepStatus, StepsList, StepsSelector, TransactionId, Verb, Vin, is_phone_number, is_pin,
+    is_sms_code, keys, mask,
 };
 
 use super::answer;
@@ -33,37 +34,79 @@ use crate::render;
 use crate::session::Session;
 use crate::style::Style;
 
-/// A PIN: 4 to 8 digits (never echoed in the message).
-fn check_pin(pin: &str) -> Result<Secret, Failure> {
-    if (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+/// Where the non-interactive way to give the PIN is, for messages.
+const PIN_FLAG: &str = "the PIN in PIMS_PIN or on standard input with --pin-stdin";
+
+/// Where the non-interactive way to give an SMS code is, for messages.
+const SMS_CODE_FLAG: &str = "the code in PIMS_SMS_CODE";
+
+/// The longest line `--pin-stdin` reads (a PIN is at most 8 digits; more is not a PIN).
+const PIN_LINE_CAP: u64 = 64;
+
+/// A PIN (`pims_types::is_pin`), given with `from`; never echoed in the message.
+fn check_pin(pin: &str, from: &str) -> Result<Secret, Failure> {
+    if is_pin(pin) {
         Ok(Secret::new(pin))
     } else {
-        Err(Failure::usage("the PIN must be 4 to 8 digits (--pin)"))
+        Err(Failure::usage(format!(
+            "the PIN must be {} to {} digits ({from})",
+            PIN_DIGITS.start(),
+            PIN_DIGITS.end()
+        )))
     }
 }
 
-/// A phone number in E.164: `+` then 8 to 15 digits.
+/// A phone number in E.164 (`pims_types::is_phone_number`, the simulator's rule too).
 fn check_phone(phone: &str) -> Result<String, Failure> {
-    let digits = phone.strip_prefix('+').unwrap_or("");
-    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+    if is_phone_number(phone) {
         Ok(phone.to_owned())
     } else {
         Err(Failure::usage(
-            "the phone number must be in E.164 form, + then 8 to 15 digits, e.g. +33612345678 \
-             (--phone)",
+            "the phone number must be in E.164 form: +, a country code not starting with 0, 8 to \
+             15 digits in all, e.g. +33612345678 (--phone)",
         ))
     }
 }
 
-/// An SMS code: 4 to 10 digits.
+/// An SMS code (`pims_types::is_sms_code`); never echoed in the message.
 fn check_sms_code(code: &str) -> Result<Secret, Failure> {
-    if (4..=10).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+    if is_sms_code(code) {
         Ok(Secret::new(code))
     } else {
-        Err(Failure::usage(
-            "the SMS code must be 4 to 10 digits (--sms-code)",
-        ))
+        Err(Failure::usage(format!(
+            "the SMS code must be {} to {} digits (--sms-code or PIMS_SMS_CODE)",
+            SMS_CODE_DIGITS.start(),
+            SMS_CODE_DIGITS.end()
+        )))
     }
+}
+
+/// `--pin-stdin`: the first line of standard input (read without echo when it is a terminal).
+fn pin_from_stdin() -> Result<Secret, Failure> {
+    use std::io::{BufRead, IsTerminal, Read};
+    let cannot = |e: std::io::Error| {
+        Failure::usage(format!("--pin-stdin: cannot read standard input ({e})"))
+    };
+    let stdin = std::io::stdin();
+    let line = if stdin.is_terminal() {
+        rpassword::read_password().map_err(cannot)?
+    } else {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .take(PIN_LINE_CAP)
+            .read_line(&mut line)
+            .map_err(cannot)?;
+        line
+    };
+    let line = Secret::new(line.trim());
+    if line.is_empty() {
+        return Err(Failure::usage(
+            "--pin-stdin: standard input holds no PIN: write it there, e.g. `pass show pims-pin \
+             | pims activate ... --pin-stdin`",
+        ));
+    }
+    check_pin(line.expose(), "--pin-stdin")
 }
 
 /// The way out of a blocked account, in words.
@@ -122,7 +165,7 @@ impl Activation<'_> {
     async fn sms_code(&mut self, purpose: SmsPurpose, phone: &str) -> Result<Secret, Failure> {
         if let Some(code) = self.sms_code.take() {
             self.progress
-                .note("using the SMS code given with --sms-code");
+                .note("using the SMS code given (--sms-code or PIMS_SMS_CODE)");
             return Ok(code);
         }
         self.progress
@@ -150,14 +193,15 @@ impl Activation<'_> {
         }
         if !self.prompter.interactive() {
             return Err(self.stop(Failure::usage(format!(
-                "an SMS code was sent to {}: run the same command again with --sms-code CODE",
+                "an SMS code was sent to {}: run the same command again with {SMS_CODE_FLAG} (or \
+                 --sms-code CODE, which other local users can read)",
                 mask(phone)
             ))));
         }
         let prompter = self.prompter;
         let question = format!("SMS code sent to {}", mask(phone));
         self.progress
-            .suspend(|| prompter.secret(&question, "--sms-code CODE", "the SMS code"))
+            .suspend(|| prompter.secret(&question, SMS_CODE_FLAG, "the SMS code"))
             .and_then(|code| check_sms_code(code.expose()))
     }
 
@@ -209,7 +253,7 @@ impl Activation<'_> {
     fn ask_pin(&mut self, status: EnrollmentStatus) -> Result<Secret, Failure> {
         let prompter = self.prompter;
         let asked = self.progress.suspend(|| {
-            let flag = "--pin PIN";
+            let flag = PIN_FLAG;
             match status {
                 EnrollmentStatus::AlreadyEnrolled => {
                     prompter.secret("The account's PIN", flag, "the PIN")
@@ -220,7 +264,7 @@ impl Activation<'_> {
                         flag,
                         "a PIN",
                     )?;
-                    check_pin(first.expose())?;
+                    check_pin(first.expose(), "the PIN typed")?;
                     let again = prompter.secret("The same PIN again", flag, "the PIN")?;
                     if again != first {
                         return Err(Failure::usage(
@@ -231,7 +275,7 @@ impl Activation<'_> {
                 }
             }
         });
-        match asked.and_then(|p| check_pin(p.expose())) {
+        match asked.and_then(|p| check_pin(p.expose(), "the PIN typed")) {
             Ok(pin) => Ok(pin),
             Err(f) => Err(self.stop(f)),
         }
@@ -263,7 +307,7 @@ impl Activation<'_> {
         }
         // Without a terminal a missing PIN stops the run here, before an SMS is spent.
         if self.pin.is_none() && !self.prompter.interactive() {
-            return Err(self.stop(Prompter::missing("--pin PIN", "the PIN (4 to 8 digits)")));
+            return Err(self.stop(Prompter::missing(PIN_FLAG, "the PIN (4 to 8 digits)")));
         }
         let phone = match pims.trusted_phone_number().await {
             Ok(Some(p)) => p,
@@ -402,10 +446,11 @@ impl Activation<'_> {
                      vehicle over Bluetooth, turn Bluetooth and location on, and be inside the \
                      vehicle with its key",
                 );
+                // The VIN is shown masked like everywhere on screen: the user gave it (--vin).
                 self.progress.note(&format!(
                     "this device's id is {device_id} (a pims-sim pairs it with POST \
-                     /admin/vehicles/{}/pair)",
-                    vin.as_str()
+                     /admin/vehicles/VIN/pair, VIN being the vehicle's, {})",
+                    vin.masked()
                 ));
                 let prompter = self.prompter;
                 if !self
@@ -441,6 +486,24 @@ impl Activation<'_> {
     }
 }
 
+/// The PIN given: `--pin-stdin` (which replaces PIMS_PIN, not `--pin`), `--pin` or PIMS_PIN.
+fn pin(args: &ActivateArgs) -> Result<Option<Secret>, Failure> {
+    if args.pin_stdin {
+        if args.pin.is_some() && !args.pin_from_env {
+            return Err(Failure::usage(
+                "give the PIN once: --pin-stdin or --pin, not both",
+            ));
+        }
+        return pin_from_stdin().map(Some);
+    }
+    let from = if args.pin_from_env {
+        "PIMS_PIN"
+    } else {
+        "--pin"
+    };
+    args.pin.as_deref().map(|p| check_pin(p, from)).transpose()
+}
+
 /// The flags of `activate`, checked before any backend is opened.
 pub(crate) struct Input {
     selector: StepsSelector,
@@ -459,7 +522,7 @@ impl Input {
                 .map_err(|e| Failure::usage(format!("--car-association-id: {e}")))?,
             car_association_id: args.car_association_id.clone(),
             phone: args.phone.as_deref().map(check_phone).transpose()?,
-            pin: args.pin.as_deref().map(check_pin).transpose()?,
+            pin: pin(args)?,
             sms_code: args.sms_code.as_deref().map(check_sms_code).transpose()?,
             vin: args
                 .vin
@@ -575,16 +638,19 @@ mod tests {
 
     #[test]
     fn flags_are_checked_without_echoing_secrets() {
-        assert!(check_pin("1234").is_ok());
+        assert!(check_pin("1234", "--pin").is_ok());
         for bad in ["123", "123456789", "12a4"] {
-            let Err(Failure::Usage(m)) = check_pin(bad) else {
+            let Err(Failure::Usage(m)) = check_pin(bad, "PIMS_PIN") else {
                 panic!("{bad} accepted")
             };
             assert!(!m.contains(bad), "{m}");
+            assert!(m.contains("4 to 8 digits (PIMS_PIN)"), "{m}");
         }
         assert!(check_phone("+33612345678").is_ok());
         assert!(check_phone("0612345678").is_err());
         assert!(check_phone("+33").is_err());
+        // The simulator's rule: a country code never starts with 0.
+        assert!(check_phone("+033612345678").is_err());
         assert!(check_sms_code("123456").is_ok());
         let Err(Failure::Usage(m)) = check_sms_code("12x456") else {
             panic!()

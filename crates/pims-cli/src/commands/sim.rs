@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::cli::ServeArgs;
 use crate::failure::Failure;
+use crate::files::{self, Links};
 use crate::home::Home;
 use crate::render;
 use crate::style::Style;
@@ -36,8 +37,17 @@ fn start_failure(e: &SimError, args: &ServeArgs) -> Failure {
     }
 }
 
+/// The largest scenario document read (what `POST /admin/scenario` takes too).
+const SCENARIO_CAP: u64 = 8 * 1024 * 1024;
+
+/// The largest embedded simulator state `sim reset` leaves where it is: a state file larger
+/// than this is moved aside unread (a link to `/dev/zero` or a runaway file would otherwise
+/// be read whole by the simulator).
+const STATE_CAP: u64 = 64 * 1024 * 1024;
+
 fn read_scenario(path: &Path) -> Result<Scenario, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    // A path the user named: a link is followed, but only to a regular file, read up to a cap.
+    let bytes = files::read_capped(path, SCENARIO_CAP, Links::Follow).map_err(|e| {
         Failure::usage(format!(
             "--scenario {}: cannot read it ({e})",
             path.display()
@@ -65,7 +75,7 @@ pub(crate) async fn serve(args: &ServeArgs, style: &Style) -> Result<(), Failure
         if generated {
             line["adminToken"] = json!(sim.admin_token());
         }
-        render::out_line(&line.to_string());
+        render::out_line(&render::json_text(&line));
     } else {
         let mut line = format!("pims-sim listening on {}", sim.base_url());
         // A generated admin token is printed once so the admin API can be used; one given
@@ -102,29 +112,61 @@ async fn wait_for_signal() -> Result<(), Failure> {
         .map_err(|e| Failure::usage(format!("cannot watch Ctrl-C ({e})")))
 }
 
-/// `pims sim reset`: the embedded simulator's state file holds the default scenario again. A
-/// state file that no longer reads is moved aside (`sim-state.json.corrupt-<secs>`) first.
+/// Why the state file at `path` cannot be left for the simulator to read, found without
+/// reading it: a link, not a regular file, larger than [`STATE_CAP`], or unreadable. `None`
+/// when there is none, or it looks fine.
+fn unfit_state(path: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if let Some(what) = files::not_regular(&meta) {
+        return Some(format!("it is {what}"));
+    }
+    if meta.len() > STATE_CAP {
+        return Some(format!("it is larger than {}", files::size(STATE_CAP)));
+    }
+    files::open_regular(path, Links::Refuse)
+        .err()
+        .map(|e| format!("it cannot be read ({e})"))
+}
+
+/// Moves the state file aside (`sim-state.json.corrupt-<secs>`), saying why on stderr.
+fn move_state_aside(path: &Path, why: &str) -> Result<(), Failure> {
+    let aside = files::move_aside(path, "corrupt").map_err(|e| {
+        Failure::usage(format!(
+            "the state {} cannot be used ({why}) and cannot be moved aside ({e}): remove it, \
+             then run pims sim reset again",
+            path.display()
+        ))
+    })?;
+    render::warn(&format!(
+        "the state {} could not be used ({why}): moved it, unread, to {}",
+        path.display(),
+        aside.display()
+    ));
+    Ok(())
+}
+
+/// `pims sim reset`: the embedded simulator's state file holds the default scenario again.
+///
+/// The state is never read to be thrown away: a state file that is a link, not a regular file,
+/// too large or unreadable is moved aside first (the link itself, never what it points to); one
+/// the simulator then refuses (not a valid document, or whatever its own checks find) is moved
+/// aside too, and the simulator starts again on a fresh file.
 pub(crate) async fn reset(home: &Home, style: &Style) -> Result<(), Failure> {
     let path = home.sim_state();
+    if let Some(why) = unfit_state(&path) {
+        move_state_aside(&path, &why)?;
+    }
     let config = || SimConfig {
         state_file: Some(path.clone()),
         ..SimConfig::default()
     };
     let sim = match SimServer::start(config()).await {
         Ok(sim) => sim,
-        Err(SimError::Scenario { .. }) => {
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let aside = path.with_extension(format!("json.corrupt-{secs}"));
-            std::fs::rename(&path, &aside).map_err(|e| {
-                Failure::usage(format!(
-                    "the state {} is damaged and cannot be moved aside ({e})",
-                    path.display()
-                ))
-            })?;
-            eprintln!("pims: the damaged state was moved to {}", aside.display());
+        Err(e @ (SimError::StateInUse { .. } | SimError::Bind { .. } | SimError::NoRuntime)) => {
+            return Err(reset_failure(&path, &e));
+        }
+        Err(e) if std::fs::symlink_metadata(&path).is_ok() => {
+            move_state_aside(&path, &e.to_string())?;
             SimServer::start(config())
                 .await
                 .map_err(|e| reset_failure(&path, &e))?
@@ -135,14 +177,14 @@ pub(crate) async fn reset(home: &Home, style: &Style) -> Result<(), Failure> {
     sim.shutdown().await;
     loaded.map_err(|e| reset_failure(&path, &e))?;
     if style.json {
-        render::out_line(
-            &json!({"simState": path.display().to_string(), "reset": true}).to_string(),
-        );
+        render::out_line(&render::json_text(
+            &json!({"simState": path.display().to_string(), "reset": true}),
+        ));
     } else {
         render::out_line(&format!(
             "the embedded simulator is back to the default scenario ({}); the SDK cache is kept: \
              `pims steps --reset` asks the backend afresh",
-            path.display()
+            crate::escape::escape(&path.display().to_string())
         ));
     }
     Ok(())

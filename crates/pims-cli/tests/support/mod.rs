@@ -1,6 +1,8 @@
 //! What the CLI tests share: a temporary home per test and a way to run `pims` in it.
 #![allow(dead_code)]
 
+pub(crate) mod fake_backend;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
@@ -21,7 +23,8 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    /// What a finished command gave.
+    pub(crate) fn from_output(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -88,10 +91,13 @@ pub(crate) fn all_done() -> Vec<(String, String)> {
 }
 
 impl Home {
+    /// A home as pims makes one: the user's, mode 0700 (pims tightens a looser one, saying so
+    /// on stderr).
     pub(crate) fn new() -> Home {
-        Home {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        Home { dir }
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -116,7 +122,7 @@ impl Home {
 
     /// Runs `pims ARGS` in this home (stdin empty: no terminal).
     pub(crate) fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command().args(args).output().unwrap())
+        Run::from_output(self.command().args(args).output().unwrap())
     }
 
     /// A `std` command for processes that run in the background.
