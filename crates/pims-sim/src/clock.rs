@@ -5,6 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The latest instant an RFC 3339 date can say (four-digit years): 9999-12-31T23:59:59.999Z.
+pub(crate) const MAX_RFC3339_MS: u64 = 253_402_300_799_999;
+
+/// The clock never goes past 9999-01-01T00:00:00Z, so that every date computed from it (at
+/// most 30 days ahead: a CarKey's reactivation window) is still an RFC 3339 date.
+pub(crate) const MAX_CLOCK_MS: u64 = 253_370_764_800_000;
+
 /// The clock every time-dependent rule of the simulator reads (SMS validity, the hourly SMS
 /// quota, CarKey dates). Cloning gives another handle on the same clock.
 ///
@@ -31,35 +38,41 @@ impl SimClock {
         SimClock::default()
     }
 
-    /// Milliseconds since the Unix epoch, offset included.
+    /// Milliseconds since the Unix epoch, offset included (never past 9999-01-01T00:00:00Z).
     ///
     /// ```
     /// assert!(pims_sim::SimClock::new().now_ms() > 1_600_000_000_000);
     /// ```
     pub fn now_ms(&self) -> u64 {
-        let system = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
         let offset = self.offset_ms.load(Ordering::SeqCst);
-        system.saturating_add_signed(offset)
+        system_ms().saturating_add_signed(offset).min(MAX_CLOCK_MS)
     }
 
-    /// Moves the clock forward (time travel for tests and demos; it never goes back).
+    /// Moves the clock forward (time travel for tests and demos; it never goes back). It stops
+    /// at 9999-01-01T00:00:00Z, so that the dates it gives stay RFC 3339 dates.
     ///
     /// ```
+    /// use std::time::Duration;
     /// let clock = pims_sim::SimClock::new();
-    /// clock.advance(std::time::Duration::from_millis(1500));
+    /// clock.advance(Duration::from_millis(1500));
     /// assert_eq!(clock.offset().as_millis(), 1500);
+    /// clock.advance(Duration::MAX);
+    /// assert_eq!(clock.now_ms(), 253_370_764_800_000); // 9999-01-01T00:00:00Z
     /// ```
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        let max_offset = i64::try_from(MAX_CLOCK_MS.saturating_sub(system_ms())).unwrap_or(0);
         // fetch_update cannot fail with a closure that always answers Some.
         let _ = self
             .offset_ms
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
-                Some(o.saturating_add(ms))
+                Some(o.saturating_add(ms).min(max_offset.max(o)))
             });
+    }
+
+    /// How far the clock may still move forward.
+    pub(crate) fn headroom(&self) -> Duration {
+        Duration::from_millis(MAX_CLOCK_MS.saturating_sub(self.now_ms()))
     }
 
     /// How far the clock has been moved forward.
@@ -72,9 +85,17 @@ impl SimClock {
     }
 }
 
-/// Formats milliseconds since the epoch as an RFC 3339 UTC date-time (`2025-03-01T12:00:00Z`).
+fn system_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Formats milliseconds since the epoch as an RFC 3339 UTC date-time (`2025-03-01T12:00:00Z`);
+/// a later instant than RFC 3339 can say is given as its last second.
 pub(crate) fn rfc3339(ms: u64) -> String {
-    let secs = ms / 1000;
+    let secs = ms.min(MAX_RFC3339_MS) / 1000;
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
@@ -150,6 +171,20 @@ mod tests {
         assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_735_689_599_999), "2024-12-31T23:59:59Z");
         assert_eq!(rfc3339(4_102_444_800_000), "2100-01-01T00:00:00Z");
+        assert_eq!(rfc3339(MAX_CLOCK_MS), "9999-01-01T00:00:00Z");
+        assert_eq!(rfc3339(MAX_RFC3339_MS), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn the_clock_stops_in_year_9999() {
+        let clock = SimClock::new();
+        clock.advance(Duration::from_secs(10 * 366 * 86_400));
+        clock.advance(Duration::MAX);
+        assert_eq!(clock.now_ms(), MAX_CLOCK_MS);
+        assert!(clock.headroom().is_zero());
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(rfc3339(clock.now_ms()), "9999-01-01T00:00:00Z");
     }
 
     #[test]

@@ -62,6 +62,32 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    /// A state or scenario file, or a file the simulator keeps beside the state file (its
+    /// lock), was refused without being read: a symbolic link where none is followed, not a
+    /// regular file (a FIFO, a device, a directory), or larger than
+    /// [`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES).
+    #[error("{what} {} {reason}", path.display())]
+    FileRefused {
+        /// Which file (`state file`, `scenario file`, `lock file`).
+        what: &'static str,
+        /// Its path.
+        path: PathBuf,
+        /// Why, and what to do (`is a FIFO, not a regular file: refused`).
+        reason: String,
+    },
+    /// A state or scenario file, or a file beside the state file, could not be opened or read.
+    #[error("cannot {action} {what} {}", path.display())]
+    File {
+        /// Which file (`state file`, `scenario file`, `lock file`).
+        what: &'static str,
+        /// Its path.
+        path: PathBuf,
+        /// What was being done (`open`, `read`, ...).
+        action: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// Another simulator process holds the state file.
     #[error("state file {} is in use by another simulator{}", path.display(),
         pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]

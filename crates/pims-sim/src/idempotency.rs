@@ -1,6 +1,7 @@
-//! `Idempotency-Key` on `set` calls: the first answer of a key is kept and replayed for a
-//! repeated key, without doing the work again. Keys are scoped by account; a key reused for a
-//! different call is refused (2102). Kept in memory, the latest [`CAPACITY`] keys.
+//! `Idempotency-Key` on any call (a `get` may send an SMS or count a PIN attempt): the first
+//! answer of a key is kept and replayed for a repeated key, without doing the work again. Keys
+//! are scoped by account; a key reused for a different call is refused (2102). Kept in memory,
+//! the latest [`CAPACITY`] keys.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash, Hasher};

@@ -40,10 +40,12 @@ mod calls;
 mod clock;
 mod error;
 mod faults;
+mod files;
 mod http;
 mod idempotency;
 mod model;
 mod persist;
+mod pin_hash;
 mod scenario;
 mod server;
 mod sms;
@@ -52,6 +54,9 @@ mod state;
 pub use clock::SimClock;
 pub use error::SimError;
 pub use faults::{FaultSpec, MAX_LATENCY_MS};
+pub use files::MAX_FILE_BYTES;
+pub use persist::{StateReset, reset_state_file};
+pub use pin_hash::{MAX_PIN_HASH_ROUNDS, PinHash};
 pub use scenario::{
     AccountBlocked, AccountSpec, CarAssociationSpec, CarKeySpec, CvsStatus, DeviceSpec,
     DeviceStatus, SCENARIO_VERSION, Scenario, Settings, SmsPurpose, SmsSpec, SmsState,

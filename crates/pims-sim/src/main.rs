@@ -5,7 +5,7 @@
 //! ```
 //! Prints one line on stdout (`pims-sim listening on http://127.0.0.1:PORT`, plus
 //! `admin-token=...` when it was generated), logs to stderr (`RUST_LOG`, default `info`), and
-//! stops cleanly on SIGINT or SIGTERM.
+//! stops cleanly on SIGINT or SIGTERM (during start-up too: it then exits 1 at once).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,11 +13,12 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use pims_sim::{Scenario, SimConfig, SimServer};
+use pims_sim::{Scenario, SimConfig, SimError, SimServer};
 
 /// The PIMS steps backend simulator.
 #[derive(Debug, Parser)]
@@ -42,6 +43,17 @@ struct Args {
     admin_token: Option<String>,
 }
 
+/// How long a normal stop waits for work still running outside the server (a state write).
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// Why `run` ended without serving to the end.
+enum Stop {
+    /// SIGINT or SIGTERM before the server was ready.
+    Interrupted,
+    /// Start-up failed: the message to print.
+    Failed(String),
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
@@ -61,39 +73,42 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+    let outcome = runtime.block_on(run(args));
+    match outcome {
+        Ok(()) => {
+            runtime.shutdown_timeout(STOP_WAIT);
+            ExitCode::SUCCESS
+        }
+        Err(stop) => {
+            // Start-up may still be blocked on the file system: do not wait for it.
+            runtime.shutdown_background();
+            let message = match stop {
+                Stop::Interrupted => "stopped by a signal during start-up".to_owned(),
+                Stop::Failed(message) => message,
+            };
             eprintln!("pims-sim: {message}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    // Watch the signals before announcing the address: a supervisor may signal right away.
-    let signals = Signals::install()?;
-    let scenario = match &args.scenario {
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| format!("cannot read scenario {}: {e}", path.display()))?;
-            Some(Scenario::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()))?)
-        }
-        None => None,
-    };
+/// An error with its source, on one line.
+fn with_source(e: &SimError) -> String {
+    match std::error::Error::source(e) {
+        Some(source) => format!("{e}: {source}"),
+        None => e.to_string(),
+    }
+}
+
+async fn run(args: Args) -> Result<(), Stop> {
+    // Watch the signals before anything else: a supervisor may signal right away, and a signal
+    // must stop the process whatever start-up is doing.
+    let mut signals = Signals::install().map_err(Stop::Failed)?;
     let generated = args.admin_token.is_none();
-    let config = SimConfig {
-        addr: args.addr,
-        scenario,
-        state_file: args.state,
-        admin_token: args.admin_token,
+    let sim = tokio::select! {
+        started = start(args) => started.map_err(Stop::Failed)?,
+        () = signals.recv() => return Err(Stop::Interrupted),
     };
-    let sim = SimServer::start(config)
-        .await
-        .map_err(|e| match std::error::Error::source(&e) {
-            Some(source) => format!("{e}: {source}"),
-            None => e.to_string(),
-        })?;
     let mut line = format!("pims-sim listening on {}", sim.base_url());
     if generated {
         line.push_str(&format!(" admin-token={}", sim.admin_token()));
@@ -101,10 +116,34 @@ async fn run(args: Args) -> Result<(), String> {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 
-    signals.wait().await;
+    signals.recv().await;
     tracing::info!("signal received: shutting down");
     sim.shutdown().await;
     Ok(())
+}
+
+/// Reads the scenario (off the runtime's threads) and starts the server.
+async fn start(args: Args) -> Result<SimServer, String> {
+    let scenario = match args.scenario {
+        Some(path) => {
+            let read = tokio::task::spawn_blocking(move || {
+                Scenario::from_file(&path).map_err(|e| match e {
+                    // A document error names the field; say which file it is in.
+                    SimError::Scenario { .. } => format!("{}: {e}", path.display()),
+                    other => with_source(&other),
+                })
+            });
+            Some(read.await.map_err(|e| e.to_string())??)
+        }
+        None => None,
+    };
+    let config = SimConfig {
+        addr: args.addr,
+        scenario,
+        state_file: args.state,
+        admin_token: args.admin_token,
+    };
+    SimServer::start(config).await.map_err(|e| with_source(&e))
 }
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere).
@@ -126,7 +165,8 @@ impl Signals {
         })
     }
 
-    async fn wait(mut self) {
+    /// The next SIGINT or SIGTERM.
+    async fn recv(&mut self) {
         tokio::select! {
             _ = self.term.recv() => {}
             _ = self.int.recv() => {}
@@ -143,7 +183,7 @@ impl Signals {
         Ok(Signals)
     }
 
-    async fn wait(self) {
+    async fn recv(&mut self) {
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
-use pims_types::{Step, StepName, StepStatus, StepsId, StepsList, Vin};
+use pims_types::{Step, StepName, StepStatus, StepsId, StepsList, Vin, is_phone_number, is_pin};
 
+use crate::clock::MAX_RFC3339_MS;
 use crate::error::SimError;
+use crate::pin_hash::PinHash;
 use crate::scenario::{
     AccountBlocked, AccountSpec, CarAssociationSpec, CarKeySpec, CvsStatus, DeviceSpec,
     DeviceStatus, SCENARIO_VERSION, Scenario, Settings, SmsSpec, SmsState, StepListSpec,
@@ -14,9 +16,6 @@ use crate::scenario::{
 
 /// The longest identifier (account id, device id, carAssociationID) accepted.
 pub(crate) const MAX_ID_LEN: usize = 64;
-
-/// The shortest and longest PIN accepted.
-pub(crate) const PIN_LEN: std::ops::RangeInclusive<usize> = 4..=8;
 
 /// The state: the scenario's collections plus indexes over them.
 #[derive(Debug)]
@@ -73,21 +72,6 @@ pub(crate) fn is_identifier(s: &str) -> bool {
     check_identifier("", s).is_ok()
 }
 
-/// Whether a phone number is in E.164 form: `+`, then 8 to 15 digits, the first not 0.
-pub(crate) fn is_e164(s: &str) -> bool {
-    let Some(digits) = s.strip_prefix('+') else {
-        return false;
-    };
-    (8..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0')
-}
-
-/// Whether a PIN has the accepted form (4 to 8 digits).
-pub(crate) fn is_pin(s: &str) -> bool {
-    PIN_LEN.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 fn check_text(field: &str, s: &str, max: usize) -> Result<(), SimError> {
     if s.is_empty() {
         return Err(SimError::scenario(field, "must not be empty"));
@@ -114,19 +98,31 @@ fn check_vin(field: &str, s: &str) -> Result<(), SimError> {
 }
 
 fn check_phone(field: &str, s: &str) -> Result<(), SimError> {
-    if is_e164(s) {
+    if is_phone_number(s) {
         Ok(())
     } else {
-        Err(SimError::scenario(
-            field,
-            "expected an E.164 number: + then 8 to 15 digits",
-        ))
+        Err(SimError::scenario(field, PHONE_NUMBER_RULE))
     }
 }
 
+/// The phone number rule, as errors state it (pims-types' [`is_phone_number`]).
+const PHONE_NUMBER_RULE: &str =
+    "expected an E.164 number: +, a country code not starting with 0, 8 to 15 digits";
+
 impl Model {
-    /// Validates a scenario and indexes it.
+    /// Validates a scenario and indexes it; a PIN given in clear is replaced by its hash.
     pub(crate) fn from_scenario(s: Scenario) -> Result<Model, SimError> {
+        let mut model = Model::validated(s)?;
+        for account in &mut model.accounts {
+            if let Some(pin) = account.pin.take() {
+                account.pin_hash = Some(PinHash::of(&pin));
+            }
+        }
+        Ok(model)
+    }
+
+    /// Validates a scenario (without hashing its PINs: see [`Scenario::validate`]).
+    pub(crate) fn validated(s: Scenario) -> Result<Model, SimError> {
         if s.version != SCENARIO_VERSION {
             return Err(SimError::scenario(
                 "version",
@@ -186,10 +182,16 @@ impl Model {
                     ));
                 }
             }
-            if let Some(pin) = &a.pin
-                && !is_pin(pin.expose())
-            {
-                return Err(SimError::scenario(f("pin"), "expected 4 to 8 digits"));
+            if let Some(pin) = &a.pin {
+                if !is_pin(pin.expose()) {
+                    return Err(SimError::scenario(f("pin"), "expected 4 to 8 digits"));
+                }
+                if a.pin_hash.is_some() {
+                    return Err(SimError::scenario(
+                        f("pin"),
+                        "give the PIN in clear (pin) or its hash (pinHash), not both",
+                    ));
+                }
             }
             if a.blocked == AccountBlocked::NotBlocked && a.wrong_pin_count >= st.max_wrong_pins {
                 return Err(SimError::scenario(
@@ -217,7 +219,7 @@ impl Model {
                     let Some(&ai) = account_ix.get(acc) else {
                         return Err(SimError::scenario(f("accountId"), "unknown account"));
                     };
-                    if d.status == DeviceStatus::Enrolled && s.accounts[ai].pin.is_none() {
+                    if d.status == DeviceStatus::Enrolled && !s.accounts[ai].has_pin() {
                         return Err(SimError::scenario(
                             f("status"),
                             "an enrolled device needs an account with a PIN",
@@ -421,8 +423,16 @@ impl Model {
             }
             check_phone(&f("phoneNumber"), &m.phone_number)?;
             let code = m.code.expose();
-            if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            if code.len() != crate::sms::CODE_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(SimError::scenario(f("code"), "expected 6 digits"));
+            }
+            for (name, ms) in [("sentAtMs", m.sent_at_ms), ("expiresAtMs", m.expires_at_ms)] {
+                if ms > MAX_RFC3339_MS {
+                    return Err(SimError::scenario(
+                        f(name),
+                        format!("expected at most {MAX_RFC3339_MS} (9999-12-31T23:59:59.999Z)"),
+                    ));
+                }
             }
             if m.expires_at_ms < m.sent_at_ms {
                 return Err(SimError::scenario(
@@ -700,23 +710,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn phone_numbers() {
-        assert!(is_e164("+33612345678"));
-        for bad in [
-            "33612345678",
-            "+0612345678",
-            "+336",
-            "+33 612345678",
-            "+3361234567890123",
-        ] {
-            assert!(!is_e164(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn pins() {
-        assert!(is_pin("1234") && is_pin("12345678"));
-        assert!(!is_pin("123") && !is_pin("123456789") && !is_pin("12a4"));
+    fn a_pin_given_in_clear_is_kept_hashed() {
+        let mut s = Scenario::default_scenario();
+        s.accounts[0].pin = Some(pims_types::Secret::new("97531864"));
+        let m = Model::from_scenario(s).unwrap();
+        assert!(m.accounts[0].pin.is_none());
+        let hash = m.accounts[0].pin_hash.as_ref().unwrap();
+        assert!(hash.verify(&pims_types::Secret::new("97531864")));
+        let out = m.to_scenario();
+        assert!(out.accounts[0].pin.is_none());
+        assert!(!out.to_json_pretty().contains("97531864"));
     }
 
     #[test]
@@ -759,6 +762,28 @@ mod tests {
             (
                 Box::new(|s| s.accounts[0].wrong_pin_count = 3),
                 "accounts[0].wrongPinCount",
+            ),
+            (
+                Box::new(|s| {
+                    let pin = pims_types::Secret::new("1234");
+                    s.accounts[0].pin_hash = Some(PinHash::of(&pin));
+                    s.accounts[0].pin = Some(pin);
+                }),
+                "accounts[0].pin",
+            ),
+            (
+                Box::new(|s| {
+                    s.sms_outbox.push(crate::scenario::SmsSpec {
+                        id: 1,
+                        phone_number: crate::DEMO_PHONE_NUMBER.into(),
+                        purpose: crate::scenario::SmsPurpose::Enrollment,
+                        code: pims_types::Secret::new("123456"),
+                        sent_at_ms: 0,
+                        expires_at_ms: MAX_RFC3339_MS + 1,
+                        state: SmsState::Pending,
+                    })
+                }),
+                "smsOutbox[0].expiresAtMs",
             ),
             (
                 Box::new(|s| {

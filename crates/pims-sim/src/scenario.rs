@@ -8,6 +8,7 @@ use serde_json::Value;
 use pims_types::{Secret, Service};
 
 use crate::error::SimError;
+use crate::pin_hash::PinHash;
 use crate::{
     DEMO_CAR_ASSOCIATION_ID, DEMO_FIRST_STEPS_ID, DEMO_PHONE_NUMBER, DEMO_TOKEN, DEMO_VIN,
 };
@@ -112,7 +113,7 @@ impl Default for Settings {
 ///
 /// ```
 /// let a = pims_sim::AccountSpec::new("bob", "bob-token");
-/// assert!(a.pin.is_none() && a.trusted_phone_number.is_none());
+/// assert!(!a.has_pin() && a.trusted_phone_number.is_none());
 /// assert_eq!(a.max_enrolled_devices, 5);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,9 +127,20 @@ pub struct AccountSpec {
     /// The bearer tokens that authenticate as this account (at least one; unique across accounts).
     #[serde(with = "secret_list")]
     pub tokens: Vec<Secret>,
-    /// The PIN (4 to 8 digits), or none before the first enrolment registers one.
-    #[serde(default, with = "secret_option")]
+    /// The PIN in clear (4 to 8 digits), as a document written by hand may give it: the
+    /// simulator keeps only its hash ([`AccountSpec::pin_hash`]) and never writes it back.
+    /// None (and no `pin_hash`) before the first enrolment registers one.
+    #[serde(
+        default,
+        with = "secret_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub pin: Option<Secret>,
+    /// The PIN as the simulator keeps it: a salted hash (`pinHash`, a PHC string; see
+    /// [`PinHash`]). The state file and `GET /admin/state` give this, never `pin`; a document
+    /// gives one of the two at most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_hash: Option<PinHash>,
     /// Wrong PINs in a row so far (below `settings.maxWrongPins` unless blocked).
     #[serde(default)]
     pub wrong_pin_count: u32,
@@ -155,11 +167,23 @@ impl AccountSpec {
             email: None,
             tokens: vec![Secret::new(token.into())],
             pin: None,
+            pin_hash: None,
             wrong_pin_count: 0,
             blocked: AccountBlocked::NotBlocked,
             trusted_phone_number: None,
             max_enrolled_devices: default_max_devices(),
         }
+    }
+
+    /// Whether the account has a PIN (in clear as a document gives it, or hashed).
+    ///
+    /// ```
+    /// let mut a = pims_sim::AccountSpec::new("a", "t");
+    /// a.pin_hash = Some(pims_sim::PinHash::of(&pims_types::Secret::new("1234")));
+    /// assert!(a.has_pin());
+    /// ```
+    pub fn has_pin(&self) -> bool {
+        self.pin.is_some() || self.pin_hash.is_some()
     }
 }
 
@@ -551,6 +575,28 @@ impl Scenario {
         Ok(scenario)
     }
 
+    /// Reads and validates a scenario file: a regular file (a symbolic link to one is
+    /// followed) of at most [`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES). A FIFO, a device or a
+    /// directory is refused without being read (`SimError::FileRefused`), and so is a larger
+    /// file; a missing one is `SimError::File`. Blocking.
+    ///
+    /// ```
+    /// let e = pims_sim::Scenario::from_file(std::path::Path::new("/dev/zero")).unwrap_err();
+    /// assert!(e.to_string().contains("not a regular file"), "{e}");
+    /// ```
+    pub fn from_file(path: &std::path::Path) -> Result<Scenario, SimError> {
+        const WHAT: &str = "scenario file";
+        match crate::files::read_document(path, WHAT, crate::files::Symlinks::Follow)? {
+            Some(bytes) => Scenario::from_json(&bytes),
+            None => Err(SimError::File {
+                what: WHAT,
+                path: path.to_owned(),
+                action: "read",
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            }),
+        }
+    }
+
     /// Checks every rule of the schema (references, uniqueness, formats); the error names the
     /// first field at fault.
     ///
@@ -560,10 +606,12 @@ impl Scenario {
     /// assert_eq!(s.validate().unwrap_err().field(), Some("carAssociations[0].vin"));
     /// ```
     pub fn validate(&self) -> Result<(), SimError> {
-        crate::model::Model::from_scenario(self.clone()).map(|_| ())
+        crate::model::Model::validated(self.clone()).map(|_| ())
     }
 
-    /// The document as pretty-printed JSON (secrets included: this is the simulator's state).
+    /// The document as pretty-printed JSON, secrets included as the document holds them
+    /// (tokens, SMS codes, and a PIN in clear if it was given so: a state from the simulator
+    /// holds only PIN hashes).
     ///
     /// ```
     /// let text = pims_sim::Scenario::default_scenario().to_json_pretty();

@@ -17,6 +17,10 @@ const QUOTA_WINDOW_MS: u64 = 3_600_000;
 /// Codes older than this are dropped from the outbox (longer than any validity and the window).
 const OUTBOX_RETENTION_MS: u64 = 24 * 3_600_000;
 
+/// How many digits the codes the simulator sends have (it accepts 4 to 10 on input, the SDK's
+/// rule, and answers 2305 for a code it did not send).
+pub(crate) const CODE_DIGITS: usize = 6;
+
 /// The `subCode` entry of the quota answer.
 pub(crate) const QUOTA_SUB_CODE: &str = "SMS_QUOTA_EXCEEDED";
 
@@ -52,7 +56,9 @@ impl Model {
             }
         }
         let id = self.sms.iter().map(|m| m.id).max().unwrap_or(0) + 1;
-        let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+        let code: String = (0..CODE_DIGITS)
+            .map(|_| char::from(b'0' + rand::rng().random_range(0..10u8)))
+            .collect();
         let validity_ms = self.settings.sms_validity_secs.saturating_mul(1000);
         self.sms.push(SmsSpec {
             id,

@@ -873,6 +873,164 @@ async fn car_key_status_suspension_and_reactivation() {
     assert_eq!(sim.demo_steps(dev).await.1[2], "alreadyDone");
 }
 
+/// The demo account's wrong-PIN counter and block, as `GET /admin/state` shows them.
+async fn pin_counter(sim: &Sim) -> (u64, String) {
+    let (status, state) = sim.admin("GET", "/admin/state", None).await;
+    assert_eq!(status, 200, "{state}");
+    let account = &state["accounts"][0];
+    (
+        account["wrongPinCount"].as_u64().unwrap(),
+        account["blocked"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_malformed_pin_is_2102_in_every_api_and_never_counts_as_an_attempt() {
+    let sim = Sim::start().await;
+    let dev = "phone-1";
+    sim.enroll_demo(dev, DEMO_PIN).await;
+    let not_counted = (0, "NotBlocked".to_owned());
+    // 3 and 9 digits, as strings and as integers: more typos than it takes to block.
+    let typos = [
+        json!("123"),
+        json!("123456789"),
+        json!(123),
+        json!(123456789),
+    ];
+    for pin in &typos {
+        let r = otp_with(&sim, dev, pin.clone()).await;
+        assert_eq!(
+            r.error(),
+            (400, 2102, "Invalid pinCode parameter".into()),
+            "{pin}"
+        );
+        assert_eq!(pin_counter(&sim).await, not_counted, "OTP {pin}");
+    }
+    // Even on the operation that takes no PIN: one rule, whatever the API.
+    let r = sim
+        .call(
+            dev,
+            "get",
+            OTP,
+            json!({"action": "withoutPIN", "pinCode": "123"}),
+        )
+        .await;
+    assert_eq!(r.error().1, 2102);
+
+    // PIN update: a typo in oldPIN or newPIN.
+    for (old, new, field) in [
+        (json!("123"), json!("5678"), "oldPIN"),
+        (json!(123456789), json!("5678"), "oldPIN"),
+        (json!(DEMO_PIN), json!("567"), "newPIN"),
+        (json!(DEMO_PIN), json!("567891234"), "newPIN"),
+    ] {
+        let r = sim
+            .call(
+                dev,
+                "set",
+                PINCODE,
+                json!({"action": "update", "oldPIN": old, "newPIN": new}),
+            )
+            .await;
+        assert_eq!(r.error(), (400, 2102, format!("Invalid {field} parameter")));
+        assert_eq!(pin_counter(&sim).await, not_counted, "update {field}");
+    }
+
+    // Enrolment of a second device and PIN reset, with a valid pending SMS code: the typo is
+    // refused before the code is looked at, so the code stays usable.
+    sim.call("phone-2", "get", SMS, json!({"type": "enrollment"}))
+        .await
+        .result();
+    let enrol_code = sim.latest_code(DEMO_PHONE_NUMBER).await;
+    for pin in &typos {
+        let r = sim
+            .call(
+                "phone-2",
+                "set",
+                ENROLLMENT,
+                json!({"action": "enroll", "pinCode": pin, "smsCode": enrol_code}),
+            )
+            .await;
+        assert_eq!(r.error(), (400, 2102, "Invalid pinCode parameter".into()));
+        assert_eq!(pin_counter(&sim).await, not_counted, "enroll {pin}");
+    }
+    sim.call(
+        "phone-2",
+        "set",
+        ENROLLMENT,
+        json!({"action": "enroll", "pinCode": DEMO_PIN, "smsCode": enrol_code}),
+    )
+    .await
+    .result();
+    sim.call(dev, "get", SMS, json!({"type": "resetPIN"}))
+        .await
+        .result();
+    let reset_code = sim.latest_code(DEMO_PHONE_NUMBER).await;
+    for pin in &typos {
+        let r = sim
+            .call(
+                dev,
+                "set",
+                PINCODE,
+                json!({"action": "reset", "pinCode": pin, "smsCode": reset_code}),
+            )
+            .await;
+        assert_eq!(r.error(), (400, 2102, "Invalid pinCode parameter".into()));
+    }
+    assert_eq!(pin_counter(&sim).await, not_counted);
+    // After all those typos the account is not blocked: the right PIN works.
+    otp_with(&sim, dev, json!(DEMO_PIN)).await.result();
+    sim.call(
+        dev,
+        "set",
+        PINCODE,
+        json!({"action": "reset", "pinCode": "86420", "smsCode": reset_code}),
+    )
+    .await
+    .result();
+    otp_with(&sim, "phone-2", json!("86420")).await.result();
+}
+
+#[tokio::test]
+async fn sms_codes_and_phone_numbers_follow_the_one_rule() {
+    let sim = Sim::start().await;
+    let dev = "phone-1";
+    // SMS codes: 4 to 10 digits are read (a code the simulator did not send is then 2305).
+    for (code, expected) in [
+        (json!("1234"), 2305),
+        (json!("1234567890"), 2305),
+        (json!(1234567890u64), 2305),
+        (json!("123"), 2102),
+        (json!("12345678901"), 2102),
+    ] {
+        sim.call(dev, "get", SMS, json!({"type": "enrollment"}))
+            .await
+            .result();
+        let r = sim
+            .call(
+                dev,
+                "set",
+                SMS,
+                json!({"action": "enrollment", "smsCode": code}),
+            )
+            .await;
+        assert_eq!(r.code(), expected, "{code}");
+    }
+    // Phone numbers: a country code never starts with 0.
+    let r = sim
+        .call(
+            dev,
+            "get",
+            SMS,
+            json!({"type": "phoneNumberCertification", "phoneNumber": "+033612345678"}),
+        )
+        .await;
+    assert_eq!(
+        r.error(),
+        (400, 2102, "Invalid phoneNumber parameter".into())
+    );
+}
+
 #[tokio::test]
 async fn activation_parameters_are_validated() {
     let sim = Sim::start().await;

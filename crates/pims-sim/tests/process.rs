@@ -1,5 +1,6 @@
-//! The `pims-sim` binary as a real process: the stdout line, signals, the state file across
-//! processes, kill -9 during writes, and no secret in its logs at TRACE.
+//! The `pims-sim` binary as a real process: the stdout line, signals (during start-up too), the
+//! state file across processes, kill -9 during writes, files it refuses (FIFOs, devices, over the
+//! cap) without hanging or reading them, and no secret in its logs at TRACE.
 #![cfg(all(unix, feature = "cli"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -62,20 +63,27 @@ fn signal(proc: &Proc, sig: &str) {
 }
 
 /// Waits for the process to exit (10 s at most) and returns (success, stderr).
-fn wait(mut proc: Proc) -> (bool, String) {
+fn wait(proc: Proc) -> (bool, String) {
+    wait_child(proc.child)
+}
+
+/// Waits for a child to exit (10 s at most: a guard against a hang, not a timing) and returns
+/// (success, stderr).
+fn wait_child(mut child: Child) -> (bool, String) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
-        if let Some(status) = proc.child.try_wait().unwrap() {
+        if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
         if Instant::now() > deadline {
-            let _ = proc.child.kill();
+            let _ = child.kill();
+            let _ = child.wait();
             panic!("pims-sim did not stop");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut stderr = String::new();
-    proc.child
+    child
         .stderr
         .take()
         .unwrap()
@@ -364,6 +372,13 @@ async fn no_secret_reaches_the_logs_at_trace() {
         json!({"vin": pims_sim::DEMO_VIN}),
     )
     .await;
+    // The PIN is kept hashed: neither the state file nor GET /admin/state holds it in clear.
+    let admin_state = admin_get(addr, &admin, "/admin/state").await.to_string();
+    let state_file = std::fs::read_to_string(dir.path().join("s.json")).unwrap();
+    for shown in [&admin_state, &state_file] {
+        assert!(shown.contains("\"pinHash\""), "{shown}");
+        assert!(!shown.contains(pin), "the PIN in clear: {shown}");
+    }
     // Bad bodies that quote secrets.
     let auth = format!("Bearer {t}");
     let _ = send(
@@ -423,4 +438,127 @@ fn bad_arguments_and_files_fail_with_a_message() {
     assert!(!ok && err.contains("--addr"), "{err}");
     let (ok, out) = run(&["--help"]);
     assert!(ok, "{out}");
+}
+
+/// Runs `pims-sim ARGS` to its exit (see `wait_child`) under a 2 GiB address-space
+/// limit when `prlimit` is there, so that reading a device or a huge file cannot take the
+/// machine's memory: (success, stderr).
+fn run_limited(args: &[&str]) -> (bool, String) {
+    let bin = env!("CARGO_BIN_EXE_pims-sim");
+    let limited = Command::new("prlimit")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut command = if limited {
+        let mut c = Command::new("prlimit");
+        c.args(["--as=2147483648", "--", bin]);
+        c
+    } else {
+        Command::new(bin)
+    };
+    let child = command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .env_remove("RUST_LOG")
+        .spawn()
+        .unwrap();
+    wait_child(child)
+}
+
+/// Step lists in the state file of the start-up test: about 7 MB, seconds of checking in a
+/// debug build and a large fraction of one in release, against a signal sent within
+/// milliseconds.
+const STEP_LISTS: usize = 100_000;
+
+fn mkfifo(path: &std::path::Path) {
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+}
+
+#[test]
+fn fifos_devices_and_huge_files_are_refused_at_once_without_being_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.json");
+    mkfifo(&fifo);
+    let zero_link = dir.path().join("zero.json");
+    std::os::unix::fs::symlink("/dev/zero", &zero_link).unwrap();
+    // Sparse: 10 GiB of zeros if it were read.
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(10 << 30)
+        .unwrap();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let cases = [
+        ("--state", path(&fifo), "a FIFO, not a regular file"),
+        ("--state", path(&zero_link), "is a symbolic link"),
+        (
+            "--state",
+            "/dev/zero".to_owned(),
+            "a device, not a regular file",
+        ),
+        ("--state", path(&huge), "larger than the cap of 64 MiB"),
+        ("--scenario", path(&fifo), "a FIFO, not a regular file"),
+        (
+            "--scenario",
+            path(&zero_link),
+            "a device, not a regular file",
+        ),
+        ("--scenario", path(&huge), "larger than the cap of 64 MiB"),
+    ];
+    for (flag, file, words) in cases {
+        let (ok, stderr) = run_limited(&[flag, &file]);
+        assert!(!ok, "{flag} {file}: {stderr}");
+        assert!(
+            stderr.contains(words) && stderr.contains(&file),
+            "{flag} {file}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_signal_during_start_up_stops_the_process() {
+    // A large state file (well under the cap) keeps start-up busy reading and checking it.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut doc = pims_sim::Scenario::default_scenario().to_value();
+    doc["stepLists"] = json!("STEP-LISTS");
+    let lists: Vec<String> = (0..STEP_LISTS)
+        .map(|i| format!(r#"{{"stepsId":{i},"carAssociationId":"987654","deviceId":"d-{i}"}}"#))
+        .collect();
+    let text = doc
+        .to_string()
+        .replace(r#""STEP-LISTS""#, &format!("[{}]", lists.join(",")));
+    std::fs::write(&state, text).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pims-sim"))
+        .args(["--state", state.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("RUST_LOG")
+        .spawn()
+        .unwrap();
+    // The lock file holds the pid once start-up is under way, before the state is read.
+    let lock = dir.path().join("state.json.lock");
+    let pid = child.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&lock).ok().as_deref() != Some(pid.as_str()) {
+        assert!(Instant::now() < deadline, "start-up never took the lock");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    let stdout = child.stdout.take().unwrap();
+    let (ok, stderr) = wait_child(child);
+    let mut printed = String::new();
+    BufReader::new(stdout).read_to_string(&mut printed).unwrap();
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("stopped by a signal during start-up"),
+        "{stderr}"
+    );
+    assert!(printed.is_empty(), "it never served: {printed}");
 }

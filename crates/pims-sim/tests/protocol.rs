@@ -274,23 +274,31 @@ async fn idempotency_keys_replay_the_first_answer() {
         )
         .await;
     assert_eq!(fresh.code(), 2305);
-    // On a get the key is ignored: each call sends an SMS.
+    // A get is keyed too (issue 13: `get smscode` sends an SMS): the repeat sends none.
+    let mut replayed = Vec::new();
     for _ in 0..2 {
         let body =
             json!({"transactionId": "g", "verb": "get", "api": "pims.authentication.smscode",
                           "parameters": {"type": "enrollment"}})
             .to_string();
-        sim.raw_call(
-            Some(DEMO_TOKEN),
-            Some("phone-1"),
-            &[("idempotency-key", "g-1")],
-            body,
-        )
-        .await
-        .result();
+        let r = sim
+            .raw_call(
+                Some(DEMO_TOKEN),
+                Some("phone-1"),
+                &[("idempotency-key", "g-1")],
+                body,
+            )
+            .await;
+        r.result();
+        replayed.push(
+            r.answer
+                .header(pims_sim::IDEMPOTENT_REPLAY_HEADER)
+                .is_some(),
+        );
     }
+    assert_eq!(replayed, [false, true]);
     let outbox = sim.server.sms_outbox(Some(DEMO_PHONE_NUMBER));
-    assert_eq!(outbox["messages"].as_array().unwrap().len(), 3);
+    assert_eq!(outbox["messages"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -603,6 +611,259 @@ async fn admin_scenario_state_and_errors() {
     assert_eq!(all, json!({"phoneNumber": null, "messages": []}));
 }
 
+/// Whether a date is RFC 3339 as the simulator writes it: `YYYY-MM-DDTHH:MM:SSZ`, four-digit year.
+fn is_simulator_date(v: &Value) -> bool {
+    v.as_str().is_some_and(|d| {
+        let b = d.as_bytes();
+        b.len() == 20
+            && b[4] == b'-'
+            && b[10] == b'T'
+            && b[19] == b'Z'
+            && b[..4].iter().all(u8::is_ascii_digit)
+    })
+}
+
+#[tokio::test]
+async fn the_clock_never_goes_past_year_9999() {
+    let sim = Sim::start().await;
+    let ten_years = 10 * 366 * 86_400;
+    let mut refused = None;
+    // About 800 jumps of ten years reach the bound; the loop is bounded either way.
+    for _ in 0..1000 {
+        let (status, body) = sim
+            .admin(
+                "POST",
+                "/admin/clock",
+                Some(json!({"advanceSecs": ten_years})),
+            )
+            .await;
+        if status != 200 {
+            refused = Some((status, body));
+            break;
+        }
+        assert!(is_simulator_date(&body["now"]), "{body}");
+    }
+    let (status, body) = refused.expect("the clock kept moving past year 9999");
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["field"], "advanceSecs", "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("9999-01-01T00:00:00Z"),
+        "{body}"
+    );
+    // What is left can still be used, up to the bound and not one second more.
+    let left = body["error"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find_map(|w| w.parse::<u64>().ok())
+        .unwrap();
+    let (status, clock) = sim
+        .admin("POST", "/admin/clock", Some(json!({"advanceSecs": left})))
+        .await;
+    assert_eq!(status, 200, "{clock}");
+    let now = clock["now"].as_str().unwrap();
+    assert!(now.starts_with("9998-12-31T23:59:5") || now == "9999-01-01T00:00:00Z");
+    let (status, _) = sim
+        .admin("POST", "/admin/clock", Some(json!({"advanceSecs": 1})))
+        .await;
+    assert_eq!(status, 400);
+    // Dates computed from the clock (SMS expiry, CarKey reactivation) keep four-digit years.
+    sim.server.clock().advance(Duration::MAX);
+    sim.call(
+        "phone-1",
+        "get",
+        "pims.authentication.smscode",
+        json!({"type": "enrollment"}),
+    )
+    .await
+    .result();
+    let (_, outbox) = sim.admin("GET", "/admin/sms", None).await;
+    let message = &outbox["messages"][0];
+    assert!(
+        is_simulator_date(&message["sentAt"]) && is_simulator_date(&message["expiresAt"]),
+        "{message}"
+    );
+    let (_, clock) = sim.admin("GET", "/admin/clock", None).await;
+    assert_eq!(clock["now"], "9999-01-01T00:00:00Z");
+}
+
+/// A keyed call body to `/v1/calls` from phone-1 of the demo account.
+async fn keyed(sim: &Sim, key: &str, verb: &str, api: &str, params: Value) -> support::Answer {
+    let auth = format!("Bearer {DEMO_TOKEN}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("pims-device-id", "phone-1"),
+        ("idempotency-key", key),
+    ];
+    let body = json!({"transactionId": support::tid(), "verb": verb, "api": api,
+                      "parameters": params})
+    .to_string();
+    send(sim.addr(), "POST", "/v1/calls", &headers, body)
+        .await
+        .unwrap()
+}
+
+/// The demo account's wrong-PIN counter, as `GET /admin/state` shows it.
+async fn wrong_pins(sim: &Sim) -> u64 {
+    let (_, state) = sim.admin("GET", "/admin/state", None).await;
+    state["accounts"][0]["wrongPinCount"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn keyed_gets_are_replayed_without_sending_an_sms_or_counting_a_pin_again() {
+    let sim = Sim::start().await;
+    let smscode = "pims.authentication.smscode";
+    let enrollment = json!({"type": "enrollment"});
+    let first = keyed(&sim, "sms-1", "get", smscode, enrollment.clone()).await;
+    let again = keyed(&sim, "sms-1", "get", smscode, enrollment.clone()).await;
+    assert_eq!(first.json()["status"], "SUCCEEDED");
+    assert_eq!(again.json()["status"], "SUCCEEDED");
+    assert_eq!(
+        again.header(pims_sim::IDEMPOTENT_REPLAY_HEADER),
+        Some("true")
+    );
+    let outbox = sim.server.sms_outbox(Some(DEMO_PHONE_NUMBER));
+    assert_eq!(outbox["messages"].as_array().unwrap().len(), 1, "one SMS");
+    // A key reused for another call is refused, on a get as on a set.
+    let other = keyed(&sim, "sms-1", "get", smscode, json!({"type": "resetPIN"})).await;
+    assert_eq!(other.status, 400);
+    assert_eq!(
+        other.json()["error"]["label"],
+        "Invalid Idempotency-Key parameter"
+    );
+
+    sim.enroll_demo("phone-1", DEMO_PIN).await;
+    let otp = "pims.authentication.otp";
+    let wrong = json!({"action": "withPIN", "pinCode": "0000"});
+    for _ in 0..3 {
+        let a = keyed(&sim, "otp-1", "get", otp, wrong.clone()).await;
+        assert_eq!(a.json()["error"]["code"], 2308);
+    }
+    assert_eq!(
+        wrong_pins(&sim).await,
+        1,
+        "one wrong PIN, however often it is resent"
+    );
+    // Another key is another attempt.
+    keyed(&sim, "otp-2", "get", otp, wrong).await;
+    assert_eq!(wrong_pins(&sim).await, 2);
+    // A right PIN under a key: the same OTP again, not a second one.
+    let right = json!({"action": "withPIN", "pinCode": DEMO_PIN});
+    let a = keyed(&sim, "otp-3", "get", otp, right.clone()).await.json();
+    let b = keyed(&sim, "otp-3", "get", otp, right).await.json();
+    assert_eq!(a["result"]["otp"], b["result"]["otp"]);
+    assert_eq!(wrong_pins(&sim).await, 0);
+    // A pure read with a key takes the full path and is checked like any other call.
+    let steps = json!({"carAssociationID": "987654"});
+    let s1 = keyed(
+        &sim,
+        "steps-1",
+        "get",
+        "pims.subscription.steps",
+        steps.clone(),
+    )
+    .await;
+    let s2 = keyed(&sim, "steps-1", "get", "pims.subscription.steps", steps).await;
+    assert_eq!(s1.json()["result"], s2.json()["result"]);
+    assert_eq!(s2.header(pims_sim::IDEMPOTENT_REPLAY_HEADER), Some("true"));
+    let s3 = keyed(
+        &sim,
+        "steps-1",
+        "get",
+        "pims.subscription.steps",
+        json!({"stepsID": "132324"}),
+    )
+    .await;
+    assert_eq!(s3.status, 400, "a key reused for another call");
+}
+
+#[tokio::test]
+async fn faults_after_processing_do_the_work_then_fail_and_a_keyed_resend_is_replayed() {
+    let sim = Sim::start().await;
+    sim.enroll_demo("phone-1", DEMO_PIN).await;
+    let otp = "pims.authentication.otp";
+    let wrong = json!({"action": "withPIN", "pinCode": "9999"});
+    // The issue's reproduction: a 500 after the work, twice.
+    let fault = json!({"status": 500, "afterProcessing": true,
+                       "apis": ["pims.authentication.otp"], "count": 2});
+    let (status, _) = sim
+        .admin("POST", "/admin/faults", Some(fault.clone()))
+        .await;
+    assert_eq!(status, 200);
+    // Unkeyed, each attempt does the work: three sends, three wrong PINs, blocked.
+    let statuses: Vec<u16> = {
+        let mut v = Vec::new();
+        for _ in 0..3 {
+            let r = sim.call("phone-1", "get", otp, wrong.clone()).await;
+            v.push(r.status);
+        }
+        v
+    };
+    assert_eq!(statuses, [500, 500, 200]);
+    assert_eq!(wrong_pins(&sim).await, 3);
+    sim.call(
+        "phone-1",
+        "set",
+        "pims.authentication.enrollment",
+        json!({"action": "remove"}),
+    )
+    .await
+    .result();
+    sim.enroll_demo("phone-1", DEMO_PIN).await;
+
+    // Keyed: the first send does the work (then 500), the resends replay it (500, then the
+    // recorded answer): one wrong PIN.
+    sim.admin("POST", "/admin/faults", Some(fault)).await;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let a = keyed(&sim, "k-500", "get", otp, wrong.clone()).await;
+        answers.push((
+            a.status,
+            a.header(pims_sim::IDEMPOTENT_REPLAY_HEADER).is_some(),
+        ));
+        if a.status == 500 {
+            let e = a.json();
+            assert_eq!(e["error"]["code"], 2204, "{e}");
+            assert_eq!(e["error"]["subCode"][0]["code"], "FAULT_INJECTED", "{e}");
+        } else {
+            assert_eq!(a.json()["error"]["code"], 2308);
+        }
+    }
+    assert_eq!(answers, [(500, false), (500, false), (200, true)]);
+    assert_eq!(wrong_pins(&sim).await, 1);
+
+    // A dropped connection after the work: the request was read and done, no answer.
+    sim.admin(
+        "POST",
+        "/admin/faults",
+        Some(json!({"dropConnection": true, "afterProcessing": true, "apis": [otp], "count": 1})),
+    )
+    .await;
+    let auth = format!("Bearer {DEMO_TOKEN}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("pims-device-id", "phone-1"),
+        ("idempotency-key", "k-drop"),
+    ];
+    let body =
+        json!({"transactionId": "d1", "verb": "get", "api": otp, "parameters": wrong}).to_string();
+    let lost = send(sim.addr(), "POST", "/v1/calls", &headers, body.clone()).await;
+    assert!(lost.is_err(), "no answer: {lost:?}");
+    assert_eq!(wrong_pins(&sim).await, 2, "the work was done");
+    let resend = send(sim.addr(), "POST", "/v1/calls", &headers, body)
+        .await
+        .unwrap();
+    assert_eq!(
+        resend.header(pims_sim::IDEMPOTENT_REPLAY_HEADER),
+        Some("true")
+    );
+    assert_eq!(resend.json()["error"]["code"], 2308);
+    assert_eq!(wrong_pins(&sim).await, 2, "not done again");
+}
+
 #[tokio::test]
 async fn the_openapi_document_matches_the_routes() {
     let sim = Sim::start().await;
@@ -711,7 +972,16 @@ async fn sixty_four_devices_enrol_at_once() {
         .filter(|d| d.status == pims_sim::DeviceStatus::Enrolled)
         .count();
     assert_eq!(enrolled, n, "no lost update");
-    assert_eq!(state.accounts.iter().filter(|a| a.pin.is_some()).count(), n);
+    // Every PIN registered, kept as a hash only.
+    assert!(state.accounts.iter().all(|a| a.pin.is_none()));
+    assert_eq!(
+        state
+            .accounts
+            .iter()
+            .filter(|a| a.pin_hash.is_some())
+            .count(),
+        n
+    );
     assert_eq!(state.step_lists.len(), n);
     assert!(
         state

@@ -9,6 +9,7 @@ use super::{
     Answer, Ctx, Failure, discriminator, phone::trusted_phone, phone_param, pin_param,
     sms_code_param,
 };
+use crate::pin_hash::PinHash;
 use crate::scenario::{AccountBlocked, DeviceStatus, SmsPurpose};
 
 /// Whether this device may not enrol: the account is PIN-blocked, or enrolling it would exceed
@@ -18,13 +19,13 @@ pub(super) fn enrolment_blocked(ctx: &Ctx<'_>) -> bool {
         || ctx.model.device_limit_reached(ctx.account, ctx.device)
 }
 
-/// Checks a PIN against the account's. Right: the wrong-PIN counter goes back to 0. Wrong:
+/// Checks a PIN against the account's hash. Right: the wrong-PIN counter goes back to 0. Wrong:
 /// 2308, and the account is `PinBlocked` once the counter reaches `settings.maxWrongPins`.
 /// The account must have a PIN.
 pub(super) fn verify_pin(ctx: &mut Ctx<'_>, given: &Secret) -> Result<(), Failure> {
     let max = ctx.model.settings.max_wrong_pins;
     let account = &mut ctx.model.accounts[ctx.account];
-    if account.pin.as_ref() == Some(given) {
+    if account.pin_hash.as_ref().is_some_and(|h| h.verify(given)) {
         if account.wrong_pin_count != 0 {
             account.wrong_pin_count = 0;
             ctx.changed = true;
@@ -42,11 +43,11 @@ pub(super) fn verify_pin(ctx: &mut Ctx<'_>, given: &Secret) -> Result<(), Failur
 
 /// Registers the PIN when the account has none, or checks it when it has one.
 fn register_or_verify_pin(ctx: &mut Ctx<'_>, pin: &Secret) -> Result<(), Failure> {
-    if ctx.model.accounts[ctx.account].pin.is_some() {
+    if ctx.model.accounts[ctx.account].has_pin() {
         verify_pin(ctx, pin)
     } else {
         let account = &mut ctx.model.accounts[ctx.account];
-        account.pin = Some(pin.clone());
+        account.pin_hash = Some(PinHash::of(pin));
         account.wrong_pin_count = 0;
         ctx.changed = true;
         Ok(())
@@ -166,12 +167,13 @@ pub(super) fn pincode(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
         let sms = ctx
             .model
             .check_sms(&phone, SmsPurpose::ResetPin, &code, ctx.now)?;
-        if ctx.model.accounts[ctx.account].pin.as_ref() == Some(&pin) {
+        let current = ctx.model.accounts[ctx.account].pin_hash.as_ref();
+        if current.is_some_and(|h| h.verify(&pin)) {
             return Err(ApiError::from_code(ErrorCode::SAME_PASSWORD).into());
         }
         ctx.model.consume_sms(sms);
         let account = &mut ctx.model.accounts[ctx.account];
-        account.pin = Some(pin);
+        account.pin_hash = Some(PinHash::of(&pin));
         account.wrong_pin_count = 0;
         account.blocked = AccountBlocked::NotBlocked;
         ctx.changed = true;
@@ -181,7 +183,7 @@ pub(super) fn pincode(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
     let old = pin_param(params, "oldPIN")?;
     let new = pin_param(params, "newPIN")?;
     let account_id = ctx.account_id();
-    if ctx.model.accounts[ctx.account].pin.is_none() {
+    if !ctx.model.accounts[ctx.account].has_pin() {
         return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
     }
     if ctx.model.accounts[ctx.account].blocked == AccountBlocked::PinBlocked {
@@ -194,7 +196,7 @@ pub(super) fn pincode(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
     if old == new {
         return Err(ApiError::from_code(ErrorCode::SAME_PASSWORD).into());
     }
-    ctx.model.accounts[ctx.account].pin = Some(new);
+    ctx.model.accounts[ctx.account].pin_hash = Some(PinHash::of(&new));
     ctx.changed = true;
     tracing::info!(account = %account_id, "PIN updated");
     Ok(None)

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use pims_types::{Api, ApiError, ErrorCode, Parameters, Secret, Verb};
 
-use crate::model::{Model, is_e164, is_pin};
+use crate::model::Model;
 
 /// A FAILED answer, with the `Retry-After` seconds when the HTTP answer is a 429.
 #[derive(Debug)]
@@ -106,6 +106,12 @@ pub(crate) fn dispatch(
         now: caller.now,
         changed: false,
     };
+    // One format rule each for PINs, SMS codes, phone numbers and VINs, whatever the API
+    // (activation-apis.md, "Formats"): a typo is 2102 before anything is looked at, so a
+    // malformed PIN never counts as a wrong one.
+    if let Err(e) = params.check_formats() {
+        return (Err(e.into()), false);
+    }
     let answer = match (api, verb) {
         (Api::SubscriptionSteps, _) => steps::list(&mut ctx, params),
         (Api::SubscriptionStep, _) => steps::next(&mut ctx, params),
@@ -142,35 +148,25 @@ fn discriminator<'v>(
         .ok_or_else(|| pims_types::Error::invalid(name, "unknown operation").into())
 }
 
-/// A required PIN parameter: digits (string or integer), 4 to 8 of them.
+/// A required PIN parameter (`pinCode`, `oldPIN`, `newPIN`): pims-types' one rule.
 fn pin_param(params: &Parameters, name: &str) -> Result<Secret, Failure> {
-    let pin = params
-        .digits(name, &[])?
-        .ok_or_else(|| pims_types::Error::missing(name))?;
-    if !is_pin(pin.expose()) {
-        return Err(pims_types::Error::invalid(name, "expected 4 to 8 digits").into());
-    }
-    Ok(pin)
+    Ok(params
+        .pin(name)?
+        .ok_or_else(|| pims_types::Error::missing(name))?)
 }
 
-/// A required SMS code parameter (digits, string or integer).
+/// The required `smsCode` parameter: pims-types' one rule (4 to 10 digits).
 fn sms_code_param(params: &Parameters) -> Result<Secret, Failure> {
     Ok(params
-        .digits("smsCode", &[])?
-        .ok_or_else(|| pims_types::Error::missing("smsCode"))?)
+        .sms_code()?
+        .ok_or_else(|| pims_types::Error::missing(pims_types::SMS_CODE_KEY))?)
 }
 
-/// A required phone number parameter in E.164 form.
+/// The required `phoneNumber` parameter: pims-types' one rule (E.164).
 fn phone_param(params: &Parameters) -> Result<String, Failure> {
-    let phone = params.required_string("phoneNumber", &[])?;
-    if !is_e164(&phone) {
-        return Err(pims_types::Error::invalid(
-            "phoneNumber",
-            "expected an E.164 number: + then 8 to 15 digits",
-        )
-        .into());
-    }
-    Ok(phone)
+    Ok(params
+        .phone_number()?
+        .ok_or_else(|| pims_types::Error::missing(pims_types::PHONE_NUMBER_KEY))?)
 }
 
 /// A random string of `n` digits (OTPs, security codes).

@@ -4,19 +4,16 @@ use serde_json::json;
 
 use pims_types::{ApiError, ErrorCode, Parameters};
 
-use super::{Answer, Ctx, discriminator, enrollment::verify_pin, random_digits};
+use super::{Answer, Ctx, discriminator, enrollment::verify_pin, pin_param, random_digits};
 use crate::scenario::AccountBlocked;
 
 /// An OTP: the device must be enrolled (2312), the account not PIN-blocked (2310), and for
 /// `withPIN` the PIN right (2308, counted towards the block).
 pub(super) fn otp(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
     let action = discriminator(params, "action", "type", &["withPIN", "withoutPIN"])?;
+    // A malformed PIN is 2102 here, before any check: it never counts as a wrong one.
     let pin = if action == "withPIN" {
-        Some(
-            params
-                .digits("pinCode", &[])?
-                .ok_or_else(|| pims_types::Error::missing("pinCode"))?,
-        )
+        Some(pin_param(params, "pinCode")?)
     } else {
         None
     };

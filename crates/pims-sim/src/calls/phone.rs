@@ -62,7 +62,7 @@ pub(super) fn use_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
             // Checked, not consumed: the enrolment sends the same code again with the PIN.
             ctx.model
                 .check_sms(&phone, SmsPurpose::Enrollment, &code, ctx.now)?;
-            let status = if ctx.model.accounts[ctx.account].pin.is_some() {
+            let status = if ctx.model.accounts[ctx.account].has_pin() {
                 "AlreadyEnrolled"
             } else {
                 "NotEnrolled"
@@ -96,7 +96,7 @@ pub(super) fn use_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
             trusted_phone(ctx)?;
             let account = &ctx.model.accounts[ctx.account];
             // Once the account has strong authentication, changing the number needs it.
-            if account.pin.is_some() {
+            if account.has_pin() {
                 let id = account.id.clone();
                 if !ctx.model.is_enrolled(ctx.device, &id) {
                     return Err(ApiError::from_code(ErrorCode::DEVICE_DISABLED).into());

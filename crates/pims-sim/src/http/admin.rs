@@ -14,15 +14,16 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use pims_types::is_phone_number;
+
 use crate::clock::rfc3339;
 use crate::error::SimError;
 use crate::faults::FaultSpec;
-use crate::model::is_e164;
 use crate::scenario::Scenario;
 use crate::state::Shared;
 
 /// The longest clock jump one request may ask for (ten years).
-const MAX_ADVANCE_SECS: u64 = 10 * 366 * 86_400;
+pub(crate) const MAX_ADVANCE_SECS: u64 = 10 * 366 * 86_400;
 
 /// An admin error answer.
 pub(crate) fn error_response(status: StatusCode, message: &str, field: Option<&str>) -> Response {
@@ -113,7 +114,7 @@ pub(crate) async fn sms(
         None => p,
     });
     if let Some(p) = &phone
-        && !is_e164(p)
+        && !is_phone_number(p)
     {
         return error_response(
             StatusCode::BAD_REQUEST,
@@ -258,6 +259,18 @@ pub(crate) async fn advance_clock(
         return error_response(
             StatusCode::BAD_REQUEST,
             "invalid request: advanceSecs: at most ten years",
+            Some("advanceSecs"),
+        );
+    }
+    // Dates must stay RFC 3339 (four-digit years): the clock stops at 9999-01-01T00:00:00Z.
+    let headroom = shared.clock.headroom().as_secs();
+    if body.advance_secs > headroom {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "invalid request: advanceSecs: the clock does not go past \
+                 9999-01-01T00:00:00Z: at most {headroom} more seconds"
+            ),
             Some("advanceSecs"),
         );
     }

@@ -1,5 +1,6 @@
 //! `POST /v1/calls`: read the body (64 KiB at most), apply the faults, authenticate, check the
-//! headers, replay idempotent `set`s, run the API under the state lock, write the state back.
+//! headers, replay keyed calls (`Idempotency-Key`), run the API under the state lock, write the
+//! state back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,7 +119,9 @@ pub(crate) async fn calls(State(shared): State<Arc<Shared>>, request: Request) -
     } else {
         (Plan::default(), None)
     };
+    // A keyed call takes the full path: its key is checked and recorded there.
     if plan.is_nothing()
+        && !headers.contains_key(IDEMPOTENCY_KEY_HEADER)
         && let Some(key) = &key
         && let Some(response) = cached_answer(&shared, headers, key)
     {
@@ -249,9 +252,10 @@ fn process(
         return (Reply::failed(tid, error), None);
     };
 
-    // Idempotency-Key: only `set` calls do work worth replaying.
+    // Idempotency-Key, whatever the verb: a `get` may send an SMS or count a PIN attempt too
+    // (`get smscode`, `get otp`), and the SDK keys every call that is not a pure read.
     let key = match headers.get(IDEMPOTENCY_KEY_HEADER) {
-        Some(v) if call.verb == Verb::Set => match v.to_str() {
+        Some(v) => match v.to_str() {
             Ok(k) if idempotency::is_valid_key(k) => Some(k.to_owned()),
             _ => {
                 let error =
@@ -259,7 +263,7 @@ fn process(
                 return (Reply::failed(tid, error), None);
             }
         },
-        _ => None,
+        None => None,
     };
     let account_id = backend.model.accounts[account].id.clone();
     let fingerprint = key.as_ref().map(|_| {

@@ -43,8 +43,14 @@ fn operation(endpoint: Endpoint) -> Value {
                  "description": "the installation's device id (1-64 characters, no whitespace)",
                  "schema": {"type": "string", "maxLength": crate::model::MAX_ID_LEN}},
                 {"name": "Idempotency-Key", "in": "header", "required": false,
-                 "description": "on set calls: a repeated key answers the first answer again \
-                    without doing the work (header pims-idempotent-replay: true)",
+                 "description": "on any call, get or set (the SDK sends one with every call \
+                    that is not a pure read: get smscode sends an SMS, get otp counts a PIN \
+                    attempt): a repeated key answers the first answer again, with the new \
+                    transactionId and the header pims-idempotent-replay: true, without doing \
+                    the work again (no second SMS, no second PIN attempt). Keys are scoped by \
+                    account; a key reused for a different call (device, verb, API or \
+                    parameters) is refused with 400, FAILED 2102 Invalid Idempotency-Key \
+                    parameter, as is a key that is not 1-128 printable ASCII characters.",
                  "schema": {"type": "string", "maxLength": crate::idempotency::MAX_KEY_LEN}}
             ],
             "requestBody": {"required": true, "content": json_content(schema_ref("CallBody"))},
@@ -92,7 +98,8 @@ fn operation(endpoint: Endpoint) -> Value {
         }),
         Endpoint::State => json!({
             "operationId": "getState",
-            "summary": "The whole state as a scenario document (secrets included)",
+            "summary": "The whole state as a scenario document (tokens and SMS codes included; \
+                the PIN only as its salted hash, pinHash)",
             "responses": {
                 "200": response("the state", schema_ref("Scenario"))
             }
@@ -169,12 +176,20 @@ fn operation(endpoint: Endpoint) -> Value {
         Endpoint::AdvanceClock => json!({
             "operationId": "advanceClock",
             "summary": "Move the simulator clock forward (SMS expiry, quota window)",
+            "description": "The clock only moves forward, at most ten years per request, and \
+                never past 9999-01-01T00:00:00Z (so that every date it gives, up to 30 days \
+                ahead, is an RFC 3339 date with a four-digit year): a move beyond is refused \
+                with 400 naming advanceSecs and the seconds left.",
             "requestBody": {"required": true, "content": json_content(json!({"type": "object",
-                "properties": {"advanceSecs": {"type": "integer", "minimum": 0}},
+                "properties": {"advanceSecs": {"type": "integer", "minimum": 0,
+                    "maximum": super::admin::MAX_ADVANCE_SECS,
+                    "description": "seconds to move forward; the clock stops at \
+                        9999-01-01T00:00:00Z"}},
                 "required": ["advanceSecs"], "additionalProperties": false}))},
             "responses": {
                 "200": response("the clock after the move", schema_ref("Clock")),
-                "400": admin_error("invalid body")
+                "400": admin_error("invalid body, over ten years, or past 9999-01-01T00:00:00Z \
+                    (field: advanceSecs)")
             }
         }),
     }
@@ -183,7 +198,7 @@ fn operation(endpoint: Endpoint) -> Value {
 fn schemas() -> Value {
     let string = || json!({"type": "string"});
     let strings = || json!({"type": "array", "items": {"type": "string"}});
-    let pin = crate::model::PIN_LEN;
+    let pin = pims_types::PIN_DIGITS;
     let pin_pattern = format!("^[0-9]{{{},{}}}$", pin.start(), pin.end());
     json!({
         "CallBody": {"type": "object", "required": ["transactionId", "verb", "api"],
@@ -239,7 +254,12 @@ fn schemas() -> Value {
                 "accounts": {"type": "array", "items": {"type": "object",
                     "required": ["id", "tokens"], "properties": {
                     "id": string(), "email": string(), "tokens": strings(),
-                    "pin": {"type": ["string", "null"], "pattern": pin_pattern},
+                    "pin": {"type": ["string", "null"], "pattern": pin_pattern,
+                        "description": "input only: the PIN in clear, kept hashed (never \
+                            written back)"},
+                    "pinHash": {"type": "string", "pattern": "^\\$pbkdf2-sha256\\$",
+                        "description": "the PIN's salted PBKDF2-HMAC-SHA256 hash, PHC string \
+                            $pbkdf2-sha256$i=<rounds>,l=32$<salt>$<hash> (what the state gives)"},
                     "wrongPinCount": {"type": "integer"},
                     "blocked": {"enum": ["NotBlocked", "PinBlocked"]},
                     "trustedPhoneNumber": {"type": ["string", "null"]},
