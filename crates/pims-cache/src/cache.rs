@@ -27,6 +27,9 @@ const MAX_ATTEMPTS: u32 = 1000;
 /// Longest stepsID the cache accepts in a key (the wire model already bounds real ones).
 const MAX_STEPS_ID_LEN: usize = 1024;
 
+/// How many list records [`StepCache::wipe`] removes between two flushes.
+const WIPE_BATCH: usize = 256;
+
 /// The result of [`StepCache::merge`].
 ///
 /// ```
@@ -64,10 +67,26 @@ pub struct Merged {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Removed {
-    /// How many lists were removed.
+    /// How many lists were removed (from what this process sees).
     pub lists: usize,
-    /// Whether the removal is on disk (false on a volatile or degraded store).
+    /// Whether the removal is on disk (false on a volatile or degraded store, or when the
+    /// flush failed).
     pub durable: bool,
+    /// How many of the removed lists are removed on disk (a flush covered their removal):
+    /// `lists` when `durable`; fewer when the disk failed part-way through a
+    /// [`wipe`](StepCache::wipe); 0 on a volatile or degraded store.
+    pub durable_lists: usize,
+}
+
+impl Removed {
+    /// After removing `lists` lists and flushing: all durable, or none known to be.
+    fn settled(lists: usize, durable: bool) -> Removed {
+        Removed {
+            lists,
+            durable,
+            durable_lists: if durable { lists } else { 0 },
+        }
+    }
 }
 
 /// One cached list, as [`StepCache::lists`] shows it.
@@ -198,7 +217,11 @@ impl StepCache {
     }
 
     /// This device's id: created (random, flushed) the first time, the same forever after,
-    /// across restarts, for every cache over the same store.
+    /// across restarts, for every cache over the same store. A store that keeps the id apart
+    /// from its entries ([`StepStore::keep_device_id`]: the sled store's own file) holds the
+    /// reference copy, so that a recovery of the entries cannot lose it; the entry follows.
+    /// A new id is created (with a warning when one was unreadable) only when no readable id
+    /// exists anywhere.
     ///
     /// ```
     /// let cache = pims_cache::StepCache::in_memory();
@@ -210,32 +233,40 @@ impl StepCache {
         if let Some(id) = self.device.get() {
             return Ok(id.clone());
         }
+        if let Some(id) = self.store.kept_device_id()? {
+            return Ok(self.device.get_or_init(|| id).clone());
+        }
         let mut current = self.store.get(keys::DEVICE)?;
         for _ in 0..MAX_ATTEMPTS {
-            if let Some(bytes) = &current {
-                let decoded = record::decode_text(bytes)
-                    .and_then(|t| DeviceId::parse(&t).map_err(|e| e.to_string()));
-                match decoded {
-                    Ok(id) => {
-                        // Another thread may have just created it: use it only once durable.
-                        self.settle();
-                        return Ok(self.device.get_or_init(|| id).clone());
+            let (id, created) = match current.as_deref().map(DeviceId::from_record) {
+                Some(Ok(id)) => (id, false),
+                unreadable => {
+                    if let Some(Err(why)) = unreadable {
+                        warn!(reason = %why, "pims-cache: the device id record is unreadable; creating a new device id");
                     }
-                    Err(why) => {
-                        warn!(reason = %why, "pims-cache: the device id record is unreadable; creating a new device id")
-                    }
+                    (DeviceId::generate(), true)
                 }
+            };
+            // Kept apart first: from then on no recovery of the entries can lose it. The
+            // store answers with the id it kept, if another caller kept one first.
+            let kept = self.store.keep_device_id(&id)?;
+            let created = created && kept.as_ref().is_none_or(|k| *k == id);
+            let id = kept.clone().unwrap_or(id);
+            let bytes = id.to_record()?;
+            if current.as_deref() == Some(bytes.as_slice()) {
+                // Another thread may have just created it: use it only once durable.
+                self.settle();
+                return Ok(self.device.get_or_init(|| id).clone());
             }
-            let id = DeviceId::generate();
-            let bytes = record::encode_text(id.as_str())?;
             match self
                 .store
                 .compare_and_swap(keys::DEVICE, current.as_deref(), Some(&bytes))?
             {
                 Swap::Swapped => {
-                    if self.settle() {
+                    let durable = self.settle() || kept.is_some();
+                    if created && durable {
                         info!("pims-cache: created this device's id");
-                    } else {
+                    } else if created {
                         warn!(
                             "pims-cache: created this device's id, but the store is not durable: it will change after a restart"
                         );
@@ -524,10 +555,7 @@ impl StepCache {
                 StepsSelector::Vin(v) => self.reset_link(id, &Link::Vin(v.clone()))?,
             },
         };
-        Ok(Removed {
-            lists,
-            durable: self.settle(),
-        })
+        Ok(Removed::settled(lists, self.settle()))
     }
 
     /// The 2312/2317 cure: removes every cached list of `ns` (this account on this device) and
@@ -560,14 +588,14 @@ impl StepCache {
                 "pims-cache: dropped this device's cached steps (stale after 2312/2317)"
             );
         }
-        Ok(Removed {
-            lists,
-            durable: self.settle(),
-        })
+        Ok(Removed::settled(lists, self.settle()))
     }
 
-    /// Removes every cached list of every namespace (`pims cache wipe`). The device id stays:
-    /// it is the device's identity with the backend, not cached state.
+    /// Removes every cached list of every namespace, with their identifiers (`pims cache
+    /// wipe`). The device id stays (it is the device's identity with the backend, not cached
+    /// state), and so do the namespace ids. Lists are removed in batches, each flushed, so
+    /// that [`Removed::durable_lists`] tells how many removals reached the disk when it fails
+    /// part-way (a full disk); on a degraded store none does.
     ///
     /// ```
     /// # use pims_cache::*; use pims_types::*;
@@ -575,16 +603,38 @@ impl StepCache {
     /// let id = cache.device_id().unwrap();
     /// let ns = cache.namespace("acct").unwrap();
     /// cache.merge(&ns, &ListKeys::new(), &StepsList::new(StepsId::number(1), vec![])).unwrap();
-    /// assert_eq!(cache.wipe().unwrap().lists, 1);
+    /// let removed = cache.wipe().unwrap();
+    /// assert_eq!((removed.lists, removed.durable_lists), (1, 0)); // (a memory store)
     /// assert_eq!(cache.device_id().unwrap(), id);
     /// ```
     pub fn wipe(&self) -> Result<Removed, CacheError> {
         self.ready()?;
-        let lists = self.remove_prefix(&[keys::LIST])?;
+        let mut records = Vec::new();
+        self.store.scan_prefix(&[keys::LIST], &mut |k, _| {
+            records.push(k.to_vec());
+            ControlFlow::Continue(())
+        })?;
+        let (mut lists, mut durable_lists) = (0, 0);
+        // Records first (a link to nothing is a miss), so a failure part-way leaves nothing
+        // wrong; each batch flushed, so what is reported durable is.
+        for batch in records.chunks(WIPE_BATCH) {
+            let mut removed = 0;
+            for k in batch {
+                if self.store.remove(k)?.is_some() {
+                    removed += 1;
+                }
+            }
+            lists += removed;
+            if self.settle() {
+                durable_lists += removed;
+            }
+        }
         self.remove_prefix(&[keys::INDEX])?;
+        let durable = self.settle() && durable_lists == lists;
         Ok(Removed {
             lists,
-            durable: self.settle(),
+            durable,
+            durable_lists,
         })
     }
 
@@ -666,8 +716,7 @@ impl StepCache {
             }
         }
         if let Some(bytes) = self.store.get(keys::DEVICE)?
-            && let Err(why) = record::decode_text(&bytes)
-                .and_then(|t| DeviceId::parse(&t).map(|_| ()).map_err(|e| e.to_string()))
+            && let Err(why) = DeviceId::from_record(&bytes)
         {
             report.unreadable_removed += 1;
             self.discard(keys::DEVICE, &bytes, &why)?;

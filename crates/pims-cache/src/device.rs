@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::error::CacheError;
+use crate::record;
 
 /// Longest device id accepted.
 pub const MAX_DEVICE_ID_LEN: usize = 128;
@@ -64,6 +65,16 @@ impl DeviceId {
             &hex[16..20],
             &hex[20..32]
         ))
+    }
+
+    /// The record of the cache's device id entry (format 1 text, which every version reads).
+    pub(crate) fn to_record(&self) -> Result<Vec<u8>, CacheError> {
+        record::encode_text(self.as_str())
+    }
+
+    /// The device id of a device id entry; why not, when it is unreadable.
+    pub(crate) fn from_record(bytes: &[u8]) -> Result<DeviceId, String> {
+        record::decode_text(bytes).and_then(|t| DeviceId::parse(&t).map_err(|e| e.to_string()))
     }
 
     /// The id.

@@ -69,7 +69,7 @@ pub use error::CacheError;
 pub use memory::MemoryStore;
 pub use namespace::{ListKeys, MAX_ACCOUNT_LEN, Namespace};
 pub use sled_store::{
-    DEFAULT_PAGE_CACHE_BYTES, LOCK_FILE, MARKER_FILE, MIN_PAGE_CACHE_BYTES, Recovery, SLED_DIR,
-    SledOptions, SledStore, StoreStats,
+    DEFAULT_PAGE_CACHE_BYTES, DEVICE_FILE, LOCK_FILE, MARKER_FILE, MIN_PAGE_CACHE_BYTES, Recovery,
+    SLED_DIR, SledOptions, SledStore, StoreStats,
 };
 pub use store::{Degradation, DegradedReason, Health, StepStore, Swap, Visit};

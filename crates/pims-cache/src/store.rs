@@ -4,6 +4,7 @@
 use std::fmt;
 use std::ops::ControlFlow;
 
+use crate::device::DeviceId;
 use crate::error::CacheError;
 
 /// The outcome of [`StepStore::compare_and_swap`].
@@ -260,5 +261,22 @@ pub trait StepStore: Send + Sync + fmt::Debug {
     /// through its own methods.
     fn epoch(&self) -> u64 {
         0
+    }
+
+    /// The device id this store keeps apart from its entries, where losing them (a damaged
+    /// database moved aside) cannot lose it; None when none is kept yet, or when the store
+    /// keeps none apart (the default: the cache then keeps it as one of its entries only).
+    /// [`SledStore`](crate::SledStore) keeps it in a file beside sled's directory.
+    fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
+        Ok(None)
+    }
+
+    /// Keeps `id` apart from the entries, durably, unless an id is kept already, and returns
+    /// the id kept (the earlier one if there was one, so that concurrent callers agree); None
+    /// when the store keeps none apart (the default) or could not keep it now (an unwritable
+    /// directory): the cache then relies on its entry.
+    fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
+        let _ = id;
+        Ok(None)
     }
 }

@@ -1,6 +1,7 @@
 //! Damaged cache directories: random bytes, bit flips, truncation, a zero-length file, foreign
-//! files. Never a panic; a broken cache is moved aside with one warning and a fresh one
-//! serves again after the next merge.
+//! files, a damaged config or snapshot. Never a panic; a broken database is read for what can
+//! be read, moved aside with one warning, and a fresh one serves again after the next merge;
+//! the device id survives every one of them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -10,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use pims_cache::{ListKeys, MARKER_FILE, SLED_DIR, SledStore, StepCache};
+use pims_cache::{DEVICE_FILE, DeviceId, ListKeys, MARKER_FILE, SLED_DIR, SledStore, StepCache};
 use pims_types::StepsSelector;
 use support::*;
 
@@ -34,6 +35,11 @@ impl Rng {
 
 /// A cache with LISTS lists in it, closed.
 fn populated(root: &Path) -> PathBuf {
+    populated_with_id(root).0
+}
+
+/// A cache with LISTS lists in it, closed, and its device id.
+fn populated_with_id(root: &Path) -> (PathBuf, DeviceId) {
     let dir = root.join("cache");
     let cache = sled_cache(&dir);
     let ns = cache.namespace("acct").unwrap();
@@ -43,7 +49,7 @@ fn populated(root: &Path) -> PathBuf {
             .merge(&ns, &keys, &three(id, true, id % 2 == 0, false))
             .unwrap();
     }
-    dir
+    (dir, cache.device_id().unwrap())
 }
 
 fn db_file(dir: &Path) -> PathBuf {
@@ -82,16 +88,22 @@ fn open_logged(dir: &Path) -> (SledStore, String) {
 /// What reopening a damaged cache did.
 #[derive(Debug, PartialEq)]
 enum Outcome {
-    /// Moved aside, fresh cache.
-    Quarantined,
+    /// Moved aside, fresh database with the lists that could be read back.
+    Quarantined { kept_lists: usize },
     /// sled recovered what it could; everything left reads fine.
     Recovered { lists: usize },
 }
 
+impl Outcome {
+    fn quarantined(&self) -> bool {
+        matches!(self, Outcome::Quarantined { .. })
+    }
+}
+
 /// Opens the damaged `dir` and checks the invariants every outcome shares: no panic, a
-/// working durable store, nothing unreadable, one warning at most, and lists served again
-/// after the next merge.
-fn reopen(dir: &Path) -> Outcome {
+/// working durable store, nothing unreadable, one warning at most, the device id `device` (when
+/// given) kept, and lists served again after the next merge.
+fn reopen(dir: &Path, device: Option<&DeviceId>) -> Outcome {
     let (store, logs) = open_logged(dir);
     assert!(store.health().is_durable(), "{:?}", store.health());
     let warnings = logs.matches(" WARN ").count();
@@ -105,10 +117,20 @@ fn reopen(dir: &Path) -> Outcome {
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
-            assert!(name.starts_with("cache.corrupt-"), "{name}");
+            if dir.is_file() || !recovery.moved_to.starts_with(dir) {
+                // (A file that stood where the directory should be.)
+                assert!(name.starts_with("cache.corrupt-"), "{name}");
+            } else {
+                // sled's directory, moved aside inside the cache directory.
+                assert!(name.starts_with("sled.corrupt-"), "{name}");
+                assert_eq!(recovery.moved_to.parent(), Some(dir));
+            }
             // The damaged files are kept for inspection.
             assert!(recovery.moved_to.exists());
-            Outcome::Quarantined
+            assert_eq!(recovery.kept_device_id, device.is_some(), "{recovery:?}");
+            Outcome::Quarantined {
+                kept_lists: recovery.kept_lists,
+            }
         }
         None => {
             assert_eq!(warnings, 0, "{logs}");
@@ -116,6 +138,9 @@ fn reopen(dir: &Path) -> Outcome {
         }
     };
     let cache = StepCache::new(Arc::new(store));
+    if let Some(device) = device {
+        assert_eq!(&cache.device_id().unwrap(), device, "the device id changed");
+    }
     let report = cache.check().unwrap();
     assert_eq!(
         report.unreadable_removed, 0,
@@ -123,9 +148,12 @@ fn reopen(dir: &Path) -> Outcome {
     );
     // (Links to lists sled dropped are misses, removed by the check: harmless.)
     let outcome = match outcome {
-        Outcome::Quarantined => {
-            assert_eq!(report.lists, 0, "a quarantined cache starts empty");
-            Outcome::Quarantined
+        Outcome::Quarantined { kept_lists } => {
+            assert_eq!(
+                report.lists, kept_lists,
+                "what was read back, and only that"
+            );
+            Outcome::Quarantined { kept_lists }
         }
         Outcome::Recovered { .. } => Outcome::Recovered {
             lists: report.lists,
@@ -143,9 +171,11 @@ fn reopen(dir: &Path) -> Outcome {
         .unwrap()
         .unwrap();
     assert_eq!(done(&got), ["deviceActivation"]);
+    let device_now = cache.device_id().unwrap();
     drop(cache);
-    // And it stays fine across a restart.
+    // And it stays fine across a restart, under the same device id.
     let again = sled_cache(dir);
+    assert_eq!(again.device_id().unwrap(), device_now);
     let ns = again.namespace("acct").unwrap();
     assert!(
         again
@@ -158,9 +188,30 @@ fn reopen(dir: &Path) -> Outcome {
 
 fn damaged(damage: impl FnOnce(&Path)) -> Outcome {
     let root = tempfile::tempdir().unwrap();
-    let dir = populated(root.path());
+    let (dir, device) = populated_with_id(root.path());
     damage(&dir);
-    reopen(&dir)
+    reopen(&dir, Some(&device))
+}
+
+/// Every list of `populated`, with its alreadyDone steps, served by carAssociationID.
+fn all_lists_served(dir: &Path) {
+    let cache = sled_cache(dir);
+    let ns = cache.namespace("acct").unwrap();
+    for id in 0..LISTS {
+        let list = cache
+            .get(
+                &ns,
+                &StepsSelector::car_association_id(format!("car-{id}")).unwrap(),
+            )
+            .unwrap()
+            .unwrap_or_else(|| panic!("list {id} lost"));
+        let expected = if id % 2 == 0 {
+            vec!["trusterPhoneNumber", "deviceActivation"]
+        } else {
+            vec!["trusterPhoneNumber"]
+        };
+        assert_eq!(done(&list), expected, "list {id}");
+    }
 }
 
 #[test]
@@ -172,7 +223,7 @@ fn random_bytes_over_the_database() {
             let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             fs::write(db_file(dir), bytes).unwrap();
         });
-        assert_eq!(outcome, Outcome::Quarantined, "seed {seed}");
+        assert!(outcome.quarantined(), "seed {seed}: {outcome:?}");
     }
 }
 
@@ -181,7 +232,7 @@ fn a_zero_length_database() {
     let outcome = damaged(|dir| {
         fs::File::create(db_file(dir)).unwrap();
     });
-    assert_eq!(outcome, Outcome::Quarantined);
+    assert_eq!(outcome, Outcome::Quarantined { kept_lists: 0 });
 }
 
 #[test]
@@ -195,7 +246,11 @@ fn a_database_truncated_to_its_first_bytes() {
                 .set_len(len)
                 .unwrap();
         });
-        assert_eq!(outcome, Outcome::Quarantined, "truncated to {len}");
+        assert_eq!(
+            outcome,
+            Outcome::Quarantined { kept_lists: 0 },
+            "truncated to {len}"
+        );
     }
 }
 
@@ -240,11 +295,19 @@ fn bit_flips_in_the_database() {
 }
 
 #[test]
-fn a_damaged_sled_config_file() {
-    let outcome = damaged(|dir| {
-        fs::write(dir.join(SLED_DIR).join("conf"), b"segment_size: lots\n").unwrap();
-    });
-    assert_eq!(outcome, Outcome::Quarantined);
+fn a_damaged_sled_config_file_loses_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let (dir, device) = populated_with_id(root.path());
+    fs::write(dir.join(SLED_DIR).join("conf"), b"segment_size: lots\n").unwrap();
+    let outcome = reopen(&dir, Some(&device));
+    // The data file was intact: every list was read back before the rest moved aside.
+    assert_eq!(
+        outcome,
+        Outcome::Quarantined {
+            kept_lists: LISTS as usize
+        }
+    );
+    all_lists_served(&dir);
 }
 
 #[test]
@@ -255,16 +318,85 @@ fn a_foreign_file_in_place_of_the_database() {
         b"SQLite format 3\x00",
     ] {
         let outcome = damaged(|dir| fs::write(db_file(dir), foreign).unwrap());
-        assert_eq!(outcome, Outcome::Quarantined);
+        assert_eq!(outcome, Outcome::Quarantined { kept_lists: 0 });
     }
 }
 
 #[test]
-fn a_foreign_snapshot_file() {
-    let outcome = damaged(|dir| {
-        fs::write(dir.join(SLED_DIR).join("snap.0000000000000100"), b"junk").unwrap();
-    });
-    assert_eq!(outcome, Outcome::Quarantined);
+fn a_foreign_snapshot_file_loses_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let (dir, device) = populated_with_id(root.path());
+    fs::write(dir.join(SLED_DIR).join("snap.0000000000000100"), b"junk").unwrap();
+    let outcome = reopen(&dir, Some(&device));
+    assert_eq!(
+        outcome,
+        Outcome::Quarantined {
+            kept_lists: LISTS as usize
+        }
+    );
+    all_lists_served(&dir);
+}
+
+#[test]
+fn a_damaged_snapshot_of_sleds_own_loses_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let (dir, device) = populated_with_id(root.path());
+    // sled writes a snapshot when it opens a log that went further than its last one.
+    drop(sled_cache(&dir));
+    let snap = fs::read_dir(dir.join(SLED_DIR))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("snap.")
+        })
+        .expect("sled wrote a snapshot");
+    let mut bytes = fs::read(&snap).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    fs::write(&snap, bytes).unwrap();
+    let outcome = reopen(&dir, Some(&device));
+    assert_eq!(
+        outcome,
+        Outcome::Quarantined {
+            kept_lists: LISTS as usize
+        }
+    );
+    all_lists_served(&dir);
+}
+
+#[test]
+fn a_cache_of_an_earlier_version_keeps_its_device_id_through_a_recovery() {
+    // Earlier versions kept the device id only in the database: damage there, with no id file,
+    // is read back from the database's log before it moves aside.
+    let root = tempfile::tempdir().unwrap();
+    let (dir, device) = populated_with_id(root.path());
+    fs::remove_file(dir.join(DEVICE_FILE)).unwrap();
+    fs::write(dir.join(SLED_DIR).join("conf"), b"segment_size: lots\n").unwrap();
+    assert_eq!(
+        reopen(&dir, Some(&device)),
+        Outcome::Quarantined {
+            kept_lists: LISTS as usize
+        }
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join(DEVICE_FILE)).unwrap(),
+        format!("{device}\n")
+    );
+}
+
+#[test]
+fn a_lost_database_without_an_id_file_gets_a_new_device_id_and_one_warning() {
+    // Nothing readable anywhere: the only case where the id changes.
+    let root = tempfile::tempdir().unwrap();
+    let (dir, device) = populated_with_id(root.path());
+    fs::remove_file(dir.join(DEVICE_FILE)).unwrap();
+    fs::File::create(db_file(&dir)).unwrap();
+    assert_eq!(reopen(&dir, None), Outcome::Quarantined { kept_lists: 0 });
+    assert_ne!(sled_cache(&dir).device_id().unwrap(), device);
 }
 
 #[test]
@@ -272,7 +404,7 @@ fn a_file_where_the_cache_directory_should_be() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("cache");
     fs::write(&dir, b"not a directory").unwrap();
-    assert_eq!(reopen(&dir), Outcome::Quarantined);
+    assert_eq!(reopen(&dir, None), Outcome::Quarantined { kept_lists: 0 });
 }
 
 #[test]
@@ -283,7 +415,7 @@ fn unrelated_files_beside_the_database_are_left_alone() {
     fs::write(dir.join("notes.txt"), b"mine").unwrap();
     fs::write(dir.join(SLED_DIR).join("README"), b"also mine").unwrap();
     assert_eq!(
-        reopen(&dir),
+        reopen(&dir, None),
         Outcome::Recovered {
             lists: LISTS as usize
         }
@@ -299,7 +431,7 @@ fn a_cache_without_its_marker_is_completed_not_moved() {
     let dir = populated(root.path());
     fs::remove_file(dir.join(MARKER_FILE)).unwrap();
     assert_eq!(
-        reopen(&dir),
+        reopen(&dir, None),
         Outcome::Recovered {
             lists: LISTS as usize
         }

@@ -325,3 +325,94 @@ fn degraded_to_an_empty_map_accounts_stay_apart() {
         "",
     );
 }
+
+/// `wipe` on a read-only cache removes nothing on disk, and says so: no removal is durable.
+#[test]
+fn wipe_on_a_read_only_cache_reports_no_durable_removal() {
+    if child_mode().as_deref() == Some("wipe-read-only") {
+        let dir = env_path(DIR_ENV);
+        let dir = dir.to_str().unwrap();
+        mount(&["--bind", dir, dir]);
+        mount(&["-o", "remount,bind,ro", dir]);
+        let cache = StepCache::new(std::sync::Arc::new(
+            SledStore::open(dir, Default::default()).unwrap(),
+        ));
+        let removed = cache.wipe().unwrap();
+        assert_eq!(removed.lists, 1, "{removed:?}");
+        assert!(!removed.durable, "{removed:?}");
+        assert_eq!(removed.durable_lists, 0, "{removed:?}");
+        println!("\n{DONE}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cache");
+    let device = {
+        let cache = sled_cache(&dir);
+        let ns = cache.namespace("acct").unwrap();
+        let keys = ListKeys::new().with_car_association_id("987654");
+        cache
+            .merge(&ns, &keys, &three(132324, true, false, false))
+            .unwrap();
+        cache.device_id().unwrap()
+    };
+    in_private_namespace(
+        "wipe_on_a_read_only_cache_reports_no_durable_removal",
+        "wipe-read-only",
+        &[(DIR_ENV, &dir)],
+        device.as_str(),
+    );
+    let cache = sled_cache(&dir);
+    assert_eq!(
+        cache.lists(None).unwrap().len(),
+        1,
+        "the list is still there"
+    );
+}
+
+/// `wipe` on a full disk: what it reports durably removed is gone from the disk.
+#[test]
+fn wipe_on_a_full_disk_reports_only_what_reached_the_disk() {
+    const LISTS: u64 = 40;
+    if child_mode().as_deref() == Some("wipe-full-disk") {
+        let mnt = env_path(DIR_ENV);
+        mount_tiny_tmpfs(&mnt);
+        let dir = mnt.join("cache");
+        {
+            let cache = sled_cache(&dir);
+            let ns = cache.namespace("acct").unwrap();
+            for i in 0..LISTS {
+                let keys = ListKeys::new().with_car_association_id(format!("car-{i}"));
+                assert!(
+                    cache
+                        .merge(&ns, &keys, &three(i, true, false, false))
+                        .unwrap()
+                        .durable
+                );
+            }
+        }
+        fill(&mnt);
+        let removed = {
+            let cache = sled_cache(&dir);
+            cache.wipe().unwrap()
+        };
+        assert_eq!(removed.lists, LISTS as usize, "{removed:?}");
+        assert!(removed.durable_lists <= removed.lists);
+        assert_eq!(removed.durable, removed.durable_lists == removed.lists);
+        // Room again: what is on disk now?
+        std::fs::remove_file(mnt.join("filler")).unwrap();
+        let left = sled_cache(&dir).lists(None).unwrap().len();
+        assert!(
+            left <= removed.lists - removed.durable_lists,
+            "{left} lists left although {removed:?}"
+        );
+        println!("\n{DONE} {removed:?}, {left} left on disk");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    in_private_namespace(
+        "wipe_on_a_full_disk_reports_only_what_reached_the_disk",
+        "wipe-full-disk",
+        &[(DIR_ENV, tmp.path())],
+        "",
+    );
+}

@@ -418,22 +418,41 @@ fn the_device_id_is_created_once() {
 }
 
 #[test]
-fn the_device_id_survives_a_restart_and_an_unreadable_one_is_replaced() {
+fn the_device_id_survives_a_restart_and_an_unreadable_entry_and_is_replaced_only_when_unreadable_everywhere()
+ {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache");
     let id = sled_cache(&path).device_id().unwrap();
     assert_eq!(sled_cache(&path).device_id().unwrap(), id);
-    let store = SledStore::open(&path, Default::default()).unwrap();
-    let old = store.get(b"d").unwrap().unwrap();
-    assert_eq!(
+    let junk: &[u8] = b"\x01\"not a valid id!\"";
+    let damage_entry = || {
+        let store = SledStore::open(&path, Default::default()).unwrap();
+        let old = store.get(b"d").unwrap().unwrap();
+        assert_eq!(
+            store
+                .compare_and_swap(b"d", Some(&old), Some(junk))
+                .unwrap(),
+            pims_cache::Swap::Swapped
+        );
+        store.flush().unwrap();
         store
-            .compare_and_swap(b"d", Some(&old), Some(b"\x01\"not a valid id!\""))
-            .unwrap(),
-        pims_cache::Swap::Swapped
-    );
-    let replaced = StepCache::new(Arc::new(store)).device_id().unwrap();
+    };
+    // The entry unreadable: the id file still holds the id, and the entry follows it again.
+    let store = damage_entry();
+    assert_eq!(StepCache::new(Arc::new(store)).device_id().unwrap(), id);
+    let store = SledStore::open(&path, Default::default()).unwrap();
+    assert_ne!(store.get(b"d").unwrap().as_deref(), Some(junk));
+    drop(store);
+    // Unreadable everywhere (the entry, then the file): only then a new id, kept from then on.
+    drop(damage_entry());
+    std::fs::write(path.join(pims_cache::DEVICE_FILE), b"not an id either\n").unwrap();
+    let replaced = sled_cache(&path).device_id().unwrap();
     assert_ne!(replaced, id);
     assert_eq!(sled_cache(&path).device_id().unwrap(), replaced);
+    assert_eq!(
+        std::fs::read_to_string(path.join(pims_cache::DEVICE_FILE)).unwrap(),
+        format!("{replaced}\n")
+    );
 }
 
 #[test]

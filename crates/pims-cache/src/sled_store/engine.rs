@@ -6,18 +6,17 @@ use std::fs;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::memory::MemoryStore;
 use crate::store::{DegradedReason, Swap};
 
-use super::layout;
+use super::{files, layout};
 
 /// The tree holding the store's own format record (apart from the cache's keys).
 const META_TREE: &[u8] = b"pims-cache";
 const FORMAT_KEY: &[u8] = b"format";
-const FORMAT_VALUE: &[u8] = b"1";
+pub(crate) const FORMAT_VALUE: &[u8] = b"1";
 
 /// sled's log file inside its directory (sled 0.34: `<path>/db`).
 const SLED_LOG_FILE: &str = "db";
@@ -105,7 +104,7 @@ impl Engine {
             Engine::Sled(db) => {
                 db.flush()?;
                 let log = dir.join(layout::SLED_DIR).join(SLED_LOG_FILE);
-                fs::File::open(log)?.sync_data()?;
+                files::open_regular(&log, fs::OpenOptions::new().read(true))?.sync_data()?;
                 Ok(())
             }
             Engine::Memory(_) => Ok(()),
@@ -198,7 +197,9 @@ pub(crate) fn open_sled(
 pub(crate) fn open_disk(dir: &Path, cache_bytes: u64) -> Result<sled::Db, OpenFailure> {
     let complete = layout::has_marker(dir);
     let sled_dir = dir.join(layout::SLED_DIR);
+    // (A link in place of sled's directory is refused: broken, moved aside.)
     layout::private_dir(&sled_dir).map_err(|e| classify_io(&e))?;
+    check_sled_files(&sled_dir)?;
     let db = open_sled(&sled_dir, cache_bytes, false)?;
     match check_format(&db, complete) {
         Ok(()) => {}
@@ -209,24 +210,47 @@ pub(crate) fn open_disk(dir: &Path, cache_bytes: u64) -> Result<sled::Db, OpenFa
     }
     // sled does not sync its directory: make its files' entries durable before the marker
     // says the cache is complete.
-    if !complete
-        && let Err(e) = layout::sync_dir(&sled_dir).and_then(|()| layout::write_marker(dir))
+    if !complete && let Err(e) = files::sync_dir(&sled_dir).and_then(|()| layout::write_marker(dir))
     {
         Engine::Sled(db).close();
         return Err(classify_io(&e));
     }
-    layout::restrict(dir);
+    layout::restrict_sled(dir);
     Ok(db)
 }
 
-fn check_format(db: &sled::Db, complete: bool) -> Result<(), OpenFailure> {
-    let has_meta = db.tree_names().iter().any(|n| n.as_ref() == META_TREE);
-    let format = if has_meta {
-        let meta = db.open_tree(META_TREE).map_err(classify)?;
-        meta.get(FORMAT_KEY).map_err(classify)?
-    } else {
-        None
+/// sled opens (and reads whole) its files following links: its `conf`, `db` and `snap.*` must
+/// be regular files of its own directory (a link there, to `/dev/zero` say, or a FIFO, is
+/// foreign: broken, moved aside without being read).
+fn check_sled_files(sled_dir: &Path) -> Result<(), OpenFailure> {
+    let entries = match fs::read_dir(sled_dir) {
+        Ok(entries) => entries,
+        Err(e) => return Err(classify_io(&e)),
     };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if (name == "conf" || name == SLED_LOG_FILE || name.starts_with("snap."))
+            && !entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            return Err(OpenFailure::Broken(format!(
+                "sled's {name} is not a regular file"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The store's format record, if it has one.
+pub(crate) fn format_of(db: &sled::Db) -> sled::Result<Option<sled::IVec>> {
+    if !db.tree_names().iter().any(|n| n.as_ref() == META_TREE) {
+        return Ok(None);
+    }
+    db.open_tree(META_TREE)?.get(FORMAT_KEY)
+}
+
+fn check_format(db: &sled::Db, complete: bool) -> Result<(), OpenFailure> {
+    let format = format_of(db).map_err(classify)?;
     match format {
         Some(v) if v.as_ref() == FORMAT_VALUE => Ok(()),
         Some(v) => Err(OpenFailure::Broken(format!(
@@ -252,8 +276,6 @@ fn check_format(db: &sled::Db, complete: bool) -> Result<(), OpenFailure> {
     }
 }
 
-static COPIES: AtomicU64 = AtomicU64::new(0);
-
 /// Where volatile copies go: memory-backed when the system has it.
 fn volatile_base() -> PathBuf {
     let shm = Path::new("/dev/shm");
@@ -264,26 +286,42 @@ fn volatile_base() -> PathBuf {
     }
 }
 
+/// The prefix of volatile copies: `pims-cache-volatile-<pid>-<random>`.
+const COPY_PREFIX: &str = "pims-cache-volatile-";
+
+/// Opens a copy of the sled database in `sled_dir` (of the names `keep` chooses at its top)
+/// in volatile space: a directory created exclusively, 0700, removed when the copy closes.
+pub(crate) fn open_copy(
+    sled_dir: &Path,
+    cache_bytes: u64,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<sled::Db, String> {
+    let base = volatile_base();
+    sweep_stale_copies(&base);
+    let copy = tempfile::Builder::new()
+        .prefix(&format!("{COPY_PREFIX}{}-", std::process::id()))
+        .tempdir_in(&base)
+        .map_err(|e| e.to_string())?
+        // sled removes it (a temporary database) when it closes.
+        .keep();
+    let opened = layout::copy_tree(sled_dir, &copy, VOLATILE_COPY_LIMIT, keep)
+        .map_err(|e| e.to_string())
+        .and_then(|_| open_sled(&copy, cache_bytes, true).map_err(|e| format!("{e:?}")));
+    if opened.is_err() {
+        let _ = fs::remove_dir_all(&copy);
+    }
+    opened
+}
+
 /// What a store works on when its directory cannot be written: a copy of the database in
 /// volatile space (so what was cached, and the device id, stay visible), or an empty map.
 pub(crate) fn volatile(dir: &Path, cache_bytes: u64) -> Engine {
     let source = dir.join(layout::SLED_DIR);
-    if source.join("db").is_file() {
-        let base = volatile_base();
-        sweep_stale_copies(&base);
-        let copy = base.join(format!(
-            "pims-cache-volatile-{}-{}",
-            std::process::id(),
-            COPIES.fetch_add(1, Ordering::SeqCst)
-        ));
-        let opened = layout::copy_tree(&source, &copy, VOLATILE_COPY_LIMIT)
-            .map_err(|e| e.to_string())
-            .and_then(|_| open_sled(&copy, cache_bytes, true).map_err(|e| format!("{e:?}")));
-        match opened {
+    if source.join(SLED_LOG_FILE).is_file() {
+        match open_copy(&source, cache_bytes, &|_| true) {
             Ok(db) => return Engine::Sled(db),
             Err(why) => {
                 tracing::debug!(reason = %why, "pims-cache: no volatile copy of the cache");
-                let _ = fs::remove_dir_all(&copy);
             }
         }
     }
@@ -300,10 +338,7 @@ fn sweep_stale_copies(base: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(rest) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("pims-cache-volatile-"))
-        else {
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(COPY_PREFIX)) else {
             continue;
         };
         let Some(pid) = rest.split('-').next() else {

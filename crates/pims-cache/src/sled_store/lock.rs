@@ -2,11 +2,14 @@
 //! directory is in use, and by whom, instead of sled's opaque lock error.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::Path;
 use std::time::Duration;
 
-use super::layout;
+use super::files;
+
+/// Largest lock file read (it holds a pid and a newline).
+const LOCK_CAP: u64 = 64;
 
 /// The name of the lock file inside the cache directory (it holds the holder's pid).
 ///
@@ -31,13 +34,16 @@ pub(crate) enum LockError {
 }
 
 impl LockFile {
-    /// Takes the lock of `dir` without waiting, and writes our pid into it.
+    /// Takes the lock of `dir` without waiting, and writes our pid into it. The lock file is
+    /// opened without following a link, and must be a regular file.
     pub(crate) fn acquire(dir: &Path) -> Result<LockFile, LockError> {
         let path = dir.join(LOCK_FILE);
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
-        layout::private_file(&mut options);
-        let mut file = options.open(&path).map_err(LockError::Io)?;
+        files::private_file(&mut options);
+        let mut file = files::open_regular(&path, &mut options).map_err(LockError::Io)?;
+        // Ours by name: 0600 whoever created it.
+        files::set_mode(&file, 0o600).map_err(LockError::Io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Err(LockError::Held { pid: holder(&path) }),
@@ -61,12 +67,10 @@ impl Drop for LockFile {
 }
 
 /// The pid the holder wrote (it may be writing it right now: retry briefly).
-fn holder(path: &PathBuf) -> Option<u32> {
+fn holder(path: &Path) -> Option<u32> {
     for _ in 0..20 {
-        let mut text = String::new();
-        if File::open(path)
-            .and_then(|mut f| f.read_to_string(&mut text))
-            .is_ok()
+        if let Ok(bytes) = files::read_capped(path, LOCK_CAP)
+            && let Ok(text) = std::str::from_utf8(&bytes)
             && let Ok(pid) = text.trim().parse()
         {
             return Some(pid);
@@ -93,5 +97,31 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join(LOCK_FILE)).unwrap();
         assert_eq!(text.trim(), std::process::id().to_string());
         drop(again);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_or_fifo_is_refused_and_nothing_behind_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, b"precious").unwrap();
+        let cache = dir.path().join("cache");
+        std::fs::create_dir(&cache).unwrap();
+        std::os::unix::fs::symlink(&outside, cache.join(LOCK_FILE)).unwrap();
+        match LockFile::acquire(&cache) {
+            Err(LockError::Io(e)) => assert!(e.to_string().contains("symbolic link"), "{e}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(std::fs::read(&outside).unwrap(), b"precious");
+        std::fs::remove_file(cache.join(LOCK_FILE)).unwrap();
+        nix::unistd::mkfifo(&cache.join(LOCK_FILE), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        match LockFile::acquire(&cache) {
+            Err(LockError::Io(e)) => assert!(e.to_string().contains("not a regular file"), "{e}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // The holder's pid is never read from a device.
+        std::fs::remove_file(cache.join(LOCK_FILE)).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", cache.join(LOCK_FILE)).unwrap();
+        assert_eq!(holder(&cache.join(LOCK_FILE)), None);
     }
 }

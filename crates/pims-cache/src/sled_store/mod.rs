@@ -1,10 +1,13 @@
 //! The sled store: persistent, crash-safe, and harmless when sled 0.34 misbehaves.
 
 mod engine;
+mod files;
 mod group_commit;
+mod identity;
 mod layout;
 mod lock;
 mod registry;
+mod salvage;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,13 +17,18 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tracing::warn;
 
+use crate::device::DeviceId;
 use crate::error::CacheError;
+use crate::keys;
 use crate::store::{Degradation, DegradedReason, Health, StepStore, Swap, Visit};
 
 use engine::{Engine, OpenFailure};
 use group_commit::FlushGate;
+use identity::Stored;
 use lock::{LockError, LockFile};
+use salvage::Salvage;
 
+pub use identity::DEVICE_FILE;
 pub use layout::{MARKER_FILE, SLED_DIR};
 pub use lock::LOCK_FILE;
 
@@ -74,7 +82,8 @@ impl SledOptions {
     }
 }
 
-/// What [`SledStore::open`] did about an unreadable cache: where the broken one went.
+/// What [`SledStore::open`] did about an unreadable cache: where the broken database went,
+/// and what could be read back from it first.
 ///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
@@ -84,10 +93,16 @@ impl SledOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Recovery {
-    /// The broken cache, moved aside (`<dir>.corrupt-<unix seconds>`).
+    /// The broken database, moved aside (`<dir>/sled.corrupt-<unix seconds>`; a file that
+    /// stood where the cache directory should be: `<dir>.corrupt-<unix seconds>`).
     pub moved_to: PathBuf,
     /// What was wrong with it.
     pub reason: String,
+    /// How many cached lists were read back from it into the fresh database.
+    pub kept_lists: usize,
+    /// Whether this device's id survived (from its own file, or read back from the database);
+    /// when not, the next [`StepCache::device_id`](crate::StepCache::device_id) creates one.
+    pub kept_device_id: bool,
 }
 
 /// Counters of one open store.
@@ -136,6 +151,8 @@ pub(crate) struct Inner {
     pending: Mutex<Pending>,
     /// Degradations so far: the store's contents were replaced that many times.
     epoch: AtomicU64,
+    /// The device id kept in its own file (`pims-cache.device`), once known.
+    device: Mutex<Option<DeviceId>>,
 }
 
 /// The default [`StepStore`]: sled 0.34.7 in a directory of its own, made safe.
@@ -145,10 +162,14 @@ pub(crate) struct Inner {
 /// - A lock file (`pims-cache.lock`, holding the holder's pid) is taken before sled is
 ///   opened: a second process gets [`CacheError::InUse`] at once.
 /// - sled's page cache is small ([`DEFAULT_PAGE_CACHE_BYTES`]).
-/// - The directory is 0700, its files 0600.
+/// - What it creates is private: the directory 0700, its files 0600. Nothing else in the
+///   directory is touched, and a symbolic link at the directory's own path is refused.
+/// - The device id lives in its own file beside sled's directory (`pims-cache.device`), so
+///   that a recovery cannot lose it.
 /// - A database sled cannot open (or that makes it panic), or that has lost its contents, is
-///   moved aside as `<dir>.corrupt-<timestamp>` and a fresh one starts, with one warning
-///   ([`recovery`](SledStore::recovery) says where it went).
+///   read for what can still be read, then moved aside as `<dir>/sled.corrupt-<timestamp>`;
+///   a fresh one starts with what was read back, with one warning
+///   ([`recovery`](SledStore::recovery) says where it went and what was kept).
 /// - A directory that cannot be written (read-only, permissions, full disk), at open or
 ///   later, degrades the store: it goes on working from memory (on a copy of what was on
 ///   disk, when it can be read) and [`health`](StepStore::health) says so.
@@ -191,8 +212,10 @@ impl fmt::Debug for SledStore {
 impl SledStore {
     /// Opens (creating it if needed) the cache in directory `path`; see the type's
     /// documentation for what happens when the directory is in use, broken or unwritable.
-    /// Only [`CacheError::InUse`] and a refused option are errors; with several opens of one
-    /// directory, the first one's options apply.
+    /// Only [`CacheError::InUse`], a refused option and a path that is a symbolic link
+    /// ([`CacheError::InvalidInput`]: the store does not follow one for its own directory; links
+    /// among the path's parents are fine) are errors; with several opens of one directory, the
+    /// first one's options apply.
     ///
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
@@ -208,9 +231,19 @@ impl SledStore {
         }
         let path = path.as_ref();
         let dir = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        // Create it first, so that every spelling of the path canonicalises to one key.
-        if std::fs::metadata(&dir).is_err() {
-            let _ = layout::private_dir(&dir);
+        match std::fs::symlink_metadata(&dir) {
+            // A link would make the store create, lock and restrict files wherever it points.
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(CacheError::invalid(
+                    "cache directory",
+                    "it is a symbolic link, which the cache does not follow for its own directory: give the path of the directory itself",
+                ));
+            }
+            Ok(_) => {}
+            // Create it first, so that every spelling of the path canonicalises to one key.
+            Err(_) => {
+                let _ = layout::private_dir(&dir);
+            }
         }
         let key = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
         let inner = registry::shared(key.clone(), |id| {
@@ -409,7 +442,7 @@ impl Drop for Inner {
             .unwrap_or_else(PoisonError::into_inner);
         let engine = std::mem::replace(&mut backend.engine, Engine::Memory(Default::default()));
         engine.close();
-        layout::restrict(&self.dir);
+        layout::restrict_sled(&self.dir);
         // Released after sled is closed, so that the next holder finds it closed.
         drop(
             self.lock
@@ -478,6 +511,50 @@ impl StepStore for SledStore {
     fn epoch(&self) -> u64 {
         self.inner.epoch.load(Ordering::SeqCst)
     }
+
+    fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
+        Ok(self
+            .inner
+            .device
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone())
+    }
+
+    fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
+        let mut kept = self
+            .inner
+            .device
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(earlier) = &*kept {
+            return Ok(Some(earlier.clone()));
+        }
+        // Only the lock's holder writes the directory.
+        let holds_lock = self
+            .inner
+            .lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        if !holds_lock {
+            return Ok(None);
+        }
+        match identity::write(&self.inner.dir, id) {
+            Ok(()) => {
+                *kept = Some(id.clone());
+                Ok(Some(id.clone()))
+            }
+            Err(e) => {
+                if self.health().is_durable() {
+                    warn!(error = %e, "pims-cache: the device id file cannot be written; the id is kept in the cache's database only");
+                } else {
+                    tracing::debug!(error = %e, "pims-cache: no device id file (the cache directory cannot be written)");
+                }
+                Ok(None)
+            }
+        }
+    }
 }
 
 /// What open found, before it becomes an `Inner`.
@@ -490,6 +567,7 @@ struct Opened {
 
 fn open_inner(id: u64, key: PathBuf, dir: &Path, cache_bytes: u64) -> Result<Inner, CacheError> {
     let opened = open_dir(dir, cache_bytes)?;
+    let device = settle_device_id(dir, &opened);
     Ok(Inner {
         id,
         key,
@@ -505,6 +583,7 @@ fn open_inner(id: u64, key: PathBuf, dir: &Path, cache_bytes: u64) -> Result<Inn
         lock: Mutex::new(opened.lock),
         pending: Mutex::new(HashMap::new()),
         epoch: AtomicU64::new(0),
+        device: Mutex::new(device),
     })
 }
 
@@ -540,8 +619,9 @@ fn degraded(
 
 fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Opened, CacheError> {
     let mut recovery = None;
-    // A file where the directory should be: not ours to read, so move it aside.
-    if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+    // A file where the directory should be: not ours to read, so move it aside. (A link was
+    // refused before.)
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
         match layout::move_aside(dir) {
             Ok(moved_to) => {
                 warn!(path = %dir.display(), moved_to = %moved_to.display(),
@@ -549,6 +629,8 @@ fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Opened, CacheError> {
                 recovery = Some(Recovery {
                     moved_to,
                     reason: "a file stood where the cache directory should be".to_owned(),
+                    kept_lists: 0,
+                    kept_device_id: false,
                 });
             }
             Err(e) => {
@@ -584,44 +666,6 @@ fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Opened, CacheError> {
             ));
         }
     };
-    let why = match engine::open_disk(dir, cache_bytes) {
-        Ok(db) => {
-            return Ok(Opened {
-                engine: Engine::Sled(db),
-                health: Health::Durable,
-                lock: Some(lock),
-                recovery,
-            });
-        }
-        Err(OpenFailure::Busy) => return Err(in_use(dir, None)),
-        Err(OpenFailure::Refused(reason, detail)) => {
-            return Ok(degraded(dir, cache_bytes, Some(lock), reason, detail));
-        }
-        Err(OpenFailure::Broken(why)) => why,
-    };
-
-    // Unreadable: move it aside and start afresh.
-    let (lock, moved_to) = match quarantine(dir, lock) {
-        Ok(done) => done,
-        Err(Quarantine::InUse(pid)) => return Err(in_use(dir, pid)),
-        Err(Quarantine::Failed(lock, e)) => {
-            return Ok(degraded(
-                dir,
-                cache_bytes,
-                lock,
-                DegradedReason::Unrecoverable,
-                format!("{why}; moving it aside failed: {e}"),
-            ));
-        }
-    };
-    warn!(
-        dir = %dir.display(), moved_to = %moved_to.display(), reason = %why,
-        "pims-cache: the cache was unreadable; moved it aside and started a fresh one"
-    );
-    let recovery = Some(Recovery {
-        moved_to,
-        reason: why,
-    });
     match engine::open_disk(dir, cache_bytes) {
         Ok(db) => Ok(Opened {
             engine: Engine::Sled(db),
@@ -631,56 +675,144 @@ fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Opened, CacheError> {
         }),
         Err(OpenFailure::Busy) => Err(in_use(dir, None)),
         Err(OpenFailure::Refused(reason, detail)) => {
-            let mut opened = degraded(dir, cache_bytes, Some(lock), reason, detail);
-            opened.recovery = recovery;
-            Ok(opened)
+            Ok(degraded(dir, cache_bytes, Some(lock), reason, detail))
         }
-        Err(OpenFailure::Broken(again)) => {
-            let mut opened = degraded(
+        Err(OpenFailure::Broken(why)) => recover(dir, cache_bytes, lock, why),
+    }
+}
+
+/// The database of `dir` is unreadable: reads back what it can, moves sled's directory
+/// aside (the lock, the device id file and anything else in `dir` stay), starts a fresh
+/// database with what was read. One warning.
+fn recover(
+    dir: &Path,
+    cache_bytes: u64,
+    lock: LockFile,
+    why: String,
+) -> Result<Opened, CacheError> {
+    let salvaged = salvage::salvage(dir, cache_bytes);
+    let moved_to = match quarantine(dir) {
+        Ok(moved_to) => moved_to,
+        Err(e) => {
+            return Ok(degraded(
                 dir,
                 cache_bytes,
                 Some(lock),
                 DegradedReason::Unrecoverable,
-                format!("a fresh cache is unreadable too: {again}"),
-            );
-            opened.recovery = recovery;
-            Ok(opened)
+                format!("{why}; moving it aside failed: {e}"),
+            ));
         }
-    }
+    };
+    let mut opened = match engine::open_disk(dir, cache_bytes) {
+        Ok(db) => Opened {
+            engine: Engine::Sled(db),
+            health: Health::Durable,
+            lock: Some(lock),
+            recovery: None,
+        },
+        Err(OpenFailure::Busy) => return Err(in_use(dir, None)),
+        Err(OpenFailure::Refused(reason, detail)) => {
+            degraded(dir, cache_bytes, Some(lock), reason, detail)
+        }
+        Err(OpenFailure::Broken(again)) => degraded(
+            dir,
+            cache_bytes,
+            Some(lock),
+            DegradedReason::Unrecoverable,
+            format!("a fresh cache is unreadable too: {again}"),
+        ),
+    };
+    let kept_lists = restore(dir, &opened.engine, &salvaged);
+    let kept_device_id = salvaged.device.is_some() || matches!(identity::read(dir), Stored::Id(_));
+    let device = if kept_device_id {
+        "the device id kept"
+    } else {
+        "no device id could be read: a new one will be created"
+    };
+    warn!(
+        dir = %dir.display(), moved_to = %moved_to.display(), reason = %why,
+        "pims-cache: the cache was unreadable; moved it aside and started a fresh one ({kept_lists} cached lists read back, {device})"
+    );
+    opened.recovery = Some(Recovery {
+        moved_to,
+        reason: why,
+        kept_lists,
+        kept_device_id,
+    });
+    Ok(opened)
 }
 
-enum Quarantine {
-    InUse(Option<u32>),
-    Failed(Option<LockFile>, std::io::Error),
-}
-
-/// Moves the broken cache aside. A complete cache (marker present) moves whole, as
-/// `<dir>.corrupt-<ts>`, and the lock is re-taken in the fresh directory before the old one
-/// is released; otherwise (the directory may hold files that are not ours) only sled's
-/// directory moves, inside it.
-fn quarantine(dir: &Path, lock: LockFile) -> Result<(LockFile, PathBuf), Quarantine> {
-    // (A mount point cannot be renamed: then its content moves instead, below.)
-    if layout::has_marker(dir)
-        && let Ok(moved_to) = layout::move_aside(dir)
+/// Writes what was read back from a broken database into the fresh one; how many lists.
+fn restore(dir: &Path, engine: &Engine, salvaged: &Salvage) -> usize {
+    let mut written = salvaged
+        .entries
+        .iter()
+        .all(|(k, v)| engine.put(k, Some(v)).is_ok());
+    if let Some(id) = &salvaged.device
+        && let Ok(bytes) = id.to_record()
     {
-        if let Err(e) = layout::private_dir(dir) {
-            return Err(Quarantine::Failed(None, e));
-        }
-        let fresh = match LockFile::acquire(dir) {
-            Ok(fresh) => fresh,
-            Err(LockError::Held { pid }) => return Err(Quarantine::InUse(pid)),
-            Err(LockError::Io(e)) => return Err(Quarantine::Failed(None, e)),
-        };
-        drop(lock);
-        return Ok((fresh, moved_to));
+        written &= engine.put(keys::DEVICE, Some(&bytes)).is_ok();
     }
-    let sled_dir = dir.join(layout::SLED_DIR);
-    match layout::move_aside(&sled_dir) {
-        Ok(moved_to) => {
-            let _ = std::fs::remove_file(dir.join(layout::MARKER_FILE));
-            Ok((lock, moved_to))
+    if written && engine.flush(dir).is_ok() {
+        salvaged.lists()
+    } else {
+        0
+    }
+}
+
+/// Moves sled's directory aside, inside the cache directory (whose lock stays held, and whose
+/// device id file stays where it is). The marker goes first: a cache without it is a new
+/// one, which a crash in between then starts again.
+fn quarantine(dir: &Path) -> std::io::Result<PathBuf> {
+    layout::remove_marker(dir)?;
+    layout::move_aside(&dir.join(layout::SLED_DIR))
+}
+
+/// Brings the device id file and the database's device id entry into agreement, once the
+/// store is open: the file is the truth (the entry follows it, for earlier versions, which
+/// read the entry); an entry without a file (a cache made by an earlier version, or a damaged
+/// file) is copied out into the file. Returns the id the file holds, if any.
+fn settle_device_id(dir: &Path, opened: &Opened) -> Option<DeviceId> {
+    let stored = identity::read(dir);
+    let entry = opened
+        .engine
+        .get(keys::DEVICE)
+        .ok()
+        .flatten()
+        .and_then(|bytes| DeviceId::from_record(&bytes).ok());
+    match stored {
+        Stored::Id(id) => {
+            if entry.as_ref() != Some(&id)
+                && let Ok(bytes) = id.to_record()
+                && opened.engine.put(keys::DEVICE, Some(&bytes)).is_ok()
+                && opened.health.is_durable()
+            {
+                let _ = opened.engine.flush(dir);
+            }
+            Some(id)
         }
-        Err(e) => Err(Quarantine::Failed(Some(lock), e)),
+        Stored::Absent | Stored::Unreadable(_) => {
+            let unreadable = match &stored {
+                Stored::Unreadable(why) => Some(why.as_str()),
+                _ => None,
+            };
+            let Some(id) = entry else {
+                if let Some(why) = unreadable {
+                    warn!(reason = %why, "pims-cache: the device id file is unreadable and the cache holds no other copy: a new device id will be created");
+                }
+                return None;
+            };
+            // Only the lock's holder writes the directory.
+            let written = opened.lock.is_some() && identity::write(dir, &id).is_ok();
+            if let Some(why) = unreadable {
+                if written {
+                    warn!(reason = %why, "pims-cache: the device id file was unreadable; rewrote it from the cache's copy of the id");
+                } else {
+                    warn!(reason = %why, "pims-cache: the device id file is unreadable and cannot be rewritten now; using the cache's copy of the id");
+                }
+            }
+            written.then_some(id)
+        }
     }
 }
 
@@ -696,9 +828,13 @@ mod tests {
         assert!(a.same_store(&b));
         #[cfg(unix)]
         {
-            std::os::unix::fs::symlink(root.path().join("c"), root.path().join("link")).unwrap();
-            let c = SledStore::open(root.path().join("link"), SledOptions::default()).unwrap();
+            // A link among the parents is followed; the directory's own path may not be one.
+            std::os::unix::fs::symlink(root.path(), root.path().join("up")).unwrap();
+            let c = SledStore::open(root.path().join("up/c"), SledOptions::default()).unwrap();
             assert!(a.same_store(&c));
+            std::os::unix::fs::symlink(root.path().join("c"), root.path().join("link")).unwrap();
+            let e = SledStore::open(root.path().join("link"), SledOptions::default()).unwrap_err();
+            assert!(e.to_string().contains("symbolic link"), "{e}");
         }
     }
 

@@ -2,13 +2,15 @@
 //! (`pims_cache::StepCache` over the same sled store the facade uses; no backend is called).
 //!
 //! `show` lists every cached list of every namespace, identifiers masked; `wipe` removes them
-//! all, durably. The device id stays: it is this installation's identity with the backend (a
-//! new one would be a new device to enrol, and enrolled devices are limited per account).
+//! all, durably, and reports only what reached the disk: on a cache that cannot be written
+//! (read-only, full) it fails (exit 1) saying what is still there. The device id stays: it is
+//! this installation's identity with the backend (a new one would be a new device to enrol, and
+//! enrolled devices are limited per account).
 
 use std::sync::Arc;
 
-use pims::cache::{CacheError, CachedList, SledOptions, SledStore, StepCache};
-use pims_types::mask;
+use pims::cache::{CacheError, CachedList, Removed, SledOptions, SledStore, StepCache};
+use pims_types::{ErrorCode, mask};
 use serde_json::{Value, json};
 
 use crate::failure::Failure;
@@ -20,6 +22,17 @@ use crate::style::Style;
 pub(crate) fn cache_failure(home: &Home, e: &CacheError) -> Failure {
     if e.is_in_use() {
         return Failure::Busy(format!("{e}: wait for it to finish, or use another --home"));
+    }
+    if let CacheError::InvalidInput {
+        what: "cache directory",
+        ..
+    } = e
+    {
+        return Failure::usage(format!(
+            "the cache {} cannot be used ({e}): remove the link (pims then creates the cache \
+             there) or put the directory itself in its place",
+            home.cache_dir().display()
+        ));
     }
     let source = std::error::Error::source(e)
         .map(|s| format!(": {s}"))
@@ -133,25 +146,66 @@ pub(crate) fn show(home: &Home, style: &Style) -> Result<(), Failure> {
 /// `pims cache wipe`.
 pub(crate) fn wipe(home: &Home, style: &Style) -> Result<(), Failure> {
     let dir = home.cache_dir();
-    let removed = match open(home)? {
-        Some(cache) => cache.wipe().map_err(|e| cache_failure(home, &e))?.lists,
+    let done = match open(home)? {
+        Some(cache) => {
+            let removed = cache.wipe().map_err(|e| cache_failure(home, &e))?;
+            // Only removals a flush made durable are reported done.
+            if removed.durable_lists < removed.lists {
+                let why = cache
+                    .health()
+                    .degradation()
+                    .map(|d| d.reason.to_string())
+                    .unwrap_or_else(|| "a flush failed".to_owned());
+                return Err(not_wiped(&dir, &removed, &why));
+            }
+            removed.durable_lists
+        }
         None => 0,
     };
     if style.json {
         render::out_line(
-            &json!({"cacheDirectory": dir.display().to_string(), "removedLists": removed})
-                .to_string(),
+            &json!({"cacheDirectory": dir.display().to_string(), "removedLists": done}).to_string(),
         );
     } else {
-        let lists = if removed == 1 {
-            "1 list".to_owned()
-        } else {
-            format!("{removed} lists")
-        };
         render::out_line(&format!(
-            "emptied the cache {}: {lists} removed (this device's id is kept)",
-            dir.display()
+            "emptied the cache {}: {} removed (this device's id is kept)",
+            dir.display(),
+            lists(done)
         ));
     }
     Ok(())
+}
+
+fn lists(n: usize) -> String {
+    if n == 1 {
+        "1 list".to_owned()
+    } else {
+        format!("{n} lists")
+    }
+}
+
+/// A wipe that did not reach the disk (exit 1): what was done, what is left, and why.
+fn not_wiped(dir: &std::path::Path, removed: &Removed, why: &str) -> Failure {
+    let left = removed.lists - removed.durable_lists;
+    let done = if removed.durable_lists == 0 {
+        "nothing was removed".to_owned()
+    } else {
+        format!("only {} removed", lists(removed.durable_lists))
+    };
+    Failure::code(
+        ErrorCode::UNKNOWN,
+        &[],
+        format!(
+            "the cache {} cannot be written ({why}): {done}; {} still there",
+            dir.display(),
+            if left == 1 {
+                "1 cached list is".to_owned()
+            } else {
+                format!("{left} cached lists are")
+            }
+        ),
+    )
+    .with_advice(
+        "make the cache directory writable (or free some space), then run `pims cache wipe` again",
+    )
 }
