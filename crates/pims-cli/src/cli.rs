@@ -19,7 +19,8 @@ use serde_json::Value;
     version,
     about = "The PIMS Service Activation Steps, from the command line",
     long_about = None,
-    after_help = "Exit codes: 0 SUCCEEDED, 1 a call FAILED (the error code is on stderr), \
+    after_help = "Exit codes: 0 SUCCEEDED, 1 a call FAILED (the error code is on stderr) or a \
+                  cache operation could not be done, \
                   2 bad usage, 3 the pims home is in use by another process.\n\
                   First steps: pims steps --car-association-id 987654, then \
                   pims activate --car-association-id 987654"

@@ -31,6 +31,10 @@ pub(crate) enum Failure {
         /// What the CLI knows beyond the catalogue's remedy (a flag to check, a step to redo).
         hint: Option<String>,
     },
+    /// A local operation (on the cache) could not be done, with no backend call involved
+    /// (exit 1): the message says what was done, what is left and what to do. No catalogue code
+    /// is made up for it.
+    NotDone(String),
     /// Bad usage (exit 2): the message says what to pass or fix.
     Usage(String),
     /// The home, the cache or the simulator state is held by another process (exit 3).
@@ -93,7 +97,7 @@ impl Failure {
     /// The process exit code.
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Failure::Failed { .. } => 1,
+            Failure::Failed { .. } | Failure::NotDone(_) => 1,
             Failure::Usage(_) => 2,
             Failure::Busy(_) => 3,
         }
@@ -125,7 +129,7 @@ impl Failure {
                 }
                 out
             }
-            Failure::Usage(message) | Failure::Busy(message) => {
+            Failure::NotDone(message) | Failure::Usage(message) | Failure::Busy(message) => {
                 format!("pims: {}", escape(message))
             }
         }

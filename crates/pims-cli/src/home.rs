@@ -20,7 +20,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::failure::Failure;
-use crate::files::{self, Links};
+use crate::files;
 
 /// The lock file's name inside the home.
 const LOCK_FILE: &str = "pims.lock";
@@ -197,7 +197,7 @@ fn open_lock(dir: &Path, writes: Writes) -> Result<(Option<File>, bool), Failure
     };
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
-    files::set_flags(&mut options, Links::Refuse);
+    files::set_flags(&mut options);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -210,7 +210,7 @@ fn open_lock(dir: &Path, writes: Writes) -> Result<(Option<File>, bool), Failure
         {
             let mut options = OpenOptions::new();
             options.read(true);
-            files::set_flags(&mut options, Links::Refuse);
+            files::set_flags(&mut options);
             match options.open(&lock_path) {
                 Ok(lock) => (Some(lock), false),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, false),

@@ -151,9 +151,15 @@ fn sim_failure(home: &Home, e: &SimError) -> Failure {
              again from the default scenario",
             home.sim_state().display()
         )),
-        // A state that cannot be read (a directory, a FIFO, a device, too large: whatever the
-        // simulator refuses to read) is what `sim reset` moves aside.
-        SimError::StateFile { action: "read", .. } => Failure::usage(format!(
+        // A state that cannot be read (a link, a directory, a FIFO, a device, too large:
+        // whatever the simulator refuses to read) is what `sim reset` moves aside.
+        SimError::StateFile { action: "read", .. }
+        | SimError::FileRefused {
+            what: "state file", ..
+        }
+        | SimError::File {
+            what: "state file", ..
+        } => Failure::usage(format!(
             "the embedded simulator's state {} cannot be read ({e}{}): run `pims sim reset` to \
              move it aside and start again from the default scenario",
             home.sim_state().display(),

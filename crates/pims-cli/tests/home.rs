@@ -216,7 +216,7 @@ fn sim_reset_moves_an_oversized_state_aside_unread() {
     let file = fs::File::create(home.file("sim-state.json")).unwrap();
     file.set_len(65 * 1024 * 1024).unwrap();
     drop(file);
-    reset_moves_aside(&home, "larger than 64 MiB");
+    reset_moves_aside(&home, "larger than the cap of 64 MiB");
 }
 
 /// Runs `pims ARGS` with the home bind-mounted read-only, in a private mount namespace.

@@ -142,13 +142,13 @@ fn sim_serve_refuses_a_scenario_it_must_not_read_whole() {
     let big = home.file("big.json");
     std::fs::File::create(&big)
         .unwrap()
-        .set_len(8 * 1024 * 1024 + 1)
+        .set_len(pims_sim::MAX_FILE_BYTES + 1)
         .unwrap();
     // Each ends at once (the guard timeout would fail a hang), exit 2, saying why.
     for (file, why) in [
         (&fifo, "a FIFO"),
         (&zero, "a device"),
-        (&big, "larger than 8 MiB"),
+        (&big, "larger than the cap of 64 MiB"),
     ] {
         let run = home
             .run(&[

@@ -10,9 +10,10 @@
 use std::sync::Arc;
 
 use pims::cache::{CacheError, CachedList, Removed, SledOptions, SledStore, StepCache};
-use pims_types::{ErrorCode, mask};
+use pims_types::mask;
 use serde_json::{Value, json};
 
+use crate::escape::escape;
 use crate::failure::Failure;
 use crate::home::Home;
 use crate::render;
@@ -101,20 +102,23 @@ pub(crate) fn show(home: &Home, style: &Style) -> Result<(), Failure> {
     };
     if style.json {
         let shown: Vec<Value> = lists.iter().map(list_json).collect();
-        render::out_line(
-            &json!({"cacheDirectory": dir.display().to_string(), "deviceId": device, "lists": shown})
-                .to_string(),
-        );
+        render::out_line(&render::json_text(
+            &json!({"cacheDirectory": dir.display().to_string(), "deviceId": device, "lists": shown}),
+        ));
         return Ok(());
     }
     let Some(device) = device else {
         render::out_line(&format!(
             "the cache {} is empty: no list fetched yet",
-            dir.display()
+            escape(&dir.display().to_string())
         ));
         return Ok(());
     };
-    render::out_line(&format!("cache {} (device {device})", dir.display()));
+    render::out_line(&format!(
+        "cache {} (device {})",
+        escape(&dir.display().to_string()),
+        escape(&device)
+    ));
     if lists.is_empty() {
         render::out_line("no cached list");
         return Ok(());
@@ -163,13 +167,13 @@ pub(crate) fn wipe(home: &Home, style: &Style) -> Result<(), Failure> {
         None => 0,
     };
     if style.json {
-        render::out_line(
-            &json!({"cacheDirectory": dir.display().to_string(), "removedLists": done}).to_string(),
-        );
+        render::out_line(&render::json_text(
+            &json!({"cacheDirectory": dir.display().to_string(), "removedLists": done}),
+        ));
     } else {
         render::out_line(&format!(
             "emptied the cache {}: {} removed (this device's id is kept)",
-            dir.display(),
+            escape(&dir.display().to_string()),
             lists(done)
         ));
     }
@@ -192,20 +196,14 @@ fn not_wiped(dir: &std::path::Path, removed: &Removed, why: &str) -> Failure {
     } else {
         format!("only {} removed", lists(removed.durable_lists))
     };
-    Failure::code(
-        ErrorCode::UNKNOWN,
-        &[],
-        format!(
-            "the cache {} cannot be written ({why}): {done}; {} still there",
-            dir.display(),
-            if left == 1 {
-                "1 cached list is".to_owned()
-            } else {
-                format!("{left} cached lists are")
-            }
-        ),
-    )
-    .with_advice(
-        "make the cache directory writable (or free some space), then run `pims cache wipe` again",
-    )
+    Failure::NotDone(format!(
+        "the cache {} cannot be written ({why}): {done}; {} still there: make the cache \
+         directory writable (or free some space), then run `pims cache wipe` again",
+        dir.display(),
+        if left == 1 {
+            "1 cached list is".to_owned()
+        } else {
+            format!("{left} cached lists are")
+        }
+    ))
 }

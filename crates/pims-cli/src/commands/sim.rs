@@ -8,7 +8,6 @@ use serde_json::json;
 
 use crate::cli::ServeArgs;
 use crate::failure::Failure;
-use crate::files::{self, Links};
 use crate::home::Home;
 use crate::render;
 use crate::style::Style;
@@ -37,24 +36,10 @@ fn start_failure(e: &SimError, args: &ServeArgs) -> Failure {
     }
 }
 
-/// The largest scenario document read (what `POST /admin/scenario` takes too).
-const SCENARIO_CAP: u64 = 8 * 1024 * 1024;
-
-/// The largest embedded simulator state `sim reset` leaves where it is: a state file larger
-/// than this is moved aside unread (a link to `/dev/zero` or a runaway file would otherwise
-/// be read whole by the simulator).
-const STATE_CAP: u64 = 64 * 1024 * 1024;
-
 fn read_scenario(path: &Path) -> Result<Scenario, Failure> {
-    // A path the user named: a link is followed, but only to a regular file, read up to a cap.
-    let bytes = files::read_capped(path, SCENARIO_CAP, Links::Follow).map_err(|e| {
-        Failure::usage(format!(
-            "--scenario {}: cannot read it ({e})",
-            path.display()
-        ))
-    })?;
-    Scenario::from_json(&bytes)
-        .map_err(|e| Failure::usage(format!("--scenario {}: {e}", path.display())))
+    // A path the user named: a link is followed, but only to a regular file, read up to the
+    // simulator's cap (a FIFO or /dev/zero is refused unread).
+    Scenario::from_file(path).map_err(|e| Failure::usage(format!("--scenario: {e}")))
 }
 
 /// `pims sim serve`: runs until SIGINT or SIGTERM.
@@ -67,9 +52,14 @@ pub(crate) async fn serve(args: &ServeArgs, style: &Style) -> Result<(), Failure
         state_file: args.state.clone(),
         admin_token: args.admin_token.clone(),
     };
-    let sim = SimServer::start(config)
-        .await
-        .map_err(|e| start_failure(&e, args))?;
+    // A signal during start-up (a large state being loaded) stops the command at once.
+    let sim = tokio::select! {
+        started = SimServer::start(config) => started.map_err(|e| start_failure(&e, args))?,
+        watched = wait_for_signal() => {
+            watched?;
+            return Err(Failure::NotDone("stopped by a signal during start-up".to_owned()));
+        }
+    };
     if style.json {
         let mut line = json!({"listening": sim.base_url()});
         if generated {
@@ -112,74 +102,34 @@ async fn wait_for_signal() -> Result<(), Failure> {
         .map_err(|e| Failure::usage(format!("cannot watch Ctrl-C ({e})")))
 }
 
-/// Why the state file at `path` cannot be left for the simulator to read, found without
-/// reading it: a link, not a regular file, larger than [`STATE_CAP`], or unreadable. `None`
-/// when there is none, or it looks fine.
-fn unfit_state(path: &Path) -> Option<String> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    if let Some(what) = files::not_regular(&meta) {
-        return Some(format!("it is {what}"));
-    }
-    if meta.len() > STATE_CAP {
-        return Some(format!("it is larger than {}", files::size(STATE_CAP)));
-    }
-    files::open_regular(path, Links::Refuse)
-        .err()
-        .map(|e| format!("it cannot be read ({e})"))
-}
-
-/// Moves the state file aside (`sim-state.json.corrupt-<secs>`), saying why on stderr.
-fn move_state_aside(path: &Path, why: &str) -> Result<(), Failure> {
-    let aside = files::move_aside(path, "corrupt").map_err(|e| {
-        Failure::usage(format!(
-            "the state {} cannot be used ({why}) and cannot be moved aside ({e}): remove it, \
-             then run pims sim reset again",
-            path.display()
-        ))
-    })?;
-    render::warn(&format!(
-        "the state {} could not be used ({why}): moved it, unread, to {}",
-        path.display(),
-        aside.display()
-    ));
-    Ok(())
-}
-
 /// `pims sim reset`: the embedded simulator's state file holds the default scenario again.
 ///
-/// The state is never read to be thrown away: a state file that is a link, not a regular file,
-/// too large or unreadable is moved aside first (the link itself, never what it points to); one
-/// the simulator then refuses (not a valid document, or whatever its own checks find) is moved
-/// aside too, and the simulator starts again on a fresh file.
+/// The simulator's own reset ([`pims_sim::reset_state_file`]) never reads a state to throw it
+/// away: one that is a link, not a regular file or too large is moved aside unread (the link
+/// itself, never what it points to), and one that cannot be read or is not a valid document is
+/// moved aside too, before the default scenario is written.
 pub(crate) async fn reset(home: &Home, style: &Style) -> Result<(), Failure> {
     let path = home.sim_state();
-    if let Some(why) = unfit_state(&path) {
-        move_state_aside(&path, &why)?;
-    }
-    let config = || SimConfig {
-        state_file: Some(path.clone()),
-        ..SimConfig::default()
-    };
-    let sim = match SimServer::start(config()).await {
-        Ok(sim) => sim,
-        Err(e @ (SimError::StateInUse { .. } | SimError::Bind { .. } | SimError::NoRuntime)) => {
-            return Err(reset_failure(&path, &e));
-        }
-        Err(e) if std::fs::symlink_metadata(&path).is_ok() => {
-            move_state_aside(&path, &e.to_string())?;
-            SimServer::start(config())
-                .await
-                .map_err(|e| reset_failure(&path, &e))?
-        }
-        Err(e) => return Err(reset_failure(&path, &e)),
-    };
-    let loaded = sim.load_scenario(Scenario::default_scenario()).await;
-    sim.shutdown().await;
-    loaded.map_err(|e| reset_failure(&path, &e))?;
-    if style.json {
-        render::out_line(&render::json_text(
-            &json!({"simState": path.display().to_string(), "reset": true}),
+    let target = path.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        pims_sim::reset_state_file(&target, Scenario::default_scenario())
+    })
+    .await
+    .map_err(|e| Failure::usage(format!("the reset did not finish ({e})")))?
+    .map_err(|e| reset_failure(&path, &e))?;
+    if let (Some(aside), Some(why)) = (&done.moved_aside, &done.damage) {
+        render::warn(&format!(
+            "the state {} could not be used ({why}): moved it, unread, to {}",
+            path.display(),
+            aside.display()
         ));
+    }
+    if style.json {
+        render::out_line(&render::json_text(&json!({
+            "simState": path.display().to_string(),
+            "reset": true,
+            "movedAside": done.moved_aside.as_ref().map(|p| p.display().to_string()),
+        })));
     } else {
         render::out_line(&format!(
             "the embedded simulator is back to the default scenario ({}); the SDK cache is kept: \
