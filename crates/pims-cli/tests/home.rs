@@ -11,7 +11,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::Duration;
 
-use pims_sim::{SimConfig, SimServer};
 use support::{Home, example_rows};
 
 const CAR: &str = "987654";
@@ -249,12 +248,7 @@ fn run_read_only(home: &Home, args: &[&str]) -> support::Run {
 
 #[test]
 fn a_read_only_home_still_serves_url_from_the_backend() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = rt.block_on(SimServer::start(SimConfig::default())).unwrap();
+    let (rt, sim) = support::in_process_sim(None);
     let url = sim.base_url();
     let home = Home::new();
     let steps = [

@@ -7,7 +7,7 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use pims_sim::{DEMO_PHONE_NUMBER, DEMO_TOKEN, DEMO_VIN, Scenario, SimConfig, SimServer};
+use pims_sim::{DEMO_PHONE_NUMBER, DEMO_TOKEN, DEMO_VIN, Scenario, SimServer};
 use pims_types::Secret;
 use serde_json::Value;
 use support::{Home, all_bytes, all_done, contains, example_rows};
@@ -197,20 +197,9 @@ fn a_closed_port_is_2202_within_the_deadline() {
 
 /// A simulator in this process, for its admin actions (SMS outbox, pairing).
 fn in_process_sim() -> (tokio::runtime::Runtime, SimServer) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
     let mut scenario = Scenario::default_scenario();
     scenario.accounts[0].tokens.push(Secret::new(CANARY_TOKEN));
-    let sim = rt
-        .block_on(SimServer::start(SimConfig {
-            scenario: Some(scenario),
-            ..SimConfig::default()
-        }))
-        .unwrap();
-    (rt, sim)
+    support::in_process_sim(Some(scenario))
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod support;
 
-use pims_sim::{DEMO_PHONE_NUMBER, DEMO_VIN, SimConfig, SimServer};
+use pims_sim::{DEMO_PHONE_NUMBER, DEMO_VIN};
 use support::{Home, Run, all_bytes, all_done, contains};
 
 const CAR: &str = "987654";
@@ -138,12 +138,7 @@ fn a_phone_number_the_simulator_refuses_is_refused_first() {
 
 #[test]
 fn remote_activation_takes_pims_pin_and_pims_sms_code() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = rt.block_on(SimServer::start(SimConfig::default())).unwrap();
+    let (rt, sim) = support::in_process_sim(None);
     let url = sim.base_url();
     let home = Home::new();
     let activate = |sms_code: Option<&str>| {

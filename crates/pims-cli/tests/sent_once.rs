@@ -6,19 +6,9 @@
 
 mod support;
 
-use pims_sim::{DEMO_PHONE_NUMBER, DEMO_TOKEN, FaultSpec, Scenario, SimConfig, SimServer};
+use pims_sim::{DEMO_PHONE_NUMBER, DEMO_TOKEN, FaultSpec, Scenario, SimServer};
 use serde_json::{Value, json};
 use support::Home;
-
-fn in_process_sim() -> (tokio::runtime::Runtime, SimServer) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sim = rt.block_on(SimServer::start(SimConfig::default())).unwrap();
-    (rt, sim)
-}
 
 fn lose_answers_after_processing(sim: &SimServer, api: &str) {
     sim.set_faults(&FaultSpec {
@@ -37,7 +27,7 @@ fn state(sim: &SimServer) -> Value {
 
 #[test]
 fn one_wrong_pin_and_one_sms_request_reach_the_backend_once() {
-    let (rt, sim) = in_process_sim();
+    let (rt, sim) = support::in_process_sim(None);
     let home = Home::new();
     let url = sim.base_url();
     let remote = |args: &[&str]| {

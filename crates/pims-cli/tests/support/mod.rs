@@ -160,3 +160,21 @@ pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
+
+/// A simulator in this test process (for its admin actions) on 127.0.0.1:0, with the runtime
+/// that serves it: `pims --url` runs against it.
+pub(crate) fn in_process_sim(
+    scenario: Option<pims_sim::Scenario>,
+) -> (tokio::runtime::Runtime, pims_sim::SimServer) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = pims_sim::SimConfig {
+        scenario,
+        ..pims_sim::SimConfig::default()
+    };
+    let sim = rt.block_on(pims_sim::SimServer::start(config)).unwrap();
+    (rt, sim)
+}
