@@ -174,3 +174,25 @@ fn links_to_devices_among_sleds_files_are_moved_aside_unread() {
         assert_eq!(recovery.kept_lists, 1, "{name}");
     }
 }
+
+#[test]
+fn sleds_oversized_config_or_snapshot_is_moved_aside_unread() {
+    // A sparse 10 GiB file costs no disk, but sled would read it whole into memory.
+    for name in ["conf", "snap.ffffffffffffffff"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cache");
+        use_cache(&dir);
+        let device = sled_cache(&dir).device_id().unwrap();
+        let planted = dir.join(SLED_DIR).join(name);
+        fs::File::create(&planted)
+            .unwrap()
+            .set_len(10 * 1024 * 1024 * 1024)
+            .unwrap();
+        let store = SledStore::open(&dir, Default::default()).unwrap();
+        assert!(store.health().is_durable(), "{name}: {}", store.health());
+        let recovery = store.recovery().expect("moved aside").clone();
+        assert!(recovery.reason.contains("refused unread"), "{recovery:?}");
+        let cache = pims_cache::StepCache::new(std::sync::Arc::new(store));
+        assert_eq!(cache.device_id().unwrap(), device, "{name}");
+    }
+}

@@ -202,13 +202,21 @@ pub(crate) struct ServicesArgs {
 
 /// `pims call`.
 #[derive(Args)]
+#[command(
+    after_help = "Secrets (pinCode, oldPIN, newPIN, smsCode): give them as KEY=- and write them \
+                  on standard input, one line each in the order given (e.g. `pass show \
+                  pims-pin | pims call get pims.authentication.otp action=withPIN pinCode=-`; \
+                  on a terminal they are asked without echo). A value written on the command \
+                  line can be read by every local user (ps, /proc/PID/cmdline) while pims runs."
+)]
 pub(crate) struct CallArgs {
     /// The verb.
     #[arg(value_enum)]
     pub(crate) verb: CallVerb,
     /// The API name (e.g. pims.subscription.steps).
     pub(crate) api: String,
-    /// Parameters, as key=value (e.g. carAssociationID=987654 resetSteps=false).
+    /// Parameters, as key=value (e.g. carAssociationID=987654 resetSteps=false); KEY=- reads
+    /// the value from standard input (one line per such parameter, in order).
     #[arg(value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub(crate) params: Vec<(String, Value)>,
 }

@@ -87,6 +87,23 @@ impl Prompter {
     }
 }
 
+/// One line of standard input, at most `cap` bytes, trimmed: read without echo (after
+/// `question` on stderr) when standard input is a terminal, read as it comes otherwise (a pipe
+/// from a password manager). The way to hand pims a secret that no other local user can read in
+/// the process's arguments.
+pub(crate) fn stdin_line(question: &str, cap: u64) -> std::io::Result<Secret> {
+    use std::io::{IsTerminal, Read};
+    let stdin = std::io::stdin();
+    let line = if stdin.is_terminal() {
+        rpassword::prompt_password(format!("{question}: "))?
+    } else {
+        let mut line = String::new();
+        stdin.lock().take(cap).read_line(&mut line)?;
+        line
+    };
+    Ok(Secret::new(line.trim()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,6 +122,8 @@ fn facade(
     namespace: &str,
     timeout: Duration,
 ) -> Result<Pims, Failure> {
+    // Said in the store's own words: a planted link is not a full disk.
+    let degradation = store.health().degradation().cloned();
     let pims = Pims::builder()
         .transport(transport)
         .cache_store(Arc::new(store))
@@ -129,10 +131,10 @@ fn facade(
         .call_timeout(timeout + FACADE_SLACK)
         .build()
         .map_err(|e| Failure::from_pims(&e))?;
-    if pims.cache_degraded().unwrap_or(false) {
+    if let Some(degradation) = degradation {
         crate::render::warn(&format!(
-            "the cache {} cannot be used (read-only or full): answers come from the backend \
-             and nothing is remembered between runs",
+            "the cache {} cannot be used ({degradation}): answers come from the backend and \
+             nothing is remembered between runs",
             home.cache_dir().display()
         ));
     }
@@ -167,6 +169,11 @@ fn sim_failure(home: &Home, e: &SimError) -> Failure {
                 .map(|s| format!(": {s}"))
                 .unwrap_or_default()
         )),
+        // A link, a hard link or a special file planted beside the state: the refusal says
+        // what to remove.
+        SimError::FileRefused { .. } => {
+            Failure::usage(format!("the embedded simulator cannot start: {e}"))
+        }
         other => {
             let source = std::error::Error::source(other)
                 .map(|s| format!(": {s}"))

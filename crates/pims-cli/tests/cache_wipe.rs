@@ -88,6 +88,22 @@ fn wipe_on_a_read_only_cache_fails_and_says_the_list_is_still_there() {
     assert!(run.stderr.contains("read-only"), "{}", run.stderr);
     // It was indeed still there.
     assert_eq!(cached_lists(&home), 1);
+    // `--json` still prints its one line: nothing removed, one list left.
+    let run = in_private_namespace(
+        &home,
+        r#"mount --bind "$D" "$D" && mount -o remount,bind,ro "$D" && exec "$PIMS" --json cache wipe"#,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let line: Value =
+        serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    assert_eq!(
+        (line["removedLists"].as_u64(), line["listsLeft"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert!(
+        line["error"].as_str().unwrap().contains("read-only"),
+        "{line}"
+    );
     // Once writable, the wipe goes through.
     let wipe = home.run(&["cache", "wipe"]).expect(0);
     assert!(wipe.stdout.contains("1 list removed"), "{}", wipe.stdout);

@@ -232,3 +232,54 @@ fn a_url_with_credentials_or_a_query_is_refused_unechoed() {
     assert!(!home.file("pims.lock").exists());
     assert!(!home.file("cache").exists());
 }
+
+#[test]
+fn call_reads_secrets_from_standard_input_and_warns_about_the_command_line() {
+    let (rt, sim) = support::in_process_sim(None);
+    let home = Home::new();
+    let url = sim.base_url();
+    support::enrol_home_device(&rt, &sim, &home);
+    let otp = |pin_arg: &str, stdin: &str| {
+        let out = home
+            .command()
+            .args([
+                "--url",
+                url.as_str(),
+                "--token",
+                pims_sim::DEMO_TOKEN,
+                "call",
+                "get",
+                "pims.authentication.otp",
+                "action=withPIN",
+                pin_arg,
+            ])
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // From standard input: the OTP comes back, the PIN shows nowhere, no warning.
+    let (code, stdout, stderr) = otp("pinCode=-", "1234\n");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(!stdout.contains("1234") && !stderr.contains("1234"));
+    assert!(!stderr.contains("other local users"), "{stderr}");
+    // A malformed one read that way is refused before sending, as on the command line.
+    let (code, _, stderr) = otp("pinCode=-", "123\n");
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("Invalid pinCode parameter"), "{stderr}");
+    // Nothing on standard input: said, exit 2.
+    let (code, _, stderr) = otp("pinCode=-", "");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("standard input"), "{stderr}");
+    // On the command line it still works, with a warning saying who can read it.
+    let (code, _, stderr) = otp("pinCode=1234", "");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("other local users"), "{stderr}");
+    assert!(stderr.contains("pinCode=-"), "{stderr}");
+    let help = home.run(&["call", "--help"]).expect(0);
+    assert!(help.stdout.contains("KEY=-"), "{}", help.stdout);
+}

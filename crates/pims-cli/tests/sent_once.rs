@@ -6,7 +6,7 @@
 
 mod support;
 
-use pims_sim::{DEMO_PHONE_NUMBER, DEMO_TOKEN, FaultSpec, Scenario, SimServer};
+use pims_sim::{DEMO_PHONE_NUMBER, DEMO_TOKEN, FaultSpec, SimServer};
 use serde_json::{Value, json};
 use support::Home;
 
@@ -50,17 +50,7 @@ fn one_wrong_pin_and_one_sms_request_reach_the_backend_once() {
     sim.clear_faults();
 
     // Enrol this installation's device with PIN 1234 (straight in the simulator's state).
-    let shown = remote(&["--json", "cache", "show"]).expect(0);
-    let device = serde_json::from_str::<Value>(shown.stdout.trim()).unwrap()["deviceId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut scenario = state(&sim);
-    let account = scenario["accounts"][0]["id"].clone();
-    scenario["accounts"][0]["pin"] = json!("1234");
-    scenario["devices"] = json!([{"id": device, "accountId": account, "status": "enrolled"}]);
-    let scenario: Scenario = serde_json::from_value(scenario).unwrap();
-    rt.block_on(sim.load_scenario(scenario)).unwrap();
+    support::enrol_home_device(&rt, &sim, &home);
 
     // One wrong PIN whose answer is lost: one attempt counted, the account not blocked.
     lose_answers_after_processing(&sim, "pims.authentication.otp");

@@ -19,7 +19,7 @@ use crate::scenario::Scenario;
 pub(crate) struct StateFile {
     path: PathBuf,
     /// Held for the lifetime of the simulator: the OS releases the lock when it is closed.
-    _lock: File,
+    lock: File,
     /// The generation last written (writes of older snapshots are skipped).
     written: Mutex<Option<u64>>,
 }
@@ -74,7 +74,7 @@ impl StateFile {
             .and_then(|()| write!(lock, "{}", std::process::id()));
         Ok(StateFile {
             path: path.to_owned(),
-            _lock: lock,
+            lock,
             written: Mutex::new(None),
         })
     }
@@ -116,6 +116,13 @@ impl StateFile {
 
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for StateFile {
+    fn drop(&mut self) {
+        // Still held: empty the pid so that nobody is later told a dead process holds it.
+        let _ = self.lock.set_len(0);
     }
 }
 

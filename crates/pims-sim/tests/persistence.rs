@@ -132,12 +132,15 @@ async fn one_simulator_per_state_file() {
         other => panic!("{other:?}"),
     }
     first.shutdown().await;
-    // Released by shutdown.
+    // Released by shutdown, and no pid left behind to name a process that is gone.
+    let lock = dir.path().join("sim.json.lock");
+    assert_eq!(std::fs::read(&lock).unwrap(), b"");
     SimServer::start(config(&path))
         .await
         .unwrap()
         .shutdown()
         .await;
+    assert_eq!(std::fs::read(&lock).unwrap(), b"");
 }
 
 #[tokio::test]

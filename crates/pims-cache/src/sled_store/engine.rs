@@ -219,9 +219,16 @@ pub(crate) fn open_disk(dir: &Path, cache_bytes: u64) -> Result<sled::Db, OpenFa
     Ok(db)
 }
 
+/// The largest `conf` sled is let read (it holds a few settings, about 100 bytes).
+const SLED_CONF_CAP: u64 = 64 * 1024;
+
+/// The largest snapshot sled is let read whole (a page table: a few MiB for a million lists).
+const SLED_SNAPSHOT_CAP: u64 = 256 * 1024 * 1024;
+
 /// sled opens (and reads whole) its files following links: its `conf`, `db` and `snap.*` must
 /// be regular files of its own directory (a link there, to `/dev/zero` say, or a FIFO, is
-/// foreign: broken, moved aside without being read).
+/// foreign: broken, moved aside without being read), and the two it reads whole, `conf` and
+/// `snap.*`, no larger than a cap (a runaway or planted 10 GiB file would need as much memory).
 fn check_sled_files(sled_dir: &Path) -> Result<(), OpenFailure> {
     let entries = match fs::read_dir(sled_dir) {
         Ok(entries) => entries,
@@ -230,11 +237,22 @@ fn check_sled_files(sled_dir: &Path) -> Result<(), OpenFailure> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if (name == "conf" || name == SLED_LOG_FILE || name.starts_with("snap."))
-            && !entry.file_type().is_ok_and(|t| t.is_file())
-        {
+        let cap = match name.as_ref() {
+            "conf" => SLED_CONF_CAP,
+            SLED_LOG_FILE => u64::MAX,
+            snap if snap.starts_with("snap.") => SLED_SNAPSHOT_CAP,
+            _ => continue,
+        };
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
             return Err(OpenFailure::Broken(format!(
                 "sled's {name} is not a regular file"
+            )));
+        }
+        // The entry's own metadata: the file type above says it is not a link.
+        let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        if len > cap {
+            return Err(OpenFailure::Broken(format!(
+                "sled's {name} is {len} bytes, over the {cap} it may be (refused unread)"
             )));
         }
     }

@@ -31,15 +31,32 @@ pub(crate) fn private_file(options: &mut OpenOptions) {
     let _ = options;
 }
 
-/// Opens `path` with `options` (plus [`no_follow`]) and checks that it is a regular file.
+/// Opens `path` with `options` (plus [`no_follow`]) and checks that it is a regular file with
+/// one name: a hard link planted in the directory would otherwise let a write (the lock's
+/// truncation, its chmod) reach a file elsewhere, as a symbolic link would.
 pub(crate) fn open_regular(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
     no_follow(options);
     let file = options.open(path).map_err(|e| named(path, e))?;
-    if !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("{} is not a regular file", path.display()),
         ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} has {} names (a hard link to a file elsewhere): remove it",
+                    path.display(),
+                    meta.nlink()
+                ),
+            ));
+        }
     }
     Ok(file)
 }

@@ -101,6 +101,26 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn a_planted_hard_link_is_refused_and_the_file_behind_it_is_untouched() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, b"important data").unwrap();
+        std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let cache = dir.path().join("cache");
+        std::fs::create_dir(&cache).unwrap();
+        std::fs::hard_link(&outside, cache.join(LOCK_FILE)).unwrap();
+        match LockFile::acquire(&cache) {
+            Err(LockError::Io(e)) => assert!(e.to_string().contains("hard link"), "{e}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(std::fs::read(&outside).unwrap(), b"important data");
+        let mode = std::fs::metadata(&outside).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn a_planted_link_or_fifo_is_refused_and_nothing_behind_it_changes() {
         let dir = tempfile::tempdir().unwrap();
         let outside = dir.path().join("outside");

@@ -83,23 +83,8 @@ fn check_sms_code(code: &str) -> Result<Secret, Failure> {
 
 /// `--pin-stdin`: the first line of standard input (read without echo when it is a terminal).
 fn pin_from_stdin() -> Result<Secret, Failure> {
-    use std::io::{BufRead, IsTerminal, Read};
-    let cannot = |e: std::io::Error| {
-        Failure::usage(format!("--pin-stdin: cannot read standard input ({e})"))
-    };
-    let stdin = std::io::stdin();
-    let line = if stdin.is_terminal() {
-        rpassword::read_password().map_err(cannot)?
-    } else {
-        let mut line = String::new();
-        stdin
-            .lock()
-            .take(PIN_LINE_CAP)
-            .read_line(&mut line)
-            .map_err(cannot)?;
-        line
-    };
-    let line = Secret::new(line.trim());
+    let line = crate::prompt::stdin_line("PIN", PIN_LINE_CAP)
+        .map_err(|e| Failure::usage(format!("--pin-stdin: cannot read standard input ({e})")))?;
     if line.is_empty() {
         return Err(Failure::usage(
             "--pin-stdin: standard input holds no PIN: write it there, e.g. `pass show pims-pin \

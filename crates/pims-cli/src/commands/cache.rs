@@ -160,7 +160,17 @@ pub(crate) fn wipe(home: &Home, style: &Style) -> Result<(), Failure> {
                     .degradation()
                     .map(|d| d.reason.to_string())
                     .unwrap_or_else(|| "a flush failed".to_owned());
-                return Err(not_wiped(&dir, &removed, &why));
+                let failure = not_wiped(&dir, &removed, &why);
+                if style.json {
+                    // `--json` prints one line whatever happens: what was done and what is left.
+                    render::out_line(&render::json_text(&json!({
+                        "cacheDirectory": dir.display().to_string(),
+                        "removedLists": removed.durable_lists,
+                        "listsLeft": removed.lists - removed.durable_lists,
+                        "error": why,
+                    })));
+                }
+                return Err(failure);
             }
             removed.durable_lists
         }

@@ -90,7 +90,16 @@ pub(crate) async fn services(
     })
 }
 
-/// The parameters of `pims call`, checked before any backend is opened.
+/// The value that makes `pims call` read a parameter from standard input (`pinCode=-`).
+const FROM_STDIN: &str = "-";
+
+/// The longest line read for one parameter (a PIN, an SMS code: a few digits).
+const STDIN_VALUE_CAP: u64 = 1024;
+
+/// The parameters of `pims call`, checked before any backend is opened. A value `-` is read
+/// from standard input, one line per such parameter in the order given (without echo on a
+/// terminal): the way to pass a PIN or an SMS code that other local users cannot read in the
+/// process's arguments.
 pub(crate) fn call_parameters(args: &CallArgs) -> Result<Parameters, Failure> {
     let mut params = Parameters::new();
     for (key, value) in &args.params {
@@ -98,6 +107,25 @@ pub(crate) fn call_parameters(args: &CallArgs) -> Result<Parameters, Failure> {
             return Err(Failure::usage(format!(
                 "parameter {key} is given twice: give each KEY=VALUE once"
             )));
+        }
+        if value.as_str() == Some(FROM_STDIN) {
+            let line = crate::prompt::stdin_line(key, STDIN_VALUE_CAP).map_err(|e| {
+                Failure::usage(format!("{key}=-: cannot read standard input ({e})"))
+            })?;
+            if line.is_empty() {
+                return Err(Failure::usage(format!(
+                    "{key}=-: standard input holds no value for it (one line per KEY=- \
+                     parameter, in order)"
+                )));
+            }
+            params.insert(key.clone(), line.expose());
+            continue;
+        }
+        if pims_types::is_secret_key(key) {
+            crate::render::warn(&format!(
+                "{key} given on the command line can be read by other local users while pims \
+                 runs: pass {key}=- to read it from standard input"
+            ));
         }
         params.insert(key.clone(), value.clone());
     }

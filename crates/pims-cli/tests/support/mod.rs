@@ -178,3 +178,40 @@ pub(crate) fn in_process_sim(
     let sim = rt.block_on(pims_sim::SimServer::start(config)).unwrap();
     (rt, sim)
 }
+
+/// Enrols this home's device (made by a first steps call, its id read from `pims cache show`)
+/// for the simulator's demo account, with PIN 1234, straight in the simulator's state.
+pub(crate) fn enrol_home_device(
+    rt: &tokio::runtime::Runtime,
+    sim: &pims_sim::SimServer,
+    home: &Home,
+) {
+    let url = sim.base_url();
+    let remote = ["--url", &url, "--token", pims_sim::DEMO_TOKEN];
+    home.run(&[&remote[..], &["steps", "--car-association-id", "987654"]].concat())
+        .expect(0);
+    let shown = home
+        .run(&[
+            "--url",
+            &url,
+            "--token",
+            pims_sim::DEMO_TOKEN,
+            "--json",
+            "cache",
+            "show",
+        ])
+        .expect(0);
+    let shown: serde_json::Value = serde_json::from_str(shown.stdout.trim()).unwrap();
+    let device = shown["deviceId"].as_str().expect("a device id").to_owned();
+    let mut scenario = serde_json::to_value(sim.state()).unwrap();
+    let account = scenario["accounts"][0]["id"].clone();
+    scenario["accounts"][0]["pin"] = serde_json::json!("1234");
+    scenario["accounts"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("pinHash");
+    scenario["devices"] =
+        serde_json::json!([{"id": device, "accountId": account, "status": "enrolled"}]);
+    let scenario: pims_sim::Scenario = serde_json::from_value(scenario).unwrap();
+    rt.block_on(sim.load_scenario(scenario)).unwrap();
+}
