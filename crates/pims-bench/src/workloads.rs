@@ -194,8 +194,22 @@ impl BenchCache {
     /// assert!(c.lookup(105).unwrap().is_none());
     /// ```
     pub fn populate(&self, first: u64, count: usize) -> Result<(), String> {
+        self.populate_on(first, count, 2)
+    }
+
+    /// [`populate`](Self::populate) on `threads` threads (at least 1): with one, the same calls
+    /// in the same order every time, so that the files written are the same from one
+    /// preparation to the next (what a counted figure opening them needs).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let c = pims_bench::BenchCache::open(dir.path()).unwrap();
+    /// c.populate_on(0, 3, 1).unwrap();
+    /// assert!(c.lookup(2).unwrap().is_some());
+    /// ```
+    pub fn populate_on(&self, first: u64, count: usize, threads: u64) -> Result<(), String> {
         let bulk = StepCache::new(Arc::new(UnflushedStore(self.store.clone())));
-        let threads = 2u64;
+        let threads = threads.max(1);
         let count = count as u64;
         std::thread::scope(|scope| {
             let workers: Vec<_> = (0..threads)
