@@ -124,7 +124,16 @@ pub fn is_secret_key(key: &str) -> bool {
         "authorization",
         "clientsecret",
     ];
-    SECRET_KEYS.iter().any(|s| is_spelling_of(key, s))
+    let len = spelling_len(key);
+    SECRET_KEYS
+        .iter()
+        .any(|s| s.len() == len && is_spelling_of(key, s))
+}
+
+/// The length in bytes of `key` in one spelling (see [`is_spelling_of`]): spellings of another
+/// length are not compared at all.
+fn spelling_len(key: &str) -> usize {
+    key.bytes().filter(|b| *b != b'_' && *b != b'-').count()
 }
 
 /// Whether `key` is `spelling` (lowercase ASCII) once in one spelling: lowercase, without `_`
@@ -146,7 +155,10 @@ fn is_spelling_of(key: &str, spelling: &str) -> bool {
 /// ```
 pub fn is_masked_key(key: &str) -> bool {
     const MASKED_KEYS: &[&str] = &["phonenumber", "vin", "email"];
-    MASKED_KEYS.iter().any(|s| is_spelling_of(key, s))
+    let len = spelling_len(key);
+    MASKED_KEYS
+        .iter()
+        .any(|s| s.len() == len && is_spelling_of(key, s))
 }
 
 /// A `Debug` view of a JSON value with secret values replaced by [`REDACTED`] and identifiers
@@ -237,6 +249,7 @@ mod tests {
             spelling in "pincode|accesstoken|otp|vin|phonenumber|pin|[a-z]{0,6}",
         ) {
             proptest::prop_assert_eq!(is_spelling_of(&key, &spelling), normalised(&key) == spelling);
+            proptest::prop_assert_eq!(spelling_len(&key), normalised(&key).len());
         }
     }
 
