@@ -18,6 +18,17 @@ use std::process::{Child, Command, Stdio};
 /// The program run to count (`valgrind`, found on `PATH`).
 pub const VALGRIND: &str = "valgrind";
 
+/// `valgrind` resolved on this process's `PATH` (the counted processes get no `PATH`).
+fn valgrind() -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(VALGRIND))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| PathBuf::from(VALGRIND))
+}
+
 /// Whether valgrind can be run here.
 ///
 /// ```
@@ -47,11 +58,18 @@ pub fn version() -> Option<String> {
 ///
 /// ```
 /// let c = pims_bench::callgrind::command(std::path::Path::new("/bin/true"), std::path::Path::new("/tmp/x.out"));
-/// assert_eq!(c.get_program(), "valgrind");
+/// assert!(c.get_program().to_string_lossy().ends_with("valgrind"));
 /// ```
+///
+/// The counted process gets an empty environment but for `LC_ALL=C`: what a process finds on
+/// its stack (its arguments, its environment) moves its memory by a few bytes, and copies of
+/// differently aligned bytes take other numbers of instructions.
 pub fn command(program: &Path, out_file: &Path) -> Command {
-    let mut c = Command::new(VALGRIND);
-    c.args(base_options(out_file)).arg(program);
+    let mut c = Command::new(valgrind());
+    c.env_clear()
+        .env("LC_ALL", "C")
+        .args(base_options(out_file))
+        .arg(program);
     c
 }
 
@@ -177,8 +195,10 @@ pub fn count_parts(
     checkpoint: &str,
 ) -> Result<Vec<u64>, String> {
     clear_parts(out_file)?;
-    let mut c = Command::new(VALGRIND);
-    c.args(base_options(out_file))
+    let mut c = Command::new(valgrind());
+    c.env_clear()
+        .env("LC_ALL", "C")
+        .args(base_options(out_file))
         .arg(format!("--dump-before={checkpoint}"))
         .arg(program)
         .args(args)

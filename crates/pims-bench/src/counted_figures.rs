@@ -266,12 +266,61 @@ impl Counted {
 
 /// Everything a counted run needs.
 pub(crate) struct CountRig<'a> {
-    pub(crate) plan: &'a CountPlan,
-    pub(crate) bins: &'a CountBinaries,
-    pub(crate) work: PathBuf,
-    pub(crate) out: OutDir,
+    plan: &'a CountPlan,
+    /// The binaries, through links in the stage (see [`CountRig::new`]).
+    bins: CountBinaries,
+    /// Where the counted processes work: `/tmp/pims-counted-XXXXXXXX`.
+    work: PathBuf,
+    _stage: tempfile::TempDir,
+    out: OutDir,
     /// B8i's second figure ([`B8I_OWN`]), left by [`CountRig::b8i`] for [`CountRig::run`].
-    pub(crate) b8i_own: std::cell::RefCell<Option<(Counted, String)>>,
+    b8i_own: std::cell::RefCell<Option<(Counted, String)>>,
+}
+
+/// Where the counted processes run: a directory whose path has the same length on every
+/// machine. A counted process sees its arguments and environment on its stack and copies its
+/// paths to the heap: strings of another length move what follows by a few bytes, and a copy
+/// of differently aligned bytes takes another number of instructions (a few hundred per steps
+/// call, measured). So the programs are reached through links in the stage, every path a
+/// process gets is in the stage, the simulator's port has five digits, and the environment is
+/// empty but for `LC_ALL=C` (see [`callgrind::command`]).
+const STAGE_BASE: &str = "/tmp";
+
+impl<'a> CountRig<'a> {
+    /// A rig whose counted processes run in a fresh stage (removed when the rig is dropped).
+    pub(crate) fn new(
+        plan: &'a CountPlan,
+        bins: &CountBinaries,
+        out: OutDir,
+    ) -> Result<CountRig<'a>, String> {
+        let stage = tempfile::Builder::new()
+            .prefix("pims-counted-")
+            .rand_bytes(8)
+            .tempdir_in(STAGE_BASE)
+            .map_err(|e| format!("{STAGE_BASE}: {e}"))?;
+        let work = stage.path().to_path_buf();
+        let link = |name: &str, target: &Path| -> Result<PathBuf, String> {
+            let at = work.join(name);
+            let target =
+                std::path::absolute(target).map_err(|e| format!("{}: {e}", target.display()))?;
+            std::os::unix::fs::symlink(&target, &at)
+                .map_err(|e| format!("{}: {e}", at.display()))?;
+            Ok(at)
+        };
+        let staged = CountBinaries {
+            probe: link("probe", &bins.probe)?,
+            coldstart: link("cstart", &bins.coldstart)?,
+            cli: link("pims", &bins.cli)?,
+        };
+        Ok(CountRig {
+            plan,
+            bins: staged,
+            work,
+            _stage: stage,
+            out,
+            b8i_own: Default::default(),
+        })
+    }
 }
 
 impl CountRig<'_> {
@@ -671,15 +720,28 @@ struct NativeSim {
 }
 
 impl NativeSim {
+    /// Starts on a port of five digits (the URL is an argument of the counted processes: its
+    /// length must not change from one run to the next, see [`STAGE_BASE`]).
     fn start() -> Result<NativeSim, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| format!("runtime: {e}"))?;
-        let server = runtime
-            .block_on(SimServer::start(SimConfig::default()))
-            .map_err(|e| format!("pims-sim: {e}"))?;
+        let mut tried = Vec::new();
+        let mut port = 20_000 + (std::process::id() % 30_000) as u16;
+        let server = loop {
+            let config = SimConfig {
+                addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                ..SimConfig::default()
+            };
+            match runtime.block_on(SimServer::start(config)) {
+                Ok(server) => break server,
+                Err(e) if tried.len() < 50 => tried.push(format!("{port}: {e}")),
+                Err(e) => return Err(format!("pims-sim: no free port ({e})")),
+            }
+            port = if port >= 59_999 { 20_000 } else { port + 1 };
+        };
         let url = server.base_url();
         Ok(NativeSim {
             runtime,

@@ -437,14 +437,11 @@ pub fn gate(options: &GateOptions) -> Result<bool, String> {
     let exe = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
     let out_dir = crate::run::target_dir()?.join("bench");
     let plan = CountPlan::gate();
-    let rig = CountRig {
-        plan: &plan,
-        bins: &CountBinaries::beside(&exe),
-        work: out_dir.join("work").join("gate"),
-        out: OutDir::new(out_dir.join("callgrind-gate"))?,
-        b8i_own: Default::default(),
-    };
-    std::fs::create_dir_all(&rig.work).map_err(|e| format!("{}: {e}", rig.work.display()))?;
+    let rig = CountRig::new(
+        &plan,
+        &CountBinaries::beside(&exe),
+        OutDir::new(out_dir.join("callgrind-gate"))?,
+    )?;
     let (rows, counted) = rig.run(&|f| GATED.iter().any(|g| g.split('.').next() == Some(f)));
     for row in rows.iter().filter(|r| !r.ours.value.is_finite()) {
         eprintln!(

@@ -232,13 +232,11 @@ pub fn run(options: &Options) -> Result<Vec<Row>, String> {
     let counted_plan = CountPlan::full();
     if COUNTED.iter().any(|f| options.wants(f)) {
         step("B1i, B3i, B6i, B8i: instructions under callgrind (each figure counted twice)");
-        let rig = CountRig {
-            plan: &counted_plan,
-            bins: &CountBinaries::beside(&exe),
-            work: work.join("counted"),
-            out: OutDir::new(out_dir.join("callgrind"))?,
-            b8i_own: Default::default(),
-        };
+        let rig = CountRig::new(
+            &counted_plan,
+            &CountBinaries::beside(&exe),
+            OutDir::new(out_dir.join("callgrind"))?,
+        )?;
         rows.extend(rig.run(&|f| options.wants(f)).0);
     }
     if ["B4c", "B5c"].iter().any(|f| options.wants(f)) {
