@@ -342,8 +342,8 @@ pub fn compare(now: &BaselineFile, recorded: &BaselineFile, expected: &[&str]) -
 /// the verdict; notes below.
 pub fn gate_table(verdicts: &[Verdict]) -> String {
     let mut out = String::from(
-        "figure | ours now     | recorded     | change  | ratio now | recorded | change  | goal      | goal met | gate\n\
-         -------|--------------|--------------|---------|-----------|----------|---------|-----------|----------|-----\n",
+        "figure  | ours now     | recorded     | change  | ratio now | recorded | change  | goal      | goal met | gate\n\
+         --------|--------------|--------------|---------|-----------|----------|---------|-----------|----------|-----\n",
     );
     let num = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.0}"));
     let pct = |a: Option<f64>, b: Option<f64>| match (a, b) {
@@ -359,7 +359,7 @@ pub fn gate_table(verdicts: &[Verdict]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<6} | {:>12} | {:>12} | {:>7} | {:>9} | {:>8} | {:>7} | {:<9} | {:<8} | {}",
+            "{:<7} | {:>12} | {:>12} | {:>7} | {:>9} | {:>8} | {:>7} | {:<9} | {:<8} | {}",
             v.figure,
             num(v.now.map(|n| n.ours)),
             num(v.recorded.map(|r| r.ours)),

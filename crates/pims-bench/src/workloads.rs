@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
-use std::hash::BuildHasherDefault;
 use std::fs::File;
+use std::hash::BuildHasherDefault;
 use std::io::{Seek, SeekFrom, Write};
 use std::ops::ControlFlow;
 use std::os::unix::fs::MetadataExt;
