@@ -44,8 +44,8 @@ fn selector() -> Result<StepsSelector, String> {
     StepsSelector::car_association_id(DEMO_CAR_ASSOCIATION_ID).map_err(|e| e.to_string())
 }
 
-/// The call body the facade sends for [`selector`]'s steps request (it always asks for
-/// `all`), with a fixed transaction id.
+/// The call body the facade sends for the demo car association's steps request (it always
+/// asks for `all`), with a fixed transaction id.
 ///
 /// ```
 /// let body = pims_bench::probes::steps_call_body().unwrap();
