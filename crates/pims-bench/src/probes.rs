@@ -11,6 +11,7 @@
 
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use pims::Pims;
@@ -340,8 +341,11 @@ pub fn serial_changes(dir: &Path, changes: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// The threads [`concurrent_changes`] starts its blocking pool with.
+pub const POOL_THREADS: usize = 64;
+
 /// B5c: `changes` durable changes at once, each on its own list, through tokio's blocking pool
-/// (as the facade calls the cache).
+/// (as the facade calls the cache), the pool grown to [`POOL_THREADS`] threads first.
 pub fn concurrent_changes(dir: &Path, changes: u64) -> Result<(), String> {
     let cache = BenchCache::open(dir)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -350,6 +354,21 @@ pub fn concurrent_changes(dir: &Path, changes: u64) -> Result<(), String> {
         .build()
         .map_err(|e| format!("runtime: {e}"))?;
     rt.block_on(async {
+        // The blocking pool first grows to as many threads as there are changes (all of them
+        // waiting at one barrier), as in a process that has been running: otherwise each change
+        // would wait for its thread to be created, and the changes would arrive staggered.
+        let barrier = Arc::new(std::sync::Barrier::new(POOL_THREADS));
+        let warm: Vec<_> = (0..POOL_THREADS)
+            .map(|_| {
+                let barrier = barrier.clone();
+                tokio::task::spawn_blocking(move || {
+                    barrier.wait();
+                })
+            })
+            .collect();
+        for task in warm {
+            task.await.map_err(|e| e.to_string())?;
+        }
         let tasks: Vec<_> = (0..changes)
             .map(|i| {
                 let cache = cache.clone();
