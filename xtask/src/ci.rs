@@ -2,8 +2,9 @@
 //! a closing summary (stage table, total time, test counts).
 //!
 //! Stages: `fmt`, `clippy`, `test` (nextest when installed, else `cargo test`), `doctest`,
-//! `doc` (rustdoc warnings are errors), `tidy` (see [`crate::tidy`]) and `deny` (supply
-//! chain: `cargo deny check bans licenses sources`).
+//! `doc` (rustdoc warnings are errors), `tidy` (see [`crate::tidy`]), `deny` (supply
+//! chain: `cargo deny check bans licenses sources`) and `bench` (the regression gate of the
+//! counted benchmark figures, see [`crate::bench::gate`]).
 
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::process::{Command, Stdio};
@@ -33,9 +34,14 @@ const PIPE_GRACE: Duration = Duration::from_secs(10);
 /// The stages of `cargo xtask ci`, in the order they run.
 ///
 /// ```
-/// assert_eq!(xtask::ci::STAGES, ["fmt", "clippy", "test", "doctest", "doc", "tidy", "deny"]);
+/// assert_eq!(
+///     xtask::ci::STAGES,
+///     ["fmt", "clippy", "test", "doctest", "doc", "tidy", "deny", "bench"]
+/// );
 /// ```
-pub const STAGES: [&str; 7] = ["fmt", "clippy", "test", "doctest", "doc", "tidy", "deny"];
+pub const STAGES: [&str; 8] = [
+    "fmt", "clippy", "test", "doctest", "doc", "tidy", "deny", "bench",
+];
 
 /// How a stage ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,6 +284,7 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
                 .args(DENY_CHECKS);
             announce_and_run(&mut cmd)
         }
+        "bench" => crate::bench::gate(ws),
         other => Err(Error::new(
             ErrorKind::Usage,
             format!("unknown ci stage `{other}`"),

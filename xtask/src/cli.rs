@@ -23,14 +23,19 @@ usage: cargo xtask <command>
 
 commands:
   ci        the project's whole check, in order, failing fast: fmt, clippy, tests (nextest),
-            doc tests, docs (warnings denied), tidy, supply chain (cargo deny)
+            doc tests, docs (warnings denied), tidy, supply chain (cargo deny), bench (the
+            regression gate: counted figures vs benchmarks/baseline.json)
   tidy      the repository tidy checks alone
   release <major|minor|patch|X.Y.Z> [--dry-run] [--no-verify]
             bump every crate, date the changelog, package every crate in dependency order,
             commit and tag vX.Y.Z (not with --dry-run); runs `ci` first
   dist      release builds of pims and pims-sim packed in target/dist/ with SHA256SUMS
   bench [--quick] [ARGS...]
-            the benchmarks: runs the release build of pims-bench with ARGS
+            the benchmarks: runs the release build of pims-bench with ARGS (valgrind and
+            strace installed with apt when missing)
+  bench --record-baseline
+            counts the gated figures and writes benchmarks/baseline.json (on purpose only;
+            say why in the commit message)
   help      this text
 
 see docs/releasing.md";
@@ -153,40 +158,9 @@ pub fn main<S: AsRef<str>>(args: &[S]) -> Result<ExitCode> {
         Task::Dist => {
             dist::dist(&ws, Completions::Required)?;
         }
-        Task::Bench(args) => bench(&ws, &args)?,
+        Task::Bench(args) => crate::bench::bench(&ws, &args)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The crate and binary of the benchmarks (see docs/benchmarks.md).
-pub const BENCH_CRATE: &str = "pims-bench";
-
-/// Runs the release build of the benchmark binary with `args`.
-fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
-    let meta = ws.metadata()?;
-    let Some(package) = meta.package(BENCH_CRATE) else {
-        return Err(Error::refused(format!(
-            "the workspace has no {BENCH_CRATE} crate: nothing to benchmark"
-        )));
-    };
-    if !package.binaries.iter().any(|b| b == BENCH_CRATE) {
-        return Err(Error::refused(format!(
-            "crate {BENCH_CRATE} has no `{BENCH_CRATE}` binary"
-        )));
-    }
-    let mut cmd = ws.cargo();
-    cmd.args([
-        "run",
-        "--release",
-        "--locked",
-        "-p",
-        BENCH_CRATE,
-        "--bin",
-        BENCH_CRATE,
-        "--",
-    ])
-    .args(args);
-    crate::process::run(&mut cmd)
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! cargo xtask release patch --dry-run             # everything a release does, nothing committed
 //! cargo xtask release 0.2.0                       # bump, date the changelog, package, commit, tag
 //! cargo xtask dist                                # target/dist/pims-<version>-<target>.tar.gz
+//! cargo xtask bench [--quick]                     # the benchmarks (docs/benchmarks.md)
+//! cargo xtask bench --record-baseline             # re-record the regression gate's baseline
 //! ```
 //!
 //! The same operations are library functions, so that tests drive them directly:
@@ -29,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod changelog;
 pub mod ci;
 pub mod cli;

@@ -4,7 +4,9 @@
 //! - B4: a durable change (merge that turns a step alreadyDone, flushed before it returns) vs
 //!   `File::write_all` + `sync_data` of the same record bytes;
 //! - B7: `StepCache::get` by carAssociationID in a cache of 1,000,000 lists
-//!   (`PIMS_BENCH_B7_LISTS`) vs one of 1,000, and the bytes on disk per list.
+//!   (`PIMS_BENCH_B7_LISTS`) vs a raw `sled::Tree::get` of a random key in a tree of as many
+//!   records (same size, same page cache); the same lookup in a cache of 1,000 lists (the
+//!   scaling row), and the bytes on disk per list.
 //!
 //! Counts that criterion does not measure (bytes on disk, record size, writes seen) go to
 //! `$PIMS_BENCH_OUT/micro-counts.json`. Run alone with `cargo bench -p pims-bench`; the
@@ -135,6 +137,9 @@ fn b7(c: &mut Criterion, cx: &mut Context) {
             n - 1
         );
     }
+    let raw = RawTree::fill(&cx.work.path().join("b7-raw"), large_n, &small);
+    cx.counts
+        .insert("b7_raw_record_bytes".into(), json!(raw.record_len));
     let mut group = c.benchmark_group("B7");
     for (id, cache, n) in [
         (ids::B7_SMALL.1, &small, small_n),
@@ -156,7 +161,58 @@ fn b7(c: &mut Criterion, cx: &mut Context) {
             )
         });
     }
+    let mut scatter = Scatter::new(large_n);
+    group.bench_function(ids::B7_RAW.1, |b| {
+        b.iter_batched(
+            || RawTree::key(scatter.next_index()),
+            |key| {
+                let found = raw.tree.get(&key).unwrap();
+                assert!(found.is_some());
+                found
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
     group.finish();
+}
+
+/// B7's baseline: a sled database configured as the cache's (same page cache, same mode, no
+/// background flusher), one tree of `n` records shaped like the cache's list records: the key
+/// a one-byte tag, a one-byte namespace id and the stepsID; the value as many bytes as a cached
+/// record.
+struct RawTree {
+    _db: sled::Db,
+    tree: sled::Tree,
+    record_len: usize,
+}
+
+impl RawTree {
+    fn key(i: u64) -> Vec<u8> {
+        let mut k = vec![b'L', 1];
+        k.extend_from_slice((i + 1).to_string().as_bytes());
+        k
+    }
+
+    fn fill(dir: &std::path::Path, n: u64, like: &BenchCache) -> RawTree {
+        let record = like.record_bytes(0).unwrap();
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(pims_cache::DEFAULT_PAGE_CACHE_BYTES)
+            .mode(sled::Mode::LowSpace)
+            .flush_every_ms(None)
+            .open()
+            .unwrap();
+        let tree = db.open_tree(b"raw").unwrap();
+        for i in 0..n {
+            tree.insert(Self::key(i), record.as_slice()).unwrap();
+        }
+        db.flush().unwrap();
+        RawTree {
+            _db: db,
+            tree,
+            record_len: record.len(),
+        }
+    }
 }
 
 fn main() {

@@ -244,7 +244,7 @@ fn b1(rig: &Rig, plan: &Plan) -> Result<Row, String> {
         B1_WHAT,
         Measure::new(median(&ours), "req/s"),
         Measure::new(median(&raw), "req/s"),
-        Goal::RatioAtLeast(0.85),
+        Goal::RatioAtLeast(0.9),
     )
     .with_note(format!(
         "{}; baseline: raw reqwest POST of the same call body",
@@ -274,7 +274,7 @@ fn b2(rig: &Rig, plan: &Plan) -> Result<Vec<Row>, String> {
             "steps via facade, 1 caller: p50 latency",
             Measure::new(median(&ours50), "µs"),
             Measure::new(median(&raw50), "µs"),
-            Goal::RatioAtMost(1.2),
+            Goal::RatioAtMost(1.15),
         )
         .with_note(note.clone()),
         Row::ratio(
@@ -282,7 +282,7 @@ fn b2(rig: &Rig, plan: &Plan) -> Result<Vec<Row>, String> {
             "steps via facade, 1 caller: p99 latency",
             Measure::new(median(&ours99), "µs"),
             Measure::new(median(&raw99), "µs"),
-            Goal::RatioAtMost(1.2),
+            Goal::RatioAtMost(1.15),
         )
         .with_note(note),
     ])
@@ -303,7 +303,7 @@ fn b6(rig: &Rig, plan: &Plan) -> Result<Row, String> {
         B6_WHAT,
         Measure::new(median(&ours), "req/s"),
         Measure::new(median(&constant), "req/s"),
-        Goal::RatioAtLeast(0.7),
+        Goal::RatioAtLeast(0.9),
     )
     .with_note(format!(
         "{}; clients: bare hyper HTTP/1.1 connections",

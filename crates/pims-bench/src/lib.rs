@@ -44,12 +44,17 @@
 
 mod cache_figures;
 mod callers;
+pub mod callgrind;
 mod cold_start;
 mod constant;
+mod counted_figures;
 mod date;
+mod gate;
 mod http_figures;
+mod io_figures;
 mod loadgen;
 mod plan;
+pub mod probes;
 mod process;
 mod report;
 mod run;
@@ -58,6 +63,14 @@ mod workloads;
 
 pub use cache_figures::ids;
 pub use constant::ConstantServer;
+pub use counted_figures::{
+    B8I_OWN, COUNTED, CountBinaries, CountPlan, Counted, SLED_OPEN, counted_goal,
+};
+pub use gate::{
+    BASELINE_FILE, BaselineFile, Environment, GATED, GateOptions, Recorded, TOLERANCE, Verdict,
+    compare, gate, gate_table,
+};
+pub use io_figures::{IoCounts, SYNC_CALLS, perf_calls, strace_calls};
 pub use loadgen::{Caller, Load, LoadOutcome, drive};
 pub use plan::Plan;
 pub use process::{ProcessSample, READY, measure_here, measure_isolated};

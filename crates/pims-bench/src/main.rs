@@ -33,6 +33,15 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("measure") => measure(&args[1..]),
+        Some("gate") => pims_bench::GateOptions::parse(&args[1..])
+            .and_then(|o| pims_bench::gate(&o))
+            .and_then(|passed| {
+                if passed {
+                    Ok(())
+                } else {
+                    Err("the regression gate failed (see the table)".to_owned())
+                }
+            }),
         Some("--help" | "-h") => {
             println!("{}", pims_bench::USAGE);
             Ok(())

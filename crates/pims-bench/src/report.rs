@@ -317,8 +317,10 @@ pub fn table(rows: &[Row]) -> String {
 ///
 /// ```
 /// use pims_bench::{Goal, Measure, Row};
-/// let rows = [Row::value("B7", "bytes", Measure::new(300.0, "B"), Goal::ValueAtMost(512.0))];
-/// assert!(pims_bench::markdown_table(&rows).starts_with("| figure |"));
+/// let rows = [Row::value("B3i", "on Mutex<HashMap>", Measure::new(300.0, "B"), Goal::ValueAtMost(512.0))];
+/// let md = pims_bench::markdown_table(&rows);
+/// assert!(md.starts_with("| figure |"));
+/// assert!(md.contains("Mutex&lt;HashMap&gt;"));
 /// ```
 pub fn markdown_table(rows: &[Row]) -> String {
     let mut out = String::from(
@@ -329,7 +331,7 @@ pub fn markdown_table(rows: &[Row]) -> String {
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
             r.figure,
-            r.what,
+            r.what.replace('<', "&lt;").replace('>', "&gt;"),
             if r.ours.value.is_finite() {
                 r.ours.to_string()
             } else {

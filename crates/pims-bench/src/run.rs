@@ -8,7 +8,9 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::cache_figures::{self, ids};
+use crate::callgrind::OutDir;
 use crate::cold_start::{self, Binaries};
+use crate::counted_figures::{COUNTED, CountBinaries, CountPlan, CountRig};
 use crate::plan::Plan;
 use crate::report::{Row, table};
 
@@ -24,7 +26,8 @@ use crate::report::{Row, table};
 pub struct Options {
     /// The short plan.
     pub quick: bool,
-    /// Only these figures (`B1` ... `B8`); all when empty.
+    /// Only these figures (`B1` ... `B8`, `B1i`, `B3i`, `B6i`, `B8i`, `B4c`, `B5c`); all when
+    /// empty.
     pub only: Vec<String>,
     /// Do not build first (the binaries and benches are built already).
     pub no_build: bool,
@@ -34,13 +37,19 @@ pub struct Options {
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: pims-bench [--quick] [--only B1,B2,...] [--no-build] [--out FILE]
-  Builds in release mode, runs the figures B1-B8 of quality.md (each against a baseline
-  measured in the same run), prints one table and writes <target>/bench/report.json.
+usage: pims-bench [--quick] [--only B1,B1i,...] [--no-build] [--out FILE]
+       pims-bench gate [--baseline FILE] [--record]
+  Builds in release mode, runs the figures of quality.md (each against a baseline measured in
+  the same run): the timed ones (B1-B8), the counted ones (B1i, B3i, B6i, B8i: instructions
+  under callgrind, each counted twice; B4c, B5c: sync calls and bytes under strace), prints one
+  table and writes <target>/bench/report.json.
   --quick     the same figures, smaller (B7 with 100,000 lists instead of 1,000,000)
-  --only      run only these figures
-  --no-build  do not build the CLI and the benches first
-  --out FILE  write the report there";
+  --only      run only these figures (`counted` for the six counted ones)
+  --no-build  do not build the CLI, the probes and the benches first
+  --out FILE  write the report there
+  gate        the regression gate of `cargo xtask ci` (built binaries only): counts the gated
+              figures once, compares them with FILE (default benchmarks/baseline.json), fails
+              when one grew more than 5%; --record writes FILE instead";
 
 impl Options {
     /// Reads the command-line arguments (without the program name).
@@ -62,11 +71,20 @@ impl Options {
                 "--no-build" => o.no_build = true,
                 "--only" => {
                     let list = it.next().ok_or("--only needs a list of figures")?;
-                    for f in list.split(',').map(|f| f.trim().to_uppercase()) {
-                        if !FIGURES.contains(&f.as_str()) {
-                            return Err(format!("unknown figure {f} (B1 to B8)"));
+                    for f in list.split(',').map(str::trim) {
+                        if f.eq_ignore_ascii_case("counted") {
+                            o.only
+                                .extend(COUNTED_FIGURES.iter().map(|f| (*f).to_owned()));
+                            continue;
                         }
-                        o.only.push(f);
+                        let known = FIGURES
+                            .iter()
+                            .chain(&COUNTED_FIGURES)
+                            .find(|k| k.eq_ignore_ascii_case(f))
+                            .ok_or_else(|| {
+                                format!("unknown figure {f} (B1 to B8, B1i, B3i, B6i, B8i, B4c, B5c, counted)")
+                            })?;
+                        o.only.push((*known).to_owned());
                     }
                 }
                 "--out" => o.out = Some(it.next().ok_or("--out needs a file")?.into()),
@@ -88,13 +106,16 @@ impl Options {
 
 const FIGURES: [&str; 8] = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"];
 
+/// The counted figures: instructions (B1i, B3i, B6i, B8i), sync calls and bytes (B4c, B5c).
+const COUNTED_FIGURES: [&str; 6] = ["B1i", "B3i", "B6i", "B8i", "B4c", "B5c"];
+
 /// The workspace root (this crate is `crates/pims-bench` in it).
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The target directory the running binary was built in (`<target>/release/pims-bench`).
-fn target_dir() -> Result<PathBuf, String> {
+pub(crate) fn target_dir() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         return Ok(PathBuf::from(dir));
     }
@@ -112,7 +133,7 @@ fn cargo(target: &Path) -> Command {
     c
 }
 
-fn step(what: &str) {
+pub(crate) fn step(what: &str) {
     eprintln!("pims-bench: {what}");
 }
 
@@ -166,7 +187,7 @@ pub fn run(options: &Options) -> Result<Vec<Row>, String> {
     let micro_wanted = ["B3", "B4", "B7"].iter().any(|f| options.wants(f));
     let mut build_problems = Vec::new();
     if !options.no_build {
-        step("building pims-coldstart and the pims CLI (release)");
+        step("building pims-coldstart, pims-probe and the pims CLI (release)");
         let mut c = cargo(&target);
         c.args(["build", "--release", "-p", "pims-bench", "--bins"]);
         if let Err(e) = run_logged(c, &out_dir.join("build.log"), "cargo build -p pims-bench") {
@@ -208,7 +229,27 @@ pub fn run(options: &Options) -> Result<Vec<Row>, String> {
         step("B8: cold start of a whole process");
         rows.extend(cold_start::run(&plan, &bins, &work));
     }
-    rows.sort_by_key(|r| r.figure);
+    let counted_plan = CountPlan::full();
+    if COUNTED.iter().any(|f| options.wants(f)) {
+        step("B1i, B3i, B6i, B8i: instructions under callgrind (each figure counted twice)");
+        let rig = CountRig::new(
+            &counted_plan,
+            &CountBinaries::beside(&exe),
+            OutDir::new(out_dir.join("callgrind"))?,
+        )?;
+        rows.extend(rig.run(&|f| options.wants(f)).0);
+    }
+    if ["B4c", "B5c"].iter().any(|f| options.wants(f)) {
+        step("B4c, B5c: sync calls and bytes written, under strace");
+        let dir = work.join("io");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        rows.extend(crate::io_figures::run(
+            &CountBinaries::beside(&exe).probe,
+            &dir,
+            &|f| options.wants(f),
+        ));
+    }
+    rows.sort_by_key(|r| (figure_number(r.figure), r.figure));
     for problem in &build_problems {
         eprintln!("pims-bench: {problem}");
     }
@@ -253,6 +294,15 @@ pub fn run(options: &Options) -> Result<Vec<Row>, String> {
         started.elapsed().as_secs_f64()
     );
     Ok(rows)
+}
+
+/// The figure's number (`B1i` is 1): counted figures sit under their timed ones.
+fn figure_number(figure: &str) -> u32 {
+    figure
+        .trim_start_matches('B')
+        .trim_end_matches(char::is_alphabetic)
+        .parse()
+        .unwrap_or(u32::MAX)
 }
 
 /// Runs the criterion benches (`cargo bench -p pims-bench --bench micro`) and reads their

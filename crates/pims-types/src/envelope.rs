@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::de::{self, Deserializer};
@@ -17,6 +18,7 @@ use crate::catalogue::ErrorCode;
 use crate::decode::{Path, expect_object, type_name};
 use crate::error::Error;
 use crate::redact::RedactedJson;
+use crate::steps::StepsList;
 
 /// The longest transaction id accepted when decoding (ids are echoed, so bound them).
 const MAX_TRANSACTION_ID_LEN: usize = 64;
@@ -299,9 +301,47 @@ impl std::error::Error for ApiError {}
 /// (possibly null): the documentation says it is present on success.
 #[derive(Clone, PartialEq)]
 enum Body {
-    Succeeded(Value),
+    Succeeded(Payload),
     Failed(ApiError),
-    Result(Value),
+    Result(Payload),
+}
+
+/// A result: the JSON value, or a step list decoded straight from a steps answer
+/// ([`Message::from_slice_steps`]) whose value is built only if someone asks for it. Such a
+/// list is canonical (its [`StepsList::to_value`] is the document it was read from), so both
+/// forms give the same value.
+#[derive(Clone)]
+enum Payload {
+    Value(Value),
+    Steps(StepsList, OnceLock<Value>),
+}
+
+impl Payload {
+    fn value(&self) -> &Value {
+        match self {
+            Payload::Value(v) => v,
+            Payload::Steps(list, v) => v.get_or_init(|| list.to_value()),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Payload::Value(v) => v,
+            Payload::Steps(list, v) => v.into_inner().unwrap_or_else(|| list.to_value()),
+        }
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.value() == other.value()
+    }
+}
+
+impl From<Value> for Payload {
+    fn from(v: Value) -> Self {
+        Payload::Value(v)
+    }
 }
 
 /// A message: the envelope of every answer the SDK gives and the backend sends.
@@ -330,7 +370,7 @@ impl Message {
     pub fn succeeded(transaction_id: TransactionId, result: Value) -> Self {
         Message {
             transaction_id,
-            body: Body::Succeeded(result),
+            body: Body::Succeeded(result.into()),
         }
     }
 
@@ -367,7 +407,7 @@ impl Message {
     pub fn event(transaction_id: TransactionId, result: Value) -> Self {
         Message {
             transaction_id,
-            body: Body::Result(result),
+            body: Body::Result(result.into()),
         }
     }
 
@@ -412,7 +452,7 @@ impl Message {
     /// ```
     pub fn result(&self) -> Option<&Value> {
         match &self.body {
-            Body::Succeeded(r) | Body::Result(r) => Some(r),
+            Body::Succeeded(r) | Body::Result(r) => Some(r.value()),
             Body::Failed(_) => None,
         }
     }
@@ -449,8 +489,30 @@ impl Message {
     /// ```
     pub fn into_result(self) -> Result<Value, ApiError> {
         match self.body {
-            Body::Succeeded(r) | Body::Result(r) => Ok(r),
+            Body::Succeeded(r) | Body::Result(r) => Ok(r.into_value()),
             Body::Failed(e) => Err(e),
+        }
+    }
+
+    /// Consumes the message: its result read as a step list, exactly as
+    /// [`StepsList::from_value`] reads `into_result()` (a FAILED message reads as a null result,
+    /// which is not a list). A list [`Message::from_slice_steps`] decoded is handed over as it is.
+    ///
+    /// ```
+    /// let text = br#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":{"stepsID":7}}"#;
+    /// let m = pims_types::Message::from_slice_steps(text).unwrap();
+    /// assert_eq!(m.into_steps_list().unwrap().steps_id().as_str(), "7");
+    /// let failed = pims_types::Message::failed(pims_types::TransactionId::from_u64(1),
+    ///     pims_types::ApiError::from_code(pims_types::ErrorCode::TIMEOUT));
+    /// assert!(failed.into_steps_list().unwrap_err().to_string().contains("found null"));
+    /// ```
+    pub fn into_steps_list(self) -> Result<StepsList, Error> {
+        match self.body {
+            Body::Succeeded(Payload::Steps(list, _)) | Body::Result(Payload::Steps(list, _)) => {
+                Ok(list)
+            }
+            Body::Succeeded(r) | Body::Result(r) => StepsList::from_value(r.value()),
+            Body::Failed(_) => StepsList::from_value(&Value::Null),
         }
     }
 
@@ -472,7 +534,7 @@ impl Message {
         );
         match &self.body {
             Body::Succeeded(r) | Body::Result(r) => {
-                map.insert("result".into(), r.clone());
+                map.insert("result".into(), r.value().clone());
             }
             Body::Failed(e) => {
                 map.insert("error".into(), e.to_value());
@@ -522,6 +584,28 @@ impl Message {
         Message::decode(&value, result)
     }
 
+    /// [`Message::from_slice`] for the answer to a steps call (`pims.subscription.steps`): the
+    /// same message, or the same error, for any input. The common answer (SUCCEEDED, a step
+    /// list written as the documentation writes it: `stepsID` first, each step keyed by its
+    /// name with its `name`, `status` and `order`, in ascending order) is decoded straight into
+    /// a [`StepsList`], without a `Value`; anything else takes [`Message::from_slice`].
+    ///
+    /// ```
+    /// let text = br#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":{"stepsID":132324,
+    ///     "trusterPhoneNumber":{"name":"trusterPhoneNumber","status":"alreadyDone","order":1}}}"#;
+    /// let steps = pims_types::Message::from_slice_steps(text).unwrap();
+    /// assert_eq!(Some(steps), pims_types::Message::from_slice(text).ok());
+    /// ```
+    pub fn from_slice_steps(bytes: &[u8]) -> Result<Self, Error> {
+        match crate::steps_wire::decode(bytes) {
+            Some((transaction_id, list)) => Ok(Message {
+                transaction_id,
+                body: Body::Succeeded(Payload::Steps(list, OnceLock::new())),
+            }),
+            None => Message::from_slice(bytes),
+        }
+    }
+
     /// The common case, decoded without building a `Value` for the envelope: an object of
     /// exactly the known keys whose status is SUCCEEDED or RESULT, with a valid transaction id
     /// and no error. Anything else (a FAILED message, a wrong type, a duplicate or unknown
@@ -552,8 +636,8 @@ impl Message {
         let transaction_id = TransactionId::parse(&fast.transaction_id).ok()?;
         let result = fast.result.unwrap_or(Value::Null);
         let body = match fast.status.as_ref() {
-            "SUCCEEDED" => Body::Succeeded(result),
-            "RESULT" => Body::Result(result),
+            "SUCCEEDED" => Body::Succeeded(result.into()),
+            "RESULT" => Body::Result(result.into()),
             _ => return None,
         };
         Some(Message {
@@ -642,8 +726,8 @@ impl Message {
                     "only a FAILED message carries an error",
                 ));
             }
-            (Status::Succeeded, None) => Body::Succeeded(result),
-            (Status::Result, None) => Body::Result(result),
+            (Status::Succeeded, None) => Body::Succeeded(result.into()),
+            (Status::Result, None) => Body::Result(result.into()),
         };
         Ok(Message {
             transaction_id,
@@ -670,7 +754,7 @@ impl fmt::Debug for Message {
             .field("status", &self.status());
         match &self.body {
             Body::Succeeded(r) | Body::Result(r) => {
-                d.field("result", &RedactedJson(r));
+                d.field("result", &RedactedJson(r.value()));
             }
             Body::Failed(e) => {
                 d.field("error", e);
@@ -688,7 +772,7 @@ impl Serialize for Message {
         out.serialize_entry("transactionId", self.transaction_id.as_str())?;
         out.serialize_entry("status", self.status().as_str())?;
         match &self.body {
-            Body::Succeeded(r) | Body::Result(r) => out.serialize_entry("result", r)?,
+            Body::Succeeded(r) | Body::Result(r) => out.serialize_entry("result", r.value())?,
             Body::Failed(e) => out.serialize_entry("error", e)?,
         }
         out.end()

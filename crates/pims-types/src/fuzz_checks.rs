@@ -12,7 +12,8 @@
 use crate::{CallBody, Message, NextStepQuery, Parameters, ServicesQuery, StepsList, StepsQuery};
 
 /// Envelope decoder: arbitrary bytes never panic; a decoded envelope re-encodes to text that
-/// decodes to the same envelope. Step lists inside a successful result round-trip too.
+/// decodes to the same envelope. Step lists inside a successful result round-trip too, and the
+/// steps decoder ([`Message::from_slice_steps`]) gives what the general one gives.
 ///
 /// ```
 /// pims_types::fuzz_checks::envelope(br#"{"transactionId":"953cfefb-bc72","status":"SUCCEEDED","result":null}"#);
@@ -34,6 +35,16 @@ pub fn envelope(bytes: &[u8]) {
                 other => panic!("step list did not round-trip: {other:?}"),
             }
         }
+    }
+    // The steps decoder (straight into a StepsList) decides like the general one.
+    match (Message::from_slice_steps(bytes), Message::from_slice(bytes)) {
+        (Ok(steps), Ok(general)) if steps == general => {
+            if steps.to_json_string() != general.to_json_string() {
+                panic!("the steps decoder's message writes other text: {steps:?}");
+            }
+        }
+        (Err(steps), Err(general)) if steps.to_string() == general.to_string() => {}
+        other => panic!("the steps decoder disagrees: {other:?}"),
     }
     let _ = CallBody::from_slice(bytes);
 }

@@ -53,6 +53,7 @@ mod repeat;
 mod rules;
 mod services;
 mod steps;
+mod steps_wire;
 mod wire;
 
 pub use api::{Api, Verb, names};

@@ -124,15 +124,27 @@ pub fn is_secret_key(key: &str) -> bool {
         "authorization",
         "clientsecret",
     ];
-    SECRET_KEYS.contains(&normalise(key).as_str())
+    let len = spelling_len(key);
+    SECRET_KEYS
+        .iter()
+        .any(|s| s.len() == len && is_spelling_of(key, s))
 }
 
-/// A key in one spelling: lowercase, without `_` and `-` (`pin_code`, `pinCode`, `PIN-CODE`).
-fn normalise(key: &str) -> String {
-    key.chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+/// The length in bytes of `key` in one spelling (see [`is_spelling_of`]): spellings of another
+/// length are not compared at all.
+fn spelling_len(key: &str) -> usize {
+    key.bytes().filter(|b| *b != b'_' && *b != b'-').count()
+}
+
+/// Whether `key` is `spelling` (lowercase ASCII) once in one spelling: lowercase, without `_`
+/// and `-` (`pin_code`, `pinCode`, `PIN-CODE`). Compared byte by byte, without building the
+/// normalised key: it runs for every parameter of every call (the transport's retry rule). A
+/// non-ASCII character is bytes over 0x7F, which never equal an ASCII spelling's.
+fn is_spelling_of(key: &str, spelling: &str) -> bool {
+    key.bytes()
+        .filter(|b| *b != b'_' && *b != b'-')
+        .map(|b| b.to_ascii_lowercase())
+        .eq(spelling.bytes())
 }
 
 /// Whether a key holds an identifier that is shown only masked (phone numbers, VINs).
@@ -143,7 +155,10 @@ fn normalise(key: &str) -> String {
 /// ```
 pub fn is_masked_key(key: &str) -> bool {
     const MASKED_KEYS: &[&str] = &["phonenumber", "vin", "email"];
-    MASKED_KEYS.contains(&normalise(key).as_str())
+    let len = spelling_len(key);
+    MASKED_KEYS
+        .iter()
+        .any(|s| s.len() == len && is_spelling_of(key, s))
 }
 
 /// A `Debug` view of a JSON value with secret values replaced by [`REDACTED`] and identifiers
@@ -216,6 +231,47 @@ mod tests {
             assert!(!shown.contains(canary), "{canary} in {shown}");
         }
         assert!(shown.contains("678"));
+    }
+
+    /// The spelling rule as it was first written (a normalised copy of the key), the reference
+    /// the allocation-free comparison must agree with.
+    fn normalised(key: &str) -> String {
+        key.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn spellings_compare_like_the_normalised_copy(
+            key in "(?i)[a-z_\\-é\u{130}K]{0,16}|(?i)(pin_?code|access-token|o_t_p|VIN|phone_Number)",
+            spelling in "pincode|accesstoken|otp|vin|phonenumber|pin|[a-z]{0,6}",
+        ) {
+            proptest::prop_assert_eq!(is_spelling_of(&key, &spelling), normalised(&key) == spelling);
+            proptest::prop_assert_eq!(spelling_len(&key), normalised(&key).len());
+        }
+    }
+
+    #[test]
+    fn spellings_of_secret_and_masked_keys() {
+        for key in [
+            "pinCode",
+            "PIN_CODE",
+            "pin-code",
+            "Otp",
+            "ACCESS_TOKEN",
+            "client-Secret",
+        ] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in [
+            "pinCodes", "pin code", "pínCode", "stepsID", "", "_", "tokens",
+        ] {
+            assert!(!is_secret_key(key), "{key}");
+        }
+        assert!(is_masked_key("PHONE_number") && is_masked_key("e-mail"));
+        assert!(!is_masked_key("vins"));
     }
 
     #[test]

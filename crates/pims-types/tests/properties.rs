@@ -119,6 +119,82 @@ fn json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// The result of a steps answer: a list as the documentation writes it (`StepsList::to_value`),
+/// then, half of the time, one change that takes it out of that form (the keys reordered, a
+/// legacy spelling, an extra or a renamed field, an order written as a string, a key that is
+/// not a step, the id under `stepsId`, a step twice, a null id).
+fn steps_result() -> impl Strategy<Value = Value> {
+    (list(), 0u8..20, any::<prop::sample::Index>()).prop_map(|(list, change, at)| {
+        let Value::Object(map) = list.to_value() else {
+            unreachable!("a list is an object")
+        };
+        let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+        let i = at.index(entries.len());
+        let step = (i > 0).then_some(i);
+        match (change, step) {
+            (0, _) => entries.reverse(),
+            (1, Some(i)) if entries[i].0 == "trusterPhoneNumber" => {
+                entries[i].0 = "trustedPhone".into()
+            }
+            (2, Some(i)) => {
+                entries[i].1["extra"] = Value::from(1);
+            }
+            (3, Some(i)) => entries[i].1["name"] = Value::from("other"),
+            (4, Some(i)) => {
+                let order = entries[i].1["order"].to_string();
+                entries[i].1["order"] = Value::from(order);
+            }
+            (5, _) => entries.push(("note".into(), Value::from("x"))),
+            (6, _) => entries[0].0 = "stepsId".into(),
+            (7, Some(i)) => {
+                let twice = entries[i].clone();
+                entries.push(twice);
+            }
+            (8, _) => entries[0].1 = Value::Null,
+            (9, Some(i)) => {
+                // The fields of a step in another order.
+                let Value::Object(fields) = entries[i].1.clone() else {
+                    unreachable!()
+                };
+                entries[i].1 = Value::Object(fields.into_iter().rev().collect());
+            }
+            _ => {}
+        }
+        // Written in this order (a Map would merge a key given twice).
+        Value::Object(entries.into_iter().collect())
+    })
+}
+
+/// A steps answer as text, keys in the order given (a key twice stays twice).
+fn steps_answer() -> impl Strategy<Value = String> {
+    let status = prop_oneof![
+        4 => Just("SUCCEEDED"),
+        1 => Just("RESULT"),
+        1 => Just("FAILED"),
+    ];
+    (steps_result(), status, any::<bool>(), any::<bool>()).prop_map(
+        |(result, status, error, twice)| {
+            let mut text = format!(
+                r#"{{"transactionId":"953cfefb-bc72","status":"{status}","result":{result}"#
+            );
+            if twice
+                && let Value::Object(m) = &result
+                && let Some((k, v)) = m.iter().nth(1)
+            {
+                // The same key written twice in the result.
+                if let Some(open) = text.strip_suffix('}') {
+                    text = format!("{open},{}:{v}}}", Value::from(k.as_str()));
+                }
+            }
+            if error {
+                text.push_str(r#","error":{"code":2346,"label":"x"}"#);
+            }
+            text.push('}');
+            text
+        },
+    )
+}
+
 fn message() -> impl Strategy<Value = Message> {
     let id = any::<u64>().prop_map(TransactionId::from_u64);
     prop_oneof![
@@ -274,6 +350,28 @@ proptest! {
             // What decodes is a valid envelope: a result xor an error, as its status says.
             prop_assert_eq!(m.error().is_some(), m.status() == pims_types::Status::Failed);
             prop_assert_eq!(m.result().is_some(), m.status() != pims_types::Status::Failed);
+        }
+    }
+
+    #[test]
+    fn steps_answers_decode_like_any_answer(text in steps_answer()) {
+        // The steps decoder (a canonical list straight into a StepsList) gives what the general
+        // decoder gives: the same message, the same error, the same list, the same text back.
+        let steps = Message::from_slice_steps(text.as_bytes());
+        let general = Message::from_slice(text.as_bytes());
+        prop_assert_eq!(steps.as_ref().ok(), general.as_ref().ok());
+        prop_assert_eq!(
+            steps.as_ref().err().map(ToString::to_string),
+            general.as_ref().err().map(ToString::to_string)
+        );
+        if let (Ok(steps), Ok(general)) = (steps, general) {
+            prop_assert_eq!(steps.to_json_string(), general.to_json_string());
+            prop_assert_eq!(format!("{steps:?}"), format!("{general:?}"));
+            prop_assert_eq!(steps.result(), general.result());
+            prop_assert_eq!(
+                steps.into_steps_list().map_err(|e| e.to_string()),
+                general.into_steps_list().map_err(|e| e.to_string())
+            );
         }
     }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use pims_transport::{Call, HttpTransport, SharedTransport, StaticToken, Transport};
 use pims_types::{
     Api, ErrorCode, MAX_CALL_BODY_BYTES, Message, NextStepQuery, Parameters, Secret, ServicesQuery,
-    Step, StepsList, StepsQuery, StepsSelector, StepsStatusFilter, TransactionId, Verb, filter,
-    next_step, next_step_result,
+    Step, StepsQuery, StepsSelector, StepsStatusFilter, TransactionId, Verb, filter, next_step,
+    next_step_result,
 };
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -344,9 +344,9 @@ impl Core {
             }
             Err(e) => return Err(e),
         };
-        // Moved out, not copied (a FAILED answer never gets here: `send` made it an error).
-        let result = message.into_result().unwrap_or(Value::Null);
-        let fresh = StepsList::from_value(&result).map_err(|e| {
+        // The list the transport decoded from the answer, or read from its result (a FAILED
+        // answer never gets here: `send` made it an error).
+        let fresh = message.into_steps_list().map_err(|e| {
             // Say where it broke, relative to the envelope.
             match e {
                 pims_types::Error::Decode { path, message } => Error::from(

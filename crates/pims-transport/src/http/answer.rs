@@ -18,12 +18,14 @@ use crate::error::{AnswerProblem, Deadline, Detail, TransportError};
 /// a day long).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 
-/// The outcome of a response.
+/// The outcome of a response. `steps`: the call is a steps call, whose answer is decoded
+/// straight into a step list when it can be ([`Message::from_slice_steps`]).
 pub(crate) async fn outcome(
     response: reqwest::Response,
     expected: &TransactionId,
     token: Option<Secret>,
     cap: usize,
+    steps: bool,
 ) -> Outcome {
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
@@ -66,7 +68,12 @@ pub(crate) async fn outcome(
                 Ok(body) => body,
                 Err(problem) => return unusable(problem),
             };
-            match (decode(&body, expected), status) {
+            let decoded = if steps {
+                decode_steps(&body, expected)
+            } else {
+                decode(&body, expected)
+            };
+            match (decoded, status) {
                 (Ok(message), 401) => Outcome::Unauthorized { message, token },
                 (Ok(message), _) => Outcome::Answer(message),
                 (Err(p @ AnswerProblem::TransactionIdMismatch { .. }), _) => unusable(p),
@@ -137,10 +144,27 @@ fn synthesized(id: &TransactionId, code: ErrorCode) -> Message {
 
 /// Decodes an envelope and checks that it answers `expected`.
 pub(crate) fn decode(body: &Bytes, expected: &TransactionId) -> Result<Message, AnswerProblem> {
+    decode_with(body, expected, Message::from_slice)
+}
+
+/// [`decode`] for a steps call: the same message or problem, its list decoded without a
+/// `Value` when the answer is written the usual way.
+pub(crate) fn decode_steps(
+    body: &Bytes,
+    expected: &TransactionId,
+) -> Result<Message, AnswerProblem> {
+    decode_with(body, expected, Message::from_slice_steps)
+}
+
+fn decode_with(
+    body: &Bytes,
+    expected: &TransactionId,
+    from_slice: fn(&[u8]) -> Result<Message, pims_types::Error>,
+) -> Result<Message, AnswerProblem> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(AnswerProblem::Empty);
     }
-    let message = Message::from_slice(body).map_err(AnswerProblem::Decode)?;
+    let message = from_slice(body).map_err(AnswerProblem::Decode)?;
     if message.transaction_id() != expected {
         return Err(AnswerProblem::TransactionIdMismatch {
             expected: expected.clone(),
@@ -199,6 +223,8 @@ mod tests {
         for (body, expected) in cases {
             let p = decode(&Bytes::copy_from_slice(body), &id).unwrap_err();
             assert!(p.to_string().contains(expected), "{p}");
+            let s = decode_steps(&Bytes::copy_from_slice(body), &id).unwrap_err();
+            assert_eq!(s.to_string(), p.to_string());
         }
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let p = decode(&Bytes::from(deep), &id).unwrap_err();
@@ -210,5 +236,18 @@ mod tests {
         ));
         let ok = br#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":{"x":1}}"#;
         assert!(decode(&Bytes::from_static(ok), &id).is_ok());
+        let list =
+            br#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":{"stepsID":1}}"#;
+        let general = decode(&Bytes::from_static(list), &id).unwrap();
+        assert_eq!(
+            decode_steps(&Bytes::from_static(list), &id).unwrap(),
+            general
+        );
+        let other =
+            br#"{"transactionId":"00000000-0002","status":"SUCCEEDED","result":{"stepsID":1}}"#;
+        assert!(matches!(
+            decode_steps(&Bytes::from_static(other), &id),
+            Err(AnswerProblem::TransactionIdMismatch { .. })
+        ));
     }
 }

@@ -81,6 +81,8 @@ struct Prepared {
     body: Bytes,
     device_id: HeaderValue,
     idempotency_key: Option<HeaderValue>,
+    /// A steps call: its answer is decoded straight into a step list when it can be.
+    steps: bool,
 }
 
 impl HttpTransport {
@@ -207,6 +209,7 @@ impl Inner {
                     &call.transaction_id,
                     token,
                     self.max_response_bytes,
+                    prepared.steps,
                 )
                 .await
             }
@@ -256,6 +259,7 @@ fn prepare(call: &Call) -> Result<Prepared, TransportError> {
         body: Bytes::from(body),
         device_id,
         idempotency_key,
+        steps: pims_types::Api::parse(&call.api) == Some(pims_types::Api::SubscriptionSteps),
     })
 }
 
