@@ -165,7 +165,15 @@ impl HttpTransportBuilder {
         if self.max_response_bytes == 0 {
             return Err(TransportError::invalid_config("the response cap is zero"));
         }
-        let client = reqwest::Client::builder()
+        let https = endpoint.scheme() == "https";
+        let mut client = reqwest::Client::builder();
+        if !https {
+            // A plain-HTTP loopback endpoint never speaks TLS (redirects are not followed):
+            // no trust store to load, which is most of a cold start's work besides the cache
+            // (docs/benchmarks.md, B8).
+            client = client.tls_certs_only(std::iter::empty());
+        }
+        let client = client
             .user_agent(USER_AGENT)
             .connect_timeout(t.connect)
             // Redirects are never followed: they could carry the token to another host.
@@ -173,7 +181,7 @@ impl HttpTransportBuilder {
             // Retries are ours alone, so a set without a key is provably sent at most once.
             .retry(reqwest::retry::never())
             .no_proxy()
-            .https_only(endpoint.scheme() == "https")
+            .https_only(https)
             .build()
             .map_err(|e| TransportError::InvalidConfig {
                 source: Detail::from_error(&e.without_url()),
