@@ -93,6 +93,29 @@ fn kind(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// The metadata of an opened file, which must be a regular file (checked on the handle, not
+/// the path, so nothing can be swapped in between).
+fn regular_file(
+    file: &File,
+    what: &'static str,
+    path: &Path,
+) -> Result<std::fs::Metadata, SimError> {
+    let meta = file.metadata().map_err(|source| SimError::File {
+        what,
+        path: path.to_owned(),
+        action: "inspect",
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(refused(
+            what,
+            path,
+            format!("is {}, not a regular file: refused", kind(&meta)),
+        ));
+    }
+    Ok(meta)
+}
+
 /// Opens a document for reading: `Ok(None)` when there is none at `path`. The opened handle
 /// must be a regular file of at most [`MAX_FILE_BYTES`]; nothing is read yet.
 pub(crate) fn open_document(
@@ -116,19 +139,7 @@ pub(crate) fn open_document(
             });
         }
     };
-    let meta = file.metadata().map_err(|source| SimError::File {
-        what,
-        path: path.to_owned(),
-        action: "inspect",
-        source,
-    })?;
-    if !meta.is_file() {
-        return Err(refused(
-            what,
-            path,
-            format!("is {}, not a regular file: refused", kind(&meta)),
-        ));
-    }
+    let meta = regular_file(&file, what, path)?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(too_large(what, path, Some(meta.len())));
     }
@@ -200,19 +211,7 @@ pub(crate) fn open_private(path: &Path, what: &'static str) -> Result<File, SimE
             }
         }
     })?;
-    let meta = file.metadata().map_err(|source| SimError::File {
-        what,
-        path: path.to_owned(),
-        action: "inspect",
-        source,
-    })?;
-    if !meta.is_file() {
-        return Err(refused(
-            what,
-            path,
-            format!("is {}, not a regular file: refused", kind(&meta)),
-        ));
-    }
+    let meta = regular_file(&file, what, path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
