@@ -112,18 +112,23 @@ impl Checkpoints {
     }
 }
 
+/// The facade the B1i probes use: the demo token, the bench account, the cache in `cache_dir`.
+fn bench_facade(url: &str, cache_dir: &Path) -> Result<Pims, String> {
+    Pims::builder()
+        .base_url(url)
+        .token(Secret::new(DEMO_TOKEN))
+        .cache_dir(cache_dir)
+        .account(BENCH_ACCOUNT)
+        .build()
+        .map_err(|e| format!("facade: {e}"))
+}
+
 /// B1i, ours: steps calls, one after another, up to the last of `at`, through a facade on the
 /// cache in `cache_dir` (prepared so that the list is cached: every call is a no-change merge).
 pub fn facade_calls(url: &str, cache_dir: &Path, at: &Checkpoints) -> Result<(), String> {
     let rt = runtime()?;
     rt.block_on(async {
-        let pims = Pims::builder()
-            .base_url(url)
-            .token(Secret::new(DEMO_TOKEN))
-            .cache_dir(cache_dir)
-            .account(BENCH_ACCOUNT)
-            .build()
-            .map_err(|e| format!("facade: {e}"))?;
+        let pims = bench_facade(url, cache_dir)?;
         let selector = selector()?;
         for i in 0..at.last() {
             at.pass(i);
@@ -412,13 +417,7 @@ fn check_durable(merged: &pims_cache::Merged) -> Result<(), String> {
 pub fn prepare_facade_cache(url: &str, cache_dir: &Path) -> Result<String, String> {
     let rt = runtime()?;
     rt.block_on(async {
-        let pims = Pims::builder()
-            .base_url(url)
-            .token(Secret::new(DEMO_TOKEN))
-            .cache_dir(cache_dir)
-            .account(BENCH_ACCOUNT)
-            .build()
-            .map_err(|e| format!("facade: {e}"))?;
+        let pims = bench_facade(url, cache_dir)?;
         pims.steps(selector()?)
             .send()
             .await
