@@ -58,6 +58,7 @@ mod memo;
 mod memory;
 mod namespace;
 mod record;
+#[cfg(feature = "sled")]
 mod sled_store;
 mod spaces;
 mod store;
@@ -68,6 +69,7 @@ pub use device::{DeviceId, MAX_DEVICE_ID_LEN};
 pub use error::CacheError;
 pub use memory::MemoryStore;
 pub use namespace::{ListKeys, MAX_ACCOUNT_LEN, Namespace};
+#[cfg(feature = "sled")]
 pub use sled_store::{
     DEFAULT_PAGE_CACHE_BYTES, DEVICE_FILE, LOCK_FILE, MARKER_FILE, MIN_PAGE_CACHE_BYTES, Recovery,
     SLED_DIR, SledOptions, SledStore, StoreStats,

@@ -17,8 +17,18 @@ use crate::error::TransportError;
 /// error is an answer, not a transport failure). `Err` means there is no usable answer, and says
 /// where it failed ([`TransportError`]).
 ///
-/// Implementations must never send a `set` that has no idempotency key more than once
-/// ([`Call::may_repeat`]), and must never log parameter values.
+/// Implementations must never send a call more than once unless [`Call::may_repeat`] says so,
+/// and must never log parameter values.
+///
+/// The transport is the one place that checks the two wire facts only it knows, and the facade
+/// relies on it for both:
+/// - **the body size**: a call whose body would exceed
+///   [`MAX_CALL_BODY_BYTES`](pims_types::MAX_CALL_BODY_BYTES) is not sent:
+///   [`TransportError::invalid_request`] with 2102 naming the largest parameter;
+/// - **the echo**: an answer is handed back only when it carries the call's transaction id;
+///   any other is [`AnswerProblem::TransactionIdMismatch`](crate::AnswerProblem) (2203).
+///
+/// `HttpTransport` does both; a transport of yours must too.
 ///
 /// The trait is object safe: the facade holds a `SharedTransport` (an `Arc<dyn Transport>`).
 ///

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use pims_cache::{
-    CacheError, CachedList, ListKeys, MemoryStore, Namespace, SledOptions, SledStore, StepCache,
-};
+use pims_cache::{CacheError, ListKeys, MemoryStore, Namespace, StepCache, StepStore};
 use pims_types::{ErrorCode, StepsList, StepsSelector};
 
 use crate::config::CacheChoice;
@@ -18,40 +16,59 @@ pub(crate) struct Cached {
     device_id: String,
 }
 
-impl Cached {
-    /// Opens the cache the configuration names. A directory in use by another process, or an
-    /// account namespace the cache refuses, fails the initialisation with a clear error.
-    pub(crate) fn open(choice: &CacheChoice, account: String) -> Result<Self, Error> {
-        let store: Arc<dyn pims_cache::StepStore> = match choice {
-            CacheChoice::Store(store) => store.clone(),
-            CacheChoice::Dir(dir) => Arc::new(open_dir(dir)?),
-            CacheChoice::Default => match dirs::data_dir() {
-                Some(base) => Arc::new(open_dir(&base.join("pims").join("cache"))?),
-                None => {
-                    tracing::warn!(
-                        "no data directory on this platform: the step cache is in memory only"
-                    );
-                    Arc::new(MemoryStore::new())
-                }
-            },
-        };
-        let cache = StepCache::new(store);
-        let device = cache.device_id().map_err(cache_error)?;
-        let ns = cache.namespace(account).map_err(|e| match e {
-            CacheError::InvalidInput { .. } => {
-                Error::from_code(ErrorKind::Input, ErrorCode::INVALID_PARAMETER, &["account"])
-                    .with_detail(e.to_string())
+/// Opens the store the configuration names: a directory in use by another process, or one the
+/// store refuses, is a clear error (2006, the cache error as its source).
+pub(crate) fn open_store(choice: &CacheChoice) -> Result<Arc<dyn StepStore>, Error> {
+    Ok(match choice {
+        CacheChoice::Store(store) => store.clone(),
+        CacheChoice::Dir(dir) => open_dir(dir)?,
+        CacheChoice::Default => match dirs::data_dir() {
+            Some(base) if cfg!(feature = "sled") => open_dir(&base.join("pims").join("cache"))?,
+            _ => {
+                tracing::warn!(
+                    "no data directory (or no `sled` feature): the step cache is in memory only"
+                );
+                Arc::new(MemoryStore::new())
             }
-            other => cache_error(other),
-        })?;
+        },
+    })
+}
+
+/// The cache, its device id, and the namespace of `account` (2102 naming `account` when the
+/// cache refuses it).
+pub(crate) fn open_namespace(
+    store: Arc<dyn StepStore>,
+    account: String,
+) -> Result<(StepCache, Namespace, String), Error> {
+    let cache = StepCache::new(store);
+    let device = cache.device_id().map_err(Error::cache)?;
+    let ns = cache.namespace(account).map_err(|e| match e {
+        CacheError::InvalidInput { .. } => {
+            Error::from_code(ErrorKind::Input, ErrorCode::INVALID_PARAMETER, &["account"])
+                .with_detail(e.to_string())
+        }
+        other => Error::cache(other),
+    })?;
+    Ok((cache, ns, device.as_str().to_owned()))
+}
+
+impl Cached {
+    /// Opens the cache the configuration names, for one account namespace.
+    pub(crate) fn open(choice: &CacheChoice, account: String) -> Result<Self, Error> {
+        let (cache, ns, device_id) = open_namespace(open_store(choice)?, account)?;
         if cache.health().is_degraded() {
             tracing::warn!("the step cache is degraded: steps are answered from the backend only");
         }
         Ok(Cached {
-            device_id: device.as_str().to_owned(),
+            device_id,
             cache,
             ns,
         })
+    }
+
+    /// The administration handle of this cache and namespace.
+    pub(crate) fn admin(&self) -> crate::CacheAdmin {
+        crate::CacheAdmin::new(self.cache.clone(), self.ns.clone(), self.device_id.clone())
     }
 
     pub(crate) fn device_id(&self) -> &str {
@@ -132,25 +149,19 @@ impl Cached {
             .await
             .map(|r| r.lists)
     }
-
-    pub(crate) async fn lists(&self) -> Result<Vec<CachedList>, Error> {
-        self.blocking(|c, ns| c.lists(Some(ns)))
-            .await
-            .map_err(cache_error)
-    }
-
-    pub(crate) async fn clear(&self) -> Result<usize, Error> {
-        self.invalidate_device().await.map_err(cache_error)
-    }
 }
 
-fn open_dir(dir: &std::path::Path) -> Result<SledStore, Error> {
-    SledStore::open(dir, SledOptions::default()).map_err(cache_error)
+#[cfg(feature = "sled")]
+fn open_dir(dir: &std::path::Path) -> Result<Arc<dyn StepStore>, Error> {
+    pims_cache::SledStore::open(dir, pims_cache::SledOptions::default())
+        .map(|s| Arc::new(s) as Arc<dyn StepStore>)
+        .map_err(Error::cache)
 }
 
-/// A cache failure as a facade error: 2006 (the core cannot be set up as configured), with the
-/// cache's own words (path, pid) as the detail.
-fn cache_error(e: CacheError) -> Error {
-    Error::from_code(ErrorKind::Cache, ErrorCode::CORE_NOT_CONFIGURED, &[])
-        .with_detail(crate::error::chain(&e))
+#[cfg(not(feature = "sled"))]
+fn open_dir(dir: &std::path::Path) -> Result<Arc<dyn StepStore>, Error> {
+    Err(Error::not_configured().with_detail(format!(
+        "pims was built without its `sled` feature: no cache directory ({})",
+        dir.display()
+    )))
 }

@@ -59,15 +59,17 @@ pub trait PinProvider: Send + Sync + fmt::Debug {
     async fn pin(&self) -> Option<Secret>;
 }
 
-/// The recovery policies.
+/// The recovery policies. Built from [`Policies::default`] and its setters (the struct may
+/// gain fields).
 ///
 /// ```
-/// let p = pims::Policies::default();
+/// let p = pims::Policies::default().offline_fallback(true);
 /// assert!(p.invalidate_on_device_error);
-/// assert!(!p.offline_fallback);
+/// assert!(p.offline_fallback);
 /// assert!(p.pin_provider.is_none());
 /// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Policies {
     /// When `pims.authentication.otp` (withPIN) answers 2312 or 2317, drop the cached
     /// `alreadyDone` of this device's lists (the documented cure), and trace a warning.
@@ -88,6 +90,105 @@ impl Default for Policies {
             offline_fallback: false,
             pin_provider: None,
         }
+    }
+}
+
+impl Policies {
+    /// Sets [`invalidate_on_device_error`](Self::invalidate_on_device_error).
+    pub fn invalidate_on_device_error(mut self, on: bool) -> Self {
+        self.invalidate_on_device_error = on;
+        self
+    }
+
+    /// Sets [`offline_fallback`](Self::offline_fallback).
+    pub fn offline_fallback(mut self, on: bool) -> Self {
+        self.offline_fallback = on;
+        self
+    }
+
+    /// Sets [`pin_provider`](Self::pin_provider) (`None` turns the 2302 recovery off).
+    pub fn pin_provider(mut self, provider: Option<Arc<dyn PinProvider>>) -> Self {
+        self.pin_provider = provider;
+        self
+    }
+}
+
+/// The HTTP transport's settings, when the facade builds it ([`PimsBuilder::base_url`] or the
+/// `environnement` key). Unset values keep the transport's defaults
+/// (`pims::transport::DEFAULT_*`).
+///
+/// ```
+/// use std::time::Duration;
+/// let http = pims::HttpOptions::default()
+///     .connect_timeout(Duration::from_secs(2))
+///     .overall_timeout(Duration::from_secs(20))
+///     .retry_policy(pims::transport::RetryPolicy::none());
+/// assert_eq!(http.connect_timeout, Some(Duration::from_secs(2)));
+/// # let _ = pims::Pims::builder().http(http);
+/// ```
+#[cfg(feature = "http")]
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct HttpOptions {
+    /// The TCP + TLS connect deadline.
+    pub connect_timeout: Option<Duration>,
+    /// The deadline of one attempt (request sent, answer read).
+    pub attempt_timeout: Option<Duration>,
+    /// The deadline of the whole call, retries included.
+    pub overall_timeout: Option<Duration>,
+    /// Which calls are retried and how (only pure reads ever are: see `pims_types::Repeat`).
+    pub retry_policy: Option<pims_transport::RetryPolicy>,
+}
+
+#[cfg(feature = "http")]
+impl HttpOptions {
+    /// Sets [`connect_timeout`](Self::connect_timeout).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`attempt_timeout`](Self::attempt_timeout).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`overall_timeout`](Self::overall_timeout).
+    pub fn overall_timeout(mut self, timeout: Duration) -> Self {
+        self.overall_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`retry_policy`](Self::retry_policy).
+    pub fn retry_policy(mut self, policy: pims_transport::RetryPolicy) -> Self {
+        self.retry_policy = Some(policy);
+        self
+    }
+
+    /// The HTTP transport to `url` with these settings and this token source.
+    pub(crate) fn transport(
+        &self,
+        url: &str,
+        token: Option<Arc<dyn TokenProvider>>,
+    ) -> Result<SharedTransport, pims_transport::TransportError> {
+        let mut http = pims_transport::HttpTransport::builder(url);
+        if let Some(p) = token {
+            http = http.token_provider(p);
+        }
+        if let Some(t) = self.connect_timeout {
+            http = http.connect_timeout(t);
+        }
+        if let Some(t) = self.attempt_timeout {
+            http = http.attempt_timeout(t);
+        }
+        if let Some(t) = self.overall_timeout {
+            http = http.overall_timeout(t);
+        }
+        if let Some(p) = &self.retry_policy {
+            http = http.retry_policy(p.clone());
+        }
+        http.build().map(SharedTransport::new)
     }
 }
 
@@ -148,6 +249,8 @@ pub struct PimsBuilder {
     pub(crate) policies: Policies,
     pub(crate) call_timeout: Duration,
     pub(crate) event_sources: Vec<(String, tokio::sync::broadcast::Sender<Value>)>,
+    #[cfg(feature = "http")]
+    pub(crate) http: HttpOptions,
 }
 
 impl Default for PimsBuilder {
@@ -161,6 +264,8 @@ impl Default for PimsBuilder {
             policies: Policies::default(),
             call_timeout: DEFAULT_CALL_TIMEOUT,
             event_sources: Vec::new(),
+            #[cfg(feature = "http")]
+            http: HttpOptions::default(),
         }
     }
 }
@@ -176,14 +281,32 @@ impl PimsBuilder {
         PimsBuilder::default()
     }
 
-    /// Talk HTTP to this backend (`https://`, or `http://` on a loopback address).
+    /// Talk HTTP to this backend (`https://`, or `http://` on a loopback address), with the
+    /// settings of [`http`](Self::http).
     ///
     /// ```
     /// let b = pims::PimsBuilder::new().base_url("http://127.0.0.1:8080");
     /// # let _ = b;
     /// ```
+    #[cfg(feature = "http")]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.transport = TransportChoice::BaseUrl(url.into(), false);
+        self
+    }
+
+    /// The HTTP transport's timeouts and retry policy (when the facade builds it).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = pims::Pims::builder()
+    ///     .base_url("http://127.0.0.1:8080")
+    ///     .http(pims::HttpOptions::default().overall_timeout(Duration::from_secs(10)))
+    ///     .call_timeout(Duration::from_secs(12));
+    /// # let _ = b;
+    /// ```
+    #[cfg(feature = "http")]
+    pub fn http(mut self, options: HttpOptions) -> Self {
+        self.http = options;
         self
     }
 
@@ -232,6 +355,7 @@ impl PimsBuilder {
     /// let b = pims::PimsBuilder::new().cache_dir("/tmp/pims");
     /// # let _ = b;
     /// ```
+    #[cfg(feature = "sled")]
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache = CacheChoice::Dir(dir.into());
         self
@@ -265,7 +389,7 @@ impl PimsBuilder {
     /// The recovery policies.
     ///
     /// ```
-    /// let b = pims::PimsBuilder::new().policies(pims::Policies { offline_fallback: true, ..Default::default() });
+    /// let b = pims::PimsBuilder::new().policies(pims::Policies::default().offline_fallback(true));
     /// # let _ = b;
     /// ```
     pub fn policies(mut self, policies: Policies) -> Self {
@@ -301,6 +425,41 @@ impl PimsBuilder {
     ) -> Self {
         self.event_sources.push((api.into(), events));
         self
+    }
+
+    /// Opens the step cache now (and locks its directory), instead of at
+    /// [`build`](Self::build): a cache that cannot be used stops the caller before it starts
+    /// anything else (the CLI opens it before its embedded backend). The facade built from
+    /// this builder, and its clones, use the store opened here.
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), pims::Error> {
+    /// let builder = pims::Pims::builder().cache_dir("/tmp/pims-cache").open_cache()?;
+    /// // ... start what needs the cache to be ours ...
+    /// let pims = builder.base_url("http://127.0.0.1:8080").build()?;
+    /// # let _ = pims; Ok(()) }
+    /// ```
+    pub fn open_cache(mut self) -> Result<Self, Error> {
+        self.cache = CacheChoice::Store(crate::cached::open_store(&self.cache)?);
+        Ok(self)
+    }
+
+    /// The administration handle of the cache this builder names, without a backend
+    /// (`pims cache show|wipe`): [`Pims::cache`](crate::Pims::cache) gives the same for a
+    /// built facade.
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), pims::Error> {
+    /// let admin = pims::Pims::builder()
+    ///     .cache_store(std::sync::Arc::new(pims::cache::MemoryStore::new()))
+    ///     .cache_admin()?;
+    /// assert!(!admin.health().is_degraded());
+    /// # Ok(()) }
+    /// # demo().unwrap();
+    /// ```
+    pub fn cache_admin(&self) -> Result<crate::CacheAdmin, Error> {
+        let store = crate::cached::open_store(&self.cache)?;
+        crate::CacheAdmin::open(store, self.account.clone())
     }
 
     /// Builds an initialised facade.
@@ -353,6 +512,10 @@ impl PimsBuilder {
                     (env.starts_with("https://") || env.starts_with("http://")).then_some(env)
                 })
                 .ok_or_else(|| invalid("environnement"))?;
+            if !cfg!(feature = "http") {
+                return Err(Error::not_configured()
+                    .with_detail("pims was built without its `http` feature: give a transport"));
+            }
             self.transport = TransportChoice::BaseUrl(url, true);
         }
         if let Some(mode) = dict.string("mode", &[])? {

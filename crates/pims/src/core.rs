@@ -7,11 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use pims_transport::{Call, HttpTransport, SharedTransport, StaticToken, Transport};
+use pims_transport::{Call, SharedTransport, StaticToken, TokenProvider, Transport};
 use pims_types::{
-    Api, ErrorCode, MAX_CALL_BODY_BYTES, Message, NextStepQuery, Parameters, Secret, ServicesQuery,
-    Step, StepsQuery, StepsSelector, StepsStatusFilter, TransactionId, Verb, filter, next_step,
-    next_step_result,
+    Api, ErrorCode, Message, NextStepQuery, Parameters, Step, StepsQuery, StepsSelector,
+    StepsStatusFilter, TransactionId, Verb, filter, next_step,
 };
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -21,12 +20,10 @@ use tokio::time::Instant;
 use crate::cached::Cached;
 use crate::config::{PimsBuilder, Policies, TransportChoice};
 use crate::error::{Error, ErrorKind};
-use crate::routing::{Route, route};
+use crate::reply::Reply;
+use crate::request::{Body, Request};
 use crate::runtime::Executor;
 use crate::steps::Steps;
-
-/// Room kept for the envelope around the parameters in a call body.
-const BODY_OVERHEAD: usize = 512;
 
 /// How long local work (the cache) may run past a call's deadline before the call answers 2201
 /// anyway. Backend waits end at the deadline itself.
@@ -48,15 +45,14 @@ impl Core {
     pub(crate) fn build(builder: PimsBuilder) -> Result<Core, Error> {
         let transport = match builder.transport {
             TransportChoice::Custom(t) => t,
+            #[cfg(feature = "http")]
             TransportChoice::BaseUrl(url, from_initialize) => {
-                let mut http = HttpTransport::builder(url);
-                if let Some(p) = builder.token_provider {
-                    http = http.token_provider(p);
-                } else if let Some(t) = builder.token {
-                    http = http.token_provider(Arc::new(StaticToken::new(t)));
-                }
-                let http = http.build().map_err(|e| {
-                    let detail = crate::error::chain(&e);
+                let token = builder.token_provider.or_else(|| {
+                    builder
+                        .token
+                        .map(|t| Arc::new(StaticToken::new(t)) as Arc<dyn TokenProvider>)
+                });
+                builder.http.transport(&url, token).map_err(|e| {
                     let error = if from_initialize {
                         Error::from_code(
                             ErrorKind::Input,
@@ -66,9 +62,13 @@ impl Core {
                     } else {
                         Error::not_configured()
                     };
-                    error.with_detail(detail)
-                })?;
-                SharedTransport::new(http)
+                    error.caused_by_transport(e)
+                })?
+            }
+            #[cfg(not(feature = "http"))]
+            TransportChoice::BaseUrl(..) => {
+                return Err(Error::not_configured()
+                    .with_detail("pims was built without its `http` feature: give a transport"));
             }
             TransportChoice::Unset => {
                 return Err(Error::not_configured()
@@ -90,10 +90,6 @@ impl Core {
         self.cache.device_id()
     }
 
-    pub(crate) fn cache_degraded(&self) -> bool {
-        self.cache.degraded()
-    }
-
     pub(crate) fn cache(&self) -> &Cached {
         &self.cache
     }
@@ -106,55 +102,16 @@ impl Core {
         }
     }
 
-    /// Serves one `get`/`set` call of the verb API.
-    pub(crate) async fn handle(
-        &self,
-        verb: Verb,
-        api: &str,
-        params: Parameters,
-        tid: TransactionId,
-    ) -> Message {
-        let ctx = self.ctx(tid);
-        let outcome = match route(verb, api) {
-            None => Err(Error::not_supported()),
-            Some((api, route)) => {
-                self.guarded(&ctx, api, &params, || {
-                    self.serve(verb, api, route, &params, &ctx)
-                })
-                .await
-            }
-        };
-        match outcome {
-            Ok(v) => Message::succeeded(ctx.tid, v),
-            Err(e) => {
-                if let Some(d) = e.detail() {
-                    tracing::debug!(code = %e.code(), detail = d, "call failed");
-                }
-                Message::failed(ctx.tid, e.into_api_error())
-            }
-        }
-    }
-
     /// Runs one call's work under its deadline, with the opt-in 2302 recovery: get an OTP with
-    /// the PIN provider's PIN, then run the work once more. Every call, verb or typed, goes
+    /// the PIN provider's PIN, then serve the call once more. Every call, verb or typed, goes
     /// through here. Backend waits are bounded by the deadline inside ([`Core::send`]), so the
     /// offline fallback sees the 2201; the outer bound is a safety net for local work.
-    pub(crate) async fn guarded<T, F, Fut>(
-        &self,
-        ctx: &Ctx,
-        api: Api,
-        params: &Parameters,
-        work: F,
-    ) -> Result<T, Error>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
-    {
+    pub(crate) async fn serve_guarded(&self, request: &Request, ctx: &Ctx) -> Result<Reply, Error> {
         let attempt = async {
-            match work().await {
+            match self.serve(request, ctx).await {
                 Err(e) if e.code() == ErrorCode::NEED_STRONG_AUTHENTICATION => {
-                    self.strong_authentication(ctx, api, params, e).await?;
-                    work().await
+                    self.strong_authentication(ctx, request, e).await?;
+                    self.serve(request, ctx).await
                 }
                 other => other,
             }
@@ -170,14 +127,13 @@ impl Core {
     async fn strong_authentication(
         &self,
         ctx: &Ctx,
-        api: Api,
-        params: &Parameters,
+        request: &Request,
         original: Error,
     ) -> Result<(), Error> {
         let Some(provider) = self.policies.pin_provider.clone() else {
             return Err(original);
         };
-        if api == Api::Otp || pims_types::carries_secret(params) {
+        if request.api == Api::Otp || request.carries_secret() {
             return Err(original);
         }
         let pin = match tokio::time::timeout_at(ctx.deadline, provider.pin()).await {
@@ -190,47 +146,34 @@ impl Core {
             tid: TransactionId::generate(),
             deadline: ctx.deadline,
         };
-        self.otp_with_pin(&pin, &otp_ctx).await.map(|_| ())
+        let otp = Request::parse(
+            Verb::Get,
+            Api::Otp.name(),
+            Parameters::new()
+                .with("action", "withPIN")
+                .with_secret("pinCode", &pin),
+        )?;
+        self.serve(&otp, &otp_ctx).await.map(|_| ())
     }
 
-    /// The handler of a routed call.
-    async fn serve(
-        &self,
-        verb: Verb,
-        api: Api,
-        route: Route,
-        params: &Parameters,
-        ctx: &Ctx,
-    ) -> Result<Value, Error> {
-        match route {
-            Route::Steps => {
-                let query = StepsQuery::from_parameters(params)?;
-                let steps = self.steps(&query, ctx).await?;
-                Ok(steps.list.to_value())
-            }
-            Route::NextStep => {
-                let query = NextStepQuery::from_parameters(params)?;
-                let step = self.next_step(&query, ctx).await?;
-                Ok(next_step_result(step.as_ref()))
-            }
-            Route::Services => {
-                let query = ServicesQuery::from_parameters(params)?;
-                let canonical = Parameters::new().with("vin", query.vin.as_str());
-                self.pass(verb, api, canonical, ctx).await
-            }
-            Route::Otp => {
-                check_size(params)?;
-                self.otp_route(params.clone(), ctx).await
-            }
-            Route::PassThrough => {
-                check_size(params)?;
-                self.pass(verb, api, params.clone(), ctx).await
-            }
+    /// The handler of a parsed call.
+    async fn serve(&self, request: &Request, ctx: &Ctx) -> Result<Reply, Error> {
+        match &request.body {
+            Body::Steps(query) => self.steps(query, ctx).await.map(Reply::Steps),
+            Body::NextStep(query) => self.next_step(query, ctx).await.map(Reply::NextStep),
+            Body::Otp { params, with_pin } => self
+                .otp(params.clone(), *with_pin, ctx)
+                .await
+                .map(Reply::Value),
+            Body::Pass(params) => self
+                .pass(request.verb, request.api, params.clone(), ctx)
+                .await
+                .map(Reply::Value),
         }
     }
 
     /// Sends a call as it is and hands on the backend's success.
-    pub(crate) async fn pass(
+    async fn pass(
         &self,
         verb: Verb,
         api: Api,
@@ -243,29 +186,21 @@ impl Core {
     }
 
     /// One call to the backend, bounded by the call's deadline (2201 past it): a FAILED answer
-    /// becomes an `Err`. What the user typed is checked first (a malformed PIN is 2102 here,
-    /// never a wrong-PIN attempt there). Whether the transport may send it again is decided by
-    /// the call itself ([`pims_types::Repeat`]): a call that is not a pure read is sent at most
-    /// once and carries an idempotency key ([`Call::new`]).
-    pub(crate) async fn send(
+    /// becomes an `Err`. The transport checks the body's size and the answer's transaction id
+    /// (the [`Transport`] contract). Whether it may send the call again is decided by the call
+    /// itself ([`pims_types::Repeat`]): a call that is not a pure read is sent at most once and
+    /// carries an idempotency key ([`Call::new`]).
+    async fn send(
         &self,
         verb: Verb,
         api: Api,
         params: Parameters,
         ctx: &Ctx,
     ) -> Result<Message, Error> {
-        params.check_formats()?;
-        let tid = &ctx.tid;
-        let call = Call::new(verb, api.name(), params, tid.clone(), self.device_id());
+        let call = Call::new(verb, api.name(), params, ctx.tid.clone(), self.device_id());
         let message = tokio::time::timeout_at(ctx.deadline, self.transport.call(call))
             .await
             .map_err(|_| timeout())??;
-        if message.transaction_id() != tid {
-            return Err(Error::from(pims_types::Error::decode(
-                "$.transactionId",
-                "does not match the request",
-            )));
-        }
         match message.error() {
             Some(e) => Err(Error::backend(e.clone())),
             None => Ok(message),
@@ -274,8 +209,7 @@ impl Core {
 
     /// `pims.authentication.otp`: passed through; 2312/2317 on withPIN make the device's cached
     /// steps stale (the documented cure), so the policy drops their stickiness.
-    pub(crate) async fn otp_route(&self, params: Parameters, ctx: &Ctx) -> Result<Value, Error> {
-        let with_pin = params.string("action", &[]).ok().flatten().as_deref() == Some("withPIN");
+    async fn otp(&self, params: Parameters, with_pin: bool, ctx: &Ctx) -> Result<Value, Error> {
         let result = self.pass(Verb::Get, Api::Otp, params, ctx).await;
         if let Err(e) = &result
             && with_pin
@@ -294,14 +228,6 @@ impl Core {
             }
         }
         result
-    }
-
-    /// Gets an OTP with the PIN (typed form, used by the 2302 recovery too).
-    pub(crate) async fn otp_with_pin(&self, pin: &Secret, ctx: &Ctx) -> Result<Secret, Error> {
-        let params = Parameters::new()
-            .with("action", "withPIN")
-            .with_secret("pinCode", pin);
-        crate::activation::otp_from_result(&self.otp_route(params, ctx).await?)
     }
 
     /// The steps semantics: reset first when asked; always ask the backend for `all`; merge
@@ -515,32 +441,4 @@ pub(crate) struct Ctx {
 /// What the facade answers when a call's deadline passes.
 fn timeout() -> Error {
     Error::from_code(ErrorKind::Transport, ErrorCode::TIMEOUT, &[])
-}
-
-/// Refuses parameters that cannot fit in a call body, naming the biggest one.
-fn check_size(params: &Parameters) -> Result<(), Error> {
-    let total: usize = params
-        .as_map()
-        .iter()
-        .map(|(k, v)| k.len() + json_len(v))
-        .sum();
-    if total + BODY_OVERHEAD <= MAX_CALL_BODY_BYTES {
-        return Ok(());
-    }
-    let biggest = params
-        .as_map()
-        .iter()
-        .max_by_key(|(_, v)| json_len(v))
-        .map(|(k, _)| k.as_str())
-        .unwrap_or("parameters");
-    Err(Error::from(pims_types::Error::invalid(
-        biggest,
-        "too large for a call",
-    )))
-}
-
-fn json_len(v: &Value) -> usize {
-    serde_json::to_vec(v)
-        .map(|b| b.len())
-        .unwrap_or(usize::MAX / 4)
 }

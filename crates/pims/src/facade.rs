@@ -11,6 +11,8 @@ use crate::callback::Once;
 use crate::config::PimsBuilder;
 use crate::core::Core;
 use crate::error::{Error, ErrorKind};
+use crate::reply::{Answered, Reply};
+use crate::request::Request;
 use crate::runtime::Executor;
 
 /// Where a facade is in its life.
@@ -250,25 +252,87 @@ impl Pims {
     {
         let tid = TransactionId::generate();
         let once = Once::new(tid.clone(), callback);
-        let core = match self.core() {
-            Ok(core) => core,
-            Err(e) => return once.fail(e),
-        };
+        if let Err(e) = self.core() {
+            return once.fail(e);
+        }
         if !self.shared.exec.is_available() {
             return once.fail(Error::not_configured());
         }
-        let api = api.to_owned();
-        let span = call_span(verb, &api, &tid);
+        let (pims, api) = (self.clone(), api.to_owned());
         // If the runtime is gone the task (and `once`) is dropped, and `once` answers on drop.
-        drop(
-            self.shared.exec.spawn(
-                async move {
-                    let message = core.handle(verb, &api, params, tid).await;
-                    once.answer(message);
+        drop(self.shared.exec.spawn(async move {
+            once.answer(pims.message(verb, &api, params, tid).await);
+        }));
+    }
+
+    /// One verb call, answered with its envelope: parsed at the edge, then [`execute`]d.
+    ///
+    /// [`execute`]: Self::execute
+    async fn message(
+        &self,
+        verb: Verb,
+        api: &str,
+        params: Parameters,
+        tid: TransactionId,
+    ) -> Message {
+        let outcome = match Request::parse(verb, api, params) {
+            Ok(request) => self.execute(request, tid.clone()).await,
+            Err(e) => {
+                let _span = call_span(verb, api, &tid).entered();
+                tracing::debug!(code = %e.code(), "call refused");
+                Err(e)
+            }
+        };
+        match outcome {
+            Ok(reply) => Message::succeeded(tid, reply.to_value()),
+            Err(e) => {
+                if let Some(d) = e.detail() {
+                    tracing::debug!(code = %e.code(), detail = d, "call failed");
                 }
-                .instrument(span),
-            ),
-        );
+                Message::failed(tid, e.into_api_error())
+            }
+        }
+    }
+
+    /// The one way every call runs, verb or typed: in its span, on the right executor, under
+    /// its deadline and the recovery guards ([`Core::serve_guarded`]); a failure carries the
+    /// call's transaction id.
+    pub(crate) async fn execute(&self, request: Request, tid: TransactionId) -> Result<Reply, Error> {
+        let span = call_span(request.verb, request.api.name(), &tid);
+        let core = self.core().map_err(|e| e.for_call(&tid))?;
+        let call_tid = tid.clone();
+        let work = async move {
+            let ctx = core.ctx(call_tid);
+            core.serve_guarded(&request, &ctx).await
+        };
+        self.run(work.instrument(span))
+            .await
+            .map_err(|e| e.for_call(&tid))
+    }
+
+    /// [`execute`](Self::execute) for a typed call: its value, read from the reply.
+    pub(crate) async fn execute_typed<T>(
+        &self,
+        request: Result<Request, Error>,
+        read: impl FnOnce(Reply) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let tid = TransactionId::generate();
+        let request = request.map_err(|e| e.for_call(&tid))?;
+        let reply = self.execute(request, tid.clone()).await?;
+        read(reply).map_err(|e| e.for_call(&tid))
+    }
+
+    /// [`execute`](Self::execute) for a typed call that also hands back its envelope.
+    pub(crate) async fn execute_answered<T>(
+        &self,
+        request: Result<Request, Error>,
+        read: impl FnOnce(&Reply) -> Result<T, Error>,
+    ) -> Result<Answered<T>, Error> {
+        let tid = TransactionId::generate();
+        let request = request.map_err(|e| e.for_call(&tid))?;
+        let reply = self.execute(request, tid.clone()).await?;
+        let value = read(&reply).map_err(|e| e.for_call(&tid))?;
+        Ok(Answered::new(value, tid, &reply))
     }
 
     /// The async form of [`get`](Self::get).
@@ -306,21 +370,13 @@ impl Pims {
     /// ```
     pub async fn call(&self, verb: Verb, api: &str, params: Parameters) -> Message {
         let tid = TransactionId::generate();
-        let core = match self.core() {
-            Ok(core) => core,
-            Err(e) => return Message::failed(tid, e.into_api_error()),
-        };
+        if let Err(e) = self.core() {
+            return Message::failed(tid, e.into_api_error());
+        }
         if matches!(verb, Verb::Subscribe | Verb::Unsubscribe) {
             return Message::failed(tid, Error::not_supported().into_api_error());
         }
-        let api = api.to_owned();
-        let span = call_span(verb, &api, &tid);
-        let fallback = tid.clone();
-        let fut = async move { Ok(core.handle(verb, &api, params, tid).await) }.instrument(span);
-        match self.run(fut).await {
-            Ok(m) => m,
-            Err(e) => Message::failed(fallback, e.into_api_error()),
-        }
+        self.message(verb, api, params, tid).await
     }
 
     /// `subscribe`: `callback` gets the acknowledgement, then one `RESULT` message per event, all
@@ -367,53 +423,6 @@ impl Pims {
             Err(e) => Message::failed(tid, e.into_api_error()),
         };
         callback(message);
-    }
-
-    /// The installation's device id (made once, kept in the cache directory).
-    ///
-    /// ```no_run
-    /// # fn demo(pims: pims::Pims) { println!("{}", pims.device_id().unwrap()); }
-    /// ```
-    pub fn device_id(&self) -> Result<String, Error> {
-        Ok(self.core()?.device_id().to_owned())
-    }
-
-    /// Whether the step cache works (`false` when it fell back to memory: a read-only or full
-    /// disk, a directory in use). Calls are still answered from the backend.
-    ///
-    /// ```no_run
-    /// # fn demo(pims: pims::Pims) { assert!(!pims.cache_degraded().unwrap()); }
-    /// ```
-    pub fn cache_degraded(&self) -> Result<bool, Error> {
-        Ok(self.core()?.cache_degraded())
-    }
-
-    /// The lists cached for this account on this device (identifiers as the cache knows them;
-    /// mask them before showing them: `pims_types::mask`).
-    ///
-    /// ```no_run
-    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// for cached in pims.cached_lists().await? {
-    ///     println!("{} steps", cached.list.len());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn cached_lists(&self) -> Result<Vec<pims_cache::CachedList>, Error> {
-        let core = self.core()?;
-        self.run(async move { core.cache().lists().await }).await
-    }
-
-    /// Removes every list cached for this account on this device (the device id stays).
-    /// Answers how many lists were removed.
-    ///
-    /// ```no_run
-    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// let removed = pims.clear_cache().await?;
-    /// # let _ = removed; Ok(()) }
-    /// ```
-    pub async fn clear_cache(&self) -> Result<usize, Error> {
-        let core = self.core()?;
-        self.run(async move { core.cache().clear().await }).await
     }
 
     /// Whether the facade runs on a runtime of its own (there was none when it was made).

@@ -74,26 +74,40 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod activation;
+pub mod activation;
+mod cache_admin;
 mod cached;
 mod callback;
 mod config;
 mod core;
 mod error;
 mod facade;
+mod reply;
+mod request;
 mod routing;
 mod runtime;
 mod steps;
 
-pub use activation::{
-    AccountBlocked, CarKeyActivation, CarKeyStatus, CvsStatus, EnrollmentStatus, SmsPurpose,
-};
+pub use activation::{Activation, ActivationRequest, TypedCall};
+pub use cache_admin::{CacheAdmin, CacheScope};
+#[cfg(feature = "http")]
+pub use config::HttpOptions;
 pub use config::{
     DEFAULT_ACCOUNT, DEFAULT_CALL_TIMEOUT, ENVIRONMENTS, PimsBuilder, PinProvider, Policies,
 };
 pub use error::{Error, ErrorKind};
 pub use facade::Pims;
+pub use reply::Answered;
 pub use steps::{Steps, StepsRequest};
+
+// The everyday types, so that apps depend on this one crate.
+pub use pims_cache::{CachedList, Health, Removed};
+pub use pims_types::{
+    AccountBlocked, ApiError, CarKeyActivation, CarKeyStatus, CvsStatus, EnrollmentStatus,
+    ErrorCode, Message, Otp, Parameters, PhoneNumber, Pin, Remedy, Secret, Service, SmsCode,
+    SmsPurpose, Status, Step, StepName, StepStatus, StepsId, StepsList, StepsSelector,
+    StepsStatusFilter, TransactionId, Verb, Vin, mask,
+};
 
 /// The cache layer, re-exported for custom stores.
 pub use pims_cache as cache;

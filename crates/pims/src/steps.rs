@@ -3,12 +3,13 @@
 use std::ops::Deref;
 
 use pims_types::{
-    Api, NextStepQuery, Parameters, Step, StepsId, StepsList, StepsQuery, StepsSelector,
-    StepsStatusFilter, TransactionId,
+    NextStepQuery, Step, StepsId, StepsList, StepsQuery, StepsSelector, StepsStatusFilter,
 };
 
 use crate::error::Error;
 use crate::facade::Pims;
+use crate::reply::{Answered, Reply};
+use crate::request::Request;
 
 /// A step list as the facade answers it: merged with the cache and filtered.
 ///
@@ -88,26 +89,24 @@ impl StepsRequest<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn send(self) -> Result<Steps, Error> {
-        let core = self.pims.core()?;
-        let query = self.query;
-        let tid = TransactionId::generate();
-        let span = crate::facade::call_span(
-            pims_types::Verb::Get,
-            pims_types::names::SUBSCRIPTION_STEPS,
-            &tid,
-        );
         self.pims
-            .run(tracing::Instrument::instrument(
-                async move {
-                    let ctx = core.ctx(tid);
-                    let (core, ctx, query) = (&core, &ctx, &query);
-                    core.guarded(ctx, Api::SubscriptionSteps, &Parameters::new(), || {
-                        core.steps(query, ctx)
-                    })
-                    .await
-                },
-                span,
-            ))
+            .execute_typed(Ok(Request::steps(self.query)), Reply::into_steps)
+            .await
+    }
+
+    /// Sends the request, and hands back the envelope too (as `get` would answer it, with the
+    /// call's transaction id).
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// let sel = pims::StepsSelector::car_association_id("987654")?;
+    /// let answered = pims.steps(sel).send_with_envelope().await?;
+    /// assert_eq!(answered.message.result().unwrap()["stepsID"], answered.value.steps_id().to_value());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with_envelope(self) -> Result<Answered<Steps>, Error> {
+        self.pims
+            .execute_answered(Ok(Request::steps(self.query)), |r| r.clone().into_steps())
             .await
     }
 }
@@ -142,26 +141,10 @@ impl Pims {
     pub async fn next_step(&self, steps_id: &str) -> Result<Option<Step>, Error> {
         let query = NextStepQuery::from_parameters(
             &pims_types::Parameters::new().with(pims_types::keys::STEPS_ID, steps_id),
-        )?;
-        let core = self.core()?;
-        let tid = TransactionId::generate();
-        let span = crate::facade::call_span(
-            pims_types::Verb::Get,
-            pims_types::names::SUBSCRIPTION_STEP,
-            &tid,
-        );
-        self.run(tracing::Instrument::instrument(
-            async move {
-                let ctx = core.ctx(tid);
-                let (core, ctx, query) = (&core, &ctx, &query);
-                core.guarded(ctx, Api::SubscriptionStep, &Parameters::new(), || {
-                    core.next_step(query, ctx)
-                })
-                .await
-            },
-            span,
-        ))
-        .await
+        )
+        .map(Request::next_step)
+        .map_err(Error::from);
+        self.execute_typed(query, Reply::into_next_step).await
     }
 
     /// The next step by a stepsID received earlier.

@@ -250,9 +250,16 @@ fn prepare(call: &Call) -> Result<Prepared, TransportError> {
     };
     let body = CallBody::json_of(&call.transaction_id, call.verb, &call.api, &call.parameters);
     if body.len() > MAX_CALL_BODY_BYTES {
+        // Named after the parameter that made it too large: the one the user can shorten.
+        let largest = call
+            .parameters
+            .as_map()
+            .iter()
+            .max_by_key(|(_, v)| v.to_string().len())
+            .map_or("parameters", |(k, _)| k.as_str());
         return refuse(pims_types::Error::invalid(
-            "parameters",
-            format!("the call body is over {MAX_CALL_BODY_BYTES} bytes"),
+            largest,
+            format!("too large for a call (the body is over {MAX_CALL_BODY_BYTES} bytes)"),
         ));
     }
     Ok(Prepared {
@@ -317,8 +324,10 @@ mod tests {
             "Invalid Idempotency-Key parameter"
         );
         let mut big = call(Verb::Set, "d");
-        big.parameters = Parameters::new().with("blob", "x".repeat(MAX_CALL_BODY_BYTES));
-        assert_eq!(label(&big), "Invalid parameters parameter");
+        big.parameters = Parameters::new()
+            .with("blob", "x".repeat(MAX_CALL_BODY_BYTES))
+            .with("small", "y");
+        assert_eq!(label(&big), "Invalid blob parameter");
     }
 
     #[test]

@@ -1,0 +1,116 @@
+//! The vehicle: its services, selecting it, and its CarKey (step `mediumCarKey`).
+
+use pims_types::{
+    ActivationResult, Api, CarKeyActivation, CarKeyStatus, Parameters, Service, ServicesList,
+    Verb, Vin, keys,
+};
+use serde_json::Value;
+
+use super::{Activation, ActivationRequest, TypedCall, sealed::Sealed};
+
+/// `get pims.subscription.services`: the connected services of a vehicle.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub(super) vin: Vin,
+}
+
+/// `set pims.vehicle.vin`: selects the vehicle of the next vehicle calls.
+#[derive(Debug, Clone)]
+pub struct SelectVehicle {
+    vin: Vin,
+}
+
+/// `get pims.vehicle.carkey`: the CarKey status of the selected vehicle.
+#[derive(Debug, Clone)]
+pub struct CarKeyStatusCheck;
+
+/// `set pims.vehicle.carkey`: activates the CarKey of the selected vehicle (the phone must be
+/// paired with it: else 2342).
+#[derive(Debug, Clone)]
+pub struct ActivateCarKey;
+
+impl Sealed for Services {}
+impl TypedCall for Services {
+    type Output = Vec<Service>;
+    const VERB: Verb = Verb::Get;
+    const API: Api = Api::SubscriptionServices;
+    fn parameters(&self) -> Parameters {
+        Parameters::new().with(keys::VIN, self.vin.as_str())
+    }
+    fn read(result: &Value) -> Result<Vec<Service>, pims_types::Error> {
+        if result.is_null() {
+            return Err(pims_types::Error::decode(
+                "$.result",
+                "no services in the answer",
+            ));
+        }
+        serde_json::from_value::<ServicesList>(result.clone())
+            .map(|l| l.services)
+            .map_err(|_| pims_types::Error::decode("$.result.services", "expected [{code, name}]"))
+    }
+}
+
+impl Sealed for SelectVehicle {}
+impl TypedCall for SelectVehicle {
+    type Output = ();
+    const VERB: Verb = Verb::Set;
+    const API: Api = Api::VehicleVin;
+    fn parameters(&self) -> Parameters {
+        Parameters::new().with(keys::VIN, self.vin.as_str())
+    }
+    fn read(_: &Value) -> Result<(), pims_types::Error> {
+        Ok(())
+    }
+}
+
+impl Sealed for CarKeyStatusCheck {}
+impl TypedCall for CarKeyStatusCheck {
+    type Output = CarKeyStatus;
+    const VERB: Verb = Verb::Get;
+    const API: Api = Api::CarKey;
+    fn parameters(&self) -> Parameters {
+        Parameters::new()
+    }
+    fn read(result: &Value) -> Result<CarKeyStatus, pims_types::Error> {
+        CarKeyStatus::from_result(result)
+    }
+}
+
+impl Sealed for ActivateCarKey {}
+impl TypedCall for ActivateCarKey {
+    type Output = CarKeyActivation;
+    const VERB: Verb = Verb::Set;
+    const API: Api = Api::CarKey;
+    fn parameters(&self) -> Parameters {
+        Parameters::new()
+    }
+    fn read(result: &Value) -> Result<CarKeyActivation, pims_types::Error> {
+        CarKeyActivation::from_result(result)
+    }
+}
+
+impl<'a> Activation<'a> {
+    /// Selects the vehicle of the next vehicle calls.
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// let vin = pims::Vin::parse("VR1AB12C3D4567890")?;
+    /// pims.activation().select_vehicle(vin).send().await?;
+    /// let key = pims.activation().activate_car_key().send().await?;
+    /// assert!(key.has_car_key);
+    /// # Ok(()) }
+    /// ```
+    pub fn select_vehicle(self, vin: Vin) -> ActivationRequest<'a, SelectVehicle> {
+        ActivationRequest::new(self.pims, SelectVehicle { vin })
+    }
+
+    /// The CarKey status of the selected vehicle.
+    pub fn car_key_status(self) -> ActivationRequest<'a, CarKeyStatusCheck> {
+        ActivationRequest::new(self.pims, CarKeyStatusCheck)
+    }
+
+    /// Activates the CarKey of the selected vehicle.
+    pub fn activate_car_key(self) -> ActivationRequest<'a, ActivateCarKey> {
+        ActivationRequest::new(self.pims, ActivateCarKey)
+    }
+}

@@ -1,0 +1,204 @@
+//! Device enrolment (step `deviceActivation`): the account checks, the enrolment SMS code, and
+//! enrolling or removing devices.
+
+use pims_types::{
+    AccountBlocked, AccountCheck, ActivationResult, Api, DeviceActivated, EnrollmentAction,
+    EnrollmentStatus, Operation, Parameters, PhoneNumber, Pin, SmsCode, SmsCodeAction, Verb, keys,
+};
+use serde_json::Value;
+
+use super::{Activation, ActivationRequest, TypedCall, sealed::Sealed};
+
+/// `get pims.authentication.account` isDeviceActivated: whether this device is enrolled.
+#[derive(Debug, Clone)]
+pub struct DeviceActivatedCheck;
+
+/// `get pims.authentication.account` isAccountBlocked.
+#[derive(Debug, Clone)]
+pub struct AccountBlockedCheck;
+
+/// `set pims.authentication.smscode` enrollment: checks an enrolment code (not consumed) and
+/// says whether the account has a PIN.
+#[derive(Debug, Clone)]
+pub struct CheckEnrollmentSmsCode {
+    sms_code: SmsCode,
+}
+
+/// `set pims.authentication.enrollment` enroll: registers the PIN when the account had none,
+/// and enrols this device.
+#[derive(Debug, Clone)]
+pub struct Enroll {
+    pin: Pin,
+    sms_code: SmsCode,
+}
+
+/// `set pims.authentication.enrollment` enrollWithPhoneNumber: phone, PIN and device in one go.
+#[derive(Debug, Clone)]
+pub struct EnrollWithPhoneNumber {
+    pin: Pin,
+    sms_code: SmsCode,
+    phone_number: PhoneNumber,
+}
+
+/// `set pims.authentication.enrollment` remove: every enrolment of the account removed.
+#[derive(Debug, Clone)]
+pub struct RemoveEnrollments;
+
+fn account_check(check: AccountCheck) -> Parameters {
+    let mut params = check.to_parameters();
+    params.insert(keys::ACTION_TYPE, pims_types::ActionType::Strong.as_str());
+    params
+}
+
+impl Sealed for DeviceActivatedCheck {}
+impl TypedCall for DeviceActivatedCheck {
+    type Output = bool;
+    const VERB: Verb = Verb::Get;
+    const API: Api = Api::Account;
+    fn parameters(&self) -> Parameters {
+        account_check(AccountCheck::IsDeviceActivated)
+    }
+    fn read(result: &Value) -> Result<bool, pims_types::Error> {
+        DeviceActivated::from_result(result).map(|d| d.0)
+    }
+}
+
+impl Sealed for AccountBlockedCheck {}
+impl TypedCall for AccountBlockedCheck {
+    type Output = AccountBlocked;
+    const VERB: Verb = Verb::Get;
+    const API: Api = Api::Account;
+    fn parameters(&self) -> Parameters {
+        account_check(AccountCheck::IsAccountBlocked)
+    }
+    fn read(result: &Value) -> Result<AccountBlocked, pims_types::Error> {
+        AccountBlocked::from_result(result)
+    }
+}
+
+impl Sealed for CheckEnrollmentSmsCode {}
+impl TypedCall for CheckEnrollmentSmsCode {
+    type Output = EnrollmentStatus;
+    const VERB: Verb = Verb::Set;
+    const API: Api = Api::SmsCode;
+    fn parameters(&self) -> Parameters {
+        SmsCodeAction::Enrollment
+            .to_parameters()
+            .with_secret(keys::SMS_CODE, self.sms_code.as_secret())
+    }
+    fn read(result: &Value) -> Result<EnrollmentStatus, pims_types::Error> {
+        EnrollmentStatus::from_result(result)
+    }
+}
+
+impl Sealed for Enroll {}
+impl TypedCall for Enroll {
+    type Output = ();
+    const VERB: Verb = Verb::Set;
+    const API: Api = Api::Enrollment;
+    fn parameters(&self) -> Parameters {
+        EnrollmentAction::Enroll
+            .to_parameters()
+            .with_secret(keys::PIN_CODE, self.pin.as_secret())
+            .with_secret(keys::SMS_CODE, self.sms_code.as_secret())
+    }
+    fn read(_: &Value) -> Result<(), pims_types::Error> {
+        Ok(())
+    }
+}
+
+impl Sealed for EnrollWithPhoneNumber {}
+impl TypedCall for EnrollWithPhoneNumber {
+    type Output = ();
+    const VERB: Verb = Verb::Set;
+    const API: Api = Api::Enrollment;
+    fn parameters(&self) -> Parameters {
+        EnrollmentAction::EnrollWithPhoneNumber
+            .to_parameters()
+            .with_secret(keys::PIN_CODE, self.pin.as_secret())
+            .with_secret(keys::SMS_CODE, self.sms_code.as_secret())
+            .with(keys::PHONE_NUMBER, self.phone_number.as_str())
+    }
+    fn read(_: &Value) -> Result<(), pims_types::Error> {
+        Ok(())
+    }
+}
+
+impl Sealed for RemoveEnrollments {}
+impl TypedCall for RemoveEnrollments {
+    type Output = ();
+    const VERB: Verb = Verb::Set;
+    const API: Api = Api::Enrollment;
+    fn parameters(&self) -> Parameters {
+        EnrollmentAction::Remove.to_parameters()
+    }
+    fn read(_: &Value) -> Result<(), pims_types::Error> {
+        Ok(())
+    }
+}
+
+impl<'a> Activation<'a> {
+    /// Whether this device is enrolled for strong authentication.
+    pub fn is_device_activated(self) -> ActivationRequest<'a, DeviceActivatedCheck> {
+        ActivationRequest::new(self.pims, DeviceActivatedCheck)
+    }
+
+    /// Whether the account is blocked (check before spending an SMS on enrolment).
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// if pims.activation().account_blocked().send().await? == pims::AccountBlocked::PinBlocked {
+    ///     pims.activation().remove_enrollments().send().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn account_blocked(self) -> ActivationRequest<'a, AccountBlockedCheck> {
+        ActivationRequest::new(self.pims, AccountBlockedCheck)
+    }
+
+    /// Checks an enrolment SMS code (not consumed) and says whether the account has a PIN.
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// let code = pims::SmsCode::parse("123456")?;
+    /// if pims.activation().check_enrollment_sms_code(code).send().await? == pims::EnrollmentStatus::NotEnrolled {
+    ///     println!("choose a PIN: it will be registered");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn check_enrollment_sms_code(
+        self,
+        sms_code: SmsCode,
+    ) -> ActivationRequest<'a, CheckEnrollmentSmsCode> {
+        ActivationRequest::new(self.pims, CheckEnrollmentSmsCode { sms_code })
+    }
+
+    /// Enrols this device (registers the PIN when the account had none). On 2317 the account is
+    /// blocked: [`remove_enrollments`](Self::remove_enrollments), then start again.
+    pub fn enroll(self, pin: Pin, sms_code: SmsCode) -> ActivationRequest<'a, Enroll> {
+        ActivationRequest::new(self.pims, Enroll { pin, sms_code })
+    }
+
+    /// Registers the phone, the PIN and this device in one go (with the code of a
+    /// `phoneNumberCertification` SMS).
+    pub fn enroll_with_phone_number(
+        self,
+        pin: Pin,
+        sms_code: SmsCode,
+        phone_number: PhoneNumber,
+    ) -> ActivationRequest<'a, EnrollWithPhoneNumber> {
+        ActivationRequest::new(
+            self.pims,
+            EnrollWithPhoneNumber {
+                pin,
+                sms_code,
+                phone_number,
+            },
+        )
+    }
+
+    /// Removes every enrolment of the account (the way out of 2317 on enrolment).
+    pub fn remove_enrollments(self) -> ActivationRequest<'a, RemoveEnrollments> {
+        ActivationRequest::new(self.pims, RemoveEnrollments)
+    }
+}
