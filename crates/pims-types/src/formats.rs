@@ -8,9 +8,11 @@ use std::ops::RangeInclusive;
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::keys;
 use crate::params::Parameters;
-use crate::query::{Vin, keys};
+use crate::query::Vin;
 use crate::redact::Secret;
+use crate::user_values::{PHONE_NUMBER_REASON, PhoneNumber, Pin, SmsCode, digits_reason};
 
 /// How many digits a PIN has.
 pub const PIN_DIGITS: RangeInclusive<usize> = 4..=8;
@@ -18,14 +20,14 @@ pub const PIN_DIGITS: RangeInclusive<usize> = 4..=8;
 /// How many digits the SDK accepts in an SMS code (the backend decides; the simulator issues 6).
 pub const SMS_CODE_DIGITS: RangeInclusive<usize> = 4..=10;
 
-/// The parameter keys that hold a PIN.
-pub const PIN_KEYS: [&str; 3] = ["pinCode", "oldPIN", "newPIN"];
+/// The parameter keys that hold a PIN ([`keys::PIN_KEYS`]).
+pub const PIN_KEYS: [&str; 3] = keys::PIN_KEYS;
 
-/// The parameter key of an SMS code.
-pub const SMS_CODE_KEY: &str = "smsCode";
+/// The parameter key of an SMS code ([`keys::SMS_CODE`]).
+pub const SMS_CODE_KEY: &str = keys::SMS_CODE;
 
-/// The parameter key of a phone number.
-pub const PHONE_NUMBER_KEY: &str = "phoneNumber";
+/// The parameter key of a phone number ([`keys::PHONE_NUMBER`]).
+pub const PHONE_NUMBER_KEY: &str = keys::PHONE_NUMBER;
 
 /// Whether `s` is a PIN: 4 to 8 ASCII digits (leading zeros are digits like the others).
 ///
@@ -71,7 +73,7 @@ fn digits_in(s: &str, range: &RangeInclusive<usize>) -> bool {
 impl Parameters {
     /// A PIN parameter (`pinCode`, `oldPIN`, `newPIN`): a string of 4 to 8 digits, or an integer
     /// whose decimal digits are 4 to 8. Anything else is 2102 naming the parameter; the value
-    /// never appears in the error.
+    /// never appears in the error. ([`Parameters::get_pin`] gives it as a [`Pin`].)
     ///
     /// ```
     /// use pims_types::Parameters;
@@ -80,7 +82,19 @@ impl Parameters {
     /// assert_eq!(e.to_string(), "Invalid pinCode parameter");
     /// ```
     pub fn pin(&self, name: &str) -> Result<Option<Secret>, Error> {
-        self.formatted_digits(name, &PIN_DIGITS)
+        Ok(self.get_pin(name)?.map(Pin::into_secret))
+    }
+
+    /// A PIN parameter as a [`Pin`] (the rule of [`Parameters::pin`]).
+    ///
+    /// ```
+    /// use pims_types::Parameters;
+    /// let p = Parameters::new().with("oldPIN", "0042");
+    /// assert_eq!(p.get_pin("oldPIN").unwrap().unwrap().expose(), "0042");
+    /// assert!(p.get_pin("newPIN").unwrap().is_none());
+    /// ```
+    pub fn get_pin(&self, name: &str) -> Result<Option<Pin>, Error> {
+        self.digits_param(name, &PIN_DIGITS, |s| Pin::parse_as(name, s))
     }
 
     /// The `smsCode` parameter: a string of 4 to 10 digits (or an integer giving as many).
@@ -91,7 +105,17 @@ impl Parameters {
     /// assert!(Parameters::new().with("smsCode", "12").sms_code().is_err());
     /// ```
     pub fn sms_code(&self) -> Result<Option<Secret>, Error> {
-        self.formatted_digits(SMS_CODE_KEY, &SMS_CODE_DIGITS)
+        Ok(self.get_sms_code()?.map(SmsCode::into_secret))
+    }
+
+    /// The `smsCode` parameter as an [`SmsCode`] (the rule of [`Parameters::sms_code`]).
+    ///
+    /// ```
+    /// let p = pims_types::Parameters::new().with("smsCode", 1234567890u64);
+    /// assert_eq!(p.get_sms_code().unwrap().unwrap().expose(), "1234567890");
+    /// ```
+    pub fn get_sms_code(&self) -> Result<Option<SmsCode>, Error> {
+        self.digits_param(SMS_CODE_KEY, &SMS_CODE_DIGITS, SmsCode::parse)
     }
 
     /// The `phoneNumber` parameter, in E.164 form ([`is_phone_number`]).
@@ -103,13 +127,21 @@ impl Parameters {
     /// assert!(Parameters::new().with("phoneNumber", "0612345678").phone_number().is_err());
     /// ```
     pub fn phone_number(&self) -> Result<Option<String>, Error> {
+        Ok(self.get_phone_number()?.map(String::from))
+    }
+
+    /// The `phoneNumber` parameter as a [`PhoneNumber`] (the rule of
+    /// [`Parameters::phone_number`]; a number that is not a string is refused too).
+    ///
+    /// ```
+    /// let p = pims_types::Parameters::new().with("phoneNumber", 33612345678u64);
+    /// assert_eq!(p.get_phone_number().unwrap_err().to_string(), "Invalid phoneNumber parameter");
+    /// ```
+    pub fn get_phone_number(&self) -> Result<Option<PhoneNumber>, Error> {
         match self.get(PHONE_NUMBER_KEY) {
             None => Ok(None),
-            Some(Value::String(s)) if is_phone_number(s) => Ok(Some(s.clone())),
-            Some(_) => Err(Error::invalid(
-                PHONE_NUMBER_KEY,
-                "expected an E.164 number: +, a country code not starting with 0, 8 to 15 digits",
-            )),
+            Some(Value::String(s)) => PhoneNumber::parse(s).map(Some),
+            Some(_) => Err(Error::invalid(PHONE_NUMBER_KEY, PHONE_NUMBER_REASON)),
         }
     }
 
@@ -136,16 +168,19 @@ impl Parameters {
         }
     }
 
-    fn formatted_digits(
+    /// A parameter of digits: a string, or a non-negative integer read as its decimal digits,
+    /// judged by `parse` (the newtype's rule); any other JSON type is 2102 too.
+    fn digits_param<T>(
         &self,
         name: &str,
         range: &RangeInclusive<usize>,
-    ) -> Result<Option<Secret>, Error> {
-        let reason = || format!("expected {} to {} digits", range.start(), range.end());
-        match self.digits(name, &[]) {
-            Ok(Some(d)) if range.contains(&d.len()) => Ok(Some(d)),
-            Ok(None) => Ok(None),
-            Ok(Some(_)) | Err(_) => Err(Error::invalid(name, reason())),
+        parse: impl FnOnce(&str) -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => parse(s).map(Some),
+            Some(Value::Number(n)) if n.is_u64() => parse(&n.to_string()).map(Some),
+            Some(_) => Err(Error::invalid(name, digits_reason(range))),
         }
     }
 }

@@ -12,8 +12,14 @@
 //! - the step model ([`StepName`], [`StepStatus`], [`Step`], [`StepsList`]) and the requests
 //!   ([`StepsSelector`], [`StepsQuery`]);
 //! - the pure rules: [`filter`], [`next_step`], [`merge`] (sticky `alreadyDone`);
-//! - the format of what users type ([`is_pin`], [`Parameters::check_formats`]) and whether a
-//!   call may be sent again ([`Repeat`], one table for the transport and the facade).
+//! - the activation vocabulary ([`SmsPurpose`], [`EnrollmentStatus`], [`AccountBlocked`],
+//!   [`CvsStatus`]), the operations of each API ([`Operation`]: [`SmsCodeAction`],
+//!   [`EnrollmentAction`], ...), the parameter and result [`keys`], and the typed results
+//!   ([`ActivationResult`]: [`CarKeyStatus`], [`CarKeyActivation`], [`Otp`], ...);
+//! - the format of what users type, one rule each ([`Pin`], [`SmsCode`], [`PhoneNumber`],
+//!   [`Vin`], [`Parameters::check_formats`]) and whether a call may be sent again ([`Repeat`],
+//!   one table for the transport and the facade);
+//! - redaction: [`Secret`], [`mask`], and one walker for JSON ([`redacted`]).
 //!
 //! ```
 //! use pims_types::*;
@@ -39,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod activation;
 mod api;
 mod catalogue;
 mod decode;
@@ -46,16 +53,22 @@ mod envelope;
 mod error;
 mod formats;
 pub mod fuzz_checks;
+pub mod keys;
+mod operations;
 mod params;
 mod query;
 mod redact;
 mod repeat;
+mod results;
 mod rules;
 mod services;
 mod steps;
 mod steps_wire;
+mod user_values;
 mod wire;
+mod wire_enum;
 
+pub use activation::{AccountBlocked, CvsStatus, EnrollmentStatus, SmsPurpose};
 pub use api::{Api, Verb, names};
 pub use catalogue::{CATALOGUE_TSV, CatalogueEntry, Category, ErrorCode, Remedy, entries};
 pub use envelope::{ApiError, Message, Status, TransactionId};
@@ -64,16 +77,25 @@ pub use formats::{
     PHONE_NUMBER_KEY, PIN_DIGITS, PIN_KEYS, SMS_CODE_DIGITS, SMS_CODE_KEY, is_phone_number, is_pin,
     is_sms_code,
 };
+pub use operations::{
+    AccountCheck, ActionType, EnrollmentAction, Operation, OtpAction, PinCodeAction, SmsCodeAction,
+};
 pub use params::{MAX_IDENTIFIER_LEN, MAX_STRING_LEN, Parameters};
-pub use query::{NextStepQuery, ServicesQuery, StepsQuery, StepsSelector, Vin, keys};
-pub use redact::{REDACTED, RedactedJson, Secret, is_masked_key, is_secret_key, mask};
+pub use query::{NextStepQuery, ServicesQuery, StepsQuery, StepsSelector, Vin};
+pub use redact::{
+    REDACTED, RedactedJson, Secret, is_masked_key, is_secret_key, mask, redacted, redacted_masked,
+};
 pub use repeat::{PURE_READS, PureRead, Repeat, carries_secret};
+pub use results::{
+    ActivationResult, CarKeyActivation, CarKeyStatus, DeviceActivated, Otp, TrustedPhoneNumber,
+};
 pub use rules::{filter, merge, next_step};
 pub use services::{Service, ServicesList};
 pub use steps::{
     Step, StepName, StepStatus, StepsId, StepsList, StepsStatusFilter, next_step_result,
     parse_next_step_result,
 };
+pub use user_values::{PhoneNumber, Pin, SmsCode};
 pub use wire::{
     CALLS_PATH, CallBody, DEVICE_ID_HEADER, IDEMPOTENCY_KEY_HEADER, MAX_CALL_BODY_BYTES,
 };

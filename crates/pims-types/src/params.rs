@@ -217,10 +217,9 @@ impl Parameters {
     pub fn boolean(&self, name: &str, aliases: &[&str]) -> Result<Option<bool>, Error> {
         match self.lookup(name, aliases) {
             None => Ok(None),
-            Some((_, Value::Bool(b))) => Ok(Some(*b)),
-            Some((_, Value::String(s))) if s == "true" => Ok(Some(true)),
-            Some((_, Value::String(s))) if s == "false" => Ok(Some(false)),
-            Some(_) => Err(Error::invalid(name, "expected a boolean")),
+            Some((_, value)) => boolean_from_value(value)
+                .map(Some)
+                .ok_or_else(|| Error::invalid(name, "expected a boolean")),
         }
     }
 
@@ -260,6 +259,17 @@ impl Parameters {
             }
             Some(_) => Err(Error::invalid(name, "expected a non-empty string")),
         }
+    }
+}
+
+/// Reads a boolean from a JSON value: `true`/`false`, or the strings `"true"`/`"false"` (the
+/// leniency of parameters, and of the booleans of activation results).
+pub(crate) fn boolean_from_value(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s == "true" => Some(true),
+        Value::String(s) if s == "false" => Some(false),
+        _ => None,
     }
 }
 

@@ -161,8 +161,67 @@ pub fn is_masked_key(key: &str) -> bool {
         .any(|s| s.len() == len && is_spelling_of(key, s))
 }
 
+/// `value` with every secret-valued key ([`is_secret_key`]) replaced by [`REDACTED`], at any
+/// depth (a null stays null): what may be shown of an envelope a program reads (`pims --json`).
+/// Identifiers are kept; [`redacted_masked`] masks them too.
+///
+/// ```
+/// let v = serde_json::json!({"otp": "81726354", "list": [{"securityCode": "1"}], "vin": "VR1AB12C3D4567890"});
+/// assert_eq!(pims_types::redacted(&v), serde_json::json!(
+///     {"otp": "[REDACTED]", "list": [{"securityCode": "[REDACTED]"}], "vin": "VR1AB12C3D4567890"}));
+/// ```
+pub fn redacted(value: &Value) -> Value {
+    walk(value, None, Identifiers::Kept)
+}
+
+/// [`redacted`], and every identifier ([`is_masked_key`]: phone numbers, VINs) masked with
+/// [`mask`], strings in an array under such a key included: what a person or a log may see.
+///
+/// ```
+/// let v = serde_json::json!({"phoneNumber": "+33612345678", "pinCode": "1234"});
+/// assert_eq!(pims_types::redacted_masked(&v), serde_json::json!(
+///     {"phoneNumber": "*********678", "pinCode": "[REDACTED]"}));
+/// ```
+pub fn redacted_masked(value: &Value) -> Value {
+    walk(value, None, Identifiers::Masked)
+}
+
+/// Whether [`walk`] masks identifiers.
+#[derive(Clone, Copy, PartialEq)]
+enum Identifiers {
+    Kept,
+    Masked,
+}
+
+/// The one redaction walker: `key` is the key `value` is found under (array items inherit it,
+/// so `{"vin": ["..."]}` is masked like `{"vin": "..."}`).
+fn walk(value: &Value, key: Option<&str>, identifiers: Identifiers) -> Value {
+    if let Some(k) = key {
+        if is_secret_key(k) && !value.is_null() {
+            return Value::String(REDACTED.to_owned());
+        }
+        if identifiers == Identifiers::Masked
+            && is_masked_key(k)
+            && let Value::String(s) = value
+        {
+            return Value::String(mask(s));
+        }
+    }
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), walk(v, Some(k), identifiers)))
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| walk(v, key, identifiers)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 /// A `Debug` view of a JSON value with secret values replaced by [`REDACTED`] and identifiers
-/// masked, at any depth.
+/// masked, at any depth ([`redacted_masked`]).
 ///
 /// ```
 /// let v = serde_json::json!({"pinCode": "1234", "stepsID": "7"});
@@ -174,21 +233,12 @@ pub struct RedactedJson<'a>(pub &'a Value);
 
 impl fmt::Debug for RedactedJson<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_redacted(f, self.0, None)
+        write_json(f, &redacted_masked(self.0))
     }
 }
 
-fn write_redacted(f: &mut fmt::Formatter<'_>, value: &Value, key: Option<&str>) -> fmt::Result {
-    if let Some(k) = key {
-        if is_secret_key(k) && !value.is_null() {
-            return write!(f, "\"{REDACTED}\"");
-        }
-        if is_masked_key(k)
-            && let Value::String(s) = value
-        {
-            return write!(f, "{:?}", mask(s));
-        }
-    }
+/// A JSON value in a readable Debug form: `{"k": "v", "n": [1, 2]}`.
+fn write_json(f: &mut fmt::Formatter<'_>, value: &Value) -> fmt::Result {
     match value {
         Value::Object(map) => {
             f.write_str("{")?;
@@ -197,7 +247,7 @@ fn write_redacted(f: &mut fmt::Formatter<'_>, value: &Value, key: Option<&str>) 
                     f.write_str(", ")?;
                 }
                 write!(f, "{k:?}: ")?;
-                write_redacted(f, v, Some(k))?;
+                write_json(f, v)?;
             }
             f.write_str("}")
         }
@@ -207,8 +257,7 @@ fn write_redacted(f: &mut fmt::Formatter<'_>, value: &Value, key: Option<&str>) 
                 if i > 0 {
                     f.write_str(", ")?;
                 }
-                // Array items inherit the key: `{"otp": ["1", "2"]}` stays hidden.
-                write_redacted(f, v, key)?;
+                write_json(f, v)?;
             }
             f.write_str("]")
         }
@@ -272,6 +321,26 @@ mod tests {
         }
         assert!(is_masked_key("PHONE_number") && is_masked_key("e-mail"));
         assert!(!is_masked_key("vins"));
+    }
+
+    #[test]
+    fn one_walker_for_values_and_debug() {
+        let v = json!({"a": {"otp": "CANARY1", "n": null}, "list": [{"smsCode": 1234}],
+                       "token": ["CANARY3"], "pinCode": null,
+                       "phoneNumber": "+33612345678", "vin": ["VR1AB12C3D4567890", 5]});
+        assert_eq!(
+            redacted(&v),
+            json!({"a": {"otp": REDACTED, "n": null}, "list": [{"smsCode": REDACTED}],
+                   "token": REDACTED, "pinCode": null,
+                   "phoneNumber": "+33612345678", "vin": ["VR1AB12C3D4567890", 5]})
+        );
+        let masked = redacted_masked(&v);
+        assert_eq!(masked["phoneNumber"], "*********678");
+        assert_eq!(masked["vin"], json!(["**************890", 5]));
+        assert_eq!(
+            format!("{:?}", RedactedJson(&v)),
+            r#"{"a": {"otp": "[REDACTED]", "n": null}, "list": [{"smsCode": "[REDACTED]"}], "token": "[REDACTED]", "pinCode": null, "phoneNumber": "*********678", "vin": ["**************890", 5]}"#
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 use serde_json::Value;
 
 use crate::api::{Api, Verb};
+use crate::keys;
+use crate::operations::AccountCheck;
 use crate::params::Parameters;
 use crate::redact::is_secret_key;
 
@@ -36,7 +38,13 @@ pub const PURE_READS: [PureRead; 6] = [
     read(Api::SubscriptionServices, None),
     read(
         Api::Account,
-        Some(("type", &["isDeviceActivated", "isAccountBlocked"])),
+        Some((
+            keys::TYPE,
+            &[
+                AccountCheck::IsDeviceActivated.as_str(),
+                AccountCheck::IsAccountBlocked.as_str(),
+            ],
+        )),
     ),
     read(Api::TrustedPhoneNumber, None),
     read(Api::CarKey, None),
