@@ -65,6 +65,7 @@ impl DegradedReason {
     }
 
     /// Classifies an I/O error.
+    #[cfg_attr(not(feature = "sled"), allow(dead_code))]
     pub(crate) fn of_io(e: &std::io::Error) -> DegradedReason {
         use std::io::ErrorKind as K;
         match e.kind() {

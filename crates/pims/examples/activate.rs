@@ -7,9 +7,11 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pims::{EnrollmentStatus, Pims, SmsPurpose};
+use pims::{
+    EnrollmentStatus, PhoneNumber, Pims, Pin, Secret, SmsCode, SmsPurpose, StepName, StepsSelector,
+    Vin,
+};
 use pims_sim::{DEMO_PHONE_NUMBER, DEMO_PIN, DEMO_TOKEN, DEMO_VIN, SimConfig, SimServer};
-use pims_types::{Secret, StepName, StepsSelector, Vin};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,28 +32,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             break;
         };
         println!("doing {} (order {})", next.name, next.order);
+        let activation = pims.activation();
         match next.name {
             StepName::TrusterPhoneNumber => {
-                pims.request_sms_code(
-                    SmsPurpose::PhoneNumberCertification,
-                    Some(DEMO_PHONE_NUMBER),
-                )
-                .await?;
+                let phone = PhoneNumber::parse(DEMO_PHONE_NUMBER)?;
+                activation
+                    .request_sms_code(SmsPurpose::PhoneNumberCertification)
+                    .phone_number(phone.clone())
+                    .send()
+                    .await?;
                 let code = sim
                     .latest_sms_code(DEMO_PHONE_NUMBER)
                     .expect("an SMS was sent");
-                pims.add_phone_number(DEMO_PHONE_NUMBER, &code).await?;
+                let code = SmsCode::parse(code.expose())?; // as the user would type it
+                activation.add_phone_number(phone, code).send().await?;
             }
             StepName::DeviceActivation => {
                 // Check before spending an SMS: a blocked account needs its enrolments removed.
-                if pims.account_blocked().await? == pims::AccountBlocked::PinBlocked {
-                    pims.remove_enrollments().await?;
+                if activation.account_blocked().send().await? == pims::AccountBlocked::PinBlocked {
+                    activation.remove_enrollments().send().await?;
                 }
-                pims.request_sms_code(SmsPurpose::Enrollment, None).await?;
+                activation
+                    .request_sms_code(SmsPurpose::Enrollment)
+                    .send()
+                    .await?;
                 let code = sim
                     .latest_sms_code(DEMO_PHONE_NUMBER)
                     .expect("an SMS was sent");
-                let status = pims.check_enrollment_sms_code(&code).await?;
+                let code = SmsCode::parse(code.expose())?;
+                let status = activation
+                    .check_enrollment_sms_code(code.clone())
+                    .send()
+                    .await?;
                 println!(
                     "  account PIN: {}",
                     match status {
@@ -59,12 +71,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         EnrollmentStatus::AlreadyEnrolled => "exists, checking it",
                     }
                 );
-                pims.enroll(&Secret::new(DEMO_PIN), &code).await?;
+                activation
+                    .enroll(Pin::parse(DEMO_PIN)?, code)
+                    .send()
+                    .await?;
             }
             StepName::MediumCarKey => {
-                sim.pair_vehicle(DEMO_VIN, &pims.device_id()?).await?;
-                pims.select_vehicle(&Vin::parse(DEMO_VIN)?).await?;
-                let key = pims.activate_car_key().await?;
+                sim.pair_vehicle(DEMO_VIN, pims.cache()?.device_id())
+                    .await?;
+                activation
+                    .select_vehicle(Vin::parse(DEMO_VIN)?)
+                    .send()
+                    .await?;
+                let key = activation.activate_car_key().send().await?;
                 println!("  CarKey active: {}", key.has_car_key);
             }
             StepName::Other(ref name) => return Err(format!("unknown step {name}").into()),

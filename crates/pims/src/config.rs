@@ -220,6 +220,7 @@ pub(crate) enum TransportChoice {
     Unset,
     /// The HTTP transport to this base URL; `true` when it came from the `initialize`
     /// dictionary (a refused URL is then 2102 naming `environnement`, not 2006).
+    #[cfg(feature = "http")]
     BaseUrl(String, bool),
     /// A transport of the caller's.
     Custom(SharedTransport),
@@ -512,11 +513,14 @@ impl PimsBuilder {
                     (env.starts_with("https://") || env.starts_with("http://")).then_some(env)
                 })
                 .ok_or_else(|| invalid("environnement"))?;
-            if !cfg!(feature = "http") {
-                return Err(Error::not_configured()
-                    .with_detail("pims was built without its `http` feature: give a transport"));
+            #[cfg(feature = "http")]
+            {
+                self.transport = TransportChoice::BaseUrl(url, true);
             }
-            self.transport = TransportChoice::BaseUrl(url, true);
+            #[cfg(not(feature = "http"))]
+            return Err(Error::not_configured().with_detail(format!(
+                "pims was built without its `http` feature: {url} cannot be used, give a transport"
+            )));
         }
         if let Some(mode) = dict.string("mode", &[])? {
             self.policies.offline_fallback = match mode.as_str() {

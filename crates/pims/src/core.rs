@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use pims_transport::{Call, SharedTransport, StaticToken, TokenProvider, Transport};
+use pims_transport::{Call, SharedTransport, Transport};
+#[cfg(feature = "http")]
+use pims_transport::{StaticToken, TokenProvider};
 use pims_types::{
     Api, ErrorCode, Message, NextStepQuery, Parameters, Step, StepsQuery, StepsSelector,
     StepsStatusFilter, TransactionId, Verb, filter, next_step,
@@ -63,11 +65,6 @@ impl Core {
                     };
                     error.caused_by_transport(e)
                 })?
-            }
-            #[cfg(not(feature = "http"))]
-            TransportChoice::BaseUrl(..) => {
-                return Err(Error::not_configured()
-                    .with_detail("pims was built without its `http` feature: give a transport"));
             }
             TransportChoice::Unset => {
                 return Err(Error::not_configured()

@@ -297,7 +297,11 @@ impl Pims {
     /// The one way every call runs, verb or typed: in its span, on the right executor, under
     /// its deadline and the recovery guards ([`Core::serve_guarded`]); a failure carries the
     /// call's transaction id.
-    pub(crate) async fn execute(&self, request: Request, tid: TransactionId) -> Result<Reply, Error> {
+    pub(crate) async fn execute(
+        &self,
+        request: Request,
+        tid: TransactionId,
+    ) -> Result<Reply, Error> {
         let span = call_span(request.verb, request.api.name(), &tid);
         let core = self.core().map_err(|e| e.for_call(&tid))?;
         let call_tid = tid.clone();

@@ -58,10 +58,7 @@ async fn with_a_pin_provider_2302_gets_an_otp_and_retries_once() {
         );
     let pims = facade(
         SharedTransport::new(replay.clone()),
-        Policies {
-            pin_provider: Some(Arc::new(Pin)),
-            ..Default::default()
-        },
+        Policies::default().pin_provider(Some(Arc::new(Pin))),
     );
     let m = pims
         .get_async("pims.vehicle.carkey", Parameters::new())
@@ -105,10 +102,7 @@ async fn offline_fallback_answers_from_the_cache_and_says_it_is_stale() {
         );
     let pims = facade(
         SharedTransport::new(replay.clone()),
-        Policies {
-            offline_fallback: true,
-            ..Default::default()
-        },
+        Policies::default().offline_fallback(true),
     );
     let by_car = StepsSelector::car_association_id("987654").unwrap();
     let fresh = pims.steps(by_car.clone()).send().await.unwrap();
@@ -191,14 +185,29 @@ async fn every_set_carries_a_fresh_idempotency_key_and_is_sent_once() {
             Reply::succeeded(json!({"phoneNumber": "+33612345678"})),
         );
     let pims = facade(SharedTransport::new(replay.clone()), Policies::default());
-    pims.enroll(&Secret::new("1234"), &Secret::new("123456"))
+    pims.activation()
+        .enroll(
+            pims::Pin::parse("1234").unwrap(),
+            pims::SmsCode::parse("123456").unwrap(),
+        )
+        .send()
         .await
         .unwrap();
-    pims.enroll(&Secret::new("1234"), &Secret::new("123456"))
+    pims.activation()
+        .enroll(
+            pims::Pin::parse("1234").unwrap(),
+            pims::SmsCode::parse("123456").unwrap(),
+        )
+        .send()
         .await
         .unwrap();
     assert_eq!(
-        pims.trusted_phone_number().await.unwrap().as_deref(),
+        pims.activation()
+            .trusted_phone_number()
+            .send()
+            .await
+            .unwrap()
+            .as_deref(),
         Some("+33612345678")
     );
     let calls = replay.calls();
@@ -272,10 +281,7 @@ fn a_pin_provider_that_never_answers_still_gets_one_callback_at_the_deadline() {
         .transport(SharedTransport::new(replay))
         .cache_store(Arc::new(pims_cache::MemoryStore::new()))
         .call_timeout(Duration::from_millis(200))
-        .policies(Policies {
-            pin_provider: Some(Arc::new(HangingPin)),
-            ..Default::default()
-        })
+        .policies(Policies::default().pin_provider(Some(Arc::new(HangingPin))))
         .build()
         .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -305,7 +311,12 @@ async fn typed_calls_honour_the_call_deadline() {
     assert_eq!(e.code(), ErrorCode::TIMEOUT);
     let e = pims.next_step("1").await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::TIMEOUT);
-    let e = pims.is_device_activated().await.unwrap_err();
+    let e = pims
+        .activation()
+        .is_device_activated()
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TIMEOUT);
 }
 
@@ -326,12 +337,9 @@ async fn typed_helpers_get_the_2302_recovery_too() {
         );
     let pims = facade(
         SharedTransport::new(replay.clone()),
-        Policies {
-            pin_provider: Some(Arc::new(Pin)),
-            ..Default::default()
-        },
+        Policies::default().pin_provider(Some(Arc::new(Pin))),
     );
-    let status = pims.car_key_status().await.unwrap();
+    let status = pims.activation().car_key_status().send().await.unwrap();
     assert!(status.verified);
     replay.assert_all_used();
 }
@@ -345,13 +353,15 @@ async fn the_2302_retry_never_resends_secrets() {
     );
     let pims = facade(
         SharedTransport::new(replay.clone()),
-        Policies {
-            pin_provider: Some(Arc::new(Pin)),
-            ..Default::default()
-        },
+        Policies::default().pin_provider(Some(Arc::new(Pin))),
     );
     let e = pims
-        .update_pin(&Secret::new("1234"), &Secret::new("4321"))
+        .activation()
+        .update_pin(
+            pims::Pin::parse("1234").unwrap(),
+            pims::Pin::parse("4321").unwrap(),
+        )
+        .send()
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::NEED_STRONG_AUTHENTICATION);
@@ -380,10 +390,7 @@ async fn offline_fallback_applies_to_the_facades_own_deadline() {
         .transport(SharedTransport::new(transport))
         .cache_store(Arc::new(pims_cache::MemoryStore::new()))
         .call_timeout(Duration::from_millis(200))
-        .policies(Policies {
-            offline_fallback: true,
-            ..Default::default()
-        })
+        .policies(Policies::default().offline_fallback(true))
         .build()
         .unwrap();
     let params = || Parameters::new().with("carAssociationID", "987654");

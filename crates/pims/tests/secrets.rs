@@ -109,15 +109,45 @@ fn no_secret_in_logs_debug_errors_or_the_cache() {
         // Every flow: steps, enrolment with SMS + PIN, OTP, wrong PIN, CarKey, the verbs.
         let steps = pims.steps(by_car()).send().await.unwrap();
         shown.push_str(&format!("{steps:?}"));
-        pims.request_sms_code(pims::SmsPurpose::Enrollment, None)
+        pims.activation()
+            .request_sms_code(pims::SmsPurpose::Enrollment)
+            .send()
             .await
             .unwrap();
         let sms = sim.latest_sms_code(DEMO_PHONE_NUMBER).unwrap();
         secrets.push(sms.expose().to_owned());
         shown.push_str(&format!("{sms:?}"));
-        pims.check_enrollment_sms_code(&sms).await.unwrap();
-        pims.enroll(&Secret::new(PIN), &sms).await.unwrap();
-        let otp = pims.otp_with_pin(&Secret::new(PIN)).await.unwrap();
+        // The typed requests hold the PIN and the code until sent: their Debug hides them.
+        let pin = pims::Pin::parse(PIN).unwrap();
+        let code = pims::SmsCode::try_from(sms.clone()).unwrap();
+        shown.push_str(&format!(
+            "{:?} {:?} {pin:?} {code:?}",
+            pims.activation().enroll(pin.clone(), code.clone()),
+            pims.activation().enroll_with_phone_number(
+                pin.clone(),
+                code.clone(),
+                pims::PhoneNumber::parse(DEMO_PHONE_NUMBER).unwrap()
+            ),
+        ));
+        pims.activation()
+            .check_enrollment_sms_code(pims::SmsCode::try_from(sms.clone()).unwrap())
+            .send()
+            .await
+            .unwrap();
+        pims.activation()
+            .enroll(
+                pims::Pin::parse(PIN).unwrap(),
+                pims::SmsCode::try_from(sms.clone()).unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let otp = pims
+            .activation()
+            .otp_with_pin(pims::Pin::parse(PIN).unwrap())
+            .send()
+            .await
+            .unwrap();
         secrets.push(otp.expose().to_owned());
         shown.push_str(&format!("{otp:?}"));
         let m = pims
@@ -137,7 +167,9 @@ fn no_secret_in_logs_debug_errors_or_the_cache() {
         }
         shown.push_str(&format!("{m:?}"));
         let wrong = pims
-            .otp_with_pin(&Secret::new(WRONG_PIN))
+            .activation()
+            .otp_with_pin(pims::Pin::parse(WRONG_PIN).unwrap())
+            .send()
             .await
             .unwrap_err();
         shown.push_str(&format!("{wrong:?} {wrong} {:?}", wrong.api_error()));
@@ -150,13 +182,15 @@ fn no_secret_in_logs_debug_errors_or_the_cache() {
             .set_async("pims.authentication.enrollment", params)
             .await;
         shown.push_str(&format!("{failed:?} {}", failed.to_json_string()));
-        sim.pair_vehicle(DEMO_VIN, &pims.device_id().unwrap())
+        sim.pair_vehicle(DEMO_VIN, pims.cache().unwrap().device_id())
             .await
             .unwrap();
-        pims.select_vehicle(&pims_types::Vin::parse(DEMO_VIN).unwrap())
+        pims.activation()
+            .select_vehicle(pims::Vin::parse(DEMO_VIN).unwrap())
+            .send()
             .await
             .unwrap();
-        let key = pims.activate_car_key().await.unwrap();
+        let key = pims.activation().activate_car_key().send().await.unwrap();
         if let Some(code) = &key.security_code {
             secrets.push(code.expose().to_owned());
         }

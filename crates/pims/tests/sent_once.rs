@@ -7,7 +7,7 @@
 mod support;
 
 use pims_sim::{DEMO_PHONE_NUMBER, FaultSpec, SimServer};
-use pims_types::{ErrorCode, Parameters, Secret};
+use pims_types::{ErrorCode, Parameters};
 use support::{enroll, facade, sim};
 
 /// The three ways an answer is lost after the work was done.
@@ -88,7 +88,11 @@ async fn one_wrong_pin_counts_once_when_its_answer_is_lost() {
         sim.clear_faults();
 
         // The account is not blocked: the right PIN still gets an OTP.
-        let otp = pims.otp_with_pin(&Secret::new(support::PIN)).await;
+        let otp = pims
+            .activation()
+            .otp_with_pin(pims::Pin::parse(support::PIN).unwrap())
+            .send()
+            .await;
         assert!(otp.is_ok(), "{fault}: {otp:?}");
     }
 }
@@ -111,7 +115,9 @@ async fn one_sms_request_sends_one_sms_when_its_answer_is_lost() {
 
         // The typed call too.
         let e = pims
-            .request_sms_code(pims::SmsPurpose::Enrollment, None)
+            .activation()
+            .request_sms_code(pims::SmsPurpose::Enrollment)
+            .send()
             .await;
         assert!(e.is_err(), "{fault}");
         assert_eq!(enrollment_sms_sent(&sim), 2, "{fault}");
@@ -143,8 +149,10 @@ async fn a_malformed_pin_is_refused_before_sending_and_never_counts() {
         let error = m.error().unwrap();
         assert_eq!(error.code, ErrorCode::INVALID_PARAMETER, "{pin:?}");
         assert_eq!(error.label, "Invalid pinCode parameter");
-        let e = pims.otp_with_pin(&Secret::new(pin)).await.unwrap_err();
+        // The typed form cannot even be built with it: the PIN is refused where it is read.
+        let e = pims::Error::from(pims::Pin::parse(pin).unwrap_err());
         assert_eq!(e.code(), ErrorCode::INVALID_PARAMETER, "{pin:?}");
+        assert_eq!(e.label(), "Invalid pinCode parameter");
     }
     for (api, params) in [
         (

@@ -5,8 +5,7 @@ mod support;
 
 use pims::Pims;
 use pims_types::{
-    ErrorCode, Message, Parameters, Secret, StepName, StepStatus, StepsSelector, StepsStatusFilter,
-    Verb,
+    ErrorCode, Message, Parameters, StepName, StepStatus, StepsSelector, StepsStatusFilter, Verb,
 };
 use serde_json::json;
 use support::*;
@@ -68,13 +67,26 @@ async fn the_full_activation_walk_turns_each_step_done_in_order() {
         StepName::DeviceActivation
     );
 
-    assert!(!pims.is_device_activated().await.unwrap());
+    assert!(
+        !pims
+            .activation()
+            .is_device_activated()
+            .send()
+            .await
+            .unwrap()
+    );
     assert_eq!(
-        pims.account_blocked().await.unwrap(),
+        pims.activation().account_blocked().send().await.unwrap(),
         pims::AccountBlocked::NotBlocked
     );
     enroll(&pims, &sim).await;
-    assert!(pims.is_device_activated().await.unwrap());
+    assert!(
+        pims.activation()
+            .is_device_activated()
+            .send()
+            .await
+            .unwrap()
+    );
     let second = pims.steps(by_car()).send().await.unwrap();
     assert_eq!(second.list.steps()[1].status, AlreadyDone);
     assert_eq!(second.list.steps()[2].status, Todo);
@@ -110,10 +122,10 @@ async fn sticky_until_reset_and_the_filter_applies_after_the_merge() {
     assert_eq!(done.list.steps()[1].status, AlreadyDone);
 
     // The backend turns the step back to todo...
-    sim.disable_device(&pims.device_id().unwrap())
+    sim.disable_device(pims.cache().unwrap().device_id())
         .await
         .unwrap();
-    let backend_view = raw_steps(&sim, &pims.device_id().unwrap()).await;
+    let backend_view = raw_steps(&sim, pims.cache().unwrap().device_id()).await;
     assert_eq!(backend_view["deviceActivation"]["status"], "todo");
 
     // ...the facade still says alreadyDone, through every identifier of the list.
@@ -162,7 +174,7 @@ async fn reset_by_an_identifier_never_used_before_wipes_the_list() {
     enroll(&pims, &sim).await;
     let done = pims.steps(by_car()).send().await.unwrap();
     assert_eq!(done.list.steps()[1].status, AlreadyDone);
-    sim.disable_device(&pims.device_id().unwrap())
+    sim.disable_device(pims.cache().unwrap().device_id())
         .await
         .unwrap();
     let reset = pims
@@ -185,14 +197,19 @@ async fn otp_on_a_disabled_device_invalidates_the_cached_steps() {
     let dir = tempfile::tempdir().unwrap();
     let pims = facade(&sim, dir.path());
     enroll(&pims, &sim).await;
-    let otp = pims.otp_with_pin(&Secret::new(PIN)).await.unwrap();
-    assert!(!otp.is_empty());
+    let otp = pims
+        .activation()
+        .otp_with_pin(pims::Pin::parse(PIN).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(!otp.expose().is_empty());
     assert_eq!(
         pims.steps(by_car()).send().await.unwrap().list.steps()[1].status,
         AlreadyDone
     );
 
-    sim.disable_device(&pims.device_id().unwrap())
+    sim.disable_device(pims.cache().unwrap().device_id())
         .await
         .unwrap();
     let m = pims
@@ -218,18 +235,20 @@ async fn the_invalidation_policy_can_be_turned_off() {
     let sim = sim().await;
     let dir = tempfile::tempdir().unwrap();
     let pims = builder(&sim, dir.path())
-        .policies(pims::Policies {
-            invalidate_on_device_error: false,
-            ..Default::default()
-        })
+        .policies(pims::Policies::default().invalidate_on_device_error(false))
         .build()
         .unwrap();
     enroll(&pims, &sim).await;
     pims.steps(by_car()).send().await.unwrap();
-    sim.disable_device(&pims.device_id().unwrap())
+    sim.disable_device(pims.cache().unwrap().device_id())
         .await
         .unwrap();
-    let e = pims.otp_with_pin(&Secret::new(PIN)).await.unwrap_err();
+    let e = pims
+        .activation()
+        .otp_with_pin(pims::Pin::parse(PIN).unwrap())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::DEVICE_DISABLED);
     let after = pims.steps(by_car()).send().await.unwrap();
     assert_eq!(after.list.steps()[1].status, AlreadyDone);
@@ -241,7 +260,10 @@ async fn a_steps_id_of_another_device_is_2346_and_never_served_from_cache() {
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = facade(&sim, a_dir.path());
     let b = facade(&sim, b_dir.path());
-    assert_ne!(a.device_id().unwrap(), b.device_id().unwrap());
+    assert_ne!(
+        a.cache().unwrap().device_id().to_owned(),
+        b.cache().unwrap().device_id().to_owned()
+    );
     let list = a.steps(by_car()).send().await.unwrap();
     let id = list.steps_id().as_str().to_owned();
 
@@ -270,13 +292,13 @@ async fn a_new_facade_on_the_same_cache_after_a_restart_sees_the_cached_state() 
         let pims = facade(&sim, dir.path());
         enroll(&pims, &sim).await;
         pims.steps(by_car()).send().await.unwrap();
-        let device = pims.device_id().unwrap();
+        let device = pims.cache().unwrap().device_id().to_owned();
         pims.release();
         device
     };
     sim.disable_device(&device).await.unwrap();
     let again = facade(&sim, dir.path());
-    assert_eq!(again.device_id().unwrap(), device);
+    assert_eq!(again.cache().unwrap().device_id().to_owned(), device);
     let l = again.steps(by_car()).send().await.unwrap();
     assert_eq!(l.list.steps()[1].status, AlreadyDone);
 }
@@ -293,7 +315,7 @@ async fn many_facades_share_one_cache_directory_by_account() {
         AlreadyDone
     );
     // The same device and carAssociationID, another account: never alice's cached list.
-    sim.disable_device(&alice.device_id().unwrap())
+    sim.disable_device(alice.cache().unwrap().device_id())
         .await
         .unwrap();
     let b = bob.steps(by_car()).send().await.unwrap();

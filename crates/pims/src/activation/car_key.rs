@@ -1,8 +1,8 @@
 //! The vehicle: its services, selecting it, and its CarKey (step `mediumCarKey`).
 
 use pims_types::{
-    ActivationResult, Api, CarKeyActivation, CarKeyStatus, Parameters, Service, ServicesList,
-    Verb, Vin, keys,
+    ActivationResult, Api, CarKeyActivation, CarKeyStatus, Parameters, Service, ServicesList, Verb,
+    Vin, keys,
 };
 use serde_json::Value;
 

@@ -1,8 +1,8 @@
 //! The PIN (reset, update) and the OTP (strong authentication on demand).
 
 use pims_types::{
-    ActivationResult, Api, Operation, Otp, OtpAction, Parameters, Pin, PinCodeAction, SmsCode, Verb,
-    keys,
+    ActivationResult, Api, Operation, Otp, OtpAction, Parameters, Pin, PinCodeAction, SmsCode,
+    Verb, keys,
 };
 use serde_json::Value;
 

@@ -55,26 +55,42 @@ pub fn statuses(list: &pims_types::StepsList) -> Vec<(String, StepStatus)> {
 
 /// Enrols the facade's device with the demo account (SMS read from the simulator's outbox).
 pub async fn enroll(pims: &Pims, sim: &SimServer) {
-    pims.request_sms_code(pims::SmsPurpose::Enrollment, None)
+    pims.activation()
+        .request_sms_code(pims::SmsPurpose::Enrollment)
+        .send()
         .await
         .unwrap();
     let code = sim.latest_sms_code(DEMO_PHONE_NUMBER).unwrap();
-    let status = pims.check_enrollment_sms_code(&code).await.unwrap();
+    let status = pims
+        .activation()
+        .check_enrollment_sms_code(pims::SmsCode::try_from(code.clone()).unwrap())
+        .send()
+        .await
+        .unwrap();
     assert!(matches!(
         status,
         pims::EnrollmentStatus::NotEnrolled | pims::EnrollmentStatus::AlreadyEnrolled
     ));
-    pims.enroll(&Secret::new(PIN), &code).await.unwrap();
+    pims.activation()
+        .enroll(
+            pims::Pin::parse(PIN).unwrap(),
+            pims::SmsCode::try_from(code.clone()).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
 }
 
 /// Pairs the demo vehicle with the facade's device and activates its CarKey.
 pub async fn car_key(pims: &Pims, sim: &SimServer) {
-    sim.pair_vehicle(DEMO_VIN, &pims.device_id().unwrap())
+    sim.pair_vehicle(DEMO_VIN, pims.cache().unwrap().device_id())
         .await
         .unwrap();
-    pims.select_vehicle(&pims_types::Vin::parse(DEMO_VIN).unwrap())
+    pims.activation()
+        .select_vehicle(pims::Vin::parse(DEMO_VIN).unwrap())
+        .send()
         .await
         .unwrap();
-    let key = pims.activate_car_key().await.unwrap();
+    let key = pims.activation().activate_car_key().send().await.unwrap();
     assert!(key.has_car_key);
 }
