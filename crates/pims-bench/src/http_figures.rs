@@ -58,7 +58,10 @@ impl Rig {
                 .build()
                 .map_err(|e| format!("facade: {e}"))?
         };
-        let device_id = pims.device_id().map_err(|e| format!("device id: {e}"))?;
+        let device_id = pims
+            .cache()
+            .map(|c| c.device_id().to_owned())
+            .map_err(|e| format!("device id: {e}"))?;
         // Exactly what the facade sends for this request (it always asks for `all`).
         let body = CallBody::new(
             TransactionId::generate(),

@@ -422,7 +422,10 @@ pub fn prepare_facade_cache(url: &str, cache_dir: &Path) -> Result<String, Strin
             .send()
             .await
             .map_err(|e| format!("steps: {} {e}", e.code()))?;
-        let device = pims.device_id().map_err(|e| format!("device id: {e}"))?;
+        let device = pims
+            .cache()
+            .map(|c| c.device_id().to_owned())
+            .map_err(|e| format!("device id: {e}"))?;
         drop(pims);
         Ok(device)
     })

@@ -8,8 +8,7 @@
 //! # Quick start: the mobile SDK's style (callbacks)
 //!
 //! ```no_run
-//! use pims::Pims;
-//! use pims_types::Parameters;
+//! use pims::{Parameters, Pims};
 //!
 //! let pims = Pims::new(); // no runtime needed: it starts a small one of its own
 //! let init = pims.initialize(Parameters::new()
@@ -34,8 +33,7 @@
 //! # Quick start: typed and async
 //!
 //! ```no_run
-//! use pims::Pims;
-//! use pims_types::{Secret, StepName, StepsSelector, StepsStatusFilter};
+//! use pims::{Pims, Secret, SmsCode, SmsPurpose, StepName, StepsSelector, StepsStatusFilter};
 //!
 //! # async fn demo() -> Result<(), pims::Error> {
 //! let pims = Pims::builder()
@@ -52,8 +50,12 @@
 //!     .await?;
 //! for step in todo.steps() {
 //!     match step.name {
-//!         StepName::DeviceActivation => { /* SMS code + PIN: pims.enroll(..) */ }
-//!         StepName::MediumCarKey => { /* pair the phone, then pims.activate_car_key() */ }
+//!         StepName::DeviceActivation => {
+//!             pims.activation().request_sms_code(SmsPurpose::Enrollment).send().await?;
+//!             let code = SmsCode::parse("123456")?; // what the user typed
+//!             pims.activation().enroll(pims::Pin::parse("1234")?, code).send().await?;
+//!         }
+//!         StepName::MediumCarKey => { /* pair the phone, then pims.activation().activate_car_key() */ }
 //!         _ => {}
 //!     }
 //! }
@@ -70,7 +72,17 @@
 //! applies `stepsStatus`. `resetSteps: true` wipes the cached list first, whatever identifier
 //! (carAssociationID, stepsID, VIN) selected it. When `pims.authentication.otp` withPIN answers
 //! 2312 or 2317, the device's cached steps lose their `alreadyDone` (policy, on by default).
-//! See `docs/facade.md` for every rule and policy.
+//! See `docs/facade.md` for every rule and policy, and `docs/architecture.md` for the call
+//! pipeline (where each check lives).
+//!
+//! # Errors
+//! [`Error`] is one short phrase (`error 2202: Network problem`) with the catalogue code, label
+//! and remedy, the call's [`transaction_id`](Error::transaction_id), and the layer error behind it
+//! in `source()`.
+//!
+//! # Features
+//! - `http` (default): the HTTP transport ([`PimsBuilder::base_url`], [`HttpOptions`]).
+//! - `sled` (default): the step cache on disk ([`PimsBuilder::cache_dir`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
