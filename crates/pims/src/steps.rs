@@ -2,9 +2,7 @@
 
 use std::ops::Deref;
 
-use pims_types::{
-    NextStepQuery, Step, StepsId, StepsList, StepsQuery, StepsSelector, StepsStatusFilter,
-};
+use pims_types::{NextStepQuery, Step, StepsList, StepsQuery, StepsSelector, StepsStatusFilter};
 
 use crate::error::Error;
 use crate::facade::Pims;
@@ -145,16 +143,5 @@ impl Pims {
         .map(Request::next_step)
         .map_err(Error::from);
         self.execute_typed(query, Reply::into_next_step).await
-    }
-
-    /// The next step by a stepsID received earlier.
-    ///
-    /// ```no_run
-    /// # async fn demo(pims: pims::Pims, id: pims_types::StepsId) -> Result<(), pims::Error> {
-    /// let next = pims.next_step_of(&id).await?;
-    /// # let _ = next; Ok(()) }
-    /// ```
-    pub async fn next_step_of(&self, steps_id: &StepsId) -> Result<Option<Step>, Error> {
-        self.next_step(steps_id.as_str()).await
     }
 }
