@@ -174,12 +174,12 @@ pub(crate) enum StatusFilter {
 }
 
 impl StatusFilter {
-    /// The wire value of `stepsStatus`.
-    pub(crate) fn wire(self) -> &'static str {
+    /// The facade's `stepsStatus` filter.
+    pub(crate) fn filter(self) -> pims::StepsStatusFilter {
         match self {
-            StatusFilter::All => "all",
-            StatusFilter::Todo => "todo",
-            StatusFilter::AlreadyDone => "alreadyDone",
+            StatusFilter::All => pims::StepsStatusFilter::All,
+            StatusFilter::Todo => pims::StepsStatusFilter::Todo,
+            StatusFilter::AlreadyDone => pims::StepsStatusFilter::AlreadyDone,
         }
     }
 }
@@ -408,6 +408,6 @@ mod tests {
         let Command::Steps(args) = cli.command else {
             panic!("not steps")
         };
-        assert_eq!(args.status.wire(), "alreadyDone");
+        assert_eq!(args.status.filter().as_str(), "alreadyDone");
     }
 }

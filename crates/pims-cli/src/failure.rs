@@ -13,7 +13,7 @@
 
 use std::process::ExitCode;
 
-use pims_types::{ApiError, ErrorCode};
+use pims::{ApiError, ErrorCode};
 
 use crate::escape::escape;
 use crate::style::Style;

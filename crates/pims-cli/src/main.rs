@@ -37,7 +37,7 @@ mod style;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use pims_types::ErrorCode;
+use pims::ErrorCode;
 
 use crate::cli::{CacheAction, Cli, Command, SimAction};
 use crate::commands::{activate, cache, completions, query, sim};
@@ -110,8 +110,8 @@ async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
         Command::Cache { action } => {
             let home = open_home(cli, Writes::Needed)?;
             match action {
-                CacheAction::Show => cache::show(&home, &style),
-                CacheAction::Wipe => cache::wipe(&home, &style),
+                CacheAction::Show => cache::show(&home, &style).await,
+                CacheAction::Wipe => cache::wipe(&home, &style).await,
             }
         }
         command => {

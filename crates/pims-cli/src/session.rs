@@ -5,24 +5,21 @@
 //!   token defaults to the demo account's.
 //! - Remote (`--url`): the HTTP transport to that base URL; a token is required.
 //!
-//! The step cache in `$PIMS_HOME/cache` is opened (and locked) BEFORE the embedded simulator
-//! starts: a cache that cannot be opened stops the command before the simulator's state file is
-//! touched. The facade is then built on that store (the process-wide registry of the sled store
-//! makes it one handle) and on the simulator's address.
+//! The facade is composed by its builder only: the step cache in `$PIMS_HOME/cache` is opened
+//! (and locked) by [`PimsBuilder::open_cache`] BEFORE the embedded simulator starts, so a cache
+//! that cannot be opened stops the command before the simulator's state file is touched; the
+//! same builder then gets the backend's URL, the token and the CLI's deadlines, and builds the
+//! facade on that cache.
 //!
 //! The cache namespace (the facade's `account`) is derived from the backend and the token:
 //! `<backend>#` + 16 hex digits of a SHA-256 of both, never the token itself. Lists seen
 //! through one backend and token are never served for another. The backend is the URL as
 //! [`crate::backend_url`] keeps it: no credentials, query or fragment.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use pims::Pims;
-use pims::cache::{SledOptions, SledStore};
-use pims::transport::{HttpTransport, SharedTransport};
+use pims::{ErrorCode, HttpOptions, Pims, PimsBuilder, Secret};
 use pims_sim::{SimConfig, SimError, SimServer};
-use pims_types::{ErrorCode, Secret};
 use sha2::{Digest, Sha256};
 
 use crate::failure::Failure;
@@ -88,50 +85,54 @@ pub(crate) fn backend_of(namespace: &str) -> String {
     crate::backend_url::shown(backend)
 }
 
-/// The HTTP transport to `url` with the CLI's deadline.
-fn http(url: &str, token: &Secret, timeout: Duration) -> Result<SharedTransport, Failure> {
-    HttpTransport::builder(url)
-        .static_token(token.clone())
+/// The HTTP transport's settings for the CLI's deadline (`--timeout`): no phase may outlast it.
+fn http_options(timeout: Duration) -> HttpOptions {
+    HttpOptions::default()
         .connect_timeout(timeout.min(pims::transport::DEFAULT_CONNECT_TIMEOUT))
         .attempt_timeout(timeout.min(pims::transport::DEFAULT_ATTEMPT_TIMEOUT))
         .overall_timeout(timeout)
-        .build()
-        .map(SharedTransport::new)
-        .map_err(|e| {
-            // The facade's error carries the transport error's whole chain as its detail.
-            let e = pims::Error::from(e);
-            Failure::usage(format!(
-                "--url {url} cannot be used ({}): give an https:// URL, or http:// on a loopback \
-                 address",
-                e.detail().unwrap_or_else(|| e.label())
-            ))
-        })
 }
 
-/// Opens (and locks) the home's step cache.
-fn open_cache(home: &Home) -> Result<SledStore, Failure> {
-    SledStore::open(home.cache_dir(), SledOptions::default())
+/// Opens (and locks) the home's step cache, for `namespace`: the builder the facade is made
+/// from once the backend is known.
+fn open_cache(home: &Home, namespace: &str) -> Result<PimsBuilder, Failure> {
+    Pims::builder()
+        .cache_dir(home.cache_dir())
+        .account(namespace)
+        .open_cache()
         .map_err(|e| crate::commands::cache::cache_failure(home, &e))
 }
 
-/// Builds a facade on `transport` over the home's cache store.
+/// Why the facade could not be built: a URL the HTTP transport refuses is bad usage (the
+/// transport's whole chain, which the facade keeps as the detail, says why).
+fn build_failure(url: &str, e: &pims::Error) -> Failure {
+    if e.transport_error().is_none() {
+        return Failure::from_pims(e);
+    }
+    Failure::usage(format!(
+        "--url {url} cannot be used ({}): give an https:// URL, or http:// on a loopback address",
+        e.detail().unwrap_or_else(|| e.label())
+    ))
+}
+
+/// Builds the facade over the opened cache, talking to `url` with `token`.
 fn facade(
     home: &Home,
-    transport: SharedTransport,
-    store: SledStore,
-    namespace: &str,
+    cache: PimsBuilder,
+    url: &str,
+    token: Secret,
     timeout: Duration,
 ) -> Result<Pims, Failure> {
-    // Said in the store's own words: a planted link is not a full disk.
-    let degradation = store.health().degradation().cloned();
-    let pims = Pims::builder()
-        .transport(transport)
-        .cache_store(Arc::new(store))
-        .account(namespace)
+    let pims = cache
+        .base_url(url)
+        .token(token)
+        .http(http_options(timeout))
         .call_timeout(timeout + FACADE_SLACK)
         .build()
-        .map_err(|e| Failure::from_pims(&e))?;
-    if let Some(degradation) = degradation {
+        .map_err(|e| build_failure(url, &e))?;
+    // Said in the store's own words: a planted link is not a full disk.
+    let health = pims.cache().map_err(|e| Failure::from_pims(&e))?.health();
+    if let Some(degradation) = health.degradation() {
         crate::render::warn(&format!(
             "the cache {} cannot be used ({degradation}): answers come from the backend and \
              nothing is remembered between runs",
@@ -211,7 +212,7 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// Opens the facade, then (embedded mode) starts the simulator.
+    /// Opens the cache, then (embedded mode) starts the simulator, then builds the facade.
     pub(crate) async fn open(
         home: Home,
         backend: Backend,
@@ -228,16 +229,16 @@ impl Session {
             }
         };
         let namespace = namespace(&backend, &token);
-        let store = open_cache(&home)?;
-        let (transport, sim) = match &backend {
-            Backend::Remote(url) => (http(url, &token, timeout)?, None),
+        let cache = open_cache(&home, &namespace)?;
+        let (url, sim) = match &backend {
+            Backend::Remote(url) => (url.clone(), None),
             Backend::Embedded => {
                 let sim = start_embedded(&home).await?;
                 tracing::debug!(url = %sim.base_url(), "embedded simulator started");
-                (http(&sim.base_url(), &token, timeout)?, Some(sim))
+                (sim.base_url(), Some(sim))
             }
         };
-        let pims = facade(&home, transport, store, &namespace, timeout)?;
+        let pims = facade(&home, cache, &url, token, timeout)?;
         Ok(Session {
             pims,
             sim,

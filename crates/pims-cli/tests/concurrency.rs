@@ -110,10 +110,12 @@ fn parallel_runs_never_corrupt_the_home() {
 #[test]
 fn a_cache_held_by_another_program_stops_the_run_before_the_simulator_starts() {
     let home = Home::new();
-    // This test process holds the cache, as an app sharing the directory would.
-    let store =
-        pims::cache::SledStore::open(home.file("cache"), pims::cache::SledOptions::default())
-            .unwrap();
+    // This test process holds the cache, as an app sharing the directory would (opened, and
+    // locked, the way an app opens it: through the facade's builder).
+    let store = pims::Pims::builder()
+        .cache_dir(home.file("cache"))
+        .open_cache()
+        .unwrap();
     let run = home
         .run(&["steps", "--car-association-id", "987654"])
         .expect(3);

@@ -7,8 +7,8 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
+use pims::Secret;
 use pims_sim::{DEMO_PHONE_NUMBER, DEMO_TOKEN, DEMO_VIN, Scenario, SimServer};
-use pims_types::Secret;
 use serde_json::Value;
 use support::{Home, all_bytes, all_done, contains, example_rows};
 

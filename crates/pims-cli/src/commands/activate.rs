@@ -16,16 +16,18 @@
 //! `--sms-code`. A re-run resumes: steps already `alreadyDone` are skipped.
 //!
 //! With `--json`, progress goes to stderr and stdout gets one envelope: the final list, or the
-//! FAILED message of the call that failed.
+//! FAILED message of the call that failed (with that call's transaction id).
+//!
+//! What the user types (a PIN, a phone number, an SMS code) is parsed once, where it is read,
+//! into the facade's validated types (`pims::{Pin, PhoneNumber, SmsCode}`).
 
-use pims::{AccountBlocked, CvsStatus, EnrollmentStatus, SmsPurpose};
-use pims_types::{
-    ErrorCode, Message, PIN_DIGITS, Parameters, Remedy, SMS_CODE_DIGITS, Secret, StepName,
-    StepStatus, StepsList, StepsSelector, TransactionId, Verb, Vin, is_phone_number, is_pin,
-    is_sms_code, keys, mask,
+use pims::types::{PIN_DIGITS, SMS_CODE_DIGITS};
+use pims::{
+    AccountBlocked, ApiError, CvsStatus, EnrollmentStatus, ErrorCode, PhoneNumber, Pin, Remedy,
+    SmsCode, SmsPurpose, StepName, StepStatus, StepsList, StepsSelector, Vin, mask,
 };
 
-use super::answer;
+use super::answered;
 use crate::cli::ActivateArgs;
 use crate::failure::Failure;
 use crate::progress::Progress;
@@ -43,46 +45,40 @@ const SMS_CODE_FLAG: &str = "the code in PIMS_SMS_CODE";
 /// The longest line `--pin-stdin` reads (a PIN is at most 8 digits; more is not a PIN).
 const PIN_LINE_CAP: u64 = 64;
 
-/// A PIN (`pims_types::is_pin`), given with `from`; never echoed in the message.
-fn check_pin(pin: &str, from: &str) -> Result<Secret, Failure> {
-    if is_pin(pin) {
-        Ok(Secret::new(pin))
-    } else {
-        Err(Failure::usage(format!(
+/// A PIN ([`Pin::parse`]), given with `from`; never echoed in the message.
+fn check_pin(pin: &str, from: &str) -> Result<Pin, Failure> {
+    Pin::parse(pin).map_err(|_| {
+        Failure::usage(format!(
             "the PIN must be {} to {} digits ({from})",
             PIN_DIGITS.start(),
             PIN_DIGITS.end()
-        )))
-    }
+        ))
+    })
 }
 
-/// A phone number in E.164 (`pims_types::is_phone_number`, the simulator's rule too).
-fn check_phone(phone: &str) -> Result<String, Failure> {
-    if is_phone_number(phone) {
-        Ok(phone.to_owned())
-    } else {
-        Err(Failure::usage(
+/// A phone number in E.164 ([`PhoneNumber::parse`], the simulator's rule too).
+fn check_phone(phone: &str) -> Result<PhoneNumber, Failure> {
+    PhoneNumber::parse(phone).map_err(|_| {
+        Failure::usage(
             "the phone number must be in E.164 form: +, a country code not starting with 0, 8 to \
              15 digits in all, e.g. +33612345678 (--phone)",
-        ))
-    }
+        )
+    })
 }
 
-/// An SMS code (`pims_types::is_sms_code`); never echoed in the message.
-fn check_sms_code(code: &str) -> Result<Secret, Failure> {
-    if is_sms_code(code) {
-        Ok(Secret::new(code))
-    } else {
-        Err(Failure::usage(format!(
+/// An SMS code ([`SmsCode::parse`]); never echoed in the message.
+fn check_sms_code(code: &str) -> Result<SmsCode, Failure> {
+    SmsCode::parse(code).map_err(|_| {
+        Failure::usage(format!(
             "the SMS code must be {} to {} digits (--sms-code or PIMS_SMS_CODE)",
             SMS_CODE_DIGITS.start(),
             SMS_CODE_DIGITS.end()
-        )))
-    }
+        ))
+    })
 }
 
 /// `--pin-stdin`: the first line of standard input (read without echo when it is a terminal).
-fn pin_from_stdin() -> Result<Secret, Failure> {
+fn pin_from_stdin() -> Result<Pin, Failure> {
     let line = crate::prompt::stdin_line("PIN", PIN_LINE_CAP)
         .map_err(|e| Failure::usage(format!("--pin-stdin: cannot read standard input ({e})")))?;
     if line.is_empty() {
@@ -95,7 +91,7 @@ fn pin_from_stdin() -> Result<Secret, Failure> {
 }
 
 /// The way out of a blocked account, in words.
-fn blocked(error: pims_types::ApiError) -> Failure {
+fn blocked(error: ApiError) -> Failure {
     Failure::failed(error)
         .with_advice(Remedy::RemoveEnrollments.advice())
         .with_hint(
@@ -105,6 +101,33 @@ fn blocked(error: pims_types::ApiError) -> Failure {
         )
 }
 
+/// Where an SMS code is sent.
+#[derive(Clone, Copy)]
+enum SmsTo<'p> {
+    /// The number being certified (`phoneNumberCertification`: the request names it).
+    Certify(&'p PhoneNumber),
+    /// The account's trusted number, for enrolment (the backend knows it).
+    Trusted(&'p str),
+}
+
+impl<'p> SmsTo<'p> {
+    /// The number, for the simulator's outbox and (masked) for the screen.
+    fn number(self) -> &'p str {
+        match self {
+            SmsTo::Certify(phone) => phone.as_str(),
+            SmsTo::Trusted(phone) => phone,
+        }
+    }
+
+    /// Why the code is asked for.
+    fn purpose(self) -> SmsPurpose {
+        match self {
+            SmsTo::Certify(_) => SmsPurpose::PhoneNumberCertification,
+            SmsTo::Trusted(_) => SmsPurpose::Enrollment,
+        }
+    }
+}
+
 /// One run of `activate`.
 struct Activation<'a> {
     session: &'a Session,
@@ -112,20 +135,20 @@ struct Activation<'a> {
     progress: Progress,
     prompter: Prompter,
     car_association_id: String,
-    phone: Option<String>,
-    pin: Option<Secret>,
+    phone: Option<PhoneNumber>,
+    pin: Option<Pin>,
     /// `--sms-code`, until a step uses it.
-    sms_code: Option<Secret>,
+    sms_code: Option<SmsCode>,
     vin: Option<Vin>,
 }
 
 impl Activation<'_> {
-    /// A facade error: the spinner stops, and with `--json` its FAILED envelope is printed.
+    /// A facade error: the spinner stops, and with `--json` the call's FAILED envelope (its
+    /// transaction id included) is printed.
     fn fail(&mut self, e: &pims::Error) -> Failure {
         self.progress.finish_spinner();
         if self.style.json {
-            let message = Message::failed(TransactionId::generate(), e.api_error().clone());
-            render::out_line(&render::json_line(&message));
+            render::out_line(&render::json_line(&e.to_message()));
         }
         let failure = Failure::from_pims(e);
         // The facade's detail (a path, a pid, a transport cause) never holds a secret.
@@ -145,29 +168,39 @@ impl Activation<'_> {
         failure
     }
 
-    /// The SMS code for `phone`: `--sms-code` once, else a new SMS read from the embedded
-    /// simulator's outbox, or asked for.
-    async fn sms_code(&mut self, purpose: SmsPurpose, phone: &str) -> Result<Secret, Failure> {
+    /// The SMS code sent `to` a number: `--sms-code` once, else a new SMS read from the
+    /// embedded simulator's outbox, or asked for.
+    async fn sms_code(&mut self, to: SmsTo<'_>) -> Result<SmsCode, Failure> {
         if let Some(code) = self.sms_code.take() {
             self.progress
                 .note("using the SMS code given (--sms-code or PIMS_SMS_CODE)");
             return Ok(code);
         }
+        let phone = to.number();
         self.progress
             .doing(&format!("requesting an SMS code for {}", mask(phone)));
-        let number = (purpose == SmsPurpose::PhoneNumberCertification).then_some(phone);
-        if let Err(e) = self.session.pims.request_sms_code(purpose, number).await {
+        let mut request = self
+            .session
+            .pims
+            .activation()
+            .request_sms_code(to.purpose());
+        if let SmsTo::Certify(number) = to {
+            request = request.phone_number(number.clone());
+        }
+        if let Err(e) = request.send().await {
             return Err(self.fail(&e));
         }
         if let Some(sim) = &self.session.sim {
-            return match sim.latest_sms_code(phone) {
-                Some(code) => {
+            return match sim.latest_sms_code(phone).map(SmsCode::try_from) {
+                Some(Ok(code)) => {
                     self.progress.note(&format!(
                         "read the SMS code sent to {} from the embedded simulator's outbox",
                         mask(phone)
                     ));
                     Ok(code)
                 }
+                // A code the SDK would refuse to send: refused as the facade refuses it (2102).
+                Some(Err(e)) => Err(self.fail(&pims::Error::from(e))),
                 None => Err(self.stop(Failure::code(
                     ErrorCode::UNKNOWN,
                     &[],
@@ -194,7 +227,14 @@ impl Activation<'_> {
     async fn trusted_phone(&mut self) -> Result<(), Failure> {
         self.progress
             .doing("looking for the account's trusted phone number");
-        let current = match self.session.pims.trusted_phone_number().await {
+        let current = match self
+            .session
+            .pims
+            .activation()
+            .trusted_phone_number()
+            .send()
+            .await
+        {
             Ok(n) => n,
             Err(e) => return Err(self.fail(&e)),
         };
@@ -220,22 +260,27 @@ impl Activation<'_> {
                 }
             }
         };
-        let code = self
-            .sms_code(SmsPurpose::PhoneNumberCertification, &phone)
-            .await?;
+        let code = self.sms_code(SmsTo::Certify(&phone)).await?;
         self.progress.doing("registering the phone number");
-        if let Err(e) = self.session.pims.add_phone_number(&phone, &code).await {
+        let masked = phone.masked();
+        if let Err(e) = self
+            .session
+            .pims
+            .activation()
+            .add_phone_number(phone, code)
+            .send()
+            .await
+        {
             return Err(self.fail(&e));
         }
         self.progress.done(&format!(
-            "{} is now the account's trusted phone number",
-            mask(&phone)
+            "{masked} is now the account's trusted phone number"
         ));
         Ok(())
     }
 
     /// The PIN, asked when `--pin` was not given (twice when it becomes the account's).
-    fn ask_pin(&mut self, status: EnrollmentStatus) -> Result<Secret, Failure> {
+    fn ask_pin(&mut self, status: EnrollmentStatus) -> Result<Pin, Failure> {
         let prompter = self.prompter;
         let asked = self.progress.suspend(|| {
             let flag = PIN_FLAG;
@@ -271,7 +316,7 @@ impl Activation<'_> {
         let pims = &self.session.pims;
         self.progress
             .doing("checking whether this device is enrolled");
-        match pims.is_device_activated().await {
+        match pims.activation().is_device_activated().send().await {
             Ok(true) => {
                 self.progress.done("this device is already enrolled");
                 return Ok(());
@@ -281,11 +326,9 @@ impl Activation<'_> {
         }
         self.progress
             .doing("checking that the account is not blocked");
-        match pims.account_blocked().await {
+        match pims.activation().account_blocked().send().await {
             Ok(AccountBlocked::PinBlocked) => {
-                return Err(self.stop(blocked(pims_types::ApiError::from_code(
-                    ErrorCode::FORBIDDEN_OPERATION,
-                ))));
+                return Err(self.stop(blocked(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION))));
             }
             Ok(_) => {}
             Err(e) => return Err(self.fail(&e)),
@@ -294,7 +337,7 @@ impl Activation<'_> {
         if self.pin.is_none() && !self.prompter.interactive() {
             return Err(self.stop(Prompter::missing(PIN_FLAG, "the PIN (4 to 8 digits)")));
         }
-        let phone = match pims.trusted_phone_number().await {
+        let phone = match pims.activation().trusted_phone_number().send().await {
             Ok(Some(p)) => p,
             Ok(None) => {
                 return Err(self.stop(Failure::code(
@@ -306,9 +349,16 @@ impl Activation<'_> {
             }
             Err(e) => return Err(self.fail(&e)),
         };
-        let code = self.sms_code(SmsPurpose::Enrollment, &phone).await?;
+        let code = self.sms_code(SmsTo::Trusted(&phone)).await?;
         self.progress.doing("checking the SMS code");
-        let status = match self.session.pims.check_enrollment_sms_code(&code).await {
+        let status = match self
+            .session
+            .pims
+            .activation()
+            .check_enrollment_sms_code(code.clone())
+            .send()
+            .await
+        {
             Ok(s) => s,
             Err(e) => return Err(self.fail(&e)),
         };
@@ -323,7 +373,14 @@ impl Activation<'_> {
             EnrollmentStatus::AlreadyEnrolled => "the account has a PIN: checking the one given",
         });
         self.progress.doing("enrolling this device");
-        match self.session.pims.enroll(&pin, &code).await {
+        match self
+            .session
+            .pims
+            .activation()
+            .enroll(pin, code)
+            .send()
+            .await
+        {
             Ok(()) => {}
             Err(e) if e.code() == ErrorCode::FORBIDDEN_OPERATION => {
                 let failure = self.fail(&e);
@@ -387,11 +444,11 @@ impl Activation<'_> {
         let pims = &self.session.pims;
         self.progress
             .doing(&format!("selecting the vehicle {}", vin.masked()));
-        if let Err(e) = pims.select_vehicle(&vin).await {
+        if let Err(e) = pims.activation().select_vehicle(vin.clone()).send().await {
             return Err(self.fail(&e));
         }
         self.progress.doing("checking the CarKey");
-        match pims.car_key_status().await {
+        match pims.activation().car_key_status().send().await {
             Ok(status) if status.cvs_status == CvsStatus::Suspended => {
                 let until = status
                     .max_reactivation_date
@@ -404,8 +461,8 @@ impl Activation<'_> {
             Ok(_) => {}
             Err(e) => return Err(self.fail(&e)),
         }
-        let device_id = match pims.device_id() {
-            Ok(d) => d,
+        let device_id = match pims.cache() {
+            Ok(cache) => cache.device_id().to_owned(),
             Err(e) => return Err(self.fail(&e)),
         };
         match &self.session.sim {
@@ -449,7 +506,14 @@ impl Activation<'_> {
             }
         }
         self.progress.doing("activating the CarKey");
-        match self.session.pims.activate_car_key().await {
+        match self
+            .session
+            .pims
+            .activation()
+            .activate_car_key()
+            .send()
+            .await
+        {
             Ok(key) if key.has_car_key => {}
             Ok(_) => {
                 return Err(self.stop(Failure::code(
@@ -472,7 +536,7 @@ impl Activation<'_> {
 }
 
 /// The PIN given: `--pin-stdin` (which replaces PIMS_PIN, not `--pin`), `--pin` or PIMS_PIN.
-fn pin(args: &ActivateArgs) -> Result<Option<Secret>, Failure> {
+fn pin(args: &ActivateArgs) -> Result<Option<Pin>, Failure> {
     if args.pin_stdin {
         if args.pin.is_some() && !args.pin_from_env {
             return Err(Failure::usage(
@@ -493,9 +557,9 @@ fn pin(args: &ActivateArgs) -> Result<Option<Secret>, Failure> {
 pub(crate) struct Input {
     selector: StepsSelector,
     car_association_id: String,
-    phone: Option<String>,
-    pin: Option<Secret>,
-    sms_code: Option<Secret>,
+    phone: Option<PhoneNumber>,
+    pin: Option<Pin>,
+    sms_code: Option<SmsCode>,
     vin: Option<Vin>,
 }
 
@@ -539,14 +603,14 @@ pub(crate) async fn activate(
         style: *style,
         progress: Progress::new(*style),
         prompter: Prompter::new(style.interactive),
-        car_association_id: car_association_id.clone(),
+        car_association_id,
         phone,
         pin,
         sms_code,
         vin,
     };
 
-    let list: StepsList = match session.pims.steps(selector).send().await {
+    let list: StepsList = match session.pims.steps(selector.clone()).send().await {
         Ok(steps) => steps.list,
         Err(e) => return Err(run.fail(&e)),
     };
@@ -593,27 +657,17 @@ pub(crate) async fn activate(
         }
     }
 
-    let params = Parameters::new()
-        .with(keys::CAR_ASSOCIATION_ID, car_association_id)
-        .with(keys::RESET_STEPS, false)
-        .with(keys::STEPS_STATUS, "all");
-    let message = session
-        .pims
-        .call(Verb::Get, pims_types::names::SUBSCRIPTION_STEPS, params)
-        .await;
-    let final_list = message.result().and_then(|r| StepsList::from_value(r).ok());
+    // The final list (all steps, no reset): its table and its `--json` envelope from one call.
+    let answer = session.pims.steps(selector).send_with_envelope().await;
     if !style.json {
         run.progress.say("");
     }
-    answer(session, style, &message, |result| match &final_list {
-        Some(l) => {
-            let mut out = render::steps_table(style, l);
-            if !l.all_done() {
-                out.push_str("some steps are still todo: run pims activate again to resume\n");
-            }
-            out
+    answered(session, style, answer, |steps| {
+        let mut out = render::steps_table(style, &steps.list);
+        if !steps.all_done() {
+            out.push_str("some steps are still todo: run pims activate again to resume\n");
         }
-        None => render::any_result(result),
+        out
     })
 }
 
@@ -645,9 +699,7 @@ mod tests {
 
     #[test]
     fn a_blocked_account_says_remove_all_enrolments() {
-        let f = blocked(pims_types::ApiError::from_code(
-            ErrorCode::FORBIDDEN_OPERATION,
-        ));
+        let f = blocked(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION));
         let text = f.render(&Style::plain());
         assert!(text.starts_with("error 2317:"), "{text}");
         assert!(text.contains("remove all enrolments"), "{text}");

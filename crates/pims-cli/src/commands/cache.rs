@@ -1,5 +1,6 @@
 //! `pims cache show` and `pims cache wipe`, on the SDK's step cache in `$PIMS_HOME/cache`
-//! (`pims_cache::StepCache` over the same sled store the facade uses; no backend is called).
+//! (the facade's cache administration handle, [`pims::CacheAdmin`], got from the builder
+//! without a backend: no backend is called).
 //!
 //! `show` lists every cached list of every namespace, identifiers masked; `wipe` removes them
 //! all, durably, and reports only what reached the disk: on a cache that cannot be written
@@ -7,10 +8,8 @@
 //! this installation's identity with the backend (a new one would be a new device to enrol, and
 //! enrolled devices are limited per account).
 
-use std::sync::Arc;
-
-use pims::cache::{CacheError, CachedList, Removed, SledOptions, SledStore, StepCache};
-use pims_types::mask;
+use pims::cache::CacheError;
+use pims::{CacheAdmin, CacheScope, CachedList, Pims, Removed, mask};
 use serde_json::{Value, json};
 
 use crate::escape::escape;
@@ -20,7 +19,16 @@ use crate::render;
 use crate::session::backend_of;
 use crate::style::Style;
 
-pub(crate) fn cache_failure(home: &Home, e: &CacheError) -> Failure {
+/// Why the home's cache cannot be opened or used, in the CLI's words: from the cache's own
+/// error when there is one behind the facade's, else the facade's error as a FAILED call.
+pub(crate) fn cache_failure(home: &Home, e: &pims::Error) -> Failure {
+    match e.cache_error() {
+        Some(cache) => cache_error_failure(home, cache),
+        None => Failure::from_pims(e),
+    }
+}
+
+fn cache_error_failure(home: &Home, e: &CacheError) -> Failure {
     if e.is_in_use() {
         return Failure::Busy(format!("{e}: wait for it to finish, or use another --home"));
     }
@@ -45,14 +53,16 @@ pub(crate) fn cache_failure(home: &Home, e: &CacheError) -> Failure {
 }
 
 /// The home's cache, or `None` when there is none yet (nothing is created by looking).
-fn open(home: &Home) -> Result<Option<StepCache>, Failure> {
+fn open(home: &Home) -> Result<Option<CacheAdmin>, Failure> {
     let dir = home.cache_dir();
     if !dir.exists() {
         return Ok(None);
     }
-    let store =
-        SledStore::open(&dir, SledOptions::default()).map_err(|e| cache_failure(home, &e))?;
-    Ok(Some(StepCache::new(Arc::new(store))))
+    Pims::builder()
+        .cache_dir(dir)
+        .cache_admin()
+        .map(Some)
+        .map_err(|e| cache_failure(home, &e))
 }
 
 fn masked_opt(id: Option<&str>) -> String {
@@ -86,17 +96,15 @@ fn list_json(cached: &CachedList) -> Value {
 }
 
 /// `pims cache show`.
-pub(crate) fn show(home: &Home, style: &Style) -> Result<(), Failure> {
+pub(crate) async fn show(home: &Home, style: &Style) -> Result<(), Failure> {
     let dir = home.cache_dir();
     let (device, lists) = match open(home)? {
         Some(cache) => {
-            let device = cache
-                .device_id()
-                .map_err(|e| cache_failure(home, &e))?
-                .as_str()
-                .to_owned();
-            let lists = cache.lists(None).map_err(|e| cache_failure(home, &e))?;
-            (Some(device), lists)
+            let lists = cache
+                .lists(CacheScope::AllAccounts)
+                .await
+                .map_err(|e| cache_failure(home, &e))?;
+            (Some(cache.device_id().to_owned()), lists)
         }
         None => (None, Vec::new()),
     };
@@ -148,11 +156,14 @@ pub(crate) fn show(home: &Home, style: &Style) -> Result<(), Failure> {
 }
 
 /// `pims cache wipe`.
-pub(crate) fn wipe(home: &Home, style: &Style) -> Result<(), Failure> {
+pub(crate) async fn wipe(home: &Home, style: &Style) -> Result<(), Failure> {
     let dir = home.cache_dir();
     let done = match open(home)? {
         Some(cache) => {
-            let removed = cache.wipe().map_err(|e| cache_failure(home, &e))?;
+            let removed = cache
+                .wipe(CacheScope::AllAccounts)
+                .await
+                .map_err(|e| cache_failure(home, &e))?;
             // Only removals a flush made durable are reported done.
             if removed.durable_lists < removed.lists {
                 let why = cache

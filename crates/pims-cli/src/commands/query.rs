@@ -1,29 +1,37 @@
-//! `steps`, `next-step`, `services` and `call`: one SDK call each, through the dispatcher, so
-//! `--json` prints the message exactly as the SDK answers it.
+//! `steps`, `next-step`, `services` and `call`: one SDK call each, so `--json` prints the message
+//! exactly as the SDK answers it. `steps` goes through the typed API, which hands back the
+//! envelope of the same call (the table comes from the typed list, `--json` from the envelope);
+//! the others through the dispatcher (`Pims::call`).
 
-use pims_types::{Api, Parameters, StepsList, Verb, keys, parse_next_step_result};
+use pims::types::{Api, keys, names, parse_next_step_result};
+use pims::{Parameters, StepsList, StepsSelector, Verb};
 use serde_json::Value;
 
-use super::answer;
+use super::{answer, answered};
 use crate::cli::{CallArgs, CallVerb, NextStepArgs, ServicesArgs, StepsArgs};
 use crate::failure::Failure;
 use crate::render;
 use crate::session::Session;
 use crate::style::Style;
 
-/// The selector of `pims steps` (clap guarantees exactly one).
-fn selector_params(args: &StepsArgs) -> Result<(&'static str, String), Failure> {
-    match (&args.car_association_id, &args.steps_id, &args.vin) {
-        (Some(c), None, None) => Ok((keys::CAR_ASSOCIATION_ID, c.clone())),
-        (None, Some(s), None) => Ok((keys::STEPS_ID, s.clone())),
-        (None, None, Some(v)) => Ok((keys::VIN, v.clone())),
-        _ => Err(Failure::usage(
-            "give exactly one of --car-association-id, --steps-id, --vin",
-        )),
-    }
+/// The selector of `pims steps` (clap guarantees exactly one flag). A malformed value is the
+/// facade's refusal of the parameter (2102 naming it: a FAILED answer, as when the dispatcher
+/// parses it), not a usage error.
+fn selector(args: &StepsArgs) -> Result<Result<StepsSelector, pims::Error>, Failure> {
+    let parsed = match (&args.car_association_id, &args.steps_id, &args.vin) {
+        (Some(c), None, None) => StepsSelector::car_association_id(c.clone()),
+        (None, Some(s), None) => StepsSelector::steps_id(s.clone()),
+        (None, None, Some(v)) => StepsSelector::vin(v),
+        _ => {
+            return Err(Failure::usage(
+                "give exactly one of --car-association-id, --steps-id, --vin",
+            ));
+        }
+    };
+    Ok(parsed.map_err(pims::Error::from))
 }
 
-/// Renders a step-list result.
+/// Renders a step-list result (`pims call get pims.subscription.steps`).
 fn steps_result(style: &Style, result: Option<&Value>) -> String {
     match result.map(StepsList::from_value) {
         Some(Ok(list)) => render::steps_table(style, &list),
@@ -37,17 +45,20 @@ pub(crate) async fn steps(
     style: &Style,
     args: &StepsArgs,
 ) -> Result<(), Failure> {
-    let (key, value) = selector_params(args)?;
-    let params = Parameters::new()
-        .with(key, value.clone())
-        .with(keys::RESET_STEPS, args.reset)
-        .with(keys::STEPS_STATUS, args.status.wire());
-    let message = session
-        .pims
-        .call(Verb::Get, pims_types::names::SUBSCRIPTION_STEPS, params)
-        .await;
-    answer(session, style, &message, |result| {
-        steps_result(style, result)
+    let answer = match selector(args)? {
+        Ok(selector) => {
+            session
+                .pims
+                .steps(selector)
+                .status(args.status.filter())
+                .reset(args.reset)
+                .send_with_envelope()
+                .await
+        }
+        Err(refused) => Err(refused),
+    };
+    answered(session, style, answer, |steps| {
+        render::steps_table(style, &steps.list)
     })
 }
 
@@ -60,7 +71,7 @@ pub(crate) async fn next_step(
     let params = Parameters::new().with(keys::STEPS_ID, args.steps_id.clone());
     let message = session
         .pims
-        .call(Verb::Get, pims_types::names::SUBSCRIPTION_STEP, params)
+        .call(Verb::Get, names::SUBSCRIPTION_STEP, params)
         .await;
     answer(
         session,
@@ -82,7 +93,7 @@ pub(crate) async fn services(
     let params = Parameters::new().with(keys::VIN, args.vin.clone());
     let message = session
         .pims
-        .call(Verb::Get, pims_types::names::SUBSCRIPTION_SERVICES, params)
+        .call(Verb::Get, names::SUBSCRIPTION_SERVICES, params)
         .await;
     answer(session, style, &message, |result| match result {
         Some(r) => render::services(style, r),
@@ -121,7 +132,7 @@ pub(crate) fn call_parameters(args: &CallArgs) -> Result<Parameters, Failure> {
             params.insert(key.clone(), line.expose());
             continue;
         }
-        if pims_types::is_secret_key(key) {
+        if pims::types::is_secret_key(key) {
             crate::render::warn(&format!(
                 "{key} given on the command line can be read by other local users while pims \
                  runs: pass {key}=- to read it from standard input"

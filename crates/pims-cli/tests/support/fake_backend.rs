@@ -1,9 +1,10 @@
 //! A backend that answers `POST /v1/calls` with whatever a test decides: for answers the
-//! simulator never gives (hostile labels and step names). One request per connection.
+//! simulator never gives (hostile labels and step names). One request per connection. It
+//! remembers the transaction id of each call it received.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
@@ -15,9 +16,13 @@ pub(crate) enum Answer {
     Error(u32, String),
 }
 
+/// The calls received: (API, transaction id), in order.
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
 /// A fake backend on 127.0.0.1; it stops with the test process.
 pub(crate) struct FakeBackend {
     url: String,
+    received: Received,
 }
 
 impl FakeBackend {
@@ -26,22 +31,36 @@ impl FakeBackend {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let answer = Arc::new(answer);
+        let received = Received::default();
+        let record = Arc::clone(&received);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let answer = Arc::clone(&answer);
-                std::thread::spawn(move || serve(stream, &*answer));
+                let record = Arc::clone(&record);
+                std::thread::spawn(move || serve(stream, &*answer, &record));
             }
         });
-        FakeBackend { url }
+        FakeBackend { url, received }
     }
 
     /// Its base URL.
     pub(crate) fn url(&self) -> &str {
         &self.url
     }
+
+    /// The transaction ids of the calls to `api` it received, in order.
+    pub(crate) fn transaction_ids(&self, api: &str) -> Vec<String> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(a, _)| a == api)
+            .map(|(_, tid)| tid.clone())
+            .collect()
+    }
 }
 
-fn serve(stream: TcpStream, answer: &dyn Fn(&str, &Value) -> Answer) {
+fn serve(stream: TcpStream, answer: &dyn Fn(&str, &Value) -> Answer, received: &Received) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut length = 0usize;
     loop {
@@ -66,6 +85,10 @@ fn serve(stream: TcpStream, answer: &dyn Fn(&str, &Value) -> Answer) {
     let call: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let api = call["api"].as_str().unwrap_or_default();
     let tid = call["transactionId"].clone();
+    received
+        .lock()
+        .unwrap()
+        .push((api.to_owned(), tid.as_str().unwrap_or_default().to_owned()));
     let envelope = match answer(api, &call["parameters"]) {
         Answer::Result(result) => {
             json!({"transactionId": tid, "status": "SUCCEEDED", "result": result})
