@@ -87,10 +87,7 @@ pub(crate) fn backend_of(namespace: &str) -> String {
 
 /// The HTTP transport's settings for the CLI's deadline (`--timeout`): no phase may outlast it.
 fn http_options(timeout: Duration) -> HttpOptions {
-    HttpOptions::default()
-        .connect_timeout(timeout.min(pims::transport::DEFAULT_CONNECT_TIMEOUT))
-        .attempt_timeout(timeout.min(pims::transport::DEFAULT_ATTEMPT_TIMEOUT))
-        .overall_timeout(timeout)
+    HttpOptions::default().deadline(timeout)
 }
 
 /// Opens (and locks) the home's step cache, for `namespace`: the builder the facade is made

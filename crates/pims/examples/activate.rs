@@ -27,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     loop {
         let steps = pims.steps(list.clone()).send().await?;
-        let Some(next) = pims.next_step(steps.steps_id().as_str()).await? else {
+        let Some(next) = pims.next_step(steps.steps_id().as_str()).send().await? else {
             println!("all steps alreadyDone: the service can be used");
             break;
         };

@@ -68,7 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             step.status
         );
     }
-    match typed.next_step(steps.steps_id().as_str()).await? {
+    match typed.next_step(steps.steps_id().as_str()).send().await? {
         Some(next) => println!("next step:  {}", next.name),
         None => println!("next step:  none, the service can be used"),
     }

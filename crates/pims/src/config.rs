@@ -160,6 +160,21 @@ impl HttpOptions {
         self
     }
 
+    /// One deadline for the whole call: [`overall_timeout`](Self::overall_timeout) is `deadline`,
+    /// and the connect and per-attempt deadlines are the transport's defaults, capped to it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let http = pims::HttpOptions::default().deadline(Duration::from_secs(3));
+    /// assert_eq!(http.connect_timeout, Some(Duration::from_secs(3)));
+    /// assert_eq!(http.overall_timeout, Some(Duration::from_secs(3)));
+    /// ```
+    pub fn deadline(self, deadline: Duration) -> Self {
+        self.connect_timeout(deadline.min(pims_transport::DEFAULT_CONNECT_TIMEOUT))
+            .attempt_timeout(deadline.min(pims_transport::DEFAULT_ATTEMPT_TIMEOUT))
+            .overall_timeout(deadline)
+    }
+
     /// Sets [`retry_policy`](Self::retry_policy).
     pub fn retry_policy(mut self, policy: pims_transport::RetryPolicy) -> Self {
         self.retry_policy = Some(policy);

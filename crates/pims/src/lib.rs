@@ -59,7 +59,7 @@
 //!         _ => {}
 //!     }
 //! }
-//! match pims.next_step(todo.steps_id().as_str()).await? {
+//! match pims.next_step(todo.steps_id().as_str()).send().await? {
 //!     Some(step) => println!("next: {}", step.name),
 //!     None => println!("ready to use the service"),
 //! }
@@ -110,7 +110,7 @@ pub use config::{
 pub use error::{Error, ErrorKind};
 pub use facade::Pims;
 pub use reply::Answered;
-pub use steps::{Steps, StepsRequest};
+pub use steps::{NextStepRequest, Steps, StepsRequest};
 
 // The everyday types, so that apps depend on this one crate.
 pub use pims_cache::{CachedList, Health, Removed};

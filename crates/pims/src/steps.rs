@@ -125,23 +125,60 @@ impl Pims {
         }
     }
 
-    /// The next step to do for a list (`pims.subscription.step`), computed on the merged list;
-    /// `None` when nothing is left.
+    /// Starts a typed `pims.subscription.step` request: the next step to do for a list,
+    /// computed on the merged list (`None` when nothing is left).
     ///
     /// ```no_run
     /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// match pims.next_step("132324").await? {
+    /// match pims.next_step("132324").send().await? {
     ///     Some(step) => println!("next: {}", step.name),
     ///     None => println!("nothing to do"),
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn next_step(&self, steps_id: &str) -> Result<Option<Step>, Error> {
-        let query = NextStepQuery::from_parameters(
-            &pims_types::Parameters::new().with(pims_types::keys::STEPS_ID, steps_id),
+    pub fn next_step(&self, steps_id: impl Into<String>) -> NextStepRequest<'_> {
+        NextStepRequest {
+            pims: self,
+            steps_id: steps_id.into(),
+        }
+    }
+}
+
+/// A `pims.subscription.step` request being built.
+///
+/// ```no_run
+/// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+/// let answered = pims.next_step("132324").send_with_envelope().await?;
+/// println!("{}", answered.message.to_json_string()); // {"result": null} when nothing is left
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a request does nothing until sent"]
+pub struct NextStepRequest<'a> {
+    pims: &'a Pims,
+    steps_id: String,
+}
+
+impl NextStepRequest<'_> {
+    fn request(&self) -> Result<Request, Error> {
+        NextStepQuery::from_parameters(
+            &pims_types::Parameters::new().with(pims_types::keys::STEPS_ID, self.steps_id.as_str()),
         )
         .map(Request::next_step)
-        .map_err(Error::from);
-        self.execute_typed(query, Reply::into_next_step).await
+        .map_err(Error::from)
+    }
+
+    /// Sends the request (a malformed stepsID is 2102, not sent).
+    pub async fn send(self) -> Result<Option<Step>, Error> {
+        self.pims
+            .execute_typed(self.request(), Reply::into_next_step)
+            .await
+    }
+
+    /// Sends the request, and hands back the envelope too.
+    pub async fn send_with_envelope(self) -> Result<Answered<Option<Step>>, Error> {
+        self.pims
+            .execute_answered(self.request(), |r| r.clone().into_next_step())
+            .await
     }
 }

@@ -2,7 +2,7 @@
 //! `open_cache` opens (and locks) the cache before `build`, and the cache's administration
 //! handle sees and wipes what the facade cached. Every call's failure carries its transaction
 //! id and the layer error behind it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
@@ -175,7 +175,7 @@ async fn a_failure_carries_the_transaction_id_the_backend_saw() {
 
     // Refused at the edge: nothing sent, yet the error names its call.
     let before = seen.lock().unwrap().len();
-    let e = pims.next_step("").await.unwrap_err();
+    let e = pims.next_step("").send().await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::INVALID_PARAMETER);
     assert!(e.transaction_id().is_some());
     assert!(e.wire_error().is_some());

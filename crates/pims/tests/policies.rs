@@ -309,7 +309,7 @@ async fn typed_calls_honour_the_call_deadline() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::TIMEOUT);
-    let e = pims.next_step("1").await.unwrap_err();
+    let e = pims.next_step("1").send().await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::TIMEOUT);
     let e = pims
         .activation()

@@ -63,7 +63,7 @@ async fn the_full_activation_walk_turns_each_step_done_in_order() {
     );
     let id = first.steps_id().as_str().to_owned();
     assert_eq!(
-        pims.next_step(&id).await.unwrap().unwrap().name,
+        pims.next_step(&id).send().await.unwrap().unwrap().name,
         StepName::DeviceActivation
     );
 
@@ -91,7 +91,7 @@ async fn the_full_activation_walk_turns_each_step_done_in_order() {
     assert_eq!(second.list.steps()[1].status, AlreadyDone);
     assert_eq!(second.list.steps()[2].status, Todo);
     assert_eq!(
-        pims.next_step(&id).await.unwrap().unwrap().name,
+        pims.next_step(&id).send().await.unwrap().unwrap().name,
         StepName::MediumCarKey
     );
 
@@ -109,7 +109,7 @@ async fn the_full_activation_walk_turns_each_step_done_in_order() {
     let mut expected = fixture("next-step-none.json")["answer"].clone();
     expected.as_object_mut().unwrap().remove("transactionId");
     assert_eq!(without_tid(&m), expected);
-    assert!(pims.next_step(&id).await.unwrap().is_none());
+    assert!(pims.next_step(&id).send().await.unwrap().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,7 +155,12 @@ async fn sticky_until_reset_and_the_filter_applies_after_the_merge() {
         [StepName::MediumCarKey]
     );
     assert_eq!(
-        pims.next_step(by_id.value()).await.unwrap().unwrap().name,
+        pims.next_step(by_id.value())
+            .send()
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
         StepName::MediumCarKey
     );
 

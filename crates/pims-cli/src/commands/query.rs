@@ -1,9 +1,9 @@
 //! `steps`, `next-step`, `services` and `call`: one SDK call each, so `--json` prints the message
-//! exactly as the SDK answers it. `steps` goes through the typed API, which hands back the
-//! envelope of the same call (the table comes from the typed list, `--json` from the envelope);
-//! the others through the dispatcher (`Pims::call`).
+//! exactly as the SDK answers it. `steps` and `next-step` go through the typed API, which hands
+//! back the envelope of the same call (the table comes from the typed value, `--json` from the
+//! envelope); `services` and `call` through the dispatcher (`Pims::call`).
 
-use pims::types::{Api, keys, names, parse_next_step_result};
+use pims::types::{Api, keys, names};
 use pims::{Parameters, StepsList, StepsSelector, Verb};
 use serde_json::Value;
 
@@ -68,20 +68,14 @@ pub(crate) async fn next_step(
     style: &Style,
     args: &NextStepArgs,
 ) -> Result<(), Failure> {
-    let params = Parameters::new().with(keys::STEPS_ID, args.steps_id.clone());
-    let message = session
+    let answer = session
         .pims
-        .call(Verb::Get, names::SUBSCRIPTION_STEP, params)
+        .next_step(args.steps_id.clone())
+        .send_with_envelope()
         .await;
-    answer(
-        session,
-        style,
-        &message,
-        |result| match parse_next_step_result(result.unwrap_or(&Value::Null)) {
-            Ok(step) => render::next_step(style, &args.steps_id, step.as_ref()),
-            Err(_) => render::any_result(result),
-        },
-    )
+    answered(session, style, answer, |step| {
+        render::next_step(style, &args.steps_id, step.as_ref())
+    })
 }
 
 /// `pims services`.
