@@ -6,7 +6,7 @@
 //! from the backend or the disk is escaped ([`crate::escape`]); `--json` keeps them, as the
 //! envelope a program reads.
 
-use pims_types::{Message, REDACTED, Step, StepsList, is_masked_key, is_secret_key, mask};
+use pims_types::{Message, Step, StepsList, redacted, redacted_masked};
 use serde_json::Value;
 
 use crate::escape::{escape, escape_lines};
@@ -29,47 +29,6 @@ pub(crate) fn out_line(text: &str) {
 /// `pims: warning: <text>` on stderr, the text escaped.
 pub(crate) fn warn(text: &str) {
     eprintln!("pims: warning: {}", escape(text));
-}
-
-/// `value` with every secret-valued key replaced by [`REDACTED`], at any depth.
-pub(crate) fn redact(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let shown = if is_secret_key(k) && !v.is_null() {
-                        Value::String(REDACTED.into())
-                    } else {
-                        redact(v)
-                    };
-                    (k.clone(), shown)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
-        other => other.clone(),
-    }
-}
-
-/// [`redact`], and every identifier shown only masked (phone numbers, VINs) masked: a result
-/// as it is shown on screen.
-pub(crate) fn for_screen(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let shown = match v {
-                        _ if is_secret_key(k) && !v.is_null() => Value::String(REDACTED.into()),
-                        Value::String(s) if is_masked_key(k) => Value::String(mask(s)),
-                        _ => for_screen(v),
-                    };
-                    (k.clone(), shown)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(for_screen).collect()),
-        other => other.clone(),
-    }
 }
 
 /// serde_json's compact form, except that the characters a terminal may act on and JSON
@@ -107,9 +66,9 @@ pub(crate) fn json_text(value: &Value) -> String {
     }
 }
 
-/// The envelope on one line, secrets redacted, safe on a terminal ([`json_text`]).
+/// The envelope on one line, secrets redacted ([`redacted`]), safe on a terminal ([`json_text`]).
 pub(crate) fn json_line(message: &Message) -> String {
-    json_text(&redact(&message.to_value()))
+    json_text(&redacted(&message.to_value()))
 }
 
 /// Left-aligned columns, two spaces apart; the first row is the heading. Cells are escaped.
@@ -214,14 +173,14 @@ pub(crate) fn services(style: &Style, result: &Value) -> String {
     columns(style, &rows, |_, cell| cell.to_owned())
 }
 
-/// Any result: pretty JSON as shown on screen ([`for_screen`], escaped), or a word when there
-/// is none.
+/// Any result: pretty JSON as shown on screen (secrets redacted and identifiers masked:
+/// [`redacted_masked`]; escaped), or a word when there is none.
 pub(crate) fn any_result(result: Option<&Value>) -> String {
     match result {
         None => "SUCCEEDED (no result)\n".into(),
         Some(Value::Null) => "SUCCEEDED (result: null)\n".into(),
         Some(v) => {
-            let shown = for_screen(v);
+            let shown = redacted_masked(v);
             let pretty = serde_json::to_string_pretty(&shown).unwrap_or_else(|_| shown.to_string());
             let mut s = escape_lines(&pretty).into_owned();
             s.push('\n');
@@ -285,6 +244,18 @@ mod tests {
         assert!(!shown.contains("VR1AB12C3D4567890"), "{shown}");
         // The envelope a program reads keeps them.
         assert!(json_line(&m).contains("+33612345678"));
+    }
+
+    #[test]
+    fn identifiers_in_a_list_are_masked_on_screen_too() {
+        // The one walker of pims-types: array items inherit their key, as in Debug output.
+        let result = json!({"vin": ["VR1AB12C3D4567890"], "otp": ["CANARY-1"]});
+        let shown = any_result(Some(&result));
+        assert!(shown.contains("**************890"), "{shown}");
+        assert!(
+            !shown.contains("VR1AB12C3D4567890") && !shown.contains("CANARY"),
+            "{shown}"
+        );
     }
 
     #[test]

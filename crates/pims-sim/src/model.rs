@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use pims_types::{Step, StepName, StepStatus, StepsId, StepsList, Vin, is_phone_number, is_pin};
+use pims_types::{
+    Step, StepName, StepStatus, StepsId, StepsList, Vin, is_phone_number, is_pin, is_sms_code,
+};
 
 use crate::clock::MAX_RFC3339_MS;
 use crate::error::SimError;
@@ -422,8 +424,9 @@ impl Model {
                 return Err(SimError::scenario(f("id"), "duplicate id"));
             }
             check_phone(&f("phoneNumber"), &m.phone_number)?;
+            // A code the simulator sent: an SMS code by the one rule, of the length it sends.
             let code = m.code.expose();
-            if code.len() != crate::sms::CODE_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+            if !is_sms_code(code) || code.len() != crate::sms::CODE_DIGITS {
                 return Err(SimError::scenario(f("code"), "expected 6 digits"));
             }
             for (name, ms) in [("sentAtMs", m.sent_at_ms), ("expiresAtMs", m.expires_at_ms)] {

@@ -5,6 +5,10 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+/// The activation vocabulary is pims-types' (the same values as the SDK's, on the wire and in
+/// this document); a document accepts only the values a backend state can hold: `blocked` is
+/// `NotBlocked` or `PinBlocked` (never `Unknown`), `cvsStatus` one of the four known statuses.
+pub use pims_types::{AccountBlocked, CvsStatus, SmsPurpose};
 use pims_types::{Secret, Service};
 
 use crate::error::SimError;
@@ -144,8 +148,9 @@ pub struct AccountSpec {
     /// Wrong PINs in a row so far (below `settings.maxWrongPins` unless blocked).
     #[serde(default)]
     pub wrong_pin_count: u32,
-    /// Whether the account is blocked by wrong PINs.
-    #[serde(default)]
+    /// Whether the account is blocked by wrong PINs: `NotBlocked` (default) or `PinBlocked`
+    /// (a document saying `Unknown` is refused).
+    #[serde(default = "not_blocked", deserialize_with = "account_blocked")]
     pub blocked: AccountBlocked,
     /// The trusted phone number (E.164: `+` then 8 to 15 digits), or none.
     #[serde(default)]
@@ -185,21 +190,6 @@ impl AccountSpec {
     pub fn has_pin(&self) -> bool {
         self.pin.is_some() || self.pin_hash.is_some()
     }
-}
-
-/// The PIN-blocking state of an account (`isAccountBlocked` also reports `PinBlocked` when the
-/// device limit is reached; see the docs).
-///
-/// ```
-/// assert_eq!(serde_json::to_value(pims_sim::AccountBlocked::PinBlocked).unwrap(), "PinBlocked");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum AccountBlocked {
-    /// Not blocked.
-    #[default]
-    NotBlocked,
-    /// Blocked after too many wrong PINs.
-    PinBlocked,
 }
 
 /// A device as the strong-authentication service knows it, for one account.
@@ -276,43 +266,12 @@ pub struct CarKeySpec {
     /// Whether the CarKey was verified (`set pims.vehicle.carkey` succeeded).
     #[serde(default)]
     pub verified: bool,
-    /// Its CVS status.
-    #[serde(default)]
+    /// Its CVS status: one of the four known ones (default unknown; another is refused).
+    #[serde(default, deserialize_with = "known_cvs_status")]
     pub cvs_status: CvsStatus,
     /// The last date it can be reactivated (RFC 3339), when suspended.
     #[serde(default)]
     pub max_reactivation_date: Option<String>,
-}
-
-/// The CVS status of a CarKey.
-///
-/// ```
-/// assert_eq!(serde_json::to_value(pims_sim::CvsStatus::Suspended).unwrap(), "suspended");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CvsStatus {
-    /// Not known.
-    #[default]
-    Unknown,
-    /// Active: `mediumCarKey` is `alreadyDone` when also verified.
-    Active,
-    /// Suspended (admin action).
-    Suspended,
-    /// Disabled.
-    Disabled,
-}
-
-impl CvsStatus {
-    /// The wire text.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            CvsStatus::Unknown => "unknown",
-            CvsStatus::Active => "active",
-            CvsStatus::Suspended => "suspended",
-            CvsStatus::Disabled => "disabled",
-        }
-    }
 }
 
 /// A car association: a user's subscription to a service for a vehicle.
@@ -401,55 +360,6 @@ pub struct SmsSpec {
     pub expires_at_ms: u64,
     /// Whether it can still be used.
     pub state: SmsState,
-}
-
-/// What an SMS code authorises (the `type` of `get pims.authentication.smscode`).
-///
-/// ```
-/// assert_eq!(pims_sim::SmsPurpose::parse("resetPIN"), Some(pims_sim::SmsPurpose::ResetPin));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum SmsPurpose {
-    /// `phoneNumberCertification`: proves a phone number (addPhoneNumber, modifyPhoneNumber,
-    /// enrollWithPhoneNumber).
-    #[serde(rename = "phoneNumberCertification")]
-    PhoneNumberCertification,
-    /// `enrollment`: sent to the trusted number (set smscode enrollment, enroll).
-    #[serde(rename = "enrollment")]
-    Enrollment,
-    /// `resetPIN`: sent to the trusted number (set pincode reset).
-    #[serde(rename = "resetPIN")]
-    ResetPin,
-}
-
-impl SmsPurpose {
-    /// The wire text.
-    ///
-    /// ```
-    /// assert_eq!(pims_sim::SmsPurpose::Enrollment.as_str(), "enrollment");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SmsPurpose::PhoneNumberCertification => "phoneNumberCertification",
-            SmsPurpose::Enrollment => "enrollment",
-            SmsPurpose::ResetPin => "resetPIN",
-        }
-    }
-
-    /// Reads the wire text.
-    ///
-    /// ```
-    /// assert_eq!(pims_sim::SmsPurpose::parse("nope"), None);
-    /// ```
-    pub fn parse(s: &str) -> Option<SmsPurpose> {
-        [
-            SmsPurpose::PhoneNumberCertification,
-            SmsPurpose::Enrollment,
-            SmsPurpose::ResetPin,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
-    }
 }
 
 /// Whether an SMS code can still be used.
@@ -651,6 +561,37 @@ fn default_max_devices() -> u32 {
     5
 }
 
+fn not_blocked() -> AccountBlocked {
+    AccountBlocked::NotBlocked
+}
+
+/// `blocked`: what a backend state holds, `NotBlocked` or `PinBlocked`; `Unknown` is a value
+/// the account check may answer, never a state (refused as serde refuses an unknown variant).
+fn account_blocked<'de, D: Deserializer<'de>>(d: D) -> Result<AccountBlocked, D::Error> {
+    const STATES: &[&str] = &[
+        AccountBlocked::NotBlocked.as_str(),
+        AccountBlocked::PinBlocked.as_str(),
+    ];
+    let text = String::deserialize(d)?;
+    match AccountBlocked::parse(&text) {
+        Some(state @ (AccountBlocked::NotBlocked | AccountBlocked::PinBlocked)) => Ok(state),
+        _ => Err(serde::de::Error::unknown_variant(&text, STATES)),
+    }
+}
+
+/// `cvsStatus`: one of the four documented statuses. The SDK keeps an unknown status it reads
+/// from a backend ([`CvsStatus::Other`]); the simulator is that backend, and holds known ones.
+fn known_cvs_status<'de, D: Deserializer<'de>>(d: D) -> Result<CvsStatus, D::Error> {
+    let text = String::deserialize(d)?;
+    match CvsStatus::parse(&text) {
+        CvsStatus::Other(_) => Err(serde::de::Error::unknown_variant(
+            &text,
+            &CvsStatus::KNOWN_TEXTS,
+        )),
+        status => Ok(status),
+    }
+}
+
 /// The three steps of the documentation, in order.
 pub(crate) fn default_steps() -> Vec<String> {
     ["trusterPhoneNumber", "deviceActivation", "mediumCarKey"]
@@ -755,6 +696,92 @@ mod tests {
             Scenario::from_json(br#"{"accounts": [{"id": "a", "tokens": ["t"], "pinn": "1"}]}"#)
                 .unwrap_err();
         assert!(e.to_string().contains("pinn"), "{e}");
+    }
+
+    /// The enums of the document are pims-types' wire enums: their spellings in the state file
+    /// must not move (a state written by an older simulator must load).
+    #[test]
+    fn every_enum_value_keeps_its_spelling_in_the_document() {
+        let mut s = Scenario::empty();
+        let mut blocked = AccountSpec::new("a", "t");
+        blocked.blocked = AccountBlocked::PinBlocked;
+        s.accounts = vec![blocked, AccountSpec::new("b", "u")];
+        let vin = "VR1AB12C3D4567890";
+        s.car_keys = CvsStatus::KNOWN
+            .into_iter()
+            .map(|cvs_status| CarKeySpec {
+                account_id: "a".into(),
+                vin: vin.into(),
+                verified: false,
+                cvs_status,
+                max_reactivation_date: None,
+            })
+            .collect();
+        s.sms_outbox = SmsPurpose::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, purpose)| SmsSpec {
+                id: i as u64,
+                phone_number: "+33612345678".into(),
+                purpose: *purpose,
+                code: Secret::new("123456"),
+                sent_at_ms: 0,
+                expires_at_ms: 1,
+                state: SmsState::Voided,
+            })
+            .collect();
+        let v = s.to_value();
+        let texts = |list: &str, key: &str| -> Vec<String> {
+            v[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e[key].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(texts("accounts", "blocked"), ["PinBlocked", "NotBlocked"]);
+        assert_eq!(
+            texts("carKeys", "cvsStatus"),
+            ["unknown", "active", "suspended", "disabled"]
+        );
+        assert_eq!(
+            texts("smsOutbox", "purpose"),
+            ["phoneNumberCertification", "enrollment", "resetPIN"]
+        );
+        let back: Scenario = serde_json::from_value(v).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn values_a_backend_state_cannot_hold_are_refused() {
+        let cases: [(&[u8], &str, &str); 4] = [
+            (
+                br#"{"accounts": [{"id": "a", "tokens": ["t"], "blocked": "Unknown"}]}"#,
+                "accounts[0].blocked",
+                "unknown variant `Unknown`, expected `NotBlocked` or `PinBlocked`",
+            ),
+            (
+                br#"{"carKeys": [{"accountId": "a", "vin": "VR1AB12C3D4567890", "cvsStatus": "revoked"}]}"#,
+                "carKeys[0].cvsStatus",
+                "unknown variant `revoked`, expected one of `unknown`, `active`, `suspended`, `disabled`",
+            ),
+            (
+                br#"{"carKeys": [{"accountId": "a", "vin": "VR1AB12C3D4567890", "cvsStatus": "Active"}]}"#,
+                "carKeys[0].cvsStatus",
+                "unknown variant `Active`",
+            ),
+            (
+                br#"{"smsOutbox": [{"id": 1, "phoneNumber": "+33612345678", "purpose": "resetPin",
+                    "code": "123456", "sentAtMs": 0, "expiresAtMs": 1, "state": "voided"}]}"#,
+                "smsOutbox[0].purpose",
+                "unknown variant `resetPin`",
+            ),
+        ];
+        for (doc, field, message) in cases {
+            let e = Scenario::from_json(doc).unwrap_err();
+            assert_eq!(e.field(), Some(field));
+            assert!(e.to_string().contains(message), "{e}");
+        }
     }
 
     #[test]

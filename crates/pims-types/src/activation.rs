@@ -104,13 +104,17 @@ impl CvsStatus {
         CvsStatus::Disabled,
     ];
 
+    /// The wire texts of [`KNOWN`](CvsStatus::KNOWN), in the same order.
+    pub const KNOWN_TEXTS: [&'static str; 4] = ["unknown", "active", "suspended", "disabled"];
+
     /// The wire text (an [`Other`](CvsStatus::Other) status as it was read).
     pub fn as_str(&self) -> &str {
+        let [unknown, active, suspended, disabled] = CvsStatus::KNOWN_TEXTS;
         match self {
-            CvsStatus::Unknown => "unknown",
-            CvsStatus::Active => "active",
-            CvsStatus::Suspended => "suspended",
-            CvsStatus::Disabled => "disabled",
+            CvsStatus::Unknown => unknown,
+            CvsStatus::Active => active,
+            CvsStatus::Suspended => suspended,
+            CvsStatus::Disabled => disabled,
             CvsStatus::Other(s) => s,
         }
     }
@@ -190,6 +194,10 @@ mod tests {
         ] {
             check(v, w, |v| v.as_str().into(), AccountBlocked::parse);
         }
+        assert_eq!(
+            CvsStatus::KNOWN.map(|k| k.as_str().to_owned()),
+            CvsStatus::KNOWN_TEXTS
+        );
         for (v, w) in [
             (CvsStatus::Unknown, "unknown"),
             (CvsStatus::Active, "active"),

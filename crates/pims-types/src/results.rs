@@ -398,6 +398,15 @@ mod tests {
             text,
             r#"{"hasCarKey":true,"vin":"V","securityCode":"1","securityExpiration":"E"}"#
         );
+        let status = CarKeyStatus {
+            verified: false,
+            cvs_status: CvsStatus::Suspended,
+            max_reactivation_date: Some("D".into()),
+        };
+        assert_eq!(
+            status.to_result().to_string(),
+            r#"{"isCarKeyVerified":false,"cvsStatus":"suspended","maxReactivationDate":"D"}"#
+        );
     }
 
     #[test]

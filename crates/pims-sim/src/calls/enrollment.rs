@@ -1,16 +1,14 @@
 //! Device enrolment and the PIN: `pims.authentication.account`,
 //! `pims.authentication.enrollment`, `pims.authentication.pincode`.
 
-use serde_json::json;
-
-use pims_types::{ApiError, ErrorCode, Parameters, Secret, mask};
-
-use super::{
-    Answer, Ctx, Failure, discriminator, phone::trusted_phone, phone_param, pin_param,
-    sms_code_param,
+use pims_types::{
+    AccountBlocked, AccountCheck, ActivationResult, ApiError, DeviceActivated, EnrollmentAction,
+    ErrorCode, Operation, Parameters, Pin, PinCodeAction, SmsPurpose, keys,
 };
+
+use super::{Answer, Ctx, Failure, phone::trusted_phone, phone_param, pin_param, sms_code_param};
 use crate::pin_hash::PinHash;
-use crate::scenario::{AccountBlocked, DeviceStatus, SmsPurpose};
+use crate::scenario::DeviceStatus;
 
 /// Whether this device may not enrol: the account is PIN-blocked, or enrolling it would exceed
 /// the account's device limit.
@@ -22,10 +20,14 @@ pub(super) fn enrolment_blocked(ctx: &Ctx<'_>) -> bool {
 /// Checks a PIN against the account's hash. Right: the wrong-PIN counter goes back to 0. Wrong:
 /// 2308, and the account is `PinBlocked` once the counter reaches `settings.maxWrongPins`.
 /// The account must have a PIN.
-pub(super) fn verify_pin(ctx: &mut Ctx<'_>, given: &Secret) -> Result<(), Failure> {
+pub(super) fn verify_pin(ctx: &mut Ctx<'_>, given: &Pin) -> Result<(), Failure> {
     let max = ctx.model.settings.max_wrong_pins;
     let account = &mut ctx.model.accounts[ctx.account];
-    if account.pin_hash.as_ref().is_some_and(|h| h.verify(given)) {
+    if account
+        .pin_hash
+        .as_ref()
+        .is_some_and(|h| h.verify(given.as_secret()))
+    {
         if account.wrong_pin_count != 0 {
             account.wrong_pin_count = 0;
             ctx.changed = true;
@@ -42,12 +44,12 @@ pub(super) fn verify_pin(ctx: &mut Ctx<'_>, given: &Secret) -> Result<(), Failur
 }
 
 /// Registers the PIN when the account has none, or checks it when it has one.
-fn register_or_verify_pin(ctx: &mut Ctx<'_>, pin: &Secret) -> Result<(), Failure> {
+fn register_or_verify_pin(ctx: &mut Ctx<'_>, pin: &Pin) -> Result<(), Failure> {
     if ctx.model.accounts[ctx.account].has_pin() {
         verify_pin(ctx, pin)
     } else {
         let account = &mut ctx.model.accounts[ctx.account];
-        account.pin_hash = Some(PinHash::of(pin));
+        account.pin_hash = Some(PinHash::of(pin.as_secret()));
         account.wrong_pin_count = 0;
         ctx.changed = true;
         Ok(())
@@ -65,52 +67,44 @@ fn enrol_device(ctx: &mut Ctx<'_>) {
 
 /// `get pims.authentication.account {actionType: strong, type}`.
 pub(super) fn account(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
-    discriminator(params, "actionType", "actionType", &["strong"])?;
-    let kind = discriminator(
-        params,
-        "type",
-        "type",
-        &["isDeviceActivated", "isAccountBlocked"],
-    )?;
-    if kind == "isDeviceActivated" {
-        let id = ctx.account_id();
-        let activated = ctx.model.is_enrolled(ctx.device, &id);
-        return Ok(Some(json!({ "isDeviceActivated": activated })));
+    match AccountCheck::from_parameters(params)? {
+        AccountCheck::IsDeviceActivated => {
+            let id = ctx.account_id();
+            let activated = ctx.model.is_enrolled(ctx.device, &id);
+            Ok(Some(DeviceActivated(activated).to_result()))
+        }
+        // `Unknown` is never answered: the simulator knows.
+        AccountCheck::IsAccountBlocked => {
+            let blocked = if enrolment_blocked(ctx) {
+                AccountBlocked::PinBlocked
+            } else {
+                AccountBlocked::NotBlocked
+            };
+            Ok(Some(blocked.to_result()))
+        }
     }
-    let blocked = if enrolment_blocked(ctx) {
-        "PinBlocked"
-    } else {
-        "NotBlocked"
-    };
-    Ok(Some(json!({ "isAccountBlocked": blocked })))
 }
 
 /// `set pims.authentication.enrollment {action: enroll | enrollWithPhoneNumber | remove}`.
 pub(super) fn enrollment(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
-    let action = discriminator(
-        params,
-        "action",
-        "type",
-        &["enroll", "enrollWithPhoneNumber", "remove"],
-    )?;
-    match action {
-        "enroll" => {
-            let pin = pin_param(params, "pinCode")?;
+    match EnrollmentAction::from_parameters(params)? {
+        EnrollmentAction::Enroll => {
+            let pin = pin_param(params, keys::PIN_CODE)?;
             let code = sms_code_param(params)?;
             let phone = trusted_phone(ctx)?;
             if enrolment_blocked(ctx) {
                 return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
             }
-            let sms = ctx
-                .model
-                .check_sms(&phone, SmsPurpose::Enrollment, &code, ctx.now)?;
+            let sms =
+                ctx.model
+                    .check_sms(&phone, SmsPurpose::Enrollment, code.as_secret(), ctx.now)?;
             register_or_verify_pin(ctx, &pin)?;
             ctx.model.consume_sms(sms);
             enrol_device(ctx);
             Ok(None)
         }
-        "enrollWithPhoneNumber" => {
-            let pin = pin_param(params, "pinCode")?;
+        EnrollmentAction::EnrollWithPhoneNumber => {
+            let pin = pin_param(params, keys::PIN_CODE)?;
             let code = sms_code_param(params)?;
             let phone = phone_param(params)?;
             if ctx.model.accounts[ctx.account]
@@ -123,19 +117,19 @@ pub(super) fn enrollment(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
                 return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
             }
             let sms = ctx.model.check_sms(
-                &phone,
+                phone.as_str(),
                 SmsPurpose::PhoneNumberCertification,
-                &code,
+                code.as_secret(),
                 ctx.now,
             )?;
             register_or_verify_pin(ctx, &pin)?;
             ctx.model.consume_sms(sms);
-            ctx.model.accounts[ctx.account].trusted_phone_number = Some(phone.clone());
-            tracing::info!(phone = %mask(&phone), "trusted phone number registered");
+            ctx.model.accounts[ctx.account].trusted_phone_number = Some(phone.as_str().into());
+            tracing::info!(phone = %phone.masked(), "trusted phone number registered");
             enrol_device(ctx);
             Ok(None)
         }
-        _ => {
+        EnrollmentAction::Remove => {
             let account = ctx.account_id();
             let mut removed = 0;
             for device in &mut ctx.model.devices {
@@ -159,29 +153,28 @@ pub(super) fn enrollment(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 
 /// `set pims.authentication.pincode {action: reset | update}`.
 pub(super) fn pincode(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
-    let action = discriminator(params, "action", "type", &["reset", "update"])?;
-    if action == "reset" {
-        let pin = pin_param(params, "pinCode")?;
+    if PinCodeAction::from_parameters(params)? == PinCodeAction::Reset {
+        let pin = pin_param(params, keys::PIN_CODE)?;
         let code = sms_code_param(params)?;
         let phone = trusted_phone(ctx)?;
         let sms = ctx
             .model
-            .check_sms(&phone, SmsPurpose::ResetPin, &code, ctx.now)?;
+            .check_sms(&phone, SmsPurpose::ResetPin, code.as_secret(), ctx.now)?;
         let current = ctx.model.accounts[ctx.account].pin_hash.as_ref();
-        if current.is_some_and(|h| h.verify(&pin)) {
+        if current.is_some_and(|h| h.verify(pin.as_secret())) {
             return Err(ApiError::from_code(ErrorCode::SAME_PASSWORD).into());
         }
         ctx.model.consume_sms(sms);
         let account = &mut ctx.model.accounts[ctx.account];
-        account.pin_hash = Some(PinHash::of(&pin));
+        account.pin_hash = Some(PinHash::of(pin.as_secret()));
         account.wrong_pin_count = 0;
         account.blocked = AccountBlocked::NotBlocked;
         ctx.changed = true;
         tracing::info!(account = %account.id, "PIN reset");
         return Ok(None);
     }
-    let old = pin_param(params, "oldPIN")?;
-    let new = pin_param(params, "newPIN")?;
+    let old = pin_param(params, keys::OLD_PIN)?;
+    let new = pin_param(params, keys::NEW_PIN)?;
     let account_id = ctx.account_id();
     if !ctx.model.accounts[ctx.account].has_pin() {
         return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
@@ -196,7 +189,7 @@ pub(super) fn pincode(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
     if old == new {
         return Err(ApiError::from_code(ErrorCode::SAME_PASSWORD).into());
     }
-    ctx.model.accounts[ctx.account].pin_hash = Some(PinHash::of(&new));
+    ctx.model.accounts[ctx.account].pin_hash = Some(PinHash::of(new.as_secret()));
     ctx.changed = true;
     tracing::info!(account = %account_id, "PIN updated");
     Ok(None)

@@ -10,7 +10,7 @@ mod vehicle;
 
 use serde_json::{Value, json};
 
-use pims_types::{Api, ApiError, ErrorCode, Parameters, Secret, Verb};
+use pims_types::{Api, ApiError, ErrorCode, Parameters, PhoneNumber, Pin, SmsCode, Verb, keys};
 
 use crate::model::Model;
 
@@ -133,40 +133,25 @@ pub(crate) fn dispatch(
     (answer, changed)
 }
 
-/// The discriminator of an operation (`action`, or `type`), checked against the allowed values.
-fn discriminator<'v>(
-    params: &Parameters,
-    name: &str,
-    alias: &str,
-    allowed: &[&'v str],
-) -> Result<&'v str, Failure> {
-    let value = params.required_string(name, &[alias])?;
-    allowed
-        .iter()
-        .copied()
-        .find(|a| *a == value)
-        .ok_or_else(|| pims_types::Error::invalid(name, "unknown operation").into())
-}
-
 /// A required PIN parameter (`pinCode`, `oldPIN`, `newPIN`): pims-types' one rule.
-fn pin_param(params: &Parameters, name: &str) -> Result<Secret, Failure> {
+fn pin_param(params: &Parameters, name: &str) -> Result<Pin, Failure> {
     Ok(params
-        .pin(name)?
+        .get_pin(name)?
         .ok_or_else(|| pims_types::Error::missing(name))?)
 }
 
 /// The required `smsCode` parameter: pims-types' one rule (4 to 10 digits).
-fn sms_code_param(params: &Parameters) -> Result<Secret, Failure> {
+fn sms_code_param(params: &Parameters) -> Result<SmsCode, Failure> {
     Ok(params
-        .sms_code()?
-        .ok_or_else(|| pims_types::Error::missing(pims_types::SMS_CODE_KEY))?)
+        .get_sms_code()?
+        .ok_or_else(|| pims_types::Error::missing(keys::SMS_CODE))?)
 }
 
 /// The required `phoneNumber` parameter: pims-types' one rule (E.164).
-fn phone_param(params: &Parameters) -> Result<String, Failure> {
+fn phone_param(params: &Parameters) -> Result<PhoneNumber, Failure> {
     Ok(params
-        .phone_number()?
-        .ok_or_else(|| pims_types::Error::missing(pims_types::PHONE_NUMBER_KEY))?)
+        .get_phone_number()?
+        .ok_or_else(|| pims_types::Error::missing(keys::PHONE_NUMBER))?)
 }
 
 /// A random string of `n` digits (OTPs, security codes).

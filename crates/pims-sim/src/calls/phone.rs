@@ -1,14 +1,12 @@
 //! The trusted phone number and SMS codes: `pims.authentication.trustedphonenumber`,
 //! `get` / `set pims.authentication.smscode`.
 
-use serde_json::json;
-
-use pims_types::{ApiError, ErrorCode, Parameters, mask};
-
-use super::{
-    Answer, Ctx, Failure, discriminator, enrollment::enrolment_blocked, phone_param, sms_code_param,
+use pims_types::{
+    AccountBlocked, ActivationResult, ApiError, EnrollmentStatus, ErrorCode, Operation, Parameters,
+    SmsCodeAction, SmsPurpose, TrustedPhoneNumber,
 };
-use crate::scenario::{AccountBlocked, SmsPurpose};
+
+use super::{Answer, Ctx, Failure, enrollment::enrolment_blocked, phone_param, sms_code_param};
 
 /// The account's trusted number, or 2307.
 pub(super) fn trusted_phone(ctx: &Ctx<'_>) -> Result<String, Failure> {
@@ -20,22 +18,17 @@ pub(super) fn trusted_phone(ctx: &Ctx<'_>) -> Result<String, Failure> {
 
 /// `get pims.authentication.trustedphonenumber`.
 pub(super) fn trusted_phone_number(ctx: &mut Ctx<'_>) -> Answer {
-    let phone = trusted_phone(ctx)?;
-    Ok(Some(json!({ "phoneNumber": phone })))
+    let phone_number = trusted_phone(ctx)?;
+    Ok(Some(TrustedPhoneNumber { phone_number }.to_result()))
 }
 
 /// `get pims.authentication.smscode {type}`: sends a code.
 pub(super) fn send_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
-    let kind = discriminator(
-        params,
-        "type",
-        "action",
-        &["phoneNumberCertification", "enrollment", "resetPIN"],
-    )?;
-    let (phone, purpose) = match kind {
-        "phoneNumberCertification" => (phone_param(params)?, SmsPurpose::PhoneNumberCertification),
-        "enrollment" => (trusted_phone(ctx)?, SmsPurpose::Enrollment),
-        _ => (trusted_phone(ctx)?, SmsPurpose::ResetPin),
+    let purpose = SmsPurpose::from_parameters(params)?;
+    // A number to certify is given; the other codes go to the trusted number.
+    let phone = match purpose {
+        SmsPurpose::PhoneNumberCertification => phone_param(params)?.into(),
+        _ => trusted_phone(ctx)?,
     };
     // Even a refused send may have pruned old codes: write the state back either way.
     ctx.changed = true;
@@ -46,14 +39,8 @@ pub(super) fn send_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 /// `set pims.authentication.smscode {action}`: checks a code (enrollment) or uses it
 /// (addPhoneNumber, modifyPhoneNumber).
 pub(super) fn use_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
-    let action = discriminator(
-        params,
-        "action",
-        "type",
-        &["enrollment", "addPhoneNumber", "modifyPhoneNumber"],
-    )?;
-    match action {
-        "enrollment" => {
+    match SmsCodeAction::from_parameters(params)? {
+        SmsCodeAction::Enrollment => {
             let code = sms_code_param(params)?;
             let phone = trusted_phone(ctx)?;
             if enrolment_blocked(ctx) {
@@ -61,15 +48,15 @@ pub(super) fn use_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
             }
             // Checked, not consumed: the enrolment sends the same code again with the PIN.
             ctx.model
-                .check_sms(&phone, SmsPurpose::Enrollment, &code, ctx.now)?;
+                .check_sms(&phone, SmsPurpose::Enrollment, code.as_secret(), ctx.now)?;
             let status = if ctx.model.accounts[ctx.account].has_pin() {
-                "AlreadyEnrolled"
+                EnrollmentStatus::AlreadyEnrolled
             } else {
-                "NotEnrolled"
+                EnrollmentStatus::NotEnrolled
             };
-            Ok(Some(json!({ "status": status })))
+            Ok(Some(status.to_result()))
         }
-        "addPhoneNumber" => {
+        SmsCodeAction::AddPhoneNumber => {
             let code = sms_code_param(params)?;
             let phone = phone_param(params)?;
             if ctx.model.accounts[ctx.account]
@@ -79,18 +66,18 @@ pub(super) fn use_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
                 return Err(ApiError::from_code(ErrorCode::PHONE_ALREADY_REGISTERED).into());
             }
             let i = ctx.model.check_sms(
-                &phone,
+                phone.as_str(),
                 SmsPurpose::PhoneNumberCertification,
-                &code,
+                code.as_secret(),
                 ctx.now,
             )?;
             ctx.model.consume_sms(i);
-            ctx.model.accounts[ctx.account].trusted_phone_number = Some(phone.clone());
+            ctx.model.accounts[ctx.account].trusted_phone_number = Some(phone.as_str().into());
             ctx.changed = true;
-            tracing::info!(phone = %mask(&phone), "trusted phone number registered");
+            tracing::info!(phone = %phone.masked(), "trusted phone number registered");
             Ok(None)
         }
-        _ => {
+        SmsCodeAction::ModifyPhoneNumber => {
             let code = sms_code_param(params)?;
             let phone = phone_param(params)?;
             trusted_phone(ctx)?;
@@ -106,15 +93,15 @@ pub(super) fn use_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
                 }
             }
             let i = ctx.model.check_sms(
-                &phone,
+                phone.as_str(),
                 SmsPurpose::PhoneNumberCertification,
-                &code,
+                code.as_secret(),
                 ctx.now,
             )?;
             ctx.model.consume_sms(i);
-            ctx.model.accounts[ctx.account].trusted_phone_number = Some(phone.clone());
+            ctx.model.accounts[ctx.account].trusted_phone_number = Some(phone.as_str().into());
             ctx.changed = true;
-            tracing::info!(phone = %mask(&phone), "trusted phone number modified");
+            tracing::info!(phone = %phone.masked(), "trusted phone number modified");
             Ok(None)
         }
     }

@@ -3,7 +3,7 @@
 
 use pims_types::{
     ApiError, ErrorCode, NextStepQuery, Parameters, ServicesList, ServicesQuery, StepsList,
-    StepsQuery, StepsSelector, filter, next_step, next_step_result,
+    StepsQuery, StepsSelector, filter, keys, next_step, next_step_result,
 };
 
 use super::{Answer, Ctx, Failure};
@@ -20,7 +20,7 @@ pub(super) fn list(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
                 .association(id)
                 .filter(|a| a.account_id == account)
                 .ok_or_else(|| {
-                    pims_types::Error::invalid("carAssociationID", "unknown car association")
+                    pims_types::Error::invalid(keys::CAR_ASSOCIATION_ID, "unknown car association")
                 })?
                 .clone();
             let (steps_id, issued) = ctx.model.issue_steps_id(&association.id, ctx.device);
@@ -37,12 +37,12 @@ pub(super) fn list(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
             let association = ctx
                 .model
                 .association_for_vin(&account, vin.as_str())
-                .ok_or_else(|| pims_types::Error::invalid("vin", "no car association"))?;
+                .ok_or_else(|| pims_types::Error::invalid(keys::VIN, "no car association"))?;
             let steps_id = ctx
                 .model
                 .steps_id_for(&association.id, ctx.device)
                 .ok_or_else(|| {
-                    pims_types::Error::invalid("vin", "no list issued to this device yet")
+                    pims_types::Error::invalid(keys::VIN, "no list issued to this device yet")
                 })?;
             ctx.model.compute_steps(association, ctx.device, steps_id)
         }

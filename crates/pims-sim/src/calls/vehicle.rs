@@ -1,22 +1,24 @@
 //! The vehicle and its CarKey: `set pims.vehicle.vin`, `get` / `set pims.vehicle.carkey`.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use pims_types::{ApiError, ErrorCode, Parameters, Vin};
+use pims_types::{
+    ActivationResult, ApiError, CarKeyActivation, CarKeyStatus, CvsStatus, ErrorCode, Parameters,
+    Secret, Vin, keys,
+};
 
 use super::{Answer, Ctx, Failure, random_digits};
 use crate::clock::rfc3339;
-use crate::scenario::CvsStatus;
 
 /// How long the security code of a CarKey activation is valid.
 const SECURITY_CODE_VALIDITY_MS: u64 = 24 * 3_600_000;
 
 /// A `vin` parameter, if given (2102 when malformed).
 fn vin_param(params: &Parameters) -> Result<Option<Vin>, Failure> {
-    match params.get("vin") {
+    match params.get(keys::VIN) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(Vin::parse(s)?)),
-        Some(_) => Err(pims_types::Error::invalid("vin", "expected a string").into()),
+        Some(_) => Err(pims_types::Error::invalid(keys::VIN, "expected a string").into()),
     }
 }
 
@@ -29,12 +31,12 @@ fn target_vin(ctx: &Ctx<'_>, params: &Parameters) -> Result<String, Failure> {
     ctx.model
         .selection(&account, ctx.device)
         .map(str::to_owned)
-        .ok_or_else(|| pims_types::Error::missing("vin").into())
+        .ok_or_else(|| pims_types::Error::missing(keys::VIN).into())
 }
 
 /// `set pims.vehicle.vin {vin}`: selects the vehicle of the next vehicle calls of this device.
 pub(super) fn select(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
-    let vin = vin_param(params)?.ok_or_else(|| pims_types::Error::missing("vin"))?;
+    let vin = vin_param(params)?.ok_or_else(|| pims_types::Error::missing(keys::VIN))?;
     let account = ctx.account_id();
     let changed = ctx.model.select_vehicle(&account, ctx.device, vin.as_str());
     ctx.changed |= changed;
@@ -45,23 +47,22 @@ pub(super) fn select(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 pub(super) fn car_key_status(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
     let vin = target_vin(ctx, params)?;
     let account = ctx.account_id();
-    let mut result = Map::new();
-    match ctx.model.car_key(&account, &vin) {
-        Some(key) => {
-            result.insert("isCarKeyVerified".into(), Value::Bool(key.verified));
-            result.insert("cvsStatus".into(), key.cvs_status.as_str().into());
-            if key.cvs_status == CvsStatus::Suspended
-                && let Some(date) = &key.max_reactivation_date
-            {
-                result.insert("maxReactivationDate".into(), date.clone().into());
-            }
-        }
-        None => {
-            result.insert("isCarKeyVerified".into(), Value::Bool(false));
-            result.insert("cvsStatus".into(), CvsStatus::Unknown.as_str().into());
-        }
-    }
-    Ok(Some(Value::Object(result)))
+    let status = match ctx.model.car_key(&account, &vin) {
+        Some(key) => CarKeyStatus {
+            verified: key.verified,
+            cvs_status: key.cvs_status.clone(),
+            // The date is shown only while it means something.
+            max_reactivation_date: (key.cvs_status == CvsStatus::Suspended)
+                .then(|| key.max_reactivation_date.clone())
+                .flatten(),
+        },
+        None => CarKeyStatus {
+            verified: false,
+            cvs_status: CvsStatus::Unknown,
+            max_reactivation_date: None,
+        },
+    };
+    Ok(Some(status.to_result()))
 }
 
 /// `set pims.vehicle.carkey`: activates the CarKey when the vehicle is paired with this device
@@ -84,10 +85,11 @@ pub(super) fn activate_car_key(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer
     key.max_reactivation_date = None;
     ctx.changed = true;
     tracing::info!(vin = %pims_types::mask(&vin), "CarKey activated");
-    Ok(Some(json!({
-        "hasCarKey": true,
-        "vin": vin,
-        "securityCode": random_digits(6),
-        "securityExpiration": rfc3339(ctx.now.saturating_add(SECURITY_CODE_VALIDITY_MS)),
-    })))
+    let activation = CarKeyActivation {
+        has_car_key: true,
+        vin: Some(vin),
+        security_code: Some(Secret::new(random_digits(6))),
+        security_expiration: Some(rfc3339(ctx.now.saturating_add(SECURITY_CODE_VALIDITY_MS))),
+    };
+    Ok(Some(activation.to_result()))
 }
