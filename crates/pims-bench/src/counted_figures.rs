@@ -731,10 +731,8 @@ impl NativeSim {
         let mut tried = Vec::new();
         let mut port = 20_000 + (std::process::id() % 30_000) as u16;
         let server = loop {
-            let config = SimConfig {
-                addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-                ..SimConfig::default()
-            };
+            let config =
+                SimConfig::default().addr(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
             match runtime.block_on(SimServer::start(config)) {
                 Ok(server) => break server,
                 Err(e) if tried.len() < 50 => tried.push(format!("{port}: {e}")),

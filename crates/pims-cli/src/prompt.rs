@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, Write};
 
-use pims_types::Secret;
+use pims::Secret;
 
 use crate::failure::Failure;
 

@@ -6,7 +6,8 @@
 //! from the backend or the disk is escaped ([`crate::escape`]); `--json` keeps them, as the
 //! envelope a program reads.
 
-use pims_types::{Message, Step, StepsList, redacted, redacted_masked};
+use pims::types::{redacted, redacted_masked};
+use pims::{Message, Step, StepsList};
 use serde_json::Value;
 
 use crate::escape::{escape, escape_lines};
@@ -192,7 +193,7 @@ pub(crate) fn any_result(result: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pims_types::{StepName, StepStatus, StepsId, TransactionId};
+    use pims::{StepName, StepStatus, StepsId, TransactionId};
     use serde_json::json;
 
     fn example() -> StepsList {

@@ -187,10 +187,7 @@ fn sim_failure(home: &Home, e: &SimError) -> Failure {
 
 /// Starts the embedded simulator on the home's state file.
 pub(crate) async fn start_embedded(home: &Home) -> Result<SimServer, Failure> {
-    let config = SimConfig {
-        state_file: Some(home.sim_state()),
-        ..SimConfig::default()
-    };
+    let config = SimConfig::default().state_file(home.sim_state());
     SimServer::start(config)
         .await
         .map_err(|e| sim_failure(home, &e))

@@ -137,12 +137,11 @@ async fn start(args: Args) -> Result<SimServer, String> {
         }
         None => None,
     };
-    let config = SimConfig {
-        addr: args.addr,
-        scenario,
-        state_file: args.state,
-        admin_token: args.admin_token,
-    };
+    let config = SimConfig::default()
+        .addr(args.addr)
+        .set_scenario(scenario)
+        .set_state_file(args.state)
+        .set_admin_token(args.admin_token);
     SimServer::start(config).await.map_err(|e| with_source(&e))
 }
 

@@ -22,14 +22,18 @@ use crate::persist::StateFile;
 use crate::scenario::Scenario;
 use crate::state::Shared;
 
-/// How to start a simulator.
+/// How to start a simulator: [`SimConfig::default`] and its setters (the struct may gain
+/// fields; each `field(v)` setter has a `set_field(Option<v>)` twin).
 ///
 /// ```
 /// let config = pims_sim::SimConfig::default();
 /// assert_eq!(config.addr.to_string(), "127.0.0.1:0");
 /// assert!(config.scenario.is_none() && config.state_file.is_none() && config.admin_token.is_none());
+/// let config = config.state_file("/tmp/sim-state.json").admin_token("secret-admin");
+/// assert_eq!(config.admin_token.as_deref(), Some("secret-admin"));
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct SimConfig {
     /// Where to listen (default `127.0.0.1:0`: loopback, a free port).
     pub addr: SocketAddr,
@@ -50,6 +54,47 @@ impl Default for SimConfig {
             state_file: None,
             admin_token: None,
         }
+    }
+}
+
+impl SimConfig {
+    /// Sets [`addr`](Self::addr).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Sets [`scenario`](Self::scenario).
+    pub fn scenario(self, scenario: Scenario) -> Self {
+        self.set_scenario(Some(scenario))
+    }
+
+    /// Sets or clears [`scenario`](Self::scenario).
+    pub fn set_scenario(mut self, scenario: Option<Scenario>) -> Self {
+        self.scenario = scenario;
+        self
+    }
+
+    /// Sets [`state_file`](Self::state_file).
+    pub fn state_file(self, path: impl Into<PathBuf>) -> Self {
+        self.set_state_file(Some(path.into()))
+    }
+
+    /// Sets or clears [`state_file`](Self::state_file).
+    pub fn set_state_file(mut self, path: Option<PathBuf>) -> Self {
+        self.state_file = path;
+        self
+    }
+
+    /// Sets [`admin_token`](Self::admin_token).
+    pub fn admin_token(self, token: impl Into<String>) -> Self {
+        self.set_admin_token(Some(token.into()))
+    }
+
+    /// Sets or clears [`admin_token`](Self::admin_token).
+    pub fn set_admin_token(mut self, token: Option<String>) -> Self {
+        self.admin_token = token;
+        self
     }
 }
 
@@ -100,7 +145,7 @@ impl SimServer {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// use pims_sim::{SimConfig, SimServer};
-    /// let config = SimConfig { admin_token: Some("secret-admin".into()), ..SimConfig::default() };
+    /// let config = SimConfig::default().admin_token("secret-admin");
     /// let sim = SimServer::start(config).await.unwrap();
     /// assert_eq!(sim.admin_token(), "secret-admin");
     /// # }

@@ -388,10 +388,7 @@ async fn faults_still_apply_to_steps_calls_once_their_answer_is_cached() {
 async fn a_restart_from_the_state_file_answers_the_state_it_kept() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sim.json");
-    let config = || SimConfig {
-        state_file: Some(path.clone()),
-        ..SimConfig::default()
-    };
+    let config = || SimConfig::default().state_file(path.clone());
     let sim = Sim::with_config(config()).await;
     let (id, s) = steps_twice(&sim, "phone-1").await;
     assert_eq!(s, strs(&["alreadyDone", "todo", "todo"]));

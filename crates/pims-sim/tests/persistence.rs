@@ -10,10 +10,7 @@ use support::Sim;
 use pims_sim::{DEMO_PHONE_NUMBER, DEMO_PIN, DEMO_VIN, Scenario, SimConfig, SimError, SimServer};
 
 fn config(path: &std::path::Path) -> SimConfig {
-    SimConfig {
-        state_file: Some(path.to_owned()),
-        ..SimConfig::default()
-    }
+    SimConfig::default().state_file(path.to_owned())
 }
 
 #[tokio::test]
@@ -54,11 +51,7 @@ async fn a_restart_with_the_state_file_keeps_everything() {
     sim.server.shutdown().await;
 
     // A scenario given at restart is ignored: the state file is the continuing state.
-    let sim = Sim::with_config(SimConfig {
-        scenario: Some(Scenario::empty()),
-        ..config(&path)
-    })
-    .await;
+    let sim = Sim::with_config(config(&path).scenario(Scenario::empty())).await;
     assert_eq!(sim.server.state(), before);
     assert_eq!(
         sim.demo_steps("phone-1").await,
@@ -146,32 +139,23 @@ async fn one_simulator_per_state_file() {
 #[tokio::test]
 async fn start_errors_are_clear() {
     let taken = SimServer::start(SimConfig::default()).await.unwrap();
-    let e = SimServer::start(SimConfig {
-        addr: taken.addr(),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap_err();
+    let e = SimServer::start(SimConfig::default().addr(taken.addr()))
+        .await
+        .unwrap_err();
     assert!(matches!(e, SimError::Bind { .. }), "{e:?}");
     assert!(e.to_string().contains(&taken.addr().to_string()));
     assert!(std::error::Error::source(&e).is_some());
 
-    let e = SimServer::start(SimConfig {
-        admin_token: Some("has space".into()),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap_err();
+    let e = SimServer::start(SimConfig::default().admin_token("has space"))
+        .await
+        .unwrap_err();
     assert_eq!(e.field(), Some("admin_token"));
 
     let mut scenario = Scenario::default_scenario();
     scenario.vehicles[0].vin = "bad".into();
-    let e = SimServer::start(SimConfig {
-        scenario: Some(scenario),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap_err();
+    let e = SimServer::start(SimConfig::default().scenario(scenario))
+        .await
+        .unwrap_err();
     assert_eq!(e.field(), Some("vehicles[0].vin"));
 }
 
@@ -206,11 +190,9 @@ async fn debug_output_hides_secrets() {
     scenario.accounts[0]
         .tokens
         .push(pims_types::Secret::new("CANARY-TOKEN"));
-    let config = SimConfig {
-        scenario: Some(scenario.clone()),
-        admin_token: Some("CANARY-ADMIN".into()),
-        ..SimConfig::default()
-    };
+    let config = SimConfig::default()
+        .scenario(scenario.clone())
+        .admin_token("CANARY-ADMIN");
     let sim = SimServer::start(config.clone()).await.unwrap();
     for shown in [
         format!("{config:?}"),
@@ -249,11 +231,7 @@ async fn the_pin_is_kept_as_a_salted_hash_and_still_verifies_after_a_restart() {
         account_id: Some("demo".into()),
         status: pims_sim::DeviceStatus::Enrolled,
     });
-    let sim = Sim::with_config(SimConfig {
-        scenario: Some(scenario),
-        ..config(&path)
-    })
-    .await;
+    let sim = Sim::with_config(config(&path).scenario(scenario)).await;
     otp(&sim, CANARY_PIN).await.result();
     let (status, state) = sim.admin("GET", "/admin/state", None).await;
     assert_eq!(status, 200);
@@ -305,12 +283,9 @@ async fn the_pin_is_kept_as_a_salted_hash_and_still_verifies_after_a_restart() {
     otp(&sim, "86429753").await.result();
     let mut both = exported;
     both.accounts[0].pin = Some(pims_types::Secret::new(CANARY_PIN));
-    let e = SimServer::start(SimConfig {
-        scenario: Some(both),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap_err();
+    let e = SimServer::start(SimConfig::default().scenario(both))
+        .await
+        .unwrap_err();
     assert_eq!(e.field(), Some("accounts[0].pin"));
     assert!(!format!("{e} {e:?}").contains(CANARY_PIN));
     // A pinHash that is not one is refused by name, without quoting it.

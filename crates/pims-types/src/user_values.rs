@@ -43,21 +43,6 @@ impl Pin {
             Err(Error::invalid(key, digits_reason(&PIN_DIGITS)))
         }
     }
-
-    /// The PIN itself: call this only where it is sent or checked.
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    /// The PIN as a [`Secret`].
-    pub fn as_secret(&self) -> &Secret {
-        &self.0
-    }
-
-    /// The PIN as a [`Secret`], consumed.
-    pub fn into_secret(self) -> Secret {
-        self.0
-    }
 }
 
 /// An SMS code as the SDK accepts it: 4 to 10 ASCII digits ([`is_sms_code`]; the backend
@@ -84,21 +69,6 @@ impl SmsCode {
                 digits_reason(&SMS_CODE_DIGITS),
             ))
         }
-    }
-
-    /// The code itself: call this only where it is sent or checked.
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-
-    /// The code as a [`Secret`].
-    pub fn as_secret(&self) -> &Secret {
-        &self.0
-    }
-
-    /// The code as a [`Secret`], consumed.
-    pub fn into_secret(self) -> Secret {
-        self.0
     }
 }
 
@@ -140,6 +110,58 @@ impl PhoneNumber {
     }
 }
 
+/// What a secret value typed by a user has besides its rule: access to the secret (only where
+/// it is sent or checked), a `Debug` that hides it, and conversions to and from [`Secret`].
+macro_rules! secret_value {
+    ($name:ident) => {
+        impl $name {
+            /// The value itself: call this only where it is sent or checked.
+            pub fn expose(&self) -> &str {
+                self.0.expose()
+            }
+
+            /// The value as a [`Secret`].
+            pub fn as_secret(&self) -> &Secret {
+                &self.0
+            }
+
+            /// The value as a [`Secret`], consumed.
+            pub fn into_secret(self) -> Secret {
+                self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), crate::REDACTED)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = Error;
+            fn try_from(s: &str) -> Result<Self, Error> {
+                $name::parse(s)
+            }
+        }
+
+        impl TryFrom<Secret> for $name {
+            type Error = Error;
+            fn try_from(s: Secret) -> Result<Self, Error> {
+                $name::parse(s.expose())
+            }
+        }
+
+        impl From<$name> for Secret {
+            fn from(v: $name) -> Secret {
+                v.0
+            }
+        }
+    };
+}
+
+secret_value!(Pin);
+secret_value!(SmsCode);
+
 /// Why a phone number was refused (logs and developers; the label only names the parameter).
 pub(crate) const PHONE_NUMBER_REASON: &str =
     "expected an E.164 number: +, a country code not starting with 0, 8 to 15 digits";
@@ -149,61 +171,9 @@ pub(crate) fn digits_reason(range: &std::ops::RangeInclusive<usize>) -> String {
     format!("expected {} to {} digits", range.start(), range.end())
 }
 
-impl fmt::Debug for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Pin({})", crate::REDACTED)
-    }
-}
-
-impl fmt::Debug for SmsCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SmsCode({})", crate::REDACTED)
-    }
-}
-
 impl fmt::Debug for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PhoneNumber({})", self.masked())
-    }
-}
-
-impl TryFrom<&str> for Pin {
-    type Error = Error;
-    fn try_from(s: &str) -> Result<Self, Error> {
-        Pin::parse(s)
-    }
-}
-
-impl TryFrom<Secret> for Pin {
-    type Error = Error;
-    fn try_from(s: Secret) -> Result<Self, Error> {
-        Pin::parse(s.expose())
-    }
-}
-
-impl From<Pin> for Secret {
-    fn from(p: Pin) -> Secret {
-        p.0
-    }
-}
-
-impl TryFrom<&str> for SmsCode {
-    type Error = Error;
-    fn try_from(s: &str) -> Result<Self, Error> {
-        SmsCode::parse(s)
-    }
-}
-
-impl TryFrom<Secret> for SmsCode {
-    type Error = Error;
-    fn try_from(s: Secret) -> Result<Self, Error> {
-        SmsCode::parse(s.expose())
-    }
-}
-
-impl From<SmsCode> for Secret {
-    fn from(c: SmsCode) -> Secret {
-        c.0
     }
 }
 

@@ -105,20 +105,9 @@ impl CacheAdmin {
         F: FnOnce(&StepCache, &Namespace) -> Result<T, CacheError> + Send + 'static,
         T: Send + 'static,
     {
-        let (cache, ns) = (self.cache.clone(), self.ns.clone());
-        let result = if tokio::runtime::Handle::try_current().is_ok() {
-            tokio::task::spawn_blocking(move || f(&cache, &ns))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(CacheError::storage(
-                        "run",
-                        std::io::Error::other(e.to_string()),
-                    ))
-                })
-        } else {
-            f(&cache, &ns)
-        };
-        result.map_err(Error::cache)
+        crate::cached::off_workers(&self.cache, &self.ns, f)
+            .await
+            .map_err(Error::cache)
     }
 }
 

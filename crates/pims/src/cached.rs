@@ -85,16 +85,7 @@ impl Cached {
         F: FnOnce(&StepCache, &Namespace) -> Result<T, CacheError> + Send + 'static,
         T: Send + 'static,
     {
-        let (cache, ns) = (self.cache.clone(), self.ns.clone());
-        // Every caller runs on the facade's runtime (calls are spawned on it).
-        tokio::task::spawn_blocking(move || f(&cache, &ns))
-            .await
-            .unwrap_or_else(|e| {
-                Err(CacheError::storage(
-                    "run",
-                    std::io::Error::other(e.to_string()),
-                ))
-            })
+        off_workers(&self.cache, &self.ns, f).await
     }
 
     /// The sticky merge, stored durably; on a cache failure, the fresh list as it is.
@@ -149,6 +140,31 @@ impl Cached {
             .await
             .map(|r| r.lists)
     }
+}
+
+/// Runs a blocking cache operation where it cannot stall an async worker: on tokio's blocking
+/// pool inside a runtime; in place outside one (a plain `block_on` may block its own thread).
+pub(crate) async fn off_workers<T, F>(
+    cache: &StepCache,
+    ns: &Namespace,
+    f: F,
+) -> Result<T, CacheError>
+where
+    F: FnOnce(&StepCache, &Namespace) -> Result<T, CacheError> + Send + 'static,
+    T: Send + 'static,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f(cache, ns);
+    }
+    let (cache, ns) = (cache.clone(), ns.clone());
+    tokio::task::spawn_blocking(move || f(&cache, &ns))
+        .await
+        .unwrap_or_else(|e| {
+            Err(CacheError::storage(
+                "run",
+                std::io::Error::other(e.to_string()),
+            ))
+        })
 }
 
 #[cfg(feature = "sled")]

@@ -91,12 +91,9 @@ fn no_secret_in_logs_debug_errors_or_the_cache() {
     rt.block_on(async {
         let mut scenario = Scenario::default_scenario();
         scenario.accounts[0].tokens = vec![Secret::new(TOKEN)];
-        let sim = SimServer::start(SimConfig {
-            scenario: Some(scenario),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        let sim = SimServer::start(SimConfig::default().scenario(scenario))
+            .await
+            .unwrap();
         let pims = Pims::builder()
             .base_url(sim.base_url())
             .token(Secret::new(TOKEN))

@@ -46,12 +46,11 @@ fn read_scenario(path: &Path) -> Result<Scenario, Failure> {
 pub(crate) async fn serve(args: &ServeArgs, style: &Style) -> Result<(), Failure> {
     let scenario = args.scenario.as_deref().map(read_scenario).transpose()?;
     let generated = args.admin_token.is_none();
-    let config = SimConfig {
-        addr: args.addr,
-        scenario,
-        state_file: args.state.clone(),
-        admin_token: args.admin_token.clone(),
-    };
+    let config = SimConfig::default()
+        .addr(args.addr)
+        .set_scenario(scenario)
+        .set_state_file(args.state.clone())
+        .set_admin_token(args.admin_token.clone());
     // A signal during start-up (a large state being loaded) stops the command at once.
     let sim = tokio::select! {
         started = SimServer::start(config) => started.map_err(|e| start_failure(&e, args))?,

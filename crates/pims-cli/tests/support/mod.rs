@@ -171,10 +171,7 @@ pub(crate) fn in_process_sim(
         .enable_all()
         .build()
         .unwrap();
-    let config = pims_sim::SimConfig {
-        scenario,
-        ..pims_sim::SimConfig::default()
-    };
+    let config = pims_sim::SimConfig::default().set_scenario(scenario);
     let sim = rt.block_on(pims_sim::SimServer::start(config)).unwrap();
     (rt, sim)
 }

@@ -138,11 +138,7 @@ impl Sim {
     }
 
     pub async fn with_scenario(scenario: Scenario) -> Sim {
-        Sim::with_config(SimConfig {
-            scenario: Some(scenario),
-            ..SimConfig::default()
-        })
-        .await
+        Sim::with_config(SimConfig::default().scenario(scenario)).await
     }
 
     pub async fn with_config(config: SimConfig) -> Sim {

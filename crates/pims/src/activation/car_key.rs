@@ -1,12 +1,10 @@
 //! The vehicle: its services, selecting it, and its CarKey (step `mediumCarKey`).
 
 use pims_types::{
-    ActivationResult, Api, CarKeyActivation, CarKeyStatus, Parameters, Service, ServicesList, Verb,
-    Vin, keys,
+    ActivationResult, CarKeyActivation, CarKeyStatus, Parameters, Service, ServicesList, Vin, keys,
 };
-use serde_json::Value;
 
-use super::{Activation, ActivationRequest, TypedCall, sealed::Sealed};
+use super::{Activation, ActivationRequest};
 
 /// `get pims.subscription.services`: the connected services of a vehicle.
 #[derive(Debug, Clone)]
@@ -29,65 +27,25 @@ pub struct CarKeyStatusCheck;
 #[derive(Debug, Clone)]
 pub struct ActivateCarKey;
 
-impl Sealed for Services {}
-impl TypedCall for Services {
-    type Output = Vec<Service>;
-    const VERB: Verb = Verb::Get;
-    const API: Api = Api::SubscriptionServices;
-    fn parameters(&self) -> Parameters {
-        Parameters::new().with(keys::VIN, self.vin.as_str())
+typed_call!(Services, Get SubscriptionServices,
+|this| Parameters::new().with(keys::VIN, this.vin.as_str()),
+Vec<Service>, |result| {
+    if result.is_null() {
+        return Err(pims_types::Error::decode("$.result", "no services in the answer"));
     }
-    fn read(result: &Value) -> Result<Vec<Service>, pims_types::Error> {
-        if result.is_null() {
-            return Err(pims_types::Error::decode(
-                "$.result",
-                "no services in the answer",
-            ));
-        }
-        serde_json::from_value::<ServicesList>(result.clone())
-            .map(|l| l.services)
-            .map_err(|_| pims_types::Error::decode("$.result.services", "expected [{code, name}]"))
-    }
-}
+    serde_json::from_value::<ServicesList>(result.clone())
+        .map(|l| l.services)
+        .map_err(|_| pims_types::Error::decode("$.result.services", "expected [{code, name}]"))
+});
 
-impl Sealed for SelectVehicle {}
-impl TypedCall for SelectVehicle {
-    type Output = ();
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::VehicleVin;
-    fn parameters(&self) -> Parameters {
-        Parameters::new().with(keys::VIN, self.vin.as_str())
-    }
-    fn read(_: &Value) -> Result<(), pims_types::Error> {
-        Ok(())
-    }
-}
+typed_call!(SelectVehicle, Set VehicleVin,
+    |this| Parameters::new().with(keys::VIN, this.vin.as_str()), no result);
 
-impl Sealed for CarKeyStatusCheck {}
-impl TypedCall for CarKeyStatusCheck {
-    type Output = CarKeyStatus;
-    const VERB: Verb = Verb::Get;
-    const API: Api = Api::CarKey;
-    fn parameters(&self) -> Parameters {
-        Parameters::new()
-    }
-    fn read(result: &Value) -> Result<CarKeyStatus, pims_types::Error> {
-        CarKeyStatus::from_result(result)
-    }
-}
+typed_call!(CarKeyStatusCheck, Get CarKey, |_this| Parameters::new(),
+    CarKeyStatus, |result| CarKeyStatus::from_result(result));
 
-impl Sealed for ActivateCarKey {}
-impl TypedCall for ActivateCarKey {
-    type Output = CarKeyActivation;
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::CarKey;
-    fn parameters(&self) -> Parameters {
-        Parameters::new()
-    }
-    fn read(result: &Value) -> Result<CarKeyActivation, pims_types::Error> {
-        CarKeyActivation::from_result(result)
-    }
-}
+typed_call!(ActivateCarKey, Set CarKey, |_this| Parameters::new(),
+    CarKeyActivation, |result| CarKeyActivation::from_result(result));
 
 impl<'a> Activation<'a> {
     /// Selects the vehicle of the next vehicle calls.

@@ -2,12 +2,11 @@
 //! enrolling or removing devices.
 
 use pims_types::{
-    AccountBlocked, AccountCheck, ActivationResult, Api, DeviceActivated, EnrollmentAction,
-    EnrollmentStatus, Operation, Parameters, PhoneNumber, Pin, SmsCode, SmsCodeAction, Verb, keys,
+    AccountBlocked, AccountCheck, ActivationResult, DeviceActivated, EnrollmentAction,
+    EnrollmentStatus, Operation, Parameters, PhoneNumber, Pin, SmsCode, SmsCodeAction, keys,
 };
-use serde_json::Value;
 
-use super::{Activation, ActivationRequest, TypedCall, sealed::Sealed};
+use super::{Activation, ActivationRequest};
 
 /// `get pims.authentication.account` isDeviceActivated: whether this device is enrolled.
 #[derive(Debug, Clone)]
@@ -50,92 +49,37 @@ fn account_check(check: AccountCheck) -> Parameters {
     params
 }
 
-impl Sealed for DeviceActivatedCheck {}
-impl TypedCall for DeviceActivatedCheck {
-    type Output = bool;
-    const VERB: Verb = Verb::Get;
-    const API: Api = Api::Account;
-    fn parameters(&self) -> Parameters {
-        account_check(AccountCheck::IsDeviceActivated)
-    }
-    fn read(result: &Value) -> Result<bool, pims_types::Error> {
-        DeviceActivated::from_result(result).map(|d| d.0)
-    }
-}
+typed_call!(DeviceActivatedCheck, Get Account,
+    |_this| account_check(AccountCheck::IsDeviceActivated),
+    bool, |result| DeviceActivated::from_result(result).map(|d| d.0));
 
-impl Sealed for AccountBlockedCheck {}
-impl TypedCall for AccountBlockedCheck {
-    type Output = AccountBlocked;
-    const VERB: Verb = Verb::Get;
-    const API: Api = Api::Account;
-    fn parameters(&self) -> Parameters {
-        account_check(AccountCheck::IsAccountBlocked)
-    }
-    fn read(result: &Value) -> Result<AccountBlocked, pims_types::Error> {
-        AccountBlocked::from_result(result)
-    }
-}
+typed_call!(AccountBlockedCheck, Get Account,
+    |_this| account_check(AccountCheck::IsAccountBlocked),
+    AccountBlocked, |result| AccountBlocked::from_result(result));
 
-impl Sealed for CheckEnrollmentSmsCode {}
-impl TypedCall for CheckEnrollmentSmsCode {
-    type Output = EnrollmentStatus;
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::SmsCode;
-    fn parameters(&self) -> Parameters {
-        SmsCodeAction::Enrollment
-            .to_parameters()
-            .with_secret(keys::SMS_CODE, self.sms_code.as_secret())
-    }
-    fn read(result: &Value) -> Result<EnrollmentStatus, pims_types::Error> {
-        EnrollmentStatus::from_result(result)
-    }
-}
+typed_call!(CheckEnrollmentSmsCode, Set SmsCode, |this| {
+    SmsCodeAction::Enrollment
+        .to_parameters()
+        .with_secret(keys::SMS_CODE, this.sms_code.as_secret())
+}, EnrollmentStatus, |result| EnrollmentStatus::from_result(result));
 
-impl Sealed for Enroll {}
-impl TypedCall for Enroll {
-    type Output = ();
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::Enrollment;
-    fn parameters(&self) -> Parameters {
-        EnrollmentAction::Enroll
-            .to_parameters()
-            .with_secret(keys::PIN_CODE, self.pin.as_secret())
-            .with_secret(keys::SMS_CODE, self.sms_code.as_secret())
-    }
-    fn read(_: &Value) -> Result<(), pims_types::Error> {
-        Ok(())
-    }
-}
+typed_call!(Enroll, Set Enrollment, |this| {
+    EnrollmentAction::Enroll
+        .to_parameters()
+        .with_secret(keys::PIN_CODE, this.pin.as_secret())
+        .with_secret(keys::SMS_CODE, this.sms_code.as_secret())
+}, no result);
 
-impl Sealed for EnrollWithPhoneNumber {}
-impl TypedCall for EnrollWithPhoneNumber {
-    type Output = ();
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::Enrollment;
-    fn parameters(&self) -> Parameters {
-        EnrollmentAction::EnrollWithPhoneNumber
-            .to_parameters()
-            .with_secret(keys::PIN_CODE, self.pin.as_secret())
-            .with_secret(keys::SMS_CODE, self.sms_code.as_secret())
-            .with(keys::PHONE_NUMBER, self.phone_number.as_str())
-    }
-    fn read(_: &Value) -> Result<(), pims_types::Error> {
-        Ok(())
-    }
-}
+typed_call!(EnrollWithPhoneNumber, Set Enrollment, |this| {
+    EnrollmentAction::EnrollWithPhoneNumber
+        .to_parameters()
+        .with_secret(keys::PIN_CODE, this.pin.as_secret())
+        .with_secret(keys::SMS_CODE, this.sms_code.as_secret())
+        .with(keys::PHONE_NUMBER, this.phone_number.as_str())
+}, no result);
 
-impl Sealed for RemoveEnrollments {}
-impl TypedCall for RemoveEnrollments {
-    type Output = ();
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::Enrollment;
-    fn parameters(&self) -> Parameters {
-        EnrollmentAction::Remove.to_parameters()
-    }
-    fn read(_: &Value) -> Result<(), pims_types::Error> {
-        Ok(())
-    }
-}
+typed_call!(RemoveEnrollments, Set Enrollment,
+    |_this| EnrollmentAction::Remove.to_parameters(), no result);
 
 impl<'a> Activation<'a> {
     /// Whether this device is enrolled for strong authentication.

@@ -16,6 +16,30 @@
 //! # Ok(()) }
 //! ```
 
+/// Implements [`TypedCall`] for a request type: the verb and API it is sent as, its parameters
+/// (from `this`, the request), and how its result is read (`no result` for operations that
+/// answer none).
+macro_rules! typed_call {
+    ($ty:ty, $verb:ident $api:ident, |$this:ident| $params:expr, no result) => {
+        typed_call!($ty, $verb $api, |$this| $params, (), |_result| Ok(()));
+    };
+    ($ty:ty, $verb:ident $api:ident, |$this:ident| $params:expr, $out:ty, |$result:ident| $read:expr) => {
+        impl $crate::activation::sealed::Sealed for $ty {}
+        impl $crate::activation::TypedCall for $ty {
+            type Output = $out;
+            const VERB: pims_types::Verb = pims_types::Verb::$verb;
+            const API: pims_types::Api = pims_types::Api::$api;
+            fn parameters(&self) -> pims_types::Parameters {
+                let $this = self;
+                $params
+            }
+            fn read($result: &serde_json::Value) -> Result<$out, pims_types::Error> {
+                $read
+            }
+        }
+    };
+}
+
 mod car_key;
 mod enrollment;
 mod otp;

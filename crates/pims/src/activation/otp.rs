@@ -1,12 +1,8 @@
 //! The PIN (reset, update) and the OTP (strong authentication on demand).
 
-use pims_types::{
-    ActivationResult, Api, Operation, Otp, OtpAction, Parameters, Pin, PinCodeAction, SmsCode,
-    Verb, keys,
-};
-use serde_json::Value;
+use pims_types::{ActivationResult, Operation, Otp, OtpAction, Pin, PinCodeAction, SmsCode, keys};
 
-use super::{Activation, ActivationRequest, TypedCall, sealed::Sealed};
+use super::{Activation, ActivationRequest};
 
 /// `set pims.authentication.pincode` reset: a new PIN with the code of a `resetPIN` SMS.
 #[derive(Debug, Clone)]
@@ -33,65 +29,28 @@ pub struct OtpWithPin {
 #[derive(Debug, Clone)]
 pub struct OtpWithoutPin;
 
-impl Sealed for ResetPin {}
-impl TypedCall for ResetPin {
-    type Output = ();
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::PinCode;
-    fn parameters(&self) -> Parameters {
-        PinCodeAction::Reset
-            .to_parameters()
-            .with_secret(keys::PIN_CODE, self.new_pin.as_secret())
-            .with_secret(keys::SMS_CODE, self.sms_code.as_secret())
-    }
-    fn read(_: &Value) -> Result<(), pims_types::Error> {
-        Ok(())
-    }
-}
+typed_call!(ResetPin, Set PinCode, |this| {
+    PinCodeAction::Reset
+        .to_parameters()
+        .with_secret(keys::PIN_CODE, this.new_pin.as_secret())
+        .with_secret(keys::SMS_CODE, this.sms_code.as_secret())
+}, no result);
 
-impl Sealed for UpdatePin {}
-impl TypedCall for UpdatePin {
-    type Output = ();
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::PinCode;
-    fn parameters(&self) -> Parameters {
-        PinCodeAction::Update
-            .to_parameters()
-            .with_secret(keys::OLD_PIN, self.old_pin.as_secret())
-            .with_secret(keys::NEW_PIN, self.new_pin.as_secret())
-    }
-    fn read(_: &Value) -> Result<(), pims_types::Error> {
-        Ok(())
-    }
-}
+typed_call!(UpdatePin, Set PinCode, |this| {
+    PinCodeAction::Update
+        .to_parameters()
+        .with_secret(keys::OLD_PIN, this.old_pin.as_secret())
+        .with_secret(keys::NEW_PIN, this.new_pin.as_secret())
+}, no result);
 
-impl Sealed for OtpWithPin {}
-impl TypedCall for OtpWithPin {
-    type Output = Otp;
-    const VERB: Verb = Verb::Get;
-    const API: Api = Api::Otp;
-    fn parameters(&self) -> Parameters {
-        OtpAction::WithPin
-            .to_parameters()
-            .with_secret(keys::PIN_CODE, self.pin.as_secret())
-    }
-    fn read(result: &Value) -> Result<Otp, pims_types::Error> {
-        Otp::from_result(result)
-    }
-}
+typed_call!(OtpWithPin, Get Otp, |this| {
+    OtpAction::WithPin
+        .to_parameters()
+        .with_secret(keys::PIN_CODE, this.pin.as_secret())
+}, Otp, |result| Otp::from_result(result));
 
-impl Sealed for OtpWithoutPin {}
-impl TypedCall for OtpWithoutPin {
-    type Output = Otp;
-    const VERB: Verb = Verb::Get;
-    const API: Api = Api::Otp;
-    fn parameters(&self) -> Parameters {
-        OtpAction::WithoutPin.to_parameters()
-    }
-    fn read(result: &Value) -> Result<Otp, pims_types::Error> {
-        Otp::from_result(result)
-    }
-}
+typed_call!(OtpWithoutPin, Get Otp, |_this| OtpAction::WithoutPin.to_parameters(),
+    Otp, |result| Otp::from_result(result));
 
 impl<'a> Activation<'a> {
     /// Resets the PIN with the code of a `resetPIN` SMS.

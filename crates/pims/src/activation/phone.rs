@@ -53,22 +53,13 @@ impl TypedCall for TrustedPhoneNumberCheck {
     }
 }
 
-impl Sealed for RequestSmsCode {}
-impl TypedCall for RequestSmsCode {
-    type Output = ();
-    const VERB: Verb = Verb::Get;
-    const API: Api = Api::SmsCode;
-    fn parameters(&self) -> Parameters {
-        let mut params = self.purpose.to_parameters();
-        if let Some(p) = &self.phone_number {
-            params.insert(keys::PHONE_NUMBER, p.as_str());
-        }
-        params
+typed_call!(RequestSmsCode, Get SmsCode, |this| {
+    let mut params = this.purpose.to_parameters();
+    if let Some(p) = &this.phone_number {
+        params.insert(keys::PHONE_NUMBER, p.as_str());
     }
-    fn read(_: &Value) -> Result<(), pims_types::Error> {
-        Ok(())
-    }
-}
+    params
+}, no result);
 
 impl ActivationRequest<'_, RequestSmsCode> {
     /// The number to certify (needed for [`SmsPurpose::PhoneNumberCertification`]).
@@ -78,37 +69,19 @@ impl ActivationRequest<'_, RequestSmsCode> {
     }
 }
 
-impl Sealed for AddPhoneNumber {}
-impl TypedCall for AddPhoneNumber {
-    type Output = ();
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::SmsCode;
-    fn parameters(&self) -> Parameters {
-        SmsCodeAction::AddPhoneNumber
-            .to_parameters()
-            .with(keys::PHONE_NUMBER, self.phone_number.as_str())
-            .with_secret(keys::SMS_CODE, self.sms_code.as_secret())
-    }
-    fn read(_: &Value) -> Result<(), pims_types::Error> {
-        Ok(())
-    }
-}
+typed_call!(AddPhoneNumber, Set SmsCode, |this| {
+    SmsCodeAction::AddPhoneNumber
+        .to_parameters()
+        .with(keys::PHONE_NUMBER, this.phone_number.as_str())
+        .with_secret(keys::SMS_CODE, this.sms_code.as_secret())
+}, no result);
 
-impl Sealed for ModifyPhoneNumber {}
-impl TypedCall for ModifyPhoneNumber {
-    type Output = ();
-    const VERB: Verb = Verb::Set;
-    const API: Api = Api::SmsCode;
-    fn parameters(&self) -> Parameters {
-        SmsCodeAction::ModifyPhoneNumber
-            .to_parameters()
-            .with(keys::PHONE_NUMBER, self.phone_number.as_str())
-            .with_secret(keys::SMS_CODE, self.sms_code.as_secret())
-    }
-    fn read(_: &Value) -> Result<(), pims_types::Error> {
-        Ok(())
-    }
-}
+typed_call!(ModifyPhoneNumber, Set SmsCode, |this| {
+    SmsCodeAction::ModifyPhoneNumber
+        .to_parameters()
+        .with(keys::PHONE_NUMBER, this.phone_number.as_str())
+        .with_secret(keys::SMS_CODE, this.sms_code.as_secret())
+}, no result);
 
 impl<'a> Activation<'a> {
     /// The account's trusted phone number; `None` when it has none (2307).
