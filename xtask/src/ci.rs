@@ -275,7 +275,18 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
                 println!("cargo-nextest is not installed: running `cargo test` instead");
                 cmd.args(["test", "--workspace", "--all-targets"]);
             }
-            run_counting(&mut cmd, tests)
+            run_counting(&mut cmd, tests)?;
+            // The facade without its default features: what it refuses, and why.
+            run_counting(
+                ws.cargo().args([
+                    "test",
+                    "--package",
+                    "pims",
+                    "--no-default-features",
+                    "--lib",
+                ]),
+                tests,
+            )
         }
         "doctest" => run_counting(ws.cargo().args(["test", "--workspace", "--doc"]), tests),
         "doc" => {

@@ -1,6 +1,8 @@
 //! [`Call`]: one request to the backend, as the facade hands it to a transport.
 
-use pims_types::{CallBody, Parameters, Repeat, TransactionId, Verb};
+use pims_types::{CallBody, MAX_CALL_BODY_BYTES, Message, Parameters, Repeat, TransactionId, Verb};
+
+use crate::error::{AnswerProblem, TransportError};
 
 /// One call: verb, API, parameters, transaction id, device id and, for every call that is not a
 /// pure read, an idempotency key.
@@ -138,6 +140,37 @@ impl Call {
             self.parameters.clone(),
         )
     }
+}
+
+/// The body-size half of the contract every transport keeps ([`Transport`](crate::Transport)):
+/// `body` (the serialised call) over [`MAX_CALL_BODY_BYTES`] is refused before anything is
+/// sent, 2102 naming the parameter that made it too large (the one the user can shorten).
+pub(crate) fn check_body_size(call: &Call, body_len: usize) -> Result<(), TransportError> {
+    if body_len <= MAX_CALL_BODY_BYTES {
+        return Ok(());
+    }
+    let largest = call
+        .parameters
+        .as_map()
+        .iter()
+        .max_by_key(|(_, v)| v.to_string().len())
+        .map_or("parameters", |(k, _)| k.as_str());
+    Err(TransportError::invalid_request(pims_types::Error::invalid(
+        largest,
+        format!("too large for a call (the body is over {MAX_CALL_BODY_BYTES} bytes)"),
+    )))
+}
+
+/// The echo half of the contract: an answer is the call's only when it carries the call's
+/// transaction id (2203 otherwise).
+pub(crate) fn check_echo(expected: &TransactionId, answer: &Message) -> Result<(), AnswerProblem> {
+    if answer.transaction_id() == expected {
+        return Ok(());
+    }
+    Err(AnswerProblem::TransactionIdMismatch {
+        expected: expected.clone(),
+        found: answer.transaction_id().clone(),
+    })
 }
 
 /// A fresh idempotency key: a random UUID.

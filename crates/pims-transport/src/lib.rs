@@ -82,6 +82,7 @@
 #![warn(missing_docs)]
 
 mod call;
+mod checked;
 mod error;
 mod token;
 mod transport;
@@ -93,6 +94,7 @@ mod http;
 pub mod fakes;
 
 pub use call::Call;
+pub use checked::Checked;
 pub use error::{AnswerProblem, Deadline, Detail, TransportError};
 pub use token::{StaticToken, TokenProvider};
 pub use transport::{SharedTransport, Transport};

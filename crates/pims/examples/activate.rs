@@ -37,8 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             StepName::TrusterPhoneNumber => {
                 let phone = PhoneNumber::parse(DEMO_PHONE_NUMBER)?;
                 activation
-                    .request_sms_code(SmsPurpose::PhoneNumberCertification)
-                    .phone_number(phone.clone())
+                    .certify_phone_number(phone.clone())
                     .send()
                     .await?;
                 let code = sim

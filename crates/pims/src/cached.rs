@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use pims_cache::{CacheError, ListKeys, MemoryStore, Namespace, StepCache, StepStore};
+use pims_cache::{CacheError, ListKeys, Namespace, StepCache, StepStore};
 use pims_types::{ErrorCode, StepsList, StepsSelector};
 
 use crate::config::CacheChoice;
@@ -22,15 +22,7 @@ pub(crate) fn open_store(choice: &CacheChoice) -> Result<Arc<dyn StepStore>, Err
     Ok(match choice {
         CacheChoice::Store(store) => store.clone(),
         CacheChoice::Dir(dir) => open_dir(dir)?,
-        CacheChoice::Default => match dirs::data_dir() {
-            Some(base) if cfg!(feature = "sled") => open_dir(&base.join("pims").join("cache"))?,
-            _ => {
-                tracing::warn!(
-                    "no data directory (or no `sled` feature): the step cache is in memory only"
-                );
-                Arc::new(MemoryStore::new())
-            }
-        },
+        CacheChoice::Default => default_store()?,
     })
 }
 
@@ -165,6 +157,28 @@ where
                 std::io::Error::other(e.to_string()),
             ))
         })
+}
+
+/// The store of the platform's data directory (`~/.local/share/pims/cache` on Linux); in
+/// memory on a platform without one.
+#[cfg(feature = "sled")]
+fn default_store() -> Result<Arc<dyn StepStore>, Error> {
+    match dirs::data_dir() {
+        Some(base) => open_dir(&base.join("pims").join("cache")),
+        None => {
+            tracing::warn!("no data directory on this platform: the step cache is in memory only");
+            Ok(Arc::new(pims_cache::MemoryStore::new()))
+        }
+    }
+}
+
+/// Without the `sled` feature there is no store on disk: a cache in memory would make every
+/// start a new device to enrol (its id would not survive), so the app must give its store.
+#[cfg(not(feature = "sled"))]
+fn default_store() -> Result<Arc<dyn StepStore>, Error> {
+    Err(Error::not_configured().with_detail(
+        "pims was built without its `sled` feature: give a store (PimsBuilder::cache_store)",
+    ))
 }
 
 #[cfg(feature = "sled")]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use pims_transport::{SharedTransport, TokenProvider};
-use pims_types::{ErrorCode, Parameters, Secret};
+use pims_types::{ErrorCode, Parameters, Pin, Secret};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
@@ -40,23 +40,22 @@ pub const ENVIRONMENTS: &[(&str, &str)] = &[("simulator", "http://127.0.0.1:8080
 ///
 /// ```
 /// use async_trait::async_trait;
-/// use pims::PinProvider;
-/// use pims_types::Secret;
+/// use pims::{Pin, PinProvider};
 ///
 /// #[derive(Debug)]
 /// struct AskTheUser;
 ///
 /// #[async_trait]
 /// impl PinProvider for AskTheUser {
-///     async fn pin(&self) -> Option<Secret> {
-///         Some(Secret::new("1234")) // an app would prompt here
+///     async fn pin(&self) -> Option<Pin> {
+///         Pin::parse("1234").ok() // an app would prompt here, and ask again on a typo
 ///     }
 /// }
 /// ```
 #[async_trait]
 pub trait PinProvider: Send + Sync + fmt::Debug {
     /// The PIN, or `None` when the user declines.
-    async fn pin(&self) -> Option<Secret>;
+    async fn pin(&self) -> Option<Pin>;
 }
 
 /// The recovery policies. Built from [`Policies::default`] and its setters (the struct may
@@ -106,8 +105,13 @@ impl Policies {
         self
     }
 
-    /// Sets [`pin_provider`](Self::pin_provider) (`None` turns the 2302 recovery off).
-    pub fn pin_provider(mut self, provider: Option<Arc<dyn PinProvider>>) -> Self {
+    /// Sets [`pin_provider`](Self::pin_provider): the 2302 recovery is on.
+    pub fn pin_provider(self, provider: Arc<dyn PinProvider>) -> Self {
+        self.set_pin_provider(Some(provider))
+    }
+
+    /// Sets or clears [`pin_provider`](Self::pin_provider) (`None` turns the 2302 recovery off).
+    pub fn set_pin_provider(mut self, provider: Option<Arc<dyn PinProvider>>) -> Self {
         self.pin_provider = provider;
         self
     }
@@ -597,6 +601,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "http")]
     fn initialize_dictionary() {
         let b = PimsBuilder::new()
             .apply_initialize(&dict(json!({
@@ -631,5 +636,27 @@ mod tests {
             assert_eq!(e.label(), format!("Invalid {key} parameter"), "{v}");
             assert_eq!(e.code(), ErrorCode::INVALID_PARAMETER);
         }
+    }
+
+    /// Built without `http`: a backend URL cannot be used, and says why.
+    #[test]
+    #[cfg(not(feature = "http"))]
+    fn without_http_a_url_is_refused_with_the_reason() {
+        let e = PimsBuilder::new()
+            .apply_initialize(&dict(json!({"environnement": "http://127.0.0.1:9"})))
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CORE_NOT_CONFIGURED);
+        assert!(e.detail().unwrap().contains("`http` feature"));
+    }
+
+    /// Built without `sled`: no silent cache in memory (a new device on every start).
+    #[test]
+    #[cfg(not(feature = "sled"))]
+    fn without_sled_the_default_cache_is_refused_with_the_reason() {
+        let e = crate::cached::open_store(&CacheChoice::Default).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::CORE_NOT_CONFIGURED);
+        assert!(e.detail().unwrap().contains("`sled` feature"));
+        let e = crate::cached::open_store(&CacheChoice::Dir("/tmp/x".into())).unwrap_err();
+        assert!(e.detail().unwrap().contains("`sled` feature"));
     }
 }

@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use pims_transport::{Call, SharedTransport, Transport};
+use pims_transport::{Call, Checked, SharedTransport, Transport};
 #[cfg(feature = "http")]
 use pims_transport::{StaticToken, TokenProvider};
 use pims_types::{
-    Api, ErrorCode, Message, NextStepQuery, Parameters, Step, StepsQuery, StepsSelector,
-    StepsStatusFilter, TransactionId, Verb, filter, next_step,
+    Api, ErrorCode, Message, NextStepQuery, Operation, OtpAction, Parameters, Step, StepsQuery,
+    StepsSelector, StepsStatusFilter, TransactionId, Verb, filter, keys, next_step,
 };
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -45,7 +45,9 @@ pub(crate) struct Core {
 impl Core {
     pub(crate) fn build(builder: PimsBuilder) -> Result<Core, Error> {
         let transport = match builder.transport {
-            TransportChoice::Custom(t) => t,
+            // The two wire checks (body size, transaction id echo) live in the transport layer:
+            // HttpTransport keeps them itself, any other transport is made to.
+            TransportChoice::Custom(t) => SharedTransport::new(Checked::new(t)),
             #[cfg(feature = "http")]
             TransportChoice::BaseUrl(url, from_initialize) => {
                 let token = builder.token_provider.or_else(|| {
@@ -67,8 +69,12 @@ impl Core {
                 })?
             }
             TransportChoice::Unset => {
-                return Err(Error::not_configured()
-                    .with_detail("no backend: give `environnement` or a base URL or a transport"));
+                let how = if cfg!(feature = "http") {
+                    "no backend: give `environnement` or a base URL or a transport"
+                } else {
+                    "no backend: give a transport (built without the `http` feature)"
+                };
+                return Err(Error::not_configured().with_detail(how));
             }
         };
         let cache = Cached::open(&builder.cache, builder.account)?;
@@ -145,11 +151,17 @@ impl Core {
         let otp = Request::parse(
             Verb::Get,
             Api::Otp.name(),
-            Parameters::new()
-                .with("action", "withPIN")
-                .with_secret("pinCode", &pin),
-        )?;
-        self.serve(&otp, &otp_ctx).await.map(|_| ())
+            OtpAction::WithPin
+                .to_parameters()
+                .with_secret(keys::PIN_CODE, pin.as_secret()),
+        )
+        .map_err(|e| e.for_call(&otp_ctx.tid))?;
+        // A failure of the OTP call is told with the OTP's own transaction id: the one the
+        // backend saw for it.
+        self.serve(&otp, &otp_ctx)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.for_call(&otp_ctx.tid))
     }
 
     /// The handler of a parsed call.

@@ -122,7 +122,13 @@ impl Pims {
         let tid = TransactionId::generate();
         match self.initialize_inner(Some(&params)) {
             Ok(()) => Message::succeeded(tid, serde_json::Value::Null),
-            Err(e) => Message::failed(tid, e.into_api_error()),
+            Err(e) => {
+                // The message has room for the label only: the why goes to the log.
+                if let Some(detail) = e.detail() {
+                    tracing::warn!(code = %e.code(), detail, "pims: initialize failed");
+                }
+                Message::failed(tid, e.into_api_error())
+            }
         }
     }
 
@@ -314,29 +320,39 @@ impl Pims {
             .map_err(|e| e.for_call(&tid))
     }
 
-    /// [`execute`](Self::execute) for a typed call: its value, read from the reply.
-    pub(crate) async fn execute_typed<T>(
+    /// [`execute`](Self::execute) for a typed call: a new transaction id, which a failure
+    /// carries even when the call was refused before it ran.
+    async fn execute_typed(
+        &self,
+        request: Result<Request, Error>,
+    ) -> Result<(Reply, TransactionId), Error> {
+        let tid = TransactionId::generate();
+        let request = request.map_err(|e| e.for_call(&tid))?;
+        let reply = self.execute(request, tid.clone()).await?;
+        Ok((reply, tid))
+    }
+
+    /// A typed call's value, read from its reply.
+    pub(crate) async fn send_typed<T>(
         &self,
         request: Result<Request, Error>,
         read: impl FnOnce(Reply) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let tid = TransactionId::generate();
-        let request = request.map_err(|e| e.for_call(&tid))?;
-        let reply = self.execute(request, tid.clone()).await?;
+        let (reply, tid) = self.execute_typed(request).await?;
         read(reply).map_err(|e| e.for_call(&tid))
     }
 
-    /// [`execute`](Self::execute) for a typed call that also hands back its envelope.
-    pub(crate) async fn execute_answered<T>(
+    /// A typed call's value and the envelope it came in (rendered once, before the value is
+    /// read out of the reply).
+    pub(crate) async fn send_answered<T>(
         &self,
         request: Result<Request, Error>,
-        read: impl FnOnce(&Reply) -> Result<T, Error>,
+        read: impl FnOnce(Reply) -> Result<T, Error>,
     ) -> Result<Answered<T>, Error> {
-        let tid = TransactionId::generate();
-        let request = request.map_err(|e| e.for_call(&tid))?;
-        let reply = self.execute(request, tid.clone()).await?;
-        let value = read(&reply).map_err(|e| e.for_call(&tid))?;
-        Ok(Answered::new(value, tid, &reply))
+        let (reply, tid) = self.execute_typed(request).await?;
+        let message = Message::succeeded(tid.clone(), reply.to_value());
+        let value = read(reply).map_err(|e| e.for_call(&tid))?;
+        Ok(Answered { value, message })
     }
 
     /// The async form of [`get`](Self::get).

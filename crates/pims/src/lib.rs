@@ -81,8 +81,10 @@
 //! in `source()`.
 //!
 //! # Features
-//! - `http` (default): the HTTP transport ([`PimsBuilder::base_url`], [`HttpOptions`]).
-//! - `sled` (default): the step cache on disk ([`PimsBuilder::cache_dir`]).
+//! - `http` (default): the HTTP transport (`PimsBuilder::base_url`, `HttpOptions`, the
+//!   `environnement` key). Without it, give a transport (`PimsBuilder::transport`).
+//! - `sled` (default): the step cache on disk (`PimsBuilder::cache_dir`, the platform's data
+//!   directory). Without it, give a store (`PimsBuilder::cache_store`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -99,8 +101,9 @@ mod request;
 mod routing;
 mod runtime;
 mod steps;
+mod typed;
 
-pub use activation::{Activation, ActivationRequest, TypedCall};
+pub use activation::Activation;
 pub use cache_admin::{CacheAdmin, CacheScope};
 #[cfg(feature = "http")]
 pub use config::HttpOptions;
@@ -111,6 +114,7 @@ pub use error::{Error, ErrorKind};
 pub use facade::Pims;
 pub use reply::Answered;
 pub use steps::{NextStepRequest, Steps, StepsRequest};
+pub use typed::{TypedCall, TypedRequest};
 
 // The everyday types, so that apps depend on this one crate.
 pub use pims_cache::{CachedList, Health, Removed};

@@ -1,7 +1,7 @@
 //! What a call answered, typed; rendered into the envelope's `result` once, when (and only
 //! when) a caller wants the envelope.
 
-use pims_types::{ErrorCode, Message, Step, TransactionId, next_step_result};
+use pims_types::{ErrorCode, Message, Step, next_step_result};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
@@ -77,13 +77,4 @@ pub struct Answered<T> {
     pub value: T,
     /// The envelope, as the verb API answers the same call.
     pub message: Message,
-}
-
-impl<T> Answered<T> {
-    pub(crate) fn new(value: T, tid: TransactionId, reply: &Reply) -> Self {
-        Answered {
-            value,
-            message: Message::succeeded(tid, reply.to_value()),
-        }
-    }
 }

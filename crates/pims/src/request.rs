@@ -4,7 +4,9 @@
 //! cache or backend work: 2002 for an API or verb the component does not serve, 2101/2102
 //! naming the parameter.
 
-use pims_types::{Api, NextStepQuery, Parameters, ServicesQuery, StepsQuery, Verb, keys};
+use pims_types::{
+    Api, NextStepQuery, Operation, OtpAction, Parameters, ServicesQuery, StepsQuery, Verb, keys,
+};
 
 use crate::error::Error;
 use crate::routing::{Route, route};
@@ -46,8 +48,8 @@ impl Request {
                 // What the user typed is checked before anything is sent: a malformed PIN is
                 // 2102 here, never a wrong-PIN attempt at the backend.
                 params.check_formats()?;
-                let with_pin =
-                    params.string("action", &[]).ok().flatten().as_deref() == Some("withPIN");
+                // Under `action` or its alias `type`, as the backend reads it.
+                let with_pin = OtpAction::from_parameters(&params).ok() == Some(OtpAction::WithPin);
                 Body::Otp { params, with_pin }
             }
             Route::PassThrough => {
@@ -122,6 +124,34 @@ mod tests {
             panic!("not passed through")
         };
         assert_eq!(p.as_map().len(), 1);
+    }
+
+    #[test]
+    fn an_otp_with_pin_is_known_under_either_key() {
+        for key in ["action", "type"] {
+            let r = Request::parse(
+                Verb::Get,
+                "pims.authentication.otp",
+                Parameters::new()
+                    .with(key, "withPIN")
+                    .with("pinCode", "1234"),
+            )
+            .unwrap();
+            assert!(matches!(r.body, Body::Otp { with_pin: true, .. }), "{key}");
+        }
+        let r = Request::parse(
+            Verb::Get,
+            "pims.authentication.otp",
+            Parameters::new().with("action", "withoutPIN"),
+        )
+        .unwrap();
+        assert!(matches!(
+            r.body,
+            Body::Otp {
+                with_pin: false,
+                ..
+            }
+        ));
     }
 
     #[test]

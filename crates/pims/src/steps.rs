@@ -48,12 +48,12 @@ impl Deref for Steps {
 /// ```
 #[derive(Debug)]
 #[must_use = "a request does nothing until sent"]
-pub struct StepsRequest<'a> {
-    pims: &'a Pims,
+pub struct StepsRequest {
+    pims: Pims,
     query: StepsQuery,
 }
 
-impl StepsRequest<'_> {
+impl StepsRequest {
     /// Only the steps with this status (default: all). Applied after the merge with the cache.
     ///
     /// ```
@@ -88,7 +88,7 @@ impl StepsRequest<'_> {
     /// ```
     pub async fn send(self) -> Result<Steps, Error> {
         self.pims
-            .execute_typed(Ok(Request::steps(self.query)), Reply::into_steps)
+            .send_typed(Ok(Request::steps(self.query)), Reply::into_steps)
             .await
     }
 
@@ -104,7 +104,7 @@ impl StepsRequest<'_> {
     /// ```
     pub async fn send_with_envelope(self) -> Result<Answered<Steps>, Error> {
         self.pims
-            .execute_answered(Ok(Request::steps(self.query)), |r| r.clone().into_steps())
+            .send_answered(Ok(Request::steps(self.query)), Reply::into_steps)
             .await
     }
 }
@@ -118,9 +118,9 @@ impl Pims {
     /// println!("stepsID {}", all.steps_id());
     /// # Ok(()) }
     /// ```
-    pub fn steps(&self, selector: StepsSelector) -> StepsRequest<'_> {
+    pub fn steps(&self, selector: StepsSelector) -> StepsRequest {
         StepsRequest {
-            pims: self,
+            pims: self.clone(),
             query: StepsQuery::new(selector),
         }
     }
@@ -136,9 +136,9 @@ impl Pims {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn next_step(&self, steps_id: impl Into<String>) -> NextStepRequest<'_> {
+    pub fn next_step(&self, steps_id: impl Into<String>) -> NextStepRequest {
         NextStepRequest {
-            pims: self,
+            pims: self.clone(),
             steps_id: steps_id.into(),
         }
     }
@@ -154,12 +154,12 @@ impl Pims {
 /// ```
 #[derive(Debug)]
 #[must_use = "a request does nothing until sent"]
-pub struct NextStepRequest<'a> {
-    pims: &'a Pims,
+pub struct NextStepRequest {
+    pims: Pims,
     steps_id: String,
 }
 
-impl NextStepRequest<'_> {
+impl NextStepRequest {
     fn request(&self) -> Result<Request, Error> {
         NextStepQuery::from_parameters(
             &pims_types::Parameters::new().with(pims_types::keys::STEPS_ID, self.steps_id.as_str()),
@@ -171,14 +171,14 @@ impl NextStepRequest<'_> {
     /// Sends the request (a malformed stepsID is 2102, not sent).
     pub async fn send(self) -> Result<Option<Step>, Error> {
         self.pims
-            .execute_typed(self.request(), Reply::into_next_step)
+            .send_typed(self.request(), Reply::into_next_step)
             .await
     }
 
     /// Sends the request, and hands back the envelope too.
     pub async fn send_with_envelope(self) -> Result<Answered<Option<Step>>, Error> {
         self.pims
-            .execute_answered(self.request(), |r| r.clone().into_next_step())
+            .send_answered(self.request(), Reply::into_next_step)
             .await
     }
 }

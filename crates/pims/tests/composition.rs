@@ -249,3 +249,116 @@ async fn a_call_too_large_for_a_body_names_its_largest_parameter_and_is_not_sent
     );
     sim.shutdown().await;
 }
+
+/// A facade on a transport of the app's, answering with `answer` and recording what it saw.
+fn on_transport<F>(answer: F) -> (Pims, Arc<Mutex<Vec<Call>>>)
+where
+    F: Fn(&Call) -> Message + Send + Sync + 'static,
+{
+    let seen: Arc<Mutex<Vec<Call>>> = Arc::default();
+    let record = seen.clone();
+    let answer = Arc::new(answer);
+    let transport = FnTransport::new(move |call: Call| {
+        record.lock().unwrap().push(call.clone());
+        let answer = answer.clone();
+        async move { Ok(answer(&call)) }
+    });
+    let pims = Pims::builder()
+        .transport(SharedTransport::new(transport))
+        .cache_store(Arc::new(MemoryStore::new()))
+        .policies(pims::Policies::default().pin_provider(Arc::new(GoodPin)))
+        .build()
+        .unwrap();
+    (pims, seen)
+}
+
+#[derive(Debug)]
+struct GoodPin;
+
+#[async_trait::async_trait]
+impl pims::PinProvider for GoodPin {
+    async fn pin(&self) -> Option<pims::Pin> {
+        pims::Pin::parse("1234").ok()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transport_of_the_apps_gets_the_echo_checked_on_every_path() {
+    // Every answer is for another call.
+    let (pims, _) = on_transport(|_| Message::succeeded_empty(TransactionId::generate()));
+    let e = pims.steps(by_car()).send().await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode(2203));
+    assert!(e.transport_error().is_some());
+    let m = pims
+        .get_async("pims.vehicle.carkey", Parameters::new())
+        .await;
+    assert_eq!(m.error().unwrap().code, ErrorCode(2203));
+
+    // The 2302 recovery's OTP call too: its foreign answer is refused, and the failure names
+    // the OTP call (the one the backend saw).
+    let (pims, seen) = on_transport(|call| {
+        if call.api == "pims.authentication.otp" {
+            Message::succeeded(TransactionId::generate(), serde_json::json!({"otp": "1"}))
+        } else {
+            Message::failed(
+                call.transaction_id.clone(),
+                ApiError::from_code(ErrorCode::NEED_STRONG_AUTHENTICATION),
+            )
+        }
+    });
+    let e = pims.activation().car_key_status().send().await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode(2203));
+    let calls = seen.lock().unwrap().clone();
+    assert_eq!(
+        calls.len(),
+        2,
+        "the call, then the OTP; never the call again"
+    );
+    assert_eq!(calls[1].api, "pims.authentication.otp");
+    assert_eq!(e.transaction_id(), Some(&calls[1].transaction_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transport_of_the_apps_never_gets_a_call_too_large_for_a_body() {
+    let (pims, seen) = on_transport(|call| Message::succeeded_empty(call.transaction_id.clone()));
+    let m = pims
+        .set_async(
+            "pims.vehicle.vin",
+            Parameters::new()
+                .with("vin", pims_sim::DEMO_VIN)
+                .with("note", "x".repeat(pims::types::MAX_CALL_BODY_BYTES)),
+        )
+        .await;
+    let error = m.error().expect("refused");
+    assert_eq!(error.label, "Invalid note parameter");
+    assert!(seen.lock().unwrap().is_empty(), "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_that_is_an_answer_comes_back_with_its_envelope() {
+    let (pims, _) = on_transport(|call| {
+        Message::failed(
+            call.transaction_id.clone(),
+            ApiError::from_code(ErrorCode::NO_PHONE_NUMBER),
+        )
+    });
+    assert_eq!(
+        pims.activation()
+            .trusted_phone_number()
+            .send()
+            .await
+            .unwrap(),
+        None
+    );
+    let answered = pims
+        .activation()
+        .trusted_phone_number()
+        .send_with_envelope()
+        .await
+        .unwrap();
+    assert_eq!(answered.value, None);
+    assert_eq!(
+        answered.message.error().map(|e| e.code),
+        Some(ErrorCode::NO_PHONE_NUMBER)
+    );
+}

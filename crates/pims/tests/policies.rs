@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use pims::{Pims, PinProvider, Policies};
 use pims_transport::fakes::{Expected, NeverTransport, ReplayTransport, Reply};
 use pims_transport::{SharedTransport, TransportError};
-use pims_types::{ApiError, ErrorCode, Parameters, Secret, StepsSelector, Verb};
+use pims_types::{ApiError, ErrorCode, Parameters, StepsSelector, Verb};
 use serde_json::json;
 
 fn list(status: &str) -> serde_json::Value {
@@ -32,8 +32,8 @@ struct Pin;
 
 #[async_trait]
 impl PinProvider for Pin {
-    async fn pin(&self) -> Option<Secret> {
-        Some(Secret::new("1234"))
+    async fn pin(&self) -> Option<pims::Pin> {
+        pims::Pin::parse("1234").ok()
     }
 }
 
@@ -58,7 +58,7 @@ async fn with_a_pin_provider_2302_gets_an_otp_and_retries_once() {
         );
     let pims = facade(
         SharedTransport::new(replay.clone()),
-        Policies::default().pin_provider(Some(Arc::new(Pin))),
+        Policies::default().pin_provider(Arc::new(Pin)),
     );
     let m = pims
         .get_async("pims.vehicle.carkey", Parameters::new())
@@ -266,7 +266,7 @@ struct HangingPin;
 
 #[async_trait]
 impl PinProvider for HangingPin {
-    async fn pin(&self) -> Option<Secret> {
+    async fn pin(&self) -> Option<pims::Pin> {
         std::future::pending().await
     }
 }
@@ -281,7 +281,7 @@ fn a_pin_provider_that_never_answers_still_gets_one_callback_at_the_deadline() {
         .transport(SharedTransport::new(replay))
         .cache_store(Arc::new(pims_cache::MemoryStore::new()))
         .call_timeout(Duration::from_millis(200))
-        .policies(Policies::default().pin_provider(Some(Arc::new(HangingPin))))
+        .policies(Policies::default().pin_provider(Arc::new(HangingPin)))
         .build()
         .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -337,7 +337,7 @@ async fn typed_helpers_get_the_2302_recovery_too() {
         );
     let pims = facade(
         SharedTransport::new(replay.clone()),
-        Policies::default().pin_provider(Some(Arc::new(Pin))),
+        Policies::default().pin_provider(Arc::new(Pin)),
     );
     let status = pims.activation().car_key_status().send().await.unwrap();
     assert!(status.verified);
@@ -353,7 +353,7 @@ async fn the_2302_retry_never_resends_secrets() {
     );
     let pims = facade(
         SharedTransport::new(replay.clone()),
-        Policies::default().pin_provider(Some(Arc::new(Pin))),
+        Policies::default().pin_provider(Arc::new(Pin)),
     );
     let e = pims
         .activation()

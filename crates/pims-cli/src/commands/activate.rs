@@ -179,14 +179,11 @@ impl Activation<'_> {
         let phone = to.number();
         self.progress
             .doing(&format!("requesting an SMS code for {}", mask(phone)));
-        let mut request = self
-            .session
-            .pims
-            .activation()
-            .request_sms_code(to.purpose());
-        if let SmsTo::Certify(number) = to {
-            request = request.phone_number(number.clone());
-        }
+        let activation = self.session.pims.activation();
+        let request = match to {
+            SmsTo::Certify(number) => activation.certify_phone_number(number.clone()),
+            _ => activation.request_sms_code(to.purpose()),
+        };
         if let Err(e) = request.send().await {
             return Err(self.fail(&e));
         }

@@ -165,12 +165,7 @@ fn decode_with(
         return Err(AnswerProblem::Empty);
     }
     let message = from_slice(body).map_err(AnswerProblem::Decode)?;
-    if message.transaction_id() != expected {
-        return Err(AnswerProblem::TransactionIdMismatch {
-            expected: expected.clone(),
-            found: message.transaction_id().clone(),
-        });
-    }
+    crate::call::check_echo(expected, &message)?;
     Ok(message)
 }
 

@@ -12,9 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use pims_types::{
-    CallBody, DEVICE_ID_HEADER, IDEMPOTENCY_KEY_HEADER, MAX_CALL_BODY_BYTES, Message, Verb,
-};
+use pims_types::{CallBody, DEVICE_ID_HEADER, IDEMPOTENCY_KEY_HEADER, Message, Verb};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use tracing::Instrument;
 
@@ -249,19 +247,7 @@ fn prepare(call: &Call) -> Result<Prepared, TransportError> {
         None => None,
     };
     let body = CallBody::json_of(&call.transaction_id, call.verb, &call.api, &call.parameters);
-    if body.len() > MAX_CALL_BODY_BYTES {
-        // Named after the parameter that made it too large: the one the user can shorten.
-        let largest = call
-            .parameters
-            .as_map()
-            .iter()
-            .max_by_key(|(_, v)| v.to_string().len())
-            .map_or("parameters", |(k, _)| k.as_str());
-        return refuse(pims_types::Error::invalid(
-            largest,
-            format!("too large for a call (the body is over {MAX_CALL_BODY_BYTES} bytes)"),
-        ));
-    }
+    crate::call::check_body_size(call, body.len())?;
     Ok(Prepared {
         body: Bytes::from(body),
         device_id,
@@ -284,7 +270,7 @@ fn header_value(text: &str) -> Result<HeaderValue, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pims_types::{Parameters, TransactionId};
+    use pims_types::{MAX_CALL_BODY_BYTES, Parameters, TransactionId};
 
     fn call(verb: Verb, device: &str) -> Call {
         Call::new(

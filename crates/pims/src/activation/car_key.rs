@@ -4,7 +4,8 @@ use pims_types::{
     ActivationResult, CarKeyActivation, CarKeyStatus, Parameters, Service, ServicesList, Vin, keys,
 };
 
-use super::{Activation, ActivationRequest};
+use super::Activation;
+use crate::typed::TypedRequest;
 
 /// `get pims.subscription.services`: the connected services of a vehicle.
 #[derive(Debug, Clone)]
@@ -47,7 +48,7 @@ typed_call!(CarKeyStatusCheck, Get CarKey, |_this| Parameters::new(),
 typed_call!(ActivateCarKey, Set CarKey, |_this| Parameters::new(),
     CarKeyActivation, |result| CarKeyActivation::from_result(result));
 
-impl<'a> Activation<'a> {
+impl Activation {
     /// Selects the vehicle of the next vehicle calls.
     ///
     /// ```no_run
@@ -58,17 +59,17 @@ impl<'a> Activation<'a> {
     /// assert!(key.has_car_key);
     /// # Ok(()) }
     /// ```
-    pub fn select_vehicle(self, vin: Vin) -> ActivationRequest<'a, SelectVehicle> {
-        ActivationRequest::new(self.pims, SelectVehicle { vin })
+    pub fn select_vehicle(&self, vin: Vin) -> TypedRequest<SelectVehicle> {
+        TypedRequest::new(self.pims.clone(), SelectVehicle { vin })
     }
 
     /// The CarKey status of the selected vehicle.
-    pub fn car_key_status(self) -> ActivationRequest<'a, CarKeyStatusCheck> {
-        ActivationRequest::new(self.pims, CarKeyStatusCheck)
+    pub fn car_key_status(&self) -> TypedRequest<CarKeyStatusCheck> {
+        TypedRequest::new(self.pims.clone(), CarKeyStatusCheck)
     }
 
     /// Activates the CarKey of the selected vehicle.
-    pub fn activate_car_key(self) -> ActivationRequest<'a, ActivateCarKey> {
-        ActivationRequest::new(self.pims, ActivateCarKey)
+    pub fn activate_car_key(&self) -> TypedRequest<ActivateCarKey> {
+        TypedRequest::new(self.pims.clone(), ActivateCarKey)
     }
 }

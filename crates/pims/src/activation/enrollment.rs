@@ -6,7 +6,8 @@ use pims_types::{
     EnrollmentStatus, Operation, Parameters, PhoneNumber, Pin, SmsCode, SmsCodeAction, keys,
 };
 
-use super::{Activation, ActivationRequest};
+use super::Activation;
+use crate::typed::TypedRequest;
 
 /// `get pims.authentication.account` isDeviceActivated: whether this device is enrolled.
 #[derive(Debug, Clone)]
@@ -81,10 +82,10 @@ typed_call!(EnrollWithPhoneNumber, Set Enrollment, |this| {
 typed_call!(RemoveEnrollments, Set Enrollment,
     |_this| EnrollmentAction::Remove.to_parameters(), no result);
 
-impl<'a> Activation<'a> {
+impl Activation {
     /// Whether this device is enrolled for strong authentication.
-    pub fn is_device_activated(self) -> ActivationRequest<'a, DeviceActivatedCheck> {
-        ActivationRequest::new(self.pims, DeviceActivatedCheck)
+    pub fn is_device_activated(&self) -> TypedRequest<DeviceActivatedCheck> {
+        TypedRequest::new(self.pims.clone(), DeviceActivatedCheck)
     }
 
     /// Whether the account is blocked (check before spending an SMS on enrolment).
@@ -96,8 +97,8 @@ impl<'a> Activation<'a> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn account_blocked(self) -> ActivationRequest<'a, AccountBlockedCheck> {
-        ActivationRequest::new(self.pims, AccountBlockedCheck)
+    pub fn account_blocked(&self) -> TypedRequest<AccountBlockedCheck> {
+        TypedRequest::new(self.pims.clone(), AccountBlockedCheck)
     }
 
     /// Checks an enrolment SMS code (not consumed) and says whether the account has a PIN.
@@ -111,28 +112,28 @@ impl<'a> Activation<'a> {
     /// # Ok(()) }
     /// ```
     pub fn check_enrollment_sms_code(
-        self,
+        &self,
         sms_code: SmsCode,
-    ) -> ActivationRequest<'a, CheckEnrollmentSmsCode> {
-        ActivationRequest::new(self.pims, CheckEnrollmentSmsCode { sms_code })
+    ) -> TypedRequest<CheckEnrollmentSmsCode> {
+        TypedRequest::new(self.pims.clone(), CheckEnrollmentSmsCode { sms_code })
     }
 
     /// Enrols this device (registers the PIN when the account had none). On 2317 the account is
     /// blocked: [`remove_enrollments`](Self::remove_enrollments), then start again.
-    pub fn enroll(self, pin: Pin, sms_code: SmsCode) -> ActivationRequest<'a, Enroll> {
-        ActivationRequest::new(self.pims, Enroll { pin, sms_code })
+    pub fn enroll(&self, pin: Pin, sms_code: SmsCode) -> TypedRequest<Enroll> {
+        TypedRequest::new(self.pims.clone(), Enroll { pin, sms_code })
     }
 
     /// Registers the phone, the PIN and this device in one go (with the code of a
     /// `phoneNumberCertification` SMS).
     pub fn enroll_with_phone_number(
-        self,
+        &self,
         pin: Pin,
         sms_code: SmsCode,
         phone_number: PhoneNumber,
-    ) -> ActivationRequest<'a, EnrollWithPhoneNumber> {
-        ActivationRequest::new(
-            self.pims,
+    ) -> TypedRequest<EnrollWithPhoneNumber> {
+        TypedRequest::new(
+            self.pims.clone(),
             EnrollWithPhoneNumber {
                 pin,
                 sms_code,
@@ -142,7 +143,7 @@ impl<'a> Activation<'a> {
     }
 
     /// Removes every enrolment of the account (the way out of 2317 on enrolment).
-    pub fn remove_enrollments(self) -> ActivationRequest<'a, RemoveEnrollments> {
-        ActivationRequest::new(self.pims, RemoveEnrollments)
+    pub fn remove_enrollments(&self) -> TypedRequest<RemoveEnrollments> {
+        TypedRequest::new(self.pims.clone(), RemoveEnrollments)
     }
 }

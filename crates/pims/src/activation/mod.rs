@@ -24,8 +24,8 @@ macro_rules! typed_call {
         typed_call!($ty, $verb $api, |$this| $params, (), |_result| Ok(()));
     };
     ($ty:ty, $verb:ident $api:ident, |$this:ident| $params:expr, $out:ty, |$result:ident| $read:expr) => {
-        impl $crate::activation::sealed::Sealed for $ty {}
-        impl $crate::activation::TypedCall for $ty {
+        impl $crate::typed::sealed::Sealed for $ty {}
+        impl $crate::typed::TypedCall for $ty {
             type Output = $out;
             const VERB: pims_types::Verb = pims_types::Verb::$verb;
             const API: pims_types::Api = pims_types::Api::$api;
@@ -45,13 +45,8 @@ mod enrollment;
 mod otp;
 mod phone;
 
-use pims_types::{Api, Parameters, Verb};
-use serde_json::Value;
-
-use crate::error::Error;
 use crate::facade::Pims;
-use crate::reply::Answered;
-use crate::request::Request;
+use crate::typed::TypedRequest;
 
 pub use car_key::{ActivateCarKey, CarKeyStatusCheck, SelectVehicle, Services};
 pub use enrollment::{
@@ -61,81 +56,11 @@ pub use enrollment::{
 pub use otp::{OtpWithPin, OtpWithoutPin, ResetPin, UpdatePin};
 pub use phone::{AddPhoneNumber, ModifyPhoneNumber, RequestSmsCode, TrustedPhoneNumberCheck};
 
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// One typed operation of the backend: the verb and API it is sent as, its parameters, and how
-/// its `result` is read. Implemented by this crate's request types only.
-pub trait TypedCall: sealed::Sealed + Send + 'static {
-    /// What the operation answers.
-    type Output: Send + 'static;
-    /// The verb it is sent with.
-    const VERB: Verb;
-    /// The API it is sent to.
-    const API: Api;
-    /// Its parameters, as sent.
-    fn parameters(&self) -> Parameters;
-    /// Reads the `result` of its success (`Value::Null` when there was none).
-    fn read(result: &Value) -> Result<Self::Output, pims_types::Error>;
-    /// A failure that is an answer (2307, no phone number, is `None`).
-    fn recover(_error: &Error) -> Option<Self::Output> {
-        None
-    }
-}
-
-/// A typed operation ready to be sent.
-///
-/// ```no_run
-/// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-/// let status = pims.activation().car_key_status().send().await?;
-/// println!("verified: {}", status.verified);
-/// # Ok(()) }
-/// ```
-#[derive(Debug)]
-#[must_use = "a request does nothing until sent"]
-pub struct ActivationRequest<'a, C> {
-    pims: &'a Pims,
-    call: C,
-}
-
-impl<'a, C: TypedCall> ActivationRequest<'a, C> {
-    pub(crate) fn new(pims: &'a Pims, call: C) -> Self {
-        ActivationRequest { pims, call }
-    }
-
-    fn request(&self) -> Result<Request, Error> {
-        Request::parse(C::VERB, C::API.name(), self.call.parameters())
-    }
-
-    /// Sends it.
-    pub async fn send(self) -> Result<C::Output, Error> {
-        let result = self
-            .pims
-            .execute_typed(self.request(), |reply| {
-                C::read(&reply.into_value()?).map_err(Error::from)
-            })
-            .await;
-        match result {
-            Err(e) => C::recover(&e).ok_or(e),
-            ok => ok,
-        }
-    }
-
-    /// Sends it, and hands back the envelope too (as the verb API answers the same call).
-    pub async fn send_with_envelope(self) -> Result<Answered<C::Output>, Error> {
-        self.pims
-            .execute_answered(self.request(), |reply| {
-                C::read(&reply.clone().into_value()?).map_err(Error::from)
-            })
-            .await
-    }
-}
-
-/// The activation APIs of a facade: [`Pims::activation`].
-#[derive(Debug, Clone, Copy)]
-pub struct Activation<'a> {
-    pims: &'a Pims,
+/// The activation APIs of a facade: [`Pims::activation`] (a cheap handle: it holds a clone of
+/// the facade).
+#[derive(Debug, Clone)]
+pub struct Activation {
+    pims: Pims,
 }
 
 impl Pims {
@@ -149,8 +74,8 @@ impl Pims {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn activation(&self) -> Activation<'_> {
-        Activation { pims: self }
+    pub fn activation(&self) -> Activation {
+        Activation { pims: self.clone() }
     }
 
     /// The connected services of a vehicle (`pims.subscription.services`).
@@ -161,7 +86,7 @@ impl Pims {
     /// for s in pims.services(vin).send().await? { println!("{} {}", s.code, s.name); }
     /// # Ok(()) }
     /// ```
-    pub fn services(&self, vin: pims_types::Vin) -> ActivationRequest<'_, Services> {
-        ActivationRequest::new(self, Services { vin })
+    pub fn services(&self, vin: pims_types::Vin) -> TypedRequest<Services> {
+        TypedRequest::new(self.clone(), Services { vin })
     }
 }

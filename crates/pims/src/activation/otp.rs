@@ -2,7 +2,8 @@
 
 use pims_types::{ActivationResult, Operation, Otp, OtpAction, Pin, PinCodeAction, SmsCode, keys};
 
-use super::{Activation, ActivationRequest};
+use super::Activation;
+use crate::typed::TypedRequest;
 
 /// `set pims.authentication.pincode` reset: a new PIN with the code of a `resetPIN` SMS.
 #[derive(Debug, Clone)]
@@ -52,15 +53,15 @@ typed_call!(OtpWithPin, Get Otp, |this| {
 typed_call!(OtpWithoutPin, Get Otp, |_this| OtpAction::WithoutPin.to_parameters(),
     Otp, |result| Otp::from_result(result));
 
-impl<'a> Activation<'a> {
+impl Activation {
     /// Resets the PIN with the code of a `resetPIN` SMS.
-    pub fn reset_pin(self, new_pin: Pin, sms_code: SmsCode) -> ActivationRequest<'a, ResetPin> {
-        ActivationRequest::new(self.pims, ResetPin { new_pin, sms_code })
+    pub fn reset_pin(&self, new_pin: Pin, sms_code: SmsCode) -> TypedRequest<ResetPin> {
+        TypedRequest::new(self.pims.clone(), ResetPin { new_pin, sms_code })
     }
 
     /// Changes the PIN.
-    pub fn update_pin(self, old_pin: Pin, new_pin: Pin) -> ActivationRequest<'a, UpdatePin> {
-        ActivationRequest::new(self.pims, UpdatePin { old_pin, new_pin })
+    pub fn update_pin(&self, old_pin: Pin, new_pin: Pin) -> TypedRequest<UpdatePin> {
+        TypedRequest::new(self.pims.clone(), UpdatePin { old_pin, new_pin })
     }
 
     /// An OTP with the PIN.
@@ -71,12 +72,12 @@ impl<'a> Activation<'a> {
     /// println!("{otp:?}"); // redacted
     /// # Ok(()) }
     /// ```
-    pub fn otp_with_pin(self, pin: Pin) -> ActivationRequest<'a, OtpWithPin> {
-        ActivationRequest::new(self.pims, OtpWithPin { pin })
+    pub fn otp_with_pin(&self, pin: Pin) -> TypedRequest<OtpWithPin> {
+        TypedRequest::new(self.pims.clone(), OtpWithPin { pin })
     }
 
     /// An OTP without the PIN.
-    pub fn otp_without_pin(self) -> ActivationRequest<'a, OtpWithoutPin> {
-        ActivationRequest::new(self.pims, OtpWithoutPin)
+    pub fn otp_without_pin(&self) -> TypedRequest<OtpWithoutPin> {
+        TypedRequest::new(self.pims.clone(), OtpWithoutPin)
     }
 }

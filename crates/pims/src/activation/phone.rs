@@ -6,8 +6,9 @@ use pims_types::{
 };
 use serde_json::Value;
 
-use super::{Activation, ActivationRequest, TypedCall, sealed::Sealed};
+use super::Activation;
 use crate::error::Error;
+use crate::typed::{TypedCall, TypedRequest, sealed::Sealed};
 
 /// `get pims.authentication.trustedphonenumber`: the account's trusted number, `None` when it
 /// has none (2307).
@@ -15,7 +16,7 @@ use crate::error::Error;
 pub struct TrustedPhoneNumberCheck;
 
 /// `get pims.authentication.smscode`: an SMS code is sent (to the trusted number, or to the
-/// number being certified).
+/// number being certified: [`Activation::certify_phone_number`]).
 #[derive(Debug, Clone)]
 pub struct RequestSmsCode {
     purpose: SmsPurpose,
@@ -61,14 +62,6 @@ typed_call!(RequestSmsCode, Get SmsCode, |this| {
     params
 }, no result);
 
-impl ActivationRequest<'_, RequestSmsCode> {
-    /// The number to certify (needed for [`SmsPurpose::PhoneNumberCertification`]).
-    pub fn phone_number(mut self, phone_number: PhoneNumber) -> Self {
-        self.call.phone_number = Some(phone_number);
-        self
-    }
-}
-
 typed_call!(AddPhoneNumber, Set SmsCode, |this| {
     SmsCodeAction::AddPhoneNumber
         .to_parameters()
@@ -83,7 +76,7 @@ typed_call!(ModifyPhoneNumber, Set SmsCode, |this| {
         .with_secret(keys::SMS_CODE, this.sms_code.as_secret())
 }, no result);
 
-impl<'a> Activation<'a> {
+impl Activation {
     /// The account's trusted phone number; `None` when it has none (2307).
     ///
     /// ```no_run
@@ -93,30 +86,45 @@ impl<'a> Activation<'a> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn trusted_phone_number(self) -> ActivationRequest<'a, TrustedPhoneNumberCheck> {
-        ActivationRequest::new(self.pims, TrustedPhoneNumberCheck)
+    pub fn trusted_phone_number(&self) -> TypedRequest<TrustedPhoneNumberCheck> {
+        TypedRequest::new(self.pims.clone(), TrustedPhoneNumberCheck)
     }
 
-    /// Requests an SMS code; give the number with
-    /// [`phone_number`](ActivationRequest::phone_number) for
-    /// [`SmsPurpose::PhoneNumberCertification`].
+    /// Requests an SMS code sent to the trusted number: [`SmsPurpose::Enrollment`] or
+    /// [`SmsPurpose::ResetPin`] (to certify a new number, use
+    /// [`certify_phone_number`](Self::certify_phone_number): asked here, the backend answers
+    /// 2101, no number).
     ///
     /// ```no_run
     /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// use pims::{PhoneNumber, SmsPurpose};
-    /// pims.activation()
-    ///     .request_sms_code(SmsPurpose::PhoneNumberCertification)
-    ///     .phone_number(PhoneNumber::parse("+33612345678")?)
-    ///     .send()
-    ///     .await?;
+    /// pims.activation().request_sms_code(pims::SmsPurpose::Enrollment).send().await?;
     /// # Ok(()) }
     /// ```
-    pub fn request_sms_code(self, purpose: SmsPurpose) -> ActivationRequest<'a, RequestSmsCode> {
-        ActivationRequest::new(
-            self.pims,
+    pub fn request_sms_code(&self, purpose: SmsPurpose) -> TypedRequest<RequestSmsCode> {
+        TypedRequest::new(
+            self.pims.clone(),
             RequestSmsCode {
                 purpose,
                 phone_number: None,
+            },
+        )
+    }
+
+    /// Requests a `phoneNumberCertification` SMS code, sent to `phone_number` (then
+    /// [`add_phone_number`](Self::add_phone_number) with it).
+    ///
+    /// ```no_run
+    /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+    /// let phone = pims::PhoneNumber::parse("+33612345678")?;
+    /// pims.activation().certify_phone_number(phone).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn certify_phone_number(&self, phone_number: PhoneNumber) -> TypedRequest<RequestSmsCode> {
+        TypedRequest::new(
+            self.pims.clone(),
+            RequestSmsCode {
+                purpose: SmsPurpose::PhoneNumberCertification,
+                phone_number: Some(phone_number),
             },
         )
     }
@@ -131,12 +139,12 @@ impl<'a> Activation<'a> {
     /// # Ok(()) }
     /// ```
     pub fn add_phone_number(
-        self,
+        &self,
         phone_number: PhoneNumber,
         sms_code: SmsCode,
-    ) -> ActivationRequest<'a, AddPhoneNumber> {
-        ActivationRequest::new(
-            self.pims,
+    ) -> TypedRequest<AddPhoneNumber> {
+        TypedRequest::new(
+            self.pims.clone(),
             AddPhoneNumber {
                 phone_number,
                 sms_code,
@@ -146,12 +154,12 @@ impl<'a> Activation<'a> {
 
     /// Replaces the trusted phone number.
     pub fn modify_phone_number(
-        self,
+        &self,
         phone_number: PhoneNumber,
         sms_code: SmsCode,
-    ) -> ActivationRequest<'a, ModifyPhoneNumber> {
-        ActivationRequest::new(
-            self.pims,
+    ) -> TypedRequest<ModifyPhoneNumber> {
+        TypedRequest::new(
+            self.pims.clone(),
             ModifyPhoneNumber {
                 phone_number,
                 sms_code,
