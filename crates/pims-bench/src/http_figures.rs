@@ -56,7 +56,7 @@ impl Rig {
                 .cache_dir(cache.path())
                 .account("bench")
                 .build()
-                .map_err(|e| format!("facade: {e}"))?
+                .map_err(|e| format!("facade: {e}: {}", e.detail().unwrap_or("no detail")))?
         };
         let device_id = pims
             .cache()

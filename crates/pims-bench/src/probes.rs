@@ -120,7 +120,7 @@ fn bench_facade(url: &str, cache_dir: &Path) -> Result<Pims, String> {
         .cache_dir(cache_dir)
         .account(BENCH_ACCOUNT)
         .build()
-        .map_err(|e| format!("facade: {e}"))
+        .map_err(|e| format!("facade: {e}: {}", e.detail().unwrap_or("no detail")))
 }
 
 /// B1i, ours: steps calls, one after another, up to the last of `at`, through a facade on the

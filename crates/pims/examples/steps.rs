@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use pims::Pims;
-use pims_types::{Parameters, Secret, StepsSelector};
+use pims::{Parameters, Secret, StepsSelector};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -140,7 +140,7 @@ pub struct HttpOptions {
     pub attempt_timeout: Option<Duration>,
     /// The deadline of the whole call, retries included.
     pub overall_timeout: Option<Duration>,
-    /// Which calls are retried and how (only pure reads ever are: see `pims_types::Repeat`).
+    /// Which calls are retried and how (only pure reads ever are: see `pims::types::Repeat`).
     pub retry_policy: Option<pims_transport::RetryPolicy>,
 }
 
@@ -251,11 +251,11 @@ pub(crate) enum TransportChoice {
 /// # async fn demo() -> Result<(), pims::Error> {
 /// let pims = pims::Pims::builder()
 ///     .base_url("http://127.0.0.1:8080")
-///     .token(pims_types::Secret::new("demo-token"))
+///     .token(pims::Secret::new("demo-token"))
 ///     .cache_dir("/tmp/pims-cache")
 ///     .account("user-42")
 ///     .build()?;
-/// let steps = pims.steps(pims_types::StepsSelector::car_association_id("987654")?).send().await?;
+/// let steps = pims.steps(pims::StepsSelector::car_association_id("987654")?).send().await?;
 /// println!("{} steps", steps.list.len());
 /// # Ok(()) }
 /// ```
@@ -335,8 +335,8 @@ impl PimsBuilder {
     /// ```
     /// # #[derive(Debug)] struct T;
     /// # #[async_trait::async_trait] impl pims_transport::Transport for T {
-    /// #   async fn call(&self, c: pims_transport::Call) -> Result<pims_types::Message, pims_transport::TransportError> {
-    /// #     Ok(pims_types::Message::succeeded_empty(c.transaction_id)) } }
+    /// #   async fn call(&self, c: pims_transport::Call) -> Result<pims::Message, pims_transport::TransportError> {
+    /// #     Ok(pims::Message::succeeded_empty(c.transaction_id)) } }
     /// let b = pims::PimsBuilder::new().transport(pims_transport::SharedTransport::new(T));
     /// # let _ = b;
     /// ```
@@ -348,7 +348,7 @@ impl PimsBuilder {
     /// The user's access token (for the HTTP transport).
     ///
     /// ```
-    /// let b = pims::PimsBuilder::new().token(pims_types::Secret::new("t"));
+    /// let b = pims::PimsBuilder::new().token(pims::Secret::new("t"));
     /// # let _ = b;
     /// ```
     pub fn token(mut self, token: Secret) -> Self {
@@ -360,7 +360,7 @@ impl PimsBuilder {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let p = Arc::new(pims_transport::StaticToken::new(pims_types::Secret::new("t")));
+    /// let p = Arc::new(pims_transport::StaticToken::new(pims::Secret::new("t")));
     /// let b = pims::PimsBuilder::new().token_provider(p);
     /// # let _ = b;
     /// ```
@@ -517,7 +517,7 @@ impl PimsBuilder {
     /// Unknown keys are ignored; a bad value gives 2102 naming it.
     ///
     /// ```
-    /// use pims_types::Parameters;
+    /// use pims::Parameters;
     /// let dict = Parameters::new().with("environnement", "simulator").with("mode", "fast");
     /// let e = pims::PimsBuilder::new().apply_initialize(&dict).unwrap_err();
     /// assert_eq!(e.label(), "Invalid mode parameter");

@@ -196,7 +196,7 @@ impl Core {
     /// One call to the backend, bounded by the call's deadline (2201 past it): a FAILED answer
     /// becomes an `Err`. The transport checks the body's size and the answer's transaction id
     /// (the [`Transport`] contract). Whether it may send the call again is decided by the call
-    /// itself ([`pims_types::Repeat`]): a call that is not a pure read is sent at most once and
+    /// itself ([`pims::types::Repeat`]): a call that is not a pure read is sent at most once and
     /// carries an idempotency key ([`Call::new`]).
     async fn send(
         &self,

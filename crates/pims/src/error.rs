@@ -206,8 +206,9 @@ impl Error {
         self.inner.api
     }
 
-    /// The FAILED message this error answers with: its transaction id (a new one when the
-    /// error was made outside a call) and its envelope error.
+    /// The FAILED message this error answers with: its transaction id and its envelope error.
+    /// An error made outside a call (a builder, `initialize`) has no transaction id: each
+    /// message made from it gets a new one.
     ///
     /// ```
     /// let e = pims::Error::from_code(pims::ErrorKind::Input, pims::ErrorCode(2002), &[]);

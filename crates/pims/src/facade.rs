@@ -37,7 +37,7 @@ struct Shared {
 ///
 /// ```no_run
 /// use pims::Pims;
-/// use pims_types::Parameters;
+/// use pims::Parameters;
 ///
 /// let pims = Pims::new();
 /// let init = pims.initialize(Parameters::new()
@@ -113,7 +113,7 @@ impl Pims {
     /// (no backend given, a refused URL).
     ///
     /// ```
-    /// use pims_types::Parameters;
+    /// use pims::Parameters;
     /// let pims = pims::Pims::new();
     /// let m = pims.initialize(Parameters::new().with("environnement", "mars"));
     /// assert_eq!(m.error().unwrap().label, "Invalid environnement parameter");
@@ -226,7 +226,7 @@ impl Pims {
     /// ```
     /// let pims = pims::Pims::new();
     /// let (tx, rx) = std::sync::mpsc::channel();
-    /// pims.get("pims.subscription.steps", pims_types::Parameters::new(), move |m| tx.send(m).unwrap());
+    /// pims.get("pims.subscription.steps", pims::Parameters::new(), move |m| tx.send(m).unwrap());
     /// let m = rx.recv().unwrap();
     /// assert_eq!(m.error().unwrap().code.as_u32(), 2001); // not initialised
     /// ```
@@ -242,7 +242,7 @@ impl Pims {
     /// ```
     /// let pims = pims::Pims::new();
     /// let (tx, rx) = std::sync::mpsc::channel();
-    /// pims.set("pims.vehicle.vin", pims_types::Parameters::new(), move |m| tx.send(m).unwrap());
+    /// pims.set("pims.vehicle.vin", pims::Parameters::new(), move |m| tx.send(m).unwrap());
     /// assert!(!rx.recv().unwrap().is_success());
     /// ```
     pub fn set<F>(&self, api: &str, params: Parameters, callback: F)
@@ -359,7 +359,7 @@ impl Pims {
     ///
     /// ```no_run
     /// # async fn demo(pims: pims::Pims) {
-    /// let m = pims.get_async("pims.subscription.step", pims_types::Parameters::new().with("stepsID", "132324")).await;
+    /// let m = pims.get_async("pims.subscription.step", pims::Parameters::new().with("stepsID", "132324")).await;
     /// println!("{}", m.to_json_string());
     /// # }
     /// ```
@@ -371,7 +371,7 @@ impl Pims {
     ///
     /// ```no_run
     /// # async fn demo(pims: pims::Pims) {
-    /// let m = pims.set_async("pims.vehicle.vin", pims_types::Parameters::new().with("vin", "VR1AB12C3D4567890")).await;
+    /// let m = pims.set_async("pims.vehicle.vin", pims::Parameters::new().with("vin", "VR1AB12C3D4567890")).await;
     /// assert!(m.is_success());
     /// # }
     /// ```
@@ -384,7 +384,7 @@ impl Pims {
     ///
     /// ```no_run
     /// # async fn demo(pims: pims::Pims) {
-    /// let m = pims.call(pims_types::Verb::Get, "pims.nothing", pims_types::Parameters::new()).await;
+    /// let m = pims.call(pims::Verb::Get, "pims.nothing", pims::Parameters::new()).await;
     /// assert_eq!(m.error().unwrap().code.as_u32(), 2002);
     /// # }
     /// ```
@@ -407,7 +407,7 @@ impl Pims {
     /// ```
     /// let pims = pims::Pims::new();
     /// let (tx, rx) = std::sync::mpsc::channel();
-    /// pims.subscribe("pims.subscription.steps", pims_types::Parameters::new(), move |m| { let _ = tx.send(m); });
+    /// pims.subscribe("pims.subscription.steps", pims::Parameters::new(), move |m| { let _ = tx.send(m); });
     /// assert_eq!(rx.recv().unwrap().error().unwrap().code.as_u32(), 2001);
     /// ```
     pub fn subscribe<F>(&self, api: &str, params: Parameters, callback: F)

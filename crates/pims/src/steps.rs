@@ -12,7 +12,7 @@ use crate::request::Request;
 /// A step list as the facade answers it: merged with the cache and filtered.
 ///
 /// ```
-/// let s = pims::Steps { list: pims_types::StepsList::new(pims_types::StepsId::number(1), vec![]), stale: false };
+/// let s = pims::Steps { list: pims::StepsList::new(pims::StepsId::number(1), vec![]), stale: false };
 /// assert!(s.is_empty()); // derefs to the list
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl Deref for Steps {
 ///
 /// ```no_run
 /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-/// use pims_types::{StepsSelector, StepsStatusFilter};
+/// use pims::{StepsSelector, StepsStatusFilter};
 /// let todo = pims.steps(StepsSelector::car_association_id("987654")?)
 ///     .status(StepsStatusFilter::Todo)
 ///     .reset(false)
@@ -58,7 +58,7 @@ impl StepsRequest {
     ///
     /// ```
     /// # fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// let r = pims.steps(pims_types::StepsSelector::steps_id("132324")?).status(pims_types::StepsStatusFilter::Todo);
+    /// let r = pims.steps(pims::StepsSelector::steps_id("132324")?).status(pims::StepsStatusFilter::Todo);
     /// # let _ = r; Ok(()) }
     /// ```
     pub fn status(mut self, status: StepsStatusFilter) -> Self {
@@ -70,7 +70,7 @@ impl StepsRequest {
     ///
     /// ```
     /// # fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// let r = pims.steps(pims_types::StepsSelector::vin("VR1AB12C3D4567890")?).reset(true);
+    /// let r = pims.steps(pims::StepsSelector::vin("VR1AB12C3D4567890")?).reset(true);
     /// # let _ = r; Ok(()) }
     /// ```
     pub fn reset(mut self, reset: bool) -> Self {
@@ -82,7 +82,7 @@ impl StepsRequest {
     ///
     /// ```no_run
     /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// let steps = pims.steps(pims_types::StepsSelector::car_association_id("987654")?).send().await?;
+    /// let steps = pims.steps(pims::StepsSelector::car_association_id("987654")?).send().await?;
     /// assert!(!steps.stale);
     /// # Ok(()) }
     /// ```
@@ -114,7 +114,7 @@ impl Pims {
     ///
     /// ```no_run
     /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// let all = pims.steps(pims_types::StepsSelector::car_association_id("987654")?).send().await?;
+    /// let all = pims.steps(pims::StepsSelector::car_association_id("987654")?).send().await?;
     /// println!("stepsID {}", all.steps_id());
     /// # Ok(()) }
     /// ```

@@ -83,7 +83,7 @@ fn run(args: Args) -> Result<(), String> {
             .cache_dir(args.cache)
             .account(args.account)
             .build()
-            .map_err(|e| format!("build: {e}"))?;
+            .map_err(|e| format!("build: {e}: {}", e.detail().unwrap_or("no detail")))?;
         let built = start.elapsed();
         let steps = pims
             .steps(selector)
