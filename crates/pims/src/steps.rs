@@ -9,13 +9,20 @@ use crate::facade::Pims;
 use crate::reply::{Answered, Reply};
 use crate::request::Request;
 
-/// A step list as the facade answers it: merged with the cache and filtered.
+/// A step list as the facade answers it: merged with the cache and filtered. It derefs to the
+/// list; it may gain fields (say more about where the answer came from).
 ///
-/// ```
-/// let s = pims::Steps { list: pims::StepsList::new(pims::StepsId::number(1), vec![]), stale: false };
-/// assert!(s.is_empty()); // derefs to the list
+/// ```no_run
+/// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+/// let steps = pims.steps(pims::StepsSelector::car_association_id("987654")?).send().await?;
+/// if steps.stale {
+///     println!("from the cache: the backend could not be reached");
+/// }
+/// println!("{} steps in list {}", steps.len(), steps.steps_id());
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Steps {
     /// The list.
     pub list: StepsList,
