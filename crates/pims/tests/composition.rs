@@ -231,14 +231,7 @@ async fn a_call_too_large_for_a_body_names_its_largest_parameter_and_is_not_sent
         ..Default::default()
     };
     sim.set_faults(&spec).unwrap();
-    let m = pims
-        .set_async(
-            "pims.vehicle.vin",
-            Parameters::new()
-                .with("vin", pims_sim::DEMO_VIN)
-                .with("note", "x".repeat(pims::types::MAX_CALL_BODY_BYTES)),
-        )
-        .await;
+    let m = oversized_call(&pims).await;
     let error = m.error().expect("refused");
     assert_eq!(error.code, ErrorCode::INVALID_PARAMETER);
     assert_eq!(error.label, "Invalid note parameter");
@@ -248,6 +241,15 @@ async fn a_call_too_large_for_a_body_names_its_largest_parameter_and_is_not_sent
         "nothing reached the backend"
     );
     sim.shutdown().await;
+}
+
+/// `set pims.vehicle.vin` with a `note` too large for any call body.
+async fn oversized_call(pims: &Pims) -> Message {
+    let note = "x".repeat(pims::types::MAX_CALL_BODY_BYTES);
+    let params = Parameters::new()
+        .with("vin", pims_sim::DEMO_VIN)
+        .with("note", note);
+    pims.set_async("pims.vehicle.vin", params).await
 }
 
 /// A facade on a transport of the app's, answering with `answer` and recording what it saw.
@@ -321,14 +323,7 @@ async fn a_transport_of_the_apps_gets_the_echo_checked_on_every_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transport_of_the_apps_never_gets_a_call_too_large_for_a_body() {
     let (pims, seen) = on_transport(|call| Message::succeeded_empty(call.transaction_id.clone()));
-    let m = pims
-        .set_async(
-            "pims.vehicle.vin",
-            Parameters::new()
-                .with("vin", pims_sim::DEMO_VIN)
-                .with("note", "x".repeat(pims::types::MAX_CALL_BODY_BYTES)),
-        )
-        .await;
+    let m = oversized_call(&pims).await;
     let error = m.error().expect("refused");
     assert_eq!(error.label, "Invalid note parameter");
     assert!(seen.lock().unwrap().is_empty(), "nothing was sent");
