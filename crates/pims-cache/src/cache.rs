@@ -17,7 +17,6 @@ use crate::namespace::{ListKeys, Namespace};
 use crate::record::{self, ListRecord};
 use crate::spaces::{self, Spaces};
 use crate::store::{Health, StepStore, Swap};
-use crate::upgrade::Gate;
 
 /// How many times one compare-and-swap loop retries before giving up with
 /// [`CacheError::Contention`]. Every conflict means another writer made progress, so this is
@@ -159,7 +158,6 @@ pub struct StepCache {
     device: Arc<OnceLock<DeviceId>>,
     memo: Arc<Memo>,
     spaces: Arc<Spaces>,
-    layout: Arc<Gate>,
 }
 
 impl fmt::Debug for StepCache {
@@ -184,7 +182,6 @@ impl StepCache {
             device: Arc::new(OnceLock::new()),
             memo: Arc::new(Memo::default()),
             spaces: Arc::new(Spaces::default()),
-            layout: Arc::new(Gate::default()),
         }
     }
 
@@ -331,7 +328,6 @@ impl StepCache {
             });
         }
         check_steps_id(sid.as_str())?;
-        self.ready()?;
         let id = match self.spaces.find(&*self.store, ns)? {
             Some(id) => id,
             None => {
@@ -477,7 +473,6 @@ impl StepCache {
         ns: &Namespace,
         selector: &StepsSelector,
     ) -> Result<Option<StepsList>, CacheError> {
-        self.ready()?;
         let Some(id) = self.spaces.find(&*self.store, ns)? else {
             return Ok(None); // a namespace without an id has no lists
         };
@@ -540,7 +535,6 @@ impl StepCache {
     /// assert_eq!(cache.get(&ns, &car).unwrap(), None);
     /// ```
     pub fn reset(&self, ns: &Namespace, selector: &StepsSelector) -> Result<Removed, CacheError> {
-        self.ready()?;
         let lists = match self.spaces.find(&*self.store, ns)? {
             None => 0,
             Some(id) => match selector {
@@ -573,7 +567,6 @@ impl StepCache {
     /// assert!(cache.lists(Some(&ns)).unwrap().is_empty());
     /// ```
     pub fn invalidate_device(&self, ns: &Namespace) -> Result<Removed, CacheError> {
-        self.ready()?;
         let lists = match self.spaces.find(&*self.store, ns)? {
             None => 0,
             Some(id) => {
@@ -608,7 +601,6 @@ impl StepCache {
     /// assert_eq!(cache.device_id().unwrap(), id);
     /// ```
     pub fn wipe(&self) -> Result<Removed, CacheError> {
-        self.ready()?;
         let mut records = Vec::new();
         self.store.scan_prefix(&[keys::LIST], &mut |k, _| {
             records.push(k.to_vec());
@@ -652,7 +644,6 @@ impl StepCache {
     /// assert_eq!(all[0].car_association_id.as_deref(), Some("987654"));
     /// ```
     pub fn lists(&self, ns: Option<&Namespace>) -> Result<Vec<CachedList>, CacheError> {
-        self.ready()?;
         let (prefix, names) = match ns {
             Some(ns) => {
                 let Some(id) = self.spaces.find(&*self.store, ns)? else {
@@ -680,7 +671,6 @@ impl StepCache {
     /// assert_eq!(cache.check().unwrap().unreadable_removed, 0);
     /// ```
     pub fn check(&self) -> Result<CheckReport, CacheError> {
-        self.ready()?;
         let mut report = CheckReport::default();
         let (lists, removed) = self.scan_lists(&[keys::LIST], spaces::all(&*self.store)?)?;
         report.lists = lists.len();
@@ -726,11 +716,6 @@ impl StepCache {
     }
 
     // ---- internals ------------------------------------------------------------------
-
-    /// Upgrades the store from an earlier layout, once (see `upgrade`).
-    fn ready(&self) -> Result<(), CacheError> {
-        self.layout.ready(&*self.store, &self.spaces)
-    }
 
     /// The readable list records under `prefix` (`names`: the namespaces known so far), and
     /// how many unreadable ones were removed. A record of a namespace `names` does not know

@@ -1,6 +1,6 @@
 //! The key layout of the cache (see `docs/cache.md`).
 //!
-//! Layout 2 (what this version writes): every key starts with a tag byte. A namespace
+//! Every key starts with a tag byte. A namespace
 //! (account, device) is named in list and index keys by a short id, a LEB128 varint (prefix
 //! free, so one namespace's prefix is never a prefix of another's keys); the (account, device)
 //! pair is spelled out only once, in the namespace's own entries.
@@ -12,9 +12,6 @@
 //! - `L` id stepsID                             a list record (the stepsID is the key's rest)
 //! - `I` id kind value                          an index entry: kind `c` carAssociationID,
 //!   `v` VIN (the value is the key's rest), pointing to a stepsID
-//!
-//! Layout 1 (earlier versions; read once to upgrade, see `upgrade`) spelled the namespace out
-//! in every key: [`legacy`].
 
 use pims_types::Vin;
 
@@ -180,49 +177,6 @@ pub(crate) fn parse_segments(input: &[u8]) -> Option<(&str, &str)> {
     ))
 }
 
-/// Layout 1, written by earlier versions: the namespace's (account, device) segments in
-/// every key. Only read, to upgrade.
-///
-/// - `l` ‹account› ‹device› ‹stepsID›          a list record (JSON, format 1)
-/// - `i` ‹account› ‹device› kind ‹value›       an index entry (a JSON string)
-pub(crate) mod legacy {
-    use super::{Link, push_segment, read_segment};
-
-    /// Tag of list records.
-    pub(crate) const LIST: u8 = b'l';
-    /// Tag of index entries.
-    pub(crate) const INDEX: u8 = b'i';
-
-    /// The key of an index entry of the namespace whose encoded (account, device) is
-    /// `segments`.
-    pub(crate) fn index_key(segments: &[u8], link: &Link) -> Vec<u8> {
-        let mut k = Vec::with_capacity(4 + segments.len() + link.value().len());
-        k.push(INDEX);
-        k.extend_from_slice(segments);
-        k.push(link.kind());
-        push_segment(&mut k, link.value().as_bytes());
-        k
-    }
-
-    /// The parts of a list key: the namespace's segments, its (account, device), the stepsID.
-    pub(crate) fn parse_list_key(key: &[u8]) -> Option<(&[u8], &str, &str, &str)> {
-        let rest = key.strip_prefix(&[LIST])?;
-        let (account, after_account) = read_segment(rest)?;
-        let (device, after_device) = read_segment(after_account)?;
-        let (steps_id, tail) = read_segment(after_device)?;
-        if !tail.is_empty() {
-            return None;
-        }
-        let segments = rest.get(..rest.len() - after_device.len())?;
-        Some((
-            segments,
-            std::str::from_utf8(account).ok()?,
-            std::str::from_utf8(device).ok()?,
-            std::str::from_utf8(steps_id).ok()?,
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,23 +256,5 @@ mod tests {
         assert_eq!(parse_index_key(b"I\x01vshort"), None, "not a VIN");
         assert_eq!(parse_index_key(b"I\x01c"), None, "empty carAssociationID");
         assert_eq!(parse_segments(b"\x00\x01a\x00\x01dz"), None);
-    }
-
-    #[test]
-    fn legacy_keys_parse() {
-        let seg = segments("acct", "dev");
-        let mut k = vec![legacy::LIST];
-        k.extend_from_slice(&seg);
-        push_segment(&mut k, b"132324");
-        assert_eq!(
-            legacy::parse_list_key(&k),
-            Some((&seg[..], "acct", "dev", "132324"))
-        );
-        let mut k = vec![legacy::INDEX];
-        k.extend_from_slice(&seg);
-        k.push(b'c');
-        push_segment(&mut k, b"987654");
-        assert_eq!(legacy::index_key(&seg, &Link::Car("987654".into())), k);
-        assert_eq!(legacy::parse_list_key(b"l\x00\x05ab"), None);
     }
 }

@@ -62,7 +62,6 @@ mod record;
 mod sled_store;
 mod spaces;
 mod store;
-mod upgrade;
 
 pub use cache::{CachedList, CheckReport, Merged, Removed, StepCache};
 pub use device::{DeviceId, MAX_DEVICE_ID_LEN};

@@ -1,11 +1,10 @@
 //! The record formats: one format byte, then the payload. A record that does not decode, or
 //! has a format byte this version does not know, is a miss (and the cache removes it).
 //!
-//! - Format 2 (what this version writes for lists, index entries and namespace ids): compact
-//!   binary (see [`encode_list`]); a list record of the documentation's 3-step list is about 20
-//!   bytes.
-//! - Format 1 (earlier versions; still written for the device id record, which every version
-//!   shares): JSON. List records and index entries in format 1 are read once, to upgrade.
+//! - Format 2 (lists, index entries and namespace ids): compact binary (see [`encode_list`]);
+//!   a list record of the documentation's 3-step list is about 20 bytes.
+//! - Format 1 (the device id record only): JSON text. A list record in format 1 (as the
+//!   unreleased layout 1 wrote them) is refused like any unknown format.
 //!
 //! None of these types has a field for a secret: the cache cannot store a PIN, an OTP, an SMS
 //! code or a token even by mistake.
@@ -18,7 +17,7 @@ use serde::Deserialize;
 use crate::error::CacheError;
 use crate::keys::{Link, push_varint, read_varint};
 
-/// JSON records (earlier versions; the device id record).
+/// JSON text (the device id record).
 pub(crate) const FORMAT_V1: u8 = 1;
 /// Binary records.
 pub(crate) const FORMAT_V2: u8 = 2;
@@ -115,18 +114,10 @@ pub(crate) fn encode_list(rec: &ListRecord) -> Vec<u8> {
     out
 }
 
-/// Decodes list record `sid` (the stepsID of its key), in either format; the error says why
-/// it is unusable.
+/// Decodes list record `sid` (the stepsID of its key); the error says why it is unusable.
 pub(crate) fn decode_list(bytes: &[u8], sid: &str) -> Result<ListRecord, String> {
     match bytes.split_first() {
         Some((&FORMAT_V2, payload)) => decode_binary(payload, sid),
-        Some((&FORMAT_V1, payload)) => {
-            let rec = decode_json(payload)?;
-            if rec.list.steps_id().as_str() != sid {
-                return Err("the record's stepsID is not its key's".to_owned());
-            }
-            Ok(rec)
-        }
         Some((other, _)) => Err(format!("unknown record format {other}")),
         None => Err("empty record".to_owned()),
     }
@@ -293,49 +284,10 @@ impl<'a> Reader<'a> {
     }
 }
 
-// ---- format 1 (JSON) -------------------------------------------------------------------
+// ---- format 1 (JSON text: the device id record) -----------------------------------------
 
 #[derive(Deserialize)]
 struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
-
-#[derive(Deserialize)]
-struct ListIn<'a> {
-    id: StepsId,
-    #[serde(default, borrow)]
-    car: Option<Text<'a>>,
-    #[serde(default, borrow)]
-    vin: Option<Text<'a>>,
-    #[serde(borrow)]
-    steps: Vec<(Text<'a>, StepStatus, i64)>,
-}
-
-fn decode_json(payload: &[u8]) -> Result<ListRecord, String> {
-    let rec: ListIn<'_> = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
-    let car = match rec.car {
-        Some(Text(c)) => {
-            StepsSelector::car_association_id(c.as_ref())
-                .map_err(|_| "invalid carAssociationID".to_owned())?;
-            Some(c.into_owned())
-        }
-        None => None,
-    };
-    let vin = match rec.vin {
-        Some(Text(v)) => Some(Vin::parse(&v).map_err(|_| "invalid vin".to_owned())?),
-        None => None,
-    };
-    let mut steps = Vec::with_capacity(rec.steps.len());
-    for (Text(name), status, order) in rec.steps {
-        if name.is_empty() {
-            return Err("a step without a name".to_owned());
-        }
-        steps.push(Step::new(StepName::parse(&name), status, order));
-    }
-    Ok(ListRecord {
-        list: StepsList::new(rec.id, steps),
-        car,
-        vin,
-    })
-}
 
 #[cfg(test)]
 mod tests {
@@ -435,7 +387,12 @@ mod tests {
             decode_list(b"\x02\x04VR1AB12C3D456789", "1").is_err(),
             "short vin"
         );
-        // Format 1 garbage.
+        // Format 1 list records (the unreleased layout 1's) are an unknown format.
+        assert!(
+            decode_list(b"\x01{\"id\":1,\"steps\":[]}", "1")
+                .unwrap_err()
+                .contains("unknown record format 1")
+        );
         assert!(decode_list(b"\x01{", "1").is_err());
         assert!(decode_list(b"\x01{\"id\":1,\"steps\":[],\"vin\":\"short\"}", "1").is_err());
         assert!(decode_list(b"\x01{\"id\":1,\"steps\":[[\"\",\"todo\",1]]}", "1").is_err());
@@ -454,20 +411,6 @@ mod tests {
         assert_eq!(decode_number(&encode_number(300)).unwrap(), 300);
         assert!(decode_number(b"\x02\x80").is_err());
         assert!(decode_number(b"\x02\x01\x01").is_err());
-    }
-
-    #[test]
-    fn format_1_records_still_read() {
-        let rec = decode_list(
-            b"\x01{\"id\":132324,\"car\":\"987654\",\"vin\":\"VR1AB12C3D4567890\",\
-              \"steps\":[[\"trustedPhone\",\"alreadyDone\",1],[\"deviceActivation\",\"todo\",2]]}",
-            "132324",
-        )
-        .unwrap();
-        assert_eq!(rec.list.steps()[0].name, StepName::TrusterPhoneNumber);
-        assert_eq!(rec.car.as_deref(), Some("987654"));
-        assert!(rec.vin.is_some());
-        assert!(rec.list.steps_id().is_number());
     }
 
     #[test]

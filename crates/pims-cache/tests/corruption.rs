@@ -368,6 +368,42 @@ fn a_damaged_snapshot_of_sleds_own_loses_nothing() {
     all_lists_served(&dir);
 }
 
+/// A store format this version does not know (a later version's, say) is refused, never read
+/// as its own: moved aside with one warning naming the format, nothing read back from it but
+/// the device id.
+#[test]
+fn a_store_of_an_unknown_format_is_moved_aside_not_read() {
+    let root = tempfile::tempdir().unwrap();
+    let (dir, device) = populated_with_id(root.path());
+    {
+        let db = sled::Config::new()
+            .path(dir.join(SLED_DIR))
+            .mode(sled::Mode::LowSpace)
+            .open()
+            .unwrap();
+        let meta = db.open_tree(b"pims-cache").unwrap();
+        assert_eq!(meta.get(b"format").unwrap().as_deref(), Some(&b"1"[..]));
+        meta.insert(b"format", b"2").unwrap();
+        db.flush().unwrap();
+    }
+    let (store, logs) = open_logged(&dir);
+    assert_eq!(logs.matches(" WARN ").count(), 1, "{logs}");
+    let recovery = store.recovery().unwrap();
+    assert!(
+        recovery.reason.contains("unknown store format \"2\""),
+        "{recovery:?}"
+    );
+    assert_eq!(
+        recovery.kept_lists, 0,
+        "nothing read from an unknown format"
+    );
+    assert!(recovery.kept_device_id);
+    assert!(recovery.moved_to.join("db").exists(), "kept for inspection");
+    let cache = StepCache::new(Arc::new(store));
+    assert_eq!(cache.device_id().unwrap(), device);
+    assert!(cache.lists(None).unwrap().is_empty());
+}
+
 #[test]
 fn a_cache_of_an_earlier_version_keeps_its_device_id_through_a_recovery() {
     // Earlier versions kept the device id only in the database: damage there, with no id file,
