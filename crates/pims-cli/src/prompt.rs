@@ -32,6 +32,13 @@ impl Prompter {
         ))
     }
 
+    /// An empty answer at the prompt: say so, and how else to give it.
+    fn nothing_typed(flag: &str, what: &str) -> Failure {
+        Failure::usage(format!(
+            "nothing typed for {what}: type it at the prompt, or pass {flag}"
+        ))
+    }
+
     /// A line of text (echoed).
     pub(crate) fn line(&self, question: &str, flag: &str, what: &str) -> Result<String, Failure> {
         if !self.interactive {
@@ -47,7 +54,7 @@ impl Prompter {
                 .map_err(|e| Failure::usage(format!("cannot read {what} ({e}): pass {flag}")))?;
             let answer = answer.trim().to_owned();
             if answer.is_empty() {
-                return Err(Failure::usage(format!("no {what} given: pass {flag}")));
+                return Err(Prompter::nothing_typed(flag, what));
             }
             Ok(answer)
         })
@@ -63,7 +70,7 @@ impl Prompter {
                 .map_err(|e| Failure::usage(format!("cannot read {what} ({e}): pass {flag}")))?;
             let answer = Secret::new(answer.trim());
             if answer.is_empty() {
-                return Err(Failure::usage(format!("no {what} given: pass {flag}")));
+                return Err(Prompter::nothing_typed(flag, what));
             }
             Ok(answer)
         })
@@ -107,6 +114,17 @@ pub(crate) fn stdin_line(question: &str, cap: u64) -> std::io::Result<Secret> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_answer_says_what_was_left_empty_and_how_else_to_give_it() {
+        let Failure::Usage(m) = Prompter::nothing_typed("--pin-stdin", "the PIN") else {
+            panic!("not usage")
+        };
+        assert_eq!(
+            m,
+            "nothing typed for the PIN: type it at the prompt, or pass --pin-stdin"
+        );
+    }
 
     #[test]
     fn without_a_terminal_the_flag_is_named() {

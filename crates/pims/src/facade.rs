@@ -291,12 +291,7 @@ impl Pims {
         };
         match outcome {
             Ok(reply) => Message::succeeded(tid, reply.to_value()),
-            Err(e) => {
-                if let Some(d) = e.detail() {
-                    tracing::debug!(code = %e.code(), detail = d, "call failed");
-                }
-                Message::failed(tid, e.into_api_error())
-            }
+            Err(e) => Message::failed(tid, e.into_api_error()),
         }
     }
 
@@ -313,7 +308,15 @@ impl Pims {
         let call_tid = tid.clone();
         let work = async move {
             let ctx = core.ctx(call_tid);
-            core.serve_guarded(&request, &ctx).await
+            let outcome = core.serve_guarded(&request, &ctx).await;
+            // In the call's span, for verb and typed calls alike: the detail is for developers
+            // (never a secret), the app gets the catalogue label.
+            if let Err(e) = &outcome
+                && let Some(detail) = e.detail()
+            {
+                tracing::debug!(code = %e.code(), detail, "call failed");
+            }
+            outcome
         };
         self.run(work.instrument(span))
             .await

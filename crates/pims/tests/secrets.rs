@@ -4,9 +4,6 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use base64::Engine;
 use pims::Pims;
 use pims_sim::{DEMO_PHONE_NUMBER, DEMO_VIN, Scenario, SimConfig, SimServer};
@@ -17,19 +14,6 @@ const TOKEN: &str = "CANARYTOKEN7f3a9c";
 // Eight digits: a shorter canary turns up by chance in the numbers a log is full of.
 const PIN: &str = "73914628";
 const WRONG_PIN: &str = "55520913";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn encodings(secret: &str) -> Vec<String> {
     vec![
@@ -69,16 +53,7 @@ fn files_text(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn no_secret_in_logs_debug_errors_or_the_cache() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        // Timestamps are digits that have nothing to do with the canaries.
-        .without_time()
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = support::capture_logs();
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -199,7 +174,7 @@ fn no_secret_in_logs_debug_errors_or_the_cache() {
     });
     drop(rt);
 
-    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    let logs = capture.text();
     assert!(
         logs.contains("pims.call"),
         "the TRACE capture saw the calls"

@@ -94,3 +94,37 @@ pub async fn car_key(pims: &Pims, sim: &SimServer) {
     let key = pims.activation().activate_car_key().send().await.unwrap();
     assert!(key.has_car_key);
 }
+
+/// Everything traced on this thread, at every level, as text (no colours, no timestamps:
+/// digits that have nothing to do with what a test looks for).
+#[derive(Clone, Default)]
+pub struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Capture {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures this thread's logs until the guard is dropped.
+pub fn capture_logs() -> (Capture, tracing::subscriber::DefaultGuard) {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    (capture, tracing::subscriber::set_default(subscriber))
+}
