@@ -48,7 +48,7 @@ pub trait TypedCall: sealed::Sealed + Send + 'static {
 #[must_use = "a request does nothing until sent"]
 pub struct TypedRequest<C> {
     pims: Pims,
-    pub(crate) call: C,
+    call: C,
 }
 
 impl<C: TypedCall> TypedRequest<C> {
