@@ -55,12 +55,37 @@ pub enum CacheError {
         #[source]
         source: Box<dyn StdError + Send + Sync + 'static>,
     },
+    /// The store holds another layout of the cache's keys than this version's (a later
+    /// version's, or an unreadable layout record): it is refused, neither read nor changed.
+    ///
+    /// ```
+    /// let e = pims_cache::CacheError::UnsupportedLayout { found: Some(3) };
+    /// assert_eq!(e.to_string(), "the cache store holds layout 3, which this version cannot use (it uses layout 2)");
+    /// assert_eq!(e.code().as_u32(), 2006);
+    /// ```
+    #[error("{}", layout_text(*.found))]
+    UnsupportedLayout {
+        /// The layout the store's record names (None: the record is unreadable).
+        found: Option<u64>,
+    },
     /// One entry changed under us too many times in a row (a compare-and-swap loop gave up).
     #[error("a cache entry is changing too fast to update it ({attempts} attempts)")]
     Contention {
         /// How many attempts were made.
         attempts: u32,
     },
+}
+
+fn layout_text(found: Option<u64>) -> String {
+    let ours = crate::keys::LAYOUT;
+    match found {
+        Some(n) => format!(
+            "the cache store holds layout {n}, which this version cannot use (it uses layout {ours})"
+        ),
+        None => format!(
+            "the cache store's layout record is unreadable (this version uses layout {ours})"
+        ),
+    }
 }
 
 fn pid_text(pid: Option<u32>) -> String {
@@ -117,7 +142,7 @@ impl CacheError {
     }
 
     /// The catalogue code a facade reports for this failure: 2006 (core not well configured)
-    /// for a directory in use, 2004 (configuration invalid) for a refused value, 2203 (invalid
+    /// for a directory in use or a store of another layout, 2004 (configuration invalid) for a refused value, 2203 (invalid
     /// return) for a list whose stepsID does not match, 2000 (unknown error) otherwise.
     ///
     /// ```
@@ -127,7 +152,9 @@ impl CacheError {
     /// ```
     pub fn code(&self) -> ErrorCode {
         match self {
-            CacheError::InUse { .. } => ErrorCode::CORE_NOT_CONFIGURED,
+            CacheError::InUse { .. } | CacheError::UnsupportedLayout { .. } => {
+                ErrorCode::CORE_NOT_CONFIGURED
+            }
             CacheError::InvalidInput { .. } => ErrorCode::CONFIGURATION_INVALID,
             CacheError::StepsIdMismatch { .. } => ErrorCode::INVALID_RETURN,
             CacheError::Storage { .. } | CacheError::Contention { .. } => ErrorCode::UNKNOWN,

@@ -1,10 +1,18 @@
-//! The key layout of the cache (see `docs/cache.md`).
+//! The key spaces of the store, declared once (see `docs/cache.md`, "Key spaces").
 //!
-//! Every key starts with a tag byte. A namespace
-//! (account, device) is named in list and index keys by a short id, a LEB128 varint (prefix
-//! free, so one namespace's prefix is never a prefix of another's keys); the (account, device)
-//! pair is spelled out only once, in the namespace's own entries.
+//! Every key starts with a tag byte naming its key space. [`SPACES`] lists every space this
+//! layout ([`LAYOUT`]) uses: its tag, what it holds, which module owns it, and who may remove
+//! its keys. Every scan and every removal of the cache is confined to one space (a removal by
+//! scan only through [`Removable`], which names the list and index spaces alone), so a record
+//! of a space the cache does not own is never deleted: not the device id or the namespace ids,
+//! not layout 1's retired spaces ([`RETIRED`]), not a later version's records in the
+//! [`RESERVED`] tags (a quota ledger, ...), not an undeclared tag.
 //!
+//! A namespace (account, device) is named in list and index keys by a short id, a LEB128
+//! varint (prefix free, so one namespace's prefix is never a prefix of another's keys); the
+//! (account, device) pair is spelled out only once, in the namespace's own entries.
+//!
+//! - `V`                                        the layout of the store (see `layout`)
 //! - `d`                                        the device id
 //! - `n` ‹account› ‹device›                     namespace → id (segments: u16 BE length + bytes)
 //! - `m` id                                     id → namespace (claims the id; see `spaces`)
@@ -13,8 +21,17 @@
 //! - `I` id kind value                          an index entry: kind `c` carAssociationID,
 //!   `v` VIN (the value is the key's rest), pointing to a stepsID
 
+use std::ops::RangeInclusive;
+
 use pims_types::Vin;
 
+/// The layout this version reads and writes: what the key spaces below mean. Layout 1 was a
+/// development layout, never released (its spaces are [`RETIRED`]).
+pub(crate) const LAYOUT: u64 = 2;
+
+/// Key of the layout record. This key and its encoding (`0x02` + varint) never change, so
+/// that every version can tell which layout a store holds.
+pub(crate) const LAYOUT_KEY: &[u8] = b"V";
 /// Tag of the device id record.
 pub(crate) const DEVICE: &[u8] = b"d";
 /// Tag of namespace → id entries.
@@ -27,6 +44,131 @@ pub(crate) const NEXT_SPACE: &[u8] = b"N";
 pub(crate) const LIST: u8 = b'L';
 /// Tag of index entries.
 pub(crate) const INDEX: u8 = b'I';
+
+/// Tags of layout 1's key spaces (`l` lists, `i` index entries, the namespace spelled out in
+/// every key): never reused, never read, never removed by this layout.
+pub(crate) const RETIRED: [u8; 2] = [b'l', b'i'];
+
+/// Tags reserved for later records (a quota ledger, ...): a later version may add a key space
+/// there without a new layout, because this one never reads, scans or removes a key in it.
+/// (Nothing uses it at run time, by design: it is declared for readers and checked by tests.)
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const RESERVED: RangeInclusive<u8> = 0x80..=0xFF;
+
+/// Who may remove the keys of a space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Removal {
+    /// Nothing in this crate removes them (only a damaged database moved aside loses them).
+    Never,
+    /// `check` removes the record when it does not read (a new one is then made).
+    WhenUnreadable,
+    /// `reset`, `invalidate_device` (one namespace), `wipe` (all), and reading with repair
+    /// (`check`, lookups: unreadable records, dangling links, orphans).
+    Cache,
+}
+
+/// One key space of the store.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeySpace {
+    /// Its tag (the first byte of every key in it).
+    pub(crate) tag: u8,
+    /// What it holds.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) holds: &'static str,
+    /// The module that writes it.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) owner: &'static str,
+    /// Who may remove its keys.
+    pub(crate) removal: Removal,
+}
+
+/// Every key space of this layout.
+pub(crate) const SPACES: [KeySpace; 7] = [
+    KeySpace {
+        tag: LAYOUT_KEY[0],
+        holds: "the layout of the store",
+        owner: "cache::layout",
+        removal: Removal::Never,
+    },
+    KeySpace {
+        tag: DEVICE[0],
+        holds: "the device id",
+        owner: "cache::device_id",
+        removal: Removal::WhenUnreadable,
+    },
+    KeySpace {
+        tag: SPACE,
+        holds: "namespace (account, device) -> its id",
+        owner: "spaces",
+        removal: Removal::Never,
+    },
+    KeySpace {
+        tag: SPACE_ID,
+        holds: "namespace id -> the namespace claiming it",
+        owner: "spaces",
+        removal: Removal::Never,
+    },
+    KeySpace {
+        tag: NEXT_SPACE[0],
+        holds: "the next namespace id to try (a hint)",
+        owner: "spaces",
+        removal: Removal::Never,
+    },
+    KeySpace {
+        tag: LIST,
+        holds: "list records, by namespace id and stepsID",
+        owner: "cache::rules, cache::links",
+        removal: Removal::Cache,
+    },
+    KeySpace {
+        tag: INDEX,
+        holds: "identifier links (carAssociationID, VIN) -> stepsID, by namespace id",
+        owner: "cache::links",
+        removal: Removal::Cache,
+    },
+];
+
+/// The declared space `key` belongs to, if any.
+pub(crate) fn space_of(key: &[u8]) -> Option<&'static KeySpace> {
+    let tag = key.first()?;
+    SPACES.iter().find(|s| s.tag == *tag)
+}
+
+/// The spaces the cache removes whole or by namespace: lists and index entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Removable {
+    /// List records (`L`).
+    Lists,
+    /// Index entries (`I`).
+    Links,
+}
+
+impl Removable {
+    fn tag(self) -> u8 {
+        match self {
+            Removable::Lists => LIST,
+            Removable::Links => INDEX,
+        }
+    }
+
+    /// The prefix of every key of this space.
+    pub(crate) fn all(self) -> Vec<u8> {
+        vec![self.tag()]
+    }
+
+    /// The prefix of this space's keys in namespace `id`.
+    pub(crate) fn of(self, id: SpaceId) -> Vec<u8> {
+        prefix(self.tag(), id)
+    }
+
+    /// Whether `key`, met by a scan of `prefix` (made by [`all`](Removable::all) or
+    /// [`of`](Removable::of)), may be removed: under the prefix, and of a space the cache
+    /// removes. A store's scan that strays outside its prefix (a custom store's bug) thus
+    /// never makes the cache delete another space's record.
+    pub(crate) fn may_remove(prefix: &[u8], key: &[u8]) -> bool {
+        key.starts_with(prefix) && space_of(key).is_some_and(|s| s.removal == Removal::Cache)
+    }
+}
 
 /// The short id of a namespace in one store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -245,6 +387,91 @@ mod tests {
         }
         // Segments: "ab" + "c" and "a" + "bc" would collide with a plain concatenation.
         assert_ne!(segments("ab", "c"), segments("a", "bc"));
+    }
+
+    #[test]
+    fn key_spaces_are_declared_once_and_apart() {
+        for (i, space) in SPACES.iter().enumerate() {
+            assert!(
+                SPACES[i + 1..].iter().all(|o| o.tag != space.tag),
+                "{} twice",
+                space.tag
+            );
+            assert!(!RETIRED.contains(&space.tag), "{} is retired", space.tag);
+            assert!(!RESERVED.contains(&space.tag), "{} is reserved", space.tag);
+            assert!(space.tag.is_ascii_alphabetic());
+        }
+        // Every key the cache builds is of a declared space.
+        let vin = Vin::parse("VR1AB12C3D4567890").unwrap();
+        let id = SpaceId(7);
+        for key in [
+            LAYOUT_KEY.to_vec(),
+            DEVICE.to_vec(),
+            NEXT_SPACE.to_vec(),
+            space_key(&segments("a", "d")),
+            space_id_key(id),
+            list_key(id, "1"),
+            index_key(id, &Link::Car("c".into())),
+            index_key(id, &Link::Vin(vin)),
+        ] {
+            assert!(space_of(&key).is_some(), "{key:?}");
+        }
+        // Only lists and links are removed by scans, and only within their prefix.
+        for space in SPACES {
+            let removable = [Removable::Lists, Removable::Links]
+                .iter()
+                .any(|r| r.tag() == space.tag);
+            assert_eq!(removable, space.removal == Removal::Cache, "{}", space.tag);
+        }
+        let all = Removable::Lists.all();
+        assert!(Removable::may_remove(&all, &list_key(id, "1")));
+        assert!(!Removable::may_remove(
+            &all,
+            &index_key(id, &Link::Car("c".into()))
+        ));
+        let one = Removable::Links.of(SpaceId(1));
+        assert!(!Removable::may_remove(
+            &one,
+            &index_key(SpaceId(129), &Link::Car("c".into()))
+        ));
+        for foreign in [
+            &b"d"[..],
+            b"V",
+            b"m\x01",
+            b"n",
+            b"N",
+            b"l\x01a",
+            b"i",
+            b"\x80q",
+            b"Z",
+        ] {
+            assert!(!Removable::may_remove(b"", foreign), "{foreign:?}");
+        }
+    }
+
+    #[test]
+    fn the_documented_key_spaces_are_these() {
+        // docs/cache.md, "Key spaces": one row per space, naming what it holds and its owner.
+        let doc = include_str!("../../../docs/cache.md");
+        let section = doc
+            .split("## Key spaces")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap();
+        for space in SPACES {
+            let tag = format!("| `{}` ", char::from(space.tag));
+            let row = section
+                .lines()
+                .find(|l| l.starts_with(&tag))
+                .unwrap_or_else(|| panic!("no row for {tag}"));
+            assert!(row.contains(space.owner), "{row}: owner {}", space.owner);
+            assert!(row.contains(space.holds), "{row}: holds {}", space.holds);
+        }
+        for tag in RETIRED {
+            assert!(section.contains(&format!("`{}`", char::from(tag))));
+        }
+        assert!(section.contains("`0x80`–`0xFF`"));
+        assert!(section.contains(&format!("layout is {LAYOUT}")));
     }
 
     #[test]

@@ -377,8 +377,8 @@ fn records_hold_only_the_list_and_its_identifiers() {
         // Three steps: name code, status, zigzag order.
         expected.extend_from_slice(&[3, 1, 1, 2, 2, 0, 4, 3, 0, 6]);
         assert_eq!(value, expected, "format 2: flags, car, VIN, steps");
-        // Every entry of the store: the device id, the namespace's two entries, the next-id
-        // hint, the record and its two index entries.
+        // Every entry of the store: the layout record, the device id, the namespace's two
+        // entries, the next-id hint, the record and its two index entries.
         let mut entries = Vec::new();
         cache
             .store()
@@ -388,7 +388,7 @@ fn records_hold_only_the_list_and_its_identifiers() {
             })
             .unwrap();
         let tags: Vec<u8> = entries.iter().map(|(k, _)| k[0]).collect();
-        assert_eq!(tags, b"IILNdmn", "{entries:?}");
+        assert_eq!(tags, b"IILNVdmn", "{entries:?}");
         let bytes: usize = entries
             .iter()
             .filter(|(k, _)| matches!(k[0], b'L' | b'I'))

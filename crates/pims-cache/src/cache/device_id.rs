@@ -3,6 +3,7 @@
 
 use tracing::{info, warn};
 
+use super::layout::Use;
 use super::{MAX_ATTEMPTS, StepCache};
 use crate::device::DeviceId;
 use crate::error::CacheError;
@@ -28,6 +29,7 @@ impl StepCache {
         if let Some(id) = self.device.get() {
             return Ok(id.clone());
         }
+        self.layout(Use::Read)?;
         if let Some(id) = self.store.kept_device_id()? {
             return Ok(self.device.get_or_init(|| id).clone());
         }
@@ -53,6 +55,7 @@ impl StepCache {
                 self.settle();
                 return Ok(self.device.get_or_init(|| id).clone());
             }
+            self.layout(Use::Write)?;
             match self
                 .store
                 .compare_and_swap(keys::DEVICE, current.as_deref(), Some(&bytes))?

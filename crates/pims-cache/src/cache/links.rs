@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 
 use super::{MAX_ATTEMPTS, StepCache};
 use crate::error::CacheError;
-use crate::keys::{self, Link, SpaceId};
+use crate::keys::{self, Link, Removable, SpaceId};
 use crate::record::{self, ListRecord};
 use crate::store::Swap;
 
@@ -119,11 +119,19 @@ impl StepCache {
         })
     }
 
-    /// Removes every entry under `prefix`; how many there were.
-    pub(super) fn remove_prefix(&self, prefix: &[u8]) -> Result<usize, CacheError> {
+    /// Removes every entry of `space` (of namespace `id`, or of all); how many there were.
+    /// Only the list and index spaces can be named: no other record is ever removed by a scan.
+    pub(super) fn remove_space(
+        &self,
+        space: Removable,
+        id: Option<SpaceId>,
+    ) -> Result<usize, CacheError> {
+        let prefix = id.map_or_else(|| space.all(), |id| space.of(id));
         let mut found = Vec::new();
-        self.store.scan_prefix(prefix, &mut |k, _| {
-            found.push(k.to_vec());
+        self.store.scan_prefix(&prefix, &mut |k, _| {
+            if Removable::may_remove(&prefix, k) {
+                found.push(k.to_vec());
+            }
             ControlFlow::Continue(())
         })?;
         let mut removed = 0;

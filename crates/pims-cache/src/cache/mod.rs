@@ -7,6 +7,7 @@
 //!   are written, followed and removed, in an order a crash cannot make wrong;
 //! - `repair`: reading with repair (unreadable records and dangling links removed) and `check`;
 //! - `device_id`: the device id, created once;
+//! - `layout`: the store's layout record, written before the first entry, checked before any;
 //! - `outcomes`: what the calls answer.
 
 use std::fmt;
@@ -23,6 +24,7 @@ use crate::spaces::Spaces;
 use crate::store::{Health, StepStore};
 
 mod device_id;
+mod layout;
 mod links;
 mod outcomes;
 mod repair;
@@ -77,6 +79,7 @@ pub struct StepCache {
     device: Arc<OnceLock<DeviceId>>,
     memo: Arc<Memo>,
     spaces: Arc<Spaces>,
+    layout: Arc<layout::Checked>,
 }
 
 impl fmt::Debug for StepCache {
@@ -101,6 +104,7 @@ impl StepCache {
             device: Arc::new(OnceLock::new()),
             memo: Arc::new(Memo::default()),
             spaces: Arc::new(Spaces::default()),
+            layout: Arc::new(layout::Checked::default()),
         }
     }
 

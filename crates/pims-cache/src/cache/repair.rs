@@ -7,10 +7,11 @@ use std::ops::ControlFlow;
 
 use tracing::warn;
 
+use super::layout::Use;
 use super::{CachedList, CheckReport, StepCache};
 use crate::device::DeviceId;
 use crate::error::CacheError;
-use crate::keys::{self, SpaceId};
+use crate::keys::{self, Removable, SpaceId};
 use crate::record::{self, ListRecord};
 use crate::spaces;
 
@@ -29,13 +30,17 @@ impl StepCache {
     /// assert_eq!(cache.check().unwrap().unreadable_removed, 0);
     /// ```
     pub fn check(&self) -> Result<CheckReport, CacheError> {
+        self.layout(Use::Read)?;
         let mut report = CheckReport::default();
-        let (lists, removed) = self.scan_lists(&[keys::LIST], spaces::all(&*self.store)?)?;
+        let (lists, removed) = self.scan_lists(None, spaces::all(&*self.store)?)?;
         report.lists = lists.len();
         report.unreadable_removed = removed;
         let mut links: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        self.store.scan_prefix(&[keys::INDEX], &mut |k, v| {
-            links.push((k.to_vec(), v.to_vec()));
+        let prefix = Removable::Links.all();
+        self.store.scan_prefix(&prefix, &mut |k, v| {
+            if Removable::may_remove(&prefix, k) {
+                links.push((k.to_vec(), v.to_vec()));
+            }
             ControlFlow::Continue(())
         })?;
         for (k, v) in links {
@@ -73,19 +78,24 @@ impl StepCache {
         Ok(report)
     }
 
-    /// The readable list records under `prefix` (`names`: the namespaces known so far), and
+    /// The readable list records of namespace `id` (None: of all; `names`: the namespaces
+    /// known so far), and
     /// how many unreadable ones were removed. A record of a namespace `names` does not know
     /// may belong to one created since `names` was read (its id entries are written before
     /// its first record): it is checked again against a fresh read before being removed.
     pub(super) fn scan_lists(
         &self,
-        prefix: &[u8],
+        id: Option<SpaceId>,
         mut names: HashMap<SpaceId, (String, String)>,
     ) -> Result<(Vec<CachedList>, usize), CacheError> {
+        let prefix = id.map_or_else(|| Removable::Lists.all(), |id| Removable::Lists.of(id));
         let mut found = Vec::new();
         let mut bad = Vec::new();
         let mut unknown = Vec::new();
-        self.store.scan_prefix(prefix, &mut |k, v| {
+        self.store.scan_prefix(&prefix, &mut |k, v| {
+            if !Removable::may_remove(&prefix, k) {
+                return ControlFlow::Continue(()); // not this scan's (a stray key)
+            }
             match decode_entry(k, v, &names) {
                 Ok(entry) => found.push(entry),
                 Err(Unusable::UnknownNamespace) => unknown.push((k.to_vec(), v.to_vec())),

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use pims_types::{StepsList, StepsSelector};
 use tracing::{debug, info, warn};
 
+use super::layout::Use;
 use super::{CachedList, MAX_ATTEMPTS, Merged, Removed, StepCache, check_steps_id};
 use crate::error::CacheError;
-use crate::keys::{self, Link};
+use crate::keys::{self, Link, Removable};
 use crate::namespace::{ListKeys, Namespace};
 use crate::record::{self, ListRecord};
 use crate::spaces;
@@ -61,11 +62,13 @@ impl StepCache {
             });
         }
         check_steps_id(sid.as_str())?;
+        self.layout(Use::Read)?;
         let id = match self.spaces.find(&*self.store, ns)? {
             Some(id) => id,
             None => {
                 // Nothing is written for a request the cache refuses.
                 keys.validate()?;
+                self.layout(Use::Write)?;
                 self.spaces.find_or_create(&*self.store, ns)?
             }
         };
@@ -100,6 +103,7 @@ impl StepCache {
         }
         // (A memo hit implies identifiers validated when first written.)
         keys.validate()?;
+        self.layout(Use::Write)?;
         let target = record::encode_target(sid.as_str());
 
         // 1. Link every identifier first: a reset through any of them then finds the record
@@ -206,6 +210,7 @@ impl StepCache {
         ns: &Namespace,
         selector: &StepsSelector,
     ) -> Result<Option<StepsList>, CacheError> {
+        self.layout(Use::Read)?;
         let Some(id) = self.spaces.find(&*self.store, ns)? else {
             return Ok(None); // a namespace without an id has no lists
         };
@@ -268,6 +273,7 @@ impl StepCache {
     /// assert_eq!(cache.get(&ns, &car).unwrap(), None);
     /// ```
     pub fn reset(&self, ns: &Namespace, selector: &StepsSelector) -> Result<Removed, CacheError> {
+        self.layout(Use::Read)?;
         let lists = match self.spaces.find(&*self.store, ns)? {
             None => 0,
             Some(id) => match selector {
@@ -300,11 +306,12 @@ impl StepCache {
     /// assert!(cache.lists(Some(&ns)).unwrap().is_empty());
     /// ```
     pub fn invalidate_device(&self, ns: &Namespace) -> Result<Removed, CacheError> {
+        self.layout(Use::Read)?;
         let lists = match self.spaces.find(&*self.store, ns)? {
             None => 0,
             Some(id) => {
-                let lists = self.remove_prefix(&keys::prefix(keys::LIST, id))?;
-                self.remove_prefix(&keys::prefix(keys::INDEX, id))?;
+                let lists = self.remove_space(Removable::Lists, Some(id))?;
+                self.remove_space(Removable::Links, Some(id))?;
                 lists
             }
         };
@@ -334,9 +341,13 @@ impl StepCache {
     /// assert_eq!(cache.device_id().unwrap(), id);
     /// ```
     pub fn wipe(&self) -> Result<Removed, CacheError> {
+        self.layout(Use::Read)?;
         let mut records = Vec::new();
-        self.store.scan_prefix(&[keys::LIST], &mut |k, _| {
-            records.push(k.to_vec());
+        let lists = Removable::Lists.all();
+        self.store.scan_prefix(&lists, &mut |k, _| {
+            if Removable::may_remove(&lists, k) {
+                records.push(k.to_vec());
+            }
             ControlFlow::Continue(())
         })?;
         let (mut lists, mut durable_lists) = (0, 0);
@@ -354,7 +365,7 @@ impl StepCache {
                 durable_lists += removed;
             }
         }
-        self.remove_prefix(&[keys::INDEX])?;
+        self.remove_space(Removable::Links, None)?;
         let durable = self.settle() && durable_lists == lists;
         Ok(Removed {
             lists,
@@ -377,17 +388,18 @@ impl StepCache {
     /// assert_eq!(all[0].car_association_id.as_deref(), Some("987654"));
     /// ```
     pub fn lists(&self, ns: Option<&Namespace>) -> Result<Vec<CachedList>, CacheError> {
-        let (prefix, names) = match ns {
+        self.layout(Use::Read)?;
+        let (id, names) = match ns {
             Some(ns) => {
                 let Some(id) = self.spaces.find(&*self.store, ns)? else {
                     return Ok(Vec::new());
                 };
                 let name = (ns.account().to_owned(), ns.device().as_str().to_owned());
-                (keys::prefix(keys::LIST, id), HashMap::from([(id, name)]))
+                (Some(id), HashMap::from([(id, name)]))
             }
-            None => (vec![keys::LIST], spaces::all(&*self.store)?),
+            None => (None, spaces::all(&*self.store)?),
         };
-        Ok(self.scan_lists(&prefix, names)?.0)
+        Ok(self.scan_lists(id, names)?.0)
     }
 }
 
