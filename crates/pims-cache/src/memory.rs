@@ -7,19 +7,23 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
+use async_trait::async_trait;
+
 use crate::error::CacheError;
-use crate::store::{Health, StepStore, Swap, Visit};
+use crate::store::{BatchSwap, Entry, Health, KeySwap, StepStore, Swap, check_batch};
 
 /// A [`StepStore`] in memory. Clones share the same map. Nothing survives the process
 /// ([`Health::Volatile`]). Never blocks for long: every operation is one lock of a map.
 ///
 /// ```
+/// # futures_executor::block_on(async {
 /// use pims_cache::{MemoryStore, StepStore};
 /// let a = MemoryStore::new();
 /// let b = a.clone();
-/// let _ = a.compare_and_swap(b"k", None, Some(b"v")).unwrap();
-/// assert_eq!(b.get(b"k").unwrap(), Some(b"v".to_vec()));
+/// let _ = a.compare_and_swap(b"k", None, Some(b"v")).await.unwrap();
+/// assert_eq!(b.get(b"k").await.unwrap(), Some(b"v".to_vec()));
 /// assert_eq!(b.len(), 1);
+/// # });
 /// ```
 #[derive(Clone, Default)]
 pub struct MemoryStore {
@@ -76,23 +80,40 @@ impl MemoryStore {
     }
 
     pub(crate) fn swap(&self, key: &[u8], expected: Option<&[u8]>, new: Option<&[u8]>) -> Swap {
+        match self.swap_all_now(&[KeySwap::new(key, expected, new)]) {
+            BatchSwap::Swapped => Swap::Swapped,
+            BatchSwap::Conflict { current, .. } => Swap::Conflict { current },
+        }
+    }
+
+    /// The batch under one write lock: checked whole, then applied whole.
+    pub(crate) fn swap_all_now(&self, swaps: &[KeySwap<'_>]) -> BatchSwap {
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
-        let current = map.get(key).map(Vec::as_slice);
-        if current != expected {
-            return Swap::Conflict {
-                current: current.map(<[u8]>::to_vec),
-            };
-        }
-        match new {
-            Some(v) => {
-                map.insert(key.to_vec(), v.to_vec());
-            }
-            None => {
-                map.remove(key);
+        for (index, s) in swaps.iter().enumerate() {
+            let current = map.get(s.key).map(Vec::as_slice);
+            if current != s.expected {
+                return BatchSwap::Conflict {
+                    index,
+                    current: current.map(<[u8]>::to_vec),
+                };
             }
         }
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        Swap::Swapped
+        let mut changed = false;
+        for s in swaps.iter().filter(|s| !s.is_check()) {
+            changed = true;
+            match s.new {
+                Some(v) => {
+                    map.insert(s.key.to_vec(), v.to_vec());
+                }
+                None => {
+                    map.remove(s.key);
+                }
+            }
+        }
+        if changed {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        BatchSwap::Swapped
     }
 
     pub(crate) fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
@@ -104,21 +125,38 @@ impl MemoryStore {
         old
     }
 
-    pub(crate) fn entries(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    /// Entries under `prefix` after `after`, at most `limit` (None: all).
+    pub(crate) fn entries(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: Option<usize>,
+    ) -> Vec<Entry> {
         let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
-        map.range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+        let from = match after {
+            Some(a) if a >= prefix => Bound::Excluded(a),
+            _ => Bound::Included(prefix),
+        };
+        map.range::<[u8], _>((from, Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(prefix))
+            .take(limit.unwrap_or(usize::MAX))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
 }
 
+#[async_trait]
 impl StepStore for MemoryStore {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
         Ok(self.read(key))
     }
 
-    fn compare_and_swap(
+    async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(keys.iter().map(|k| map.get(*k).cloned()).collect())
+    }
+
+    async fn compare_and_swap(
         &self,
         key: &[u8],
         expected: Option<&[u8]>,
@@ -127,21 +165,25 @@ impl StepStore for MemoryStore {
         Ok(self.swap(key, expected, new))
     }
 
-    fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+    async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError> {
+        check_batch(swaps)?;
+        Ok(self.swap_all_now(swaps))
+    }
+
+    async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
         Ok(self.take(key))
     }
 
-    fn scan_prefix(&self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<(), CacheError> {
-        // A snapshot, so that the visitor runs without the lock held.
-        for (k, v) in self.entries(prefix) {
-            if visit(&k, &v).is_break() {
-                break;
-            }
-        }
-        Ok(())
+    async fn scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, CacheError> {
+        Ok(self.entries(prefix, after, Some(limit)))
     }
 
-    fn flush(&self) -> Result<(), CacheError> {
+    async fn flush(&self) -> Result<(), CacheError> {
         Ok(())
     }
 
@@ -157,47 +199,59 @@ impl StepStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ops::ControlFlow;
+    use futures_executor::block_on;
 
     #[test]
     fn compare_and_swap_removes_and_conflicts() {
-        let s = MemoryStore::new();
-        assert_eq!(
-            s.compare_and_swap(b"k", None, Some(b"1")).unwrap(),
-            Swap::Swapped
-        );
-        assert_eq!(
-            s.compare_and_swap(b"k", Some(b"2"), None).unwrap(),
-            Swap::Conflict {
-                current: Some(b"1".to_vec())
-            }
-        );
-        assert_eq!(
-            s.compare_and_swap(b"k", Some(b"1"), None).unwrap(),
-            Swap::Swapped
-        );
-        assert!(s.is_empty());
+        block_on(async {
+            let s = MemoryStore::new();
+            assert_eq!(
+                s.compare_and_swap(b"k", None, Some(b"1")).await.unwrap(),
+                Swap::Swapped
+            );
+            assert_eq!(
+                s.compare_and_swap(b"k", Some(b"2"), None).await.unwrap(),
+                Swap::Conflict {
+                    current: Some(b"1".to_vec())
+                }
+            );
+            assert_eq!(
+                s.compare_and_swap(b"k", Some(b"1"), None).await.unwrap(),
+                Swap::Swapped
+            );
+            assert!(s.is_empty());
+        });
     }
 
     #[test]
-    fn scan_stops_at_the_prefix_end_and_on_break() {
-        let s = MemoryStore::new();
-        for k in [&b"a"[..], b"ab", b"ac", b"b"] {
-            let _ = s.compare_and_swap(k, None, Some(b"")).unwrap();
-        }
-        let mut seen = Vec::new();
-        s.scan_prefix(b"a", &mut |k, _| {
-            seen.push(k.to_vec());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-        assert_eq!(seen, [b"a".to_vec(), b"ab".to_vec(), b"ac".to_vec()]);
-        let mut n = 0;
-        s.scan_prefix(b"", &mut |_, _| {
-            n += 1;
-            ControlFlow::Break(())
-        })
-        .unwrap();
-        assert_eq!(n, 1);
+    fn scan_stops_at_the_prefix_end_and_pages() {
+        block_on(async {
+            let s = MemoryStore::new();
+            for k in [&b"a"[..], b"ab", b"ac", b"b"] {
+                let _ = s.compare_and_swap(k, None, Some(b"")).await.unwrap();
+            }
+            let keys = |page: Vec<Entry>| page.into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+            let all = s.scan(b"a", None, 10).await.unwrap();
+            assert_eq!(keys(all), [b"a".to_vec(), b"ab".to_vec(), b"ac".to_vec()]);
+            assert_eq!(keys(s.scan(b"", None, 1).await.unwrap()), [b"a".to_vec()]);
+            let rest = s.scan(b"a", Some(b"ab"), 10).await.unwrap();
+            assert_eq!(keys(rest), [b"ac".to_vec()]);
+            // An `after` before the prefix starts from the prefix.
+            assert_eq!(s.scan(b"b", Some(b"a"), 10).await.unwrap().len(), 1);
+        });
+    }
+
+    #[test]
+    fn a_batch_of_checks_only_changes_no_generation() {
+        block_on(async {
+            let s = MemoryStore::new();
+            let _ = s.compare_and_swap(b"k", None, Some(b"1")).await.unwrap();
+            let g = s.generation();
+            let check = [KeySwap::check(b"k", Some(b"1")), KeySwap::check(b"j", None)];
+            assert_eq!(s.swap_all(&check).await.unwrap(), BatchSwap::Swapped);
+            assert_eq!(s.generation(), g);
+            let twice = [KeySwap::check(b"k", None), KeySwap::check(b"k", None)];
+            assert!(s.swap_all(&twice).await.is_err());
+        });
     }
 }

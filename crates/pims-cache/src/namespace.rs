@@ -42,6 +42,25 @@ impl Namespace {
     /// ```
     pub fn new(account: impl Into<String>, device: DeviceId) -> Result<Namespace, CacheError> {
         let account = account.into();
+        Namespace::check_account(&account)?;
+        let mut prefix = Vec::with_capacity(4 + account.len() + device.as_str().len());
+        keys::push_segment(&mut prefix, account.as_bytes());
+        keys::push_segment(&mut prefix, device.as_str().as_bytes());
+        Ok(Namespace {
+            account,
+            device,
+            prefix,
+        })
+    }
+
+    /// Checks an account id without making a namespace (before the device id is known):
+    /// 1 to 256 bytes, no control characters.
+    ///
+    /// ```
+    /// assert!(pims_cache::Namespace::check_account("user-1").is_ok());
+    /// assert!(pims_cache::Namespace::check_account("").is_err());
+    /// ```
+    pub fn check_account(account: &str) -> Result<(), CacheError> {
         if account.is_empty() || account.len() > MAX_ACCOUNT_LEN {
             return Err(CacheError::invalid(
                 "account",
@@ -54,14 +73,7 @@ impl Namespace {
                 "control characters are not allowed",
             ));
         }
-        let mut prefix = Vec::with_capacity(4 + account.len() + device.as_str().len());
-        keys::push_segment(&mut prefix, account.as_bytes());
-        keys::push_segment(&mut prefix, device.as_str().as_bytes());
-        Ok(Namespace {
-            account,
-            device,
-            prefix,
-        })
+        Ok(())
     }
 
     /// The account id.

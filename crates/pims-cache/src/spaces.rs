@@ -8,7 +8,6 @@
 //! lists: it reads as "no lists yet".
 
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 use std::sync::{PoisonError, RwLock};
 
 use tracing::warn;
@@ -17,6 +16,7 @@ use crate::error::CacheError;
 use crate::keys::{self, SpaceId};
 use crate::namespace::Namespace;
 use crate::record;
+use crate::scan;
 use crate::store::{StepStore, Swap};
 
 /// Namespaces remembered at most; past it the memo starts over (it only saves reads).
@@ -42,7 +42,7 @@ struct Known {
 
 impl Spaces {
     /// The id of `ns`, if it has one (a namespace without one has no lists).
-    pub(crate) fn find(
+    pub(crate) async fn find(
         &self,
         store: &dyn StepStore,
         ns: &Namespace,
@@ -51,7 +51,7 @@ impl Spaces {
         if let Some(id) = self.remembered(ns, epoch) {
             return Ok(Some(id));
         }
-        let Resolved::Found(id) = resolve(store, ns)? else {
+        let Resolved::Found(id) = resolve(store, ns).await? else {
             return Ok(None);
         };
         self.remember(ns, id, epoch);
@@ -59,7 +59,7 @@ impl Spaces {
     }
 
     /// The id of `ns`, given out now if it has none.
-    pub(crate) fn find_or_create(
+    pub(crate) async fn find_or_create(
         &self,
         store: &dyn StepStore,
         ns: &Namespace,
@@ -71,16 +71,19 @@ impl Spaces {
         let skey = keys::space_key(ns.prefix());
         for _ in 0..MAX_ATTEMPTS {
             // Replaced only from exactly what was read: a concurrent creation wins.
-            let current = match resolve(store, ns)? {
+            let current = match resolve(store, ns).await? {
                 Resolved::Found(id) => {
                     self.remember(ns, id, epoch);
                     return Ok(id);
                 }
                 Resolved::Unusable(current) => current,
             };
-            let id = claim(store, ns)?;
+            let id = claim(store, ns).await?;
             let value = record::encode_number(id.0);
-            match store.compare_and_swap(&skey, current.as_deref(), Some(&value))? {
+            match store
+                .compare_and_swap(&skey, current.as_deref(), Some(&value))
+                .await?
+            {
                 Swap::Swapped => {
                     self.remember(ns, id, epoch);
                     return Ok(id);
@@ -120,9 +123,11 @@ impl Spaces {
 }
 
 /// Every namespace of the store that claims its id: id → (account, device).
-pub(crate) fn all(store: &dyn StepStore) -> Result<HashMap<SpaceId, (String, String)>, CacheError> {
+pub(crate) async fn all(
+    store: &dyn StepStore,
+) -> Result<HashMap<SpaceId, (String, String)>, CacheError> {
     let mut claims = HashMap::new();
-    store.scan_prefix(&[keys::SPACE_ID], &mut |k, v| {
+    for (k, v) in scan::all(store, &[keys::SPACE_ID]).await? {
         let id = k
             .strip_prefix(&[keys::SPACE_ID])
             .and_then(keys::read_varint)
@@ -133,8 +138,7 @@ pub(crate) fn all(store: &dyn StepStore) -> Result<HashMap<SpaceId, (String, Str
         if let (Some((id, _)), Some((account, device))) = (id, claimant) {
             claims.insert(SpaceId(id), (account.to_owned(), device.to_owned()));
         }
-        ControlFlow::Continue(())
-    })?;
+    }
     // A claim counts only if the namespace points back to it.
     let mut out = HashMap::with_capacity(claims.len());
     for (id, (account, device)) in claims {
@@ -142,7 +146,8 @@ pub(crate) fn all(store: &dyn StepStore) -> Result<HashMap<SpaceId, (String, Str
         keys::push_segment(&mut segments, account.as_bytes());
         keys::push_segment(&mut segments, device.as_bytes());
         let pointed = store
-            .get(&keys::space_key(&segments))?
+            .get(&keys::space_key(&segments))
+            .await?
             .and_then(|v| record::decode_number(&v).ok());
         if pointed == Some(id.0) {
             out.insert(id, (account, device));
@@ -160,8 +165,8 @@ enum Resolved {
 }
 
 /// Follows `n‹ns›` and checks the claim `m‹id›`.
-fn resolve(store: &dyn StepStore, ns: &Namespace) -> Result<Resolved, CacheError> {
-    let Some(value) = store.get(&keys::space_key(ns.prefix()))? else {
+async fn resolve(store: &dyn StepStore, ns: &Namespace) -> Result<Resolved, CacheError> {
+    let Some(value) = store.get(&keys::space_key(ns.prefix())).await? else {
         return Ok(Resolved::Unusable(None));
     };
     let id = match record::decode_number(&value) {
@@ -171,7 +176,7 @@ fn resolve(store: &dyn StepStore, ns: &Namespace) -> Result<Resolved, CacheError
             return Ok(Resolved::Unusable(Some(value)));
         }
     };
-    let claimed = store.get(&keys::space_id_key(id))?;
+    let claimed = store.get(&keys::space_id_key(id)).await?;
     if claimed.as_deref() != Some(&claim_value(ns)[..]) {
         warn!(
             "pims-cache: a namespace entry points to an id it does not hold; giving the namespace a new id"
@@ -194,8 +199,8 @@ fn claim_value(ns: &Namespace) -> Vec<u8> {
 /// were lost, e.g. by a degraded store that started again from an empty map: a new namespace
 /// must not inherit them.) When the hint is far behind (lost, say, with many namespaces), the
 /// search jumps past the highest claimed id.
-fn claim(store: &dyn StepStore, ns: &Namespace) -> Result<SpaceId, CacheError> {
-    let hint_bytes = store.get(keys::NEXT_SPACE)?;
+async fn claim(store: &dyn StepStore, ns: &Namespace) -> Result<SpaceId, CacheError> {
+    let hint_bytes = store.get(keys::NEXT_SPACE).await?;
     let mut next = hint_bytes
         .as_deref()
         .and_then(|b| record::decode_number(b).ok())
@@ -206,20 +211,24 @@ fn claim(store: &dyn StepStore, ns: &Namespace) -> Result<SpaceId, CacheError> {
     };
     for attempt in 0..MAX_ATTEMPTS {
         if attempt == JUMP_AFTER {
-            next = next.max(highest_claimed(store)?.saturating_add(1));
+            next = next.max(highest_claimed(store).await?.saturating_add(1));
         }
         let id = SpaceId(next);
         let after = next.checked_add(1).ok_or_else(contention)?;
-        if !in_use(store, id)?
-            && store.compare_and_swap(&keys::space_id_key(id), None, Some(&claim_value(ns)))?
+        if !in_use(store, id).await?
+            && store
+                .compare_and_swap(&keys::space_id_key(id), None, Some(&claim_value(ns)))
+                .await?
                 == Swap::Swapped
         {
             // The hint is only a hint: losing this race (or this write) costs a skip later.
-            let _ = store.compare_and_swap(
-                keys::NEXT_SPACE,
-                hint_bytes.as_deref(),
-                Some(&record::encode_number(after)),
-            )?;
+            let _ = store
+                .compare_and_swap(
+                    keys::NEXT_SPACE,
+                    hint_bytes.as_deref(),
+                    Some(&record::encode_number(after)),
+                )
+                .await?;
             return Ok(id);
         }
         next = after;
@@ -231,14 +240,9 @@ fn claim(store: &dyn StepStore, ns: &Namespace) -> Result<SpaceId, CacheError> {
 const JUMP_AFTER: u32 = 16;
 
 /// Whether any list or index entry uses id `id`.
-fn in_use(store: &dyn StepStore, id: SpaceId) -> Result<bool, CacheError> {
+async fn in_use(store: &dyn StepStore, id: SpaceId) -> Result<bool, CacheError> {
     for tag in [keys::LIST, keys::INDEX] {
-        let mut found = false;
-        store.scan_prefix(&keys::prefix(tag, id), &mut |_, _| {
-            found = true;
-            ControlFlow::Break(())
-        })?;
-        if found {
+        if scan::any(store, &keys::prefix(tag, id)).await? {
             return Ok(true);
         }
     }
@@ -246,25 +250,23 @@ fn in_use(store: &dyn StepStore, id: SpaceId) -> Result<bool, CacheError> {
 }
 
 /// The highest id claimed (0: none), by a scan of every claim.
-fn highest_claimed(store: &dyn StepStore) -> Result<u64, CacheError> {
+async fn highest_claimed(store: &dyn StepStore) -> Result<u64, CacheError> {
     let mut highest = 0;
-    store.scan_prefix(&[keys::SPACE_ID], &mut |k, _| {
+    for (k, _) in scan::all(store, &[keys::SPACE_ID]).await? {
         if let Some((id, [])) = k
             .strip_prefix(&[keys::SPACE_ID])
             .and_then(keys::read_varint)
         {
             highest = highest.max(id);
         }
-        ControlFlow::Continue(())
-    })?;
+    }
     // Entries under ids never claimed (orphans) count too: the next id is past them all.
     for tag in [keys::LIST, keys::INDEX] {
-        store.scan_prefix(&[tag], &mut |k, _| {
+        for (k, _) in scan::all(store, &[tag]).await? {
             if let Some((id, _)) = k.strip_prefix(&[tag]).and_then(keys::read_varint) {
                 highest = highest.max(id);
             }
-            ControlFlow::Continue(())
-        })?;
+        }
     }
     Ok(highest)
 }
@@ -274,6 +276,7 @@ mod tests {
     use super::*;
     use crate::device::DeviceId;
     use crate::memory::MemoryStore;
+    use futures_executor::block_on;
 
     fn ns(account: &str) -> Namespace {
         Namespace::new(account, DeviceId::parse("dev").unwrap()).unwrap()
@@ -281,51 +284,73 @@ mod tests {
 
     #[test]
     fn ids_are_given_once_and_found_again() {
-        let store = MemoryStore::new();
-        let spaces = Spaces::default();
-        assert_eq!(spaces.find(&store, &ns("a")).unwrap(), None);
-        let a = spaces.find_or_create(&store, &ns("a")).unwrap();
-        let b = spaces.find_or_create(&store, &ns("b")).unwrap();
-        assert_ne!(a, b);
-        assert_eq!(spaces.find_or_create(&store, &ns("a")).unwrap(), a);
-        // A fresh resolver over the same store finds the same ids.
-        let other = Spaces::default();
-        assert_eq!(other.find(&store, &ns("a")).unwrap(), Some(a));
-        assert_eq!(other.find(&store, &ns("b")).unwrap(), Some(b));
-        let all = all(&store).unwrap();
-        assert_eq!(all[&a], ("a".to_owned(), "dev".to_owned()));
-        assert_eq!(all.len(), 2);
+        block_on(async {
+            let store = MemoryStore::new();
+            let spaces = Spaces::default();
+            assert_eq!(spaces.find(&store, &ns("a")).await.unwrap(), None);
+            let a = spaces.find_or_create(&store, &ns("a")).await.unwrap();
+            let b = spaces.find_or_create(&store, &ns("b")).await.unwrap();
+            assert_ne!(a, b);
+            assert_eq!(spaces.find_or_create(&store, &ns("a")).await.unwrap(), a);
+            // A fresh resolver over the same store finds the same ids.
+            let other = Spaces::default();
+            assert_eq!(other.find(&store, &ns("a")).await.unwrap(), Some(a));
+            assert_eq!(other.find(&store, &ns("b")).await.unwrap(), Some(b));
+            let all = all(&store).await.unwrap();
+            assert_eq!(all[&a], ("a".to_owned(), "dev".to_owned()));
+            assert_eq!(all.len(), 2);
+        });
     }
 
     #[test]
     fn a_lost_hint_never_reuses_an_id() {
-        let store = MemoryStore::new();
-        let spaces = Spaces::default();
-        let a = spaces.find_or_create(&store, &ns("a")).unwrap();
-        store.remove(keys::NEXT_SPACE).unwrap();
-        let b = spaces.find_or_create(&store, &ns("b")).unwrap();
-        assert_ne!(a, b);
-        assert_eq!(Spaces::default().find(&store, &ns("a")).unwrap(), Some(a));
+        block_on(async {
+            let store = MemoryStore::new();
+            let spaces = Spaces::default();
+            let a = spaces.find_or_create(&store, &ns("a")).await.unwrap();
+            store.remove(keys::NEXT_SPACE).await.unwrap();
+            let b = spaces.find_or_create(&store, &ns("b")).await.unwrap();
+            assert_ne!(a, b);
+            assert_eq!(
+                Spaces::default().find(&store, &ns("a")).await.unwrap(),
+                Some(a)
+            );
+        });
     }
 
     #[test]
     fn a_namespace_pointing_to_another_ones_id_reads_as_empty() {
-        let store = MemoryStore::new();
-        let spaces = Spaces::default();
-        let a = spaces.find_or_create(&store, &ns("a")).unwrap();
-        // Damage: b's entry points to a's id.
-        let _ = store
-            .compare_and_swap(
-                &keys::space_key(ns("b").prefix()),
-                None,
-                Some(&record::encode_number(a.0)),
-            )
-            .unwrap();
-        assert_eq!(Spaces::default().find(&store, &ns("b")).unwrap(), None);
-        let b = Spaces::default().find_or_create(&store, &ns("b")).unwrap();
-        assert_ne!(a, b);
-        assert_eq!(Spaces::default().find(&store, &ns("a")).unwrap(), Some(a));
-        assert_eq!(Spaces::default().find(&store, &ns("b")).unwrap(), Some(b));
+        block_on(async {
+            let store = MemoryStore::new();
+            let spaces = Spaces::default();
+            let a = spaces.find_or_create(&store, &ns("a")).await.unwrap();
+            // Damage: b's entry points to a's id.
+            let _ = store
+                .compare_and_swap(
+                    &keys::space_key(ns("b").prefix()),
+                    None,
+                    Some(&record::encode_number(a.0)),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                Spaces::default().find(&store, &ns("b")).await.unwrap(),
+                None
+            );
+            let b = Spaces::default()
+                .find_or_create(&store, &ns("b"))
+                .await
+                .unwrap();
+            assert_ne!(a, b);
+            assert_eq!(
+                Spaces::default().find(&store, &ns("a")).await.unwrap(),
+                Some(a)
+            );
+            assert_eq!(
+                Spaces::default().find(&store, &ns("b")).await.unwrap(),
+                Some(b)
+            );
+        });
     }
 
     #[test]
@@ -335,12 +360,14 @@ mod tests {
             let handles: Vec<_> = (0..16)
                 .map(|_| {
                     let store = store.clone();
-                    s.spawn(move || Spaces::default().find_or_create(&*store, &ns("a")).unwrap())
+                    s.spawn(move || {
+                        block_on(Spaces::default().find_or_create(&*store, &ns("a"))).unwrap()
+                    })
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         assert!(ids.iter().all(|id| *id == ids[0]));
-        assert_eq!(all(&*store).unwrap().len(), 1);
+        assert_eq!(block_on(all(&*store)).unwrap().len(), 1);
     }
 }

@@ -2,7 +2,8 @@
 //! scans and a durability barrier, plus the store's health.
 
 use std::fmt;
-use std::ops::ControlFlow;
+
+use async_trait::async_trait;
 
 use crate::device::DeviceId;
 use crate::error::CacheError;
@@ -10,11 +11,13 @@ use crate::error::CacheError;
 /// The outcome of [`StepStore::compare_and_swap`].
 ///
 /// ```
+/// # futures_executor::block_on(async {
 /// use pims_cache::{MemoryStore, StepStore, Swap};
 /// let store = MemoryStore::new();
-/// assert_eq!(store.compare_and_swap(b"k", None, Some(b"v")).unwrap(), Swap::Swapped);
-/// assert_eq!(store.compare_and_swap(b"k", None, Some(b"w")).unwrap(),
+/// assert_eq!(store.compare_and_swap(b"k", None, Some(b"v")).await.unwrap(), Swap::Swapped);
+/// assert_eq!(store.compare_and_swap(b"k", None, Some(b"w")).await.unwrap(),
 ///     Swap::Conflict { current: Some(b"v".to_vec()) });
+/// # });
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
@@ -182,75 +185,195 @@ impl fmt::Display for Health {
     }
 }
 
-/// The visitor of [`StepStore::scan_prefix`]: called with each key and value, it returns
-/// `Break` to stop the scan.
+/// One key of [`StepStore::swap_all`]: replace `expected` (None: absent) by `new` (None:
+/// remove). An entry whose `new` equals its `expected` is a condition only: the batch goes
+/// through only if the key still holds `expected`, and the key is not written.
 ///
 /// ```
-/// use std::ops::ControlFlow;
-/// let mut count = 0;
-/// let visit: &mut pims_cache::Visit<'_> = &mut |_k, _v| { count += 1; ControlFlow::Continue(()) };
-/// assert!(visit(b"k", b"v").is_continue());
+/// let only_if_absent = pims_cache::KeySwap::check(b"k", None);
+/// assert_eq!(only_if_absent.new, None);
+/// assert!(only_if_absent.is_check());
 /// ```
-pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySwap<'a> {
+    /// The key.
+    pub key: &'a [u8],
+    /// What the key must hold (None: absent).
+    pub expected: Option<&'a [u8]>,
+    /// What it holds afterwards (None: removed).
+    pub new: Option<&'a [u8]>,
+}
 
-/// A persistent (or not) ordered byte map: what [`StepCache`](crate::StepCache) is built on.
-///
-/// Every method may block the calling thread (disk I/O, `fsync`, waiting for a shared flush):
-/// async callers use `spawn_blocking`. Implementations must be safe to call from many threads
-/// at once; `compare_and_swap` must be atomic per key. The cache never holds a lock across
-/// calls: every multi-key change is a sequence of single-key compare-and-swaps ordered so that
-/// a crash between two of them leaves nothing wrong (see `docs/cache.md`).
-///
-/// `flush` is called after every cache operation, changed or not (a read may have observed a
-/// change another thread has not flushed yet), so it must return at once when there is nothing
-/// to flush.
+impl<'a> KeySwap<'a> {
+    /// Replace `expected` by `new` at `key`.
+    ///
+    /// ```
+    /// let s = pims_cache::KeySwap::new(b"k", None, Some(b"v"));
+    /// assert!(!s.is_check());
+    /// ```
+    pub fn new(key: &'a [u8], expected: Option<&'a [u8]>, new: Option<&'a [u8]>) -> Self {
+        KeySwap { key, expected, new }
+    }
+
+    /// Only require that `key` holds `expected`.
+    ///
+    /// ```
+    /// assert!(pims_cache::KeySwap::check(b"k", Some(b"v")).is_check());
+    /// ```
+    pub fn check(key: &'a [u8], expected: Option<&'a [u8]>) -> Self {
+        KeySwap {
+            key,
+            expected,
+            new: expected,
+        }
+    }
+
+    /// Whether this entry writes nothing (a condition only).
+    ///
+    /// ```
+    /// assert!(!pims_cache::KeySwap::new(b"k", Some(b"v"), None).is_check());
+    /// ```
+    pub fn is_check(&self) -> bool {
+        self.new == self.expected
+    }
+}
+
+/// The outcome of [`StepStore::swap_all`].
 ///
 /// ```
-/// use std::ops::ControlFlow;
+/// # futures_executor::block_on(async {
+/// use pims_cache::{BatchSwap, KeySwap, MemoryStore, StepStore};
+/// let store = MemoryStore::new();
+/// let batch = [KeySwap::new(b"a", None, Some(b"1")), KeySwap::new(b"b", None, Some(b"2"))];
+/// assert_eq!(store.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
+/// // Nothing of a batch is written when one of its keys holds something else.
+/// let batch = [KeySwap::new(b"c", None, Some(b"3")), KeySwap::new(b"a", None, Some(b"x"))];
+/// assert_eq!(store.swap_all(&batch).await.unwrap(),
+///     BatchSwap::Conflict { index: 1, current: Some(b"1".to_vec()) });
+/// assert_eq!(store.get(b"c").await.unwrap(), None);
+/// # });
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum BatchSwap {
+    /// Every key held what was expected; every change has been made, at once.
+    Swapped,
+    /// Entry `index` of the batch found `current` instead: nothing was written.
+    Conflict {
+        /// Which entry of the batch failed (the first one found).
+        index: usize,
+        /// What its key holds now (None: absent).
+        current: Option<Vec<u8>>,
+    },
+}
+
+/// One entry of a scan: key and value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// A persistent (or not, or shared) ordered byte map: what [`StepCache`](crate::StepCache) is
+/// built on. Object safe (`Arc<dyn StepStore>`), async.
+///
+/// # The contract (what [`testkit`](crate#the-conformance-kit) checks)
+///
+/// - **Linearizable per key**: `get`, `compare_and_swap`, `remove` and every key of a
+///   `swap_all` act on one key atomically, in one order that every process using the store
+///   sees (for a store shared between processes, across all of them).
+/// - **`swap_all` is all or nothing**: either every entry's key held its `expected` value and
+///   every change is made at once (no reader sees half of it), or nothing is written.
+/// - **`get_many`** answers for every key, in order; it need not be a snapshot of all of them
+///   at one instant (the cache conditions its writes on what it read).
+/// - **`scan`** gives the entries whose key starts with `prefix`, in key order, after `after`
+///   (exclusive), at most `limit`; an entry present during a whole paged scan is seen once.
+/// - **`flush`** returns once every change completed before it is durable (as far as
+///   [`health`](StepStore::health) allows). It is called after every cache operation,
+///   changed or not (a read may have seen a change another caller has not flushed yet), so it
+///   must return at once when there is nothing to flush; concurrent callers may share one
+///   physical flush.
+/// - **`generation`** changes whenever any entry changes, by any writer; it is read before the
+///   entries it vouches for, and moves only once a change is visible. While it stays the same
+///   the cache reuses what it decoded instead of reading again, so a store other processes
+///   also write (a shared network store) returns `None`: no in-process memo may then hide
+///   another process's change.
+/// - **Failure**: a local store may degrade (go on from memory, saying so in `health`); a
+///   shared store never degrades to a local copy: it fails the call, and the facade answers
+///   from the backend as it does for a degraded cache.
+/// - **Never on an async worker**: no method may block the calling thread for long: a store
+///   whose work blocks (disk `fsync`, a synchronous driver) moves it to a blocking pool, as
+///   [`SledStore`](crate::SledStore) does with its flushes.
+///
+/// ```
+/// # futures_executor::block_on(async {
 /// use pims_cache::{MemoryStore, StepStore};
 /// let store = MemoryStore::new();
-/// let _ = store.compare_and_swap(b"a1", None, Some(b"x")).unwrap();
-/// let _ = store.compare_and_swap(b"b1", None, Some(b"y")).unwrap();
-/// let mut seen = Vec::new();
-/// store.scan_prefix(b"a", &mut |k, _| { seen.push(k.to_vec()); ControlFlow::Continue(()) }).unwrap();
-/// assert_eq!(seen, [b"a1".to_vec()]);
-/// store.flush().unwrap();
-/// assert_eq!(store.remove(b"a1").unwrap(), Some(b"x".to_vec()));
-/// assert_eq!(store.get(b"a1").unwrap(), None);
+/// let _ = store.compare_and_swap(b"a1", None, Some(b"x")).await.unwrap();
+/// let _ = store.compare_and_swap(b"a2", None, Some(b"y")).await.unwrap();
+/// let _ = store.compare_and_swap(b"b1", None, Some(b"z")).await.unwrap();
+/// // Paged: one entry at a time, each page after the last key seen.
+/// let page = store.scan(b"a", None, 1).await.unwrap();
+/// assert_eq!(page, [(b"a1".to_vec(), b"x".to_vec())]);
+/// let page = store.scan(b"a", Some(b"a1"), 1).await.unwrap();
+/// assert_eq!(page, [(b"a2".to_vec(), b"y".to_vec())]);
+/// assert!(store.scan(b"a", Some(b"a2"), 1).await.unwrap().is_empty());
+/// assert_eq!(store.get_many(&[b"a1", b"zz"]).await.unwrap(), [Some(b"x".to_vec()), None]);
+/// store.flush().await.unwrap();
+/// assert_eq!(store.remove(b"a1").await.unwrap(), Some(b"x".to_vec()));
+/// assert_eq!(store.get(b"a1").await.unwrap(), None);
+/// # });
 /// ```
+#[async_trait]
 pub trait StepStore: Send + Sync + fmt::Debug {
     /// The value of `key`.
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError>;
+    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError>;
+
+    /// The values of `keys`, in order: one round trip on a network store. The default reads
+    /// them one by one.
+    async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(self.get(key).await?);
+        }
+        Ok(values)
+    }
 
     /// Atomically replaces the value of `key` by `new` (None: removes it) if it is `expected`
     /// (None: absent); otherwise reports what is there.
-    fn compare_and_swap(
+    async fn compare_and_swap(
         &self,
         key: &[u8],
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Swap, CacheError>;
 
-    /// Removes `key` unconditionally; returns what it held.
-    fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError>;
+    /// Several compare-and-swaps as one, all or nothing (see the contract above): one batch on
+    /// sled, one transaction on a database. A key named twice is refused
+    /// ([`CacheError::InvalidInput`]).
+    async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError>;
 
-    /// Calls `visit` for every entry whose key starts with `prefix`, in key order, until it
-    /// returns `Break`. Implementations should not hold a lock while calling `visit`.
-    fn scan_prefix(&self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<(), CacheError>;
+    /// Removes `key` unconditionally; returns what it held.
+    async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError>;
+
+    /// At most `limit` entries whose key starts with `prefix` and comes after `after`
+    /// (exclusive; None: from the first), in key order. Fewer than `limit`: the scan is done.
+    async fn scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, CacheError>;
 
     /// Makes every change completed before this call durable (as far as [`health`] allows),
     /// then returns. Concurrent callers may share one physical flush.
     ///
     /// [`health`]: StepStore::health
-    fn flush(&self) -> Result<(), CacheError>;
+    async fn flush(&self) -> Result<(), CacheError>;
 
-    /// Whether the store's writes survive the process.
+    /// Whether the store's writes survive the process, as far as the store knows now (no
+    /// round trip: a network store answers from its last operation).
     fn health(&self) -> Health;
 
-    /// A number that changes whenever any entry changes, read before the entries it vouches
-    /// for (it moves only once a change is visible), or None when the store cannot tell.
-    /// While it stays the same, the cache reuses what it decoded instead of reading again.
-    /// The default is None: always read.
+    /// A number that changes whenever any entry changes (see the contract above), or None
+    /// when the store cannot tell, or is shared with other processes. The default is None:
+    /// always read.
     fn generation(&self) -> Option<u64> {
         None
     }
@@ -268,7 +391,7 @@ pub trait StepStore: Send + Sync + fmt::Debug {
     /// database moved aside) cannot lose it; None when none is kept yet, or when the store
     /// keeps none apart (the default: the cache then keeps it as one of its entries only).
     /// [`SledStore`](crate::SledStore) keeps it in a file beside sled's directory.
-    fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
+    async fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
         Ok(None)
     }
 
@@ -276,8 +399,21 @@ pub trait StepStore: Send + Sync + fmt::Debug {
     /// the id kept (the earlier one if there was one, so that concurrent callers agree); None
     /// when the store keeps none apart (the default) or could not keep it now (an unwritable
     /// directory): the cache then relies on its entry.
-    fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
+    async fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
         let _ = id;
         Ok(None)
     }
+}
+
+/// Refuses a batch that names a key twice (its outcome would depend on the order).
+pub(crate) fn check_batch(swaps: &[KeySwap<'_>]) -> Result<(), CacheError> {
+    for (i, s) in swaps.iter().enumerate() {
+        if swaps[..i].iter().any(|t| t.key == s.key) {
+            return Err(CacheError::invalid(
+                "swap_all",
+                "a key is named twice in one batch",
+            ));
+        }
+    }
+    Ok(())
 }

@@ -20,20 +20,23 @@ impl StepCache {
     /// exists anywhere.
     ///
     /// ```
+    /// # futures_executor::block_on(async {
     /// let cache = pims_cache::StepCache::in_memory();
-    /// let id = cache.device_id().unwrap();
-    /// assert_eq!(cache.clone().device_id().unwrap(), id);
-    /// assert_eq!(pims_cache::StepCache::new(cache.store().clone()).device_id().unwrap(), id);
+    /// let id = cache.device_id().await.unwrap();
+    /// assert_eq!(cache.clone().device_id().await.unwrap(), id);
+    /// let other = pims_cache::StepCache::new(cache.store().clone());
+    /// assert_eq!(other.device_id().await.unwrap(), id);
+    /// # });
     /// ```
-    pub fn device_id(&self) -> Result<DeviceId, CacheError> {
+    pub async fn device_id(&self) -> Result<DeviceId, CacheError> {
         if let Some(id) = self.device.get() {
             return Ok(id.clone());
         }
-        self.layout(Use::Read)?;
-        if let Some(id) = self.store.kept_device_id()? {
+        self.layout(Use::Read).await?;
+        if let Some(id) = self.store.kept_device_id().await? {
             return Ok(self.device.get_or_init(|| id).clone());
         }
-        let mut current = self.store.get(keys::DEVICE)?;
+        let mut current = self.store.get(keys::DEVICE).await?;
         for _ in 0..MAX_ATTEMPTS {
             let (id, created) = match current.as_deref().map(DeviceId::from_record) {
                 Some(Ok(id)) => (id, false),
@@ -46,22 +49,23 @@ impl StepCache {
             };
             // Kept apart first: from then on no recovery of the entries can lose it. The
             // store answers with the id it kept, if another caller kept one first.
-            let kept = self.store.keep_device_id(&id)?;
+            let kept = self.store.keep_device_id(&id).await?;
             let created = created && kept.as_ref().is_none_or(|k| *k == id);
             let id = kept.clone().unwrap_or(id);
             let bytes = id.to_record()?;
             if current.as_deref() == Some(bytes.as_slice()) {
                 // Another thread may have just created it: use it only once durable.
-                self.settle();
+                self.settle().await;
                 return Ok(self.device.get_or_init(|| id).clone());
             }
-            self.layout(Use::Write)?;
+            self.layout(Use::Write).await?;
             match self
                 .store
-                .compare_and_swap(keys::DEVICE, current.as_deref(), Some(&bytes))?
+                .compare_and_swap(keys::DEVICE, current.as_deref(), Some(&bytes))
+                .await?
             {
                 Swap::Swapped => {
-                    let durable = self.settle() || kept.is_some();
+                    let durable = self.settle().await || kept.is_some();
                     if created && durable {
                         info!("pims-cache: created this device's id");
                     } else if created {

@@ -8,7 +8,6 @@
 //! existed, or one of layout 1 (never released), whose retired entries (`l`, `i`) are left
 //! where they are, unread (see `docs/cache.md`, "Key spaces").
 
-use std::ops::ControlFlow;
 use std::sync::{Mutex, PoisonError};
 
 use tracing::warn;
@@ -17,6 +16,7 @@ use super::StepCache;
 use crate::error::CacheError;
 use crate::keys;
 use crate::record;
+use crate::scan;
 use crate::store::Swap;
 
 /// What a call is about to do with the store.
@@ -45,7 +45,7 @@ enum Seen {
 impl StepCache {
     /// Refuses a store of another layout; for a [`Use::Write`], records this layout first in
     /// a store that has no record. Costs no store read once the record was seen.
-    pub(super) fn layout(&self, wanted: Use) -> Result<(), CacheError> {
+    pub(super) async fn layout(&self, wanted: Use) -> Result<(), CacheError> {
         let epoch = self.store.epoch();
         let seen = *self.layout.0.lock().unwrap_or_else(PoisonError::into_inner);
         if matches!(seen, Seen::Ours { epoch: e } if e == epoch) {
@@ -63,7 +63,7 @@ impl StepCache {
         {
             return Ok(());
         }
-        let mut current = self.store.get(keys::LAYOUT_KEY)?;
+        let mut current = self.store.get(keys::LAYOUT_KEY).await?;
         // Two rounds: a conflict means another writer recorded a layout, read on the second.
         for _ in 0..2 {
             let seen = match current.as_deref() {
@@ -74,11 +74,12 @@ impl StepCache {
                 },
                 None if wanted == Use::Read => Seen::Absent { epoch, generation },
                 None => {
-                    self.warn_of_retired_entries()?;
+                    self.warn_of_retired_entries().await?;
                     let ours = record::encode_number(keys::LAYOUT);
                     match self
                         .store
-                        .compare_and_swap(keys::LAYOUT_KEY, None, Some(&ours))?
+                        .compare_and_swap(keys::LAYOUT_KEY, None, Some(&ours))
+                        .await?
                     {
                         Swap::Swapped => Seen::Ours { epoch },
                         Swap::Conflict { current: now } => {
@@ -96,13 +97,10 @@ impl StepCache {
 
     /// Says so when a store about to be recorded as this layout holds layout 1's entries
     /// (left unread, not removed: they are not this layout's to delete).
-    fn warn_of_retired_entries(&self) -> Result<(), CacheError> {
+    async fn warn_of_retired_entries(&self) -> Result<(), CacheError> {
         let mut found = false;
         for tag in keys::RETIRED {
-            self.store.scan_prefix(&[tag], &mut |_, _| {
-                found = true;
-                ControlFlow::Break(())
-            })?;
+            found |= scan::any(&*self.store, &[tag]).await?;
         }
         if found {
             warn!(
@@ -116,82 +114,57 @@ impl StepCache {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures_executor::block_on;
 
     use super::*;
     use crate::memory::MemoryStore;
-    use crate::store::{Health, StepStore, Visit};
-
-    /// A memory store counting reads of the layout record.
-    #[derive(Debug, Default)]
-    struct Counting(MemoryStore, AtomicUsize);
-
-    impl StepStore for Counting {
-        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-            if key == keys::LAYOUT_KEY {
-                self.1.fetch_add(1, Ordering::SeqCst);
-            }
-            self.0.get(key)
-        }
-        fn compare_and_swap(
-            &self,
-            key: &[u8],
-            expected: Option<&[u8]>,
-            new: Option<&[u8]>,
-        ) -> Result<Swap, CacheError> {
-            self.0.compare_and_swap(key, expected, new)
-        }
-        fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-            self.0.remove(key)
-        }
-        fn scan_prefix(&self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<(), CacheError> {
-            self.0.scan_prefix(prefix, visit)
-        }
-        fn flush(&self) -> Result<(), CacheError> {
-            self.0.flush()
-        }
-        fn health(&self) -> Health {
-            self.0.health()
-        }
-    }
+    use crate::store::StepStore;
+    use crate::testkit::Forwarding;
 
     #[test]
     fn the_record_is_read_once_then_trusted() {
-        let store = Arc::new(Counting::default());
-        let cache = StepCache::new(store.clone());
-        cache.layout(Use::Read).unwrap();
-        cache.layout(Use::Read).unwrap(); // no counter: an absent record is read again
-        assert_eq!(store.1.load(Ordering::SeqCst), 2);
-        cache.layout(Use::Write).unwrap();
-        let after_write = store.1.load(Ordering::SeqCst);
-        for wanted in [Use::Read, Use::Write, Use::Read] {
-            cache.layout(wanted).unwrap();
-        }
-        assert_eq!(store.1.load(Ordering::SeqCst), after_write);
-        // Another cache over the store finds it, once.
-        let other = StepCache::new(store.clone());
-        other.layout(Use::Write).unwrap();
-        other.layout(Use::Read).unwrap();
-        assert_eq!(store.1.load(Ordering::SeqCst), after_write + 1);
-        assert_eq!(
-            store.get(keys::LAYOUT_KEY).unwrap(),
-            Some(record::encode_number(keys::LAYOUT))
-        );
+        block_on(async {
+            let store = Arc::new(Forwarding::new(MemoryStore::new()));
+            let reads = || store.reads_of(keys::LAYOUT_KEY);
+            let cache = StepCache::new(store.clone());
+            cache.layout(Use::Read).await.unwrap();
+            cache.layout(Use::Read).await.unwrap(); // no counter: an absent record is read again
+            assert_eq!(reads(), 2);
+            cache.layout(Use::Write).await.unwrap();
+            let after_write = reads();
+            for wanted in [Use::Read, Use::Write, Use::Read] {
+                cache.layout(wanted).await.unwrap();
+            }
+            assert_eq!(reads(), after_write);
+            // Another cache over the store finds it, once.
+            let other = StepCache::new(store.clone());
+            other.layout(Use::Write).await.unwrap();
+            other.layout(Use::Read).await.unwrap();
+            assert_eq!(reads(), after_write + 1);
+            assert_eq!(
+                store.get(keys::LAYOUT_KEY).await.unwrap(),
+                Some(record::encode_number(keys::LAYOUT))
+            );
+        });
     }
 
     #[test]
     fn a_record_written_meanwhile_is_read_not_overwritten() {
-        let store = Arc::new(MemoryStore::new());
-        let cache = StepCache::new(store.clone());
-        cache.layout(Use::Read).unwrap();
-        let later = record::encode_number(keys::LAYOUT + 1);
-        let _ = store
-            .compare_and_swap(keys::LAYOUT_KEY, None, Some(&later))
-            .unwrap();
-        assert!(matches!(
-            cache.layout(Use::Write),
-            Err(CacheError::UnsupportedLayout { found: Some(3) })
-        ));
-        assert_eq!(store.get(keys::LAYOUT_KEY).unwrap(), Some(later));
+        block_on(async {
+            let store = Arc::new(MemoryStore::new());
+            let cache = StepCache::new(store.clone());
+            cache.layout(Use::Read).await.unwrap();
+            let later = record::encode_number(keys::LAYOUT + 1);
+            let _ = store
+                .compare_and_swap(keys::LAYOUT_KEY, None, Some(&later))
+                .await
+                .unwrap();
+            assert!(matches!(
+                cache.layout(Use::Write).await,
+                Err(CacheError::UnsupportedLayout { found: Some(3) })
+            ));
+            assert_eq!(store.get(keys::LAYOUT_KEY).await.unwrap(), Some(later));
+        });
     }
 }

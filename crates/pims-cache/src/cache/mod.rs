@@ -42,19 +42,22 @@ const MAX_STEPS_ID_LEN: usize = 1024;
 
 /// The step cache: the sticky `alreadyDone` rule, atomically, over any [`StepStore`].
 ///
-/// Cheap to clone (clones share the store); safe to use from many threads. Every method may
-/// block the calling thread on disk I/O (a change is flushed before the method returns):
-/// async callers use `spawn_blocking`.
+/// Cheap to clone (clones share the store); safe to use from many tasks and threads. Every
+/// method is async and never blocks its thread for long: a change is made durable before the
+/// method returns, the store moving what waits on the disk off the async workers (see
+/// [`StepStore`]'s contract). From synchronous code, run it on any executor
+/// (`futures_executor::block_on`, a tokio runtime).
 ///
 /// Storage failures on the sled store do not surface here: the store degrades to memory and
 /// [`health`](StepCache::health) says so, while every method keeps answering.
 ///
 /// ```
+/// # futures_executor::block_on(async {
 /// use pims_cache::{ListKeys, StepCache};
 /// use pims_types::*;
 ///
 /// let cache = StepCache::in_memory();
-/// let ns = cache.namespace("account-1").unwrap();
+/// let ns = cache.namespace("account-1").await.unwrap();
 /// let by_car = StepsSelector::car_association_id("987654").unwrap();
 /// let keys = ListKeys::from(&by_car);
 ///
@@ -62,16 +65,17 @@ const MAX_STEPS_ID_LEN: usize = 1024;
 ///     Step::new(StepName::TrusterPhoneNumber, StepStatus::AlreadyDone, 1),
 ///     Step::new(StepName::DeviceActivation, status, 2)]);
 ///
-/// cache.merge(&ns, &keys, &answer(StepStatus::AlreadyDone)).unwrap();
+/// cache.merge(&ns, &keys, &answer(StepStatus::AlreadyDone)).await.unwrap();
 /// // The backend now says todo: the cache keeps alreadyDone.
-/// let m = cache.merge(&ns, &keys, &answer(StepStatus::Todo)).unwrap();
+/// let m = cache.merge(&ns, &keys, &answer(StepStatus::Todo)).await.unwrap();
 /// assert!(m.list.all_done());
 /// assert!(!m.changed);
 /// // One list, three names.
-/// assert_eq!(cache.get(&ns, &StepsSelector::steps_id("132324").unwrap()).unwrap(), Some(m.list));
+/// assert_eq!(cache.get(&ns, &StepsSelector::steps_id("132324").unwrap()).await.unwrap(), Some(m.list));
 /// // resetSteps: true
-/// cache.reset(&ns, &by_car).unwrap();
-/// assert_eq!(cache.get(&ns, &StepsSelector::steps_id("132324").unwrap()).unwrap(), None);
+/// cache.reset(&ns, &by_car).await.unwrap();
+/// assert_eq!(cache.get(&ns, &StepsSelector::steps_id("132324").unwrap()).await.unwrap(), None);
+/// # });
 /// ```
 #[derive(Clone)]
 pub struct StepCache {
@@ -120,8 +124,10 @@ impl StepCache {
     /// The store under this cache.
     ///
     /// ```
+    /// # futures_executor::block_on(async {
     /// let cache = pims_cache::StepCache::in_memory();
-    /// assert!(cache.store().get(b"d").unwrap().is_none());
+    /// assert!(cache.store().get(b"d").await.unwrap().is_none());
+    /// # });
     /// ```
     pub fn store(&self) -> &Arc<dyn StepStore> {
         &self.store
@@ -139,18 +145,22 @@ impl StepCache {
     /// The namespace of `account` on this device ([`device_id`](StepCache::device_id)).
     ///
     /// ```
+    /// # futures_executor::block_on(async {
     /// let cache = pims_cache::StepCache::in_memory();
-    /// let ns = cache.namespace("acct").unwrap();
-    /// assert_eq!(ns.device(), &cache.device_id().unwrap());
+    /// let ns = cache.namespace("acct").await.unwrap();
+    /// assert_eq!(ns.device(), &cache.device_id().await.unwrap());
+    /// # });
     /// ```
-    pub fn namespace(&self, account: impl Into<String>) -> Result<Namespace, CacheError> {
-        Namespace::new(account, self.device_id()?)
+    pub async fn namespace(&self, account: impl Into<String>) -> Result<Namespace, CacheError> {
+        let account = account.into();
+        Namespace::check_account(&account)?;
+        Namespace::new(account, self.device_id().await?)
     }
 
     /// Flushes; whether the cached state is now durable. A failed flush is not an error for
     /// the caller (the answer is still right), only a lost guarantee: traced and reported.
-    fn settle(&self) -> bool {
-        match self.store.flush() {
+    async fn settle(&self) -> bool {
+        match self.store.flush().await {
             Ok(()) => self.store.health().is_durable(),
             Err(e) => {
                 warn!(error = %e, "pims-cache: a change could not be made durable");

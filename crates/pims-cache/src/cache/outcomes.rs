@@ -7,14 +7,16 @@ use crate::device::DeviceId;
 /// The result of [`StepCache::merge`](crate::StepCache::merge).
 ///
 /// ```
+/// # futures_executor::block_on(async {
 /// # use pims_cache::*; use pims_types::*;
 /// let cache = StepCache::in_memory();
-/// let ns = cache.namespace("acct").unwrap();
+/// let ns = cache.namespace("acct").await.unwrap();
 /// let fresh = StepsList::new(StepsId::number(1), vec![Step::new(StepName::DeviceActivation, StepStatus::Todo, 2)]);
-/// let m = cache.merge(&ns, &ListKeys::new(), &fresh).unwrap();
+/// let m = cache.merge(&ns, &ListKeys::new(), &fresh).await.unwrap();
 /// assert!(m.changed);
 /// assert!(!m.durable); // an in-memory store is never durable
 /// assert_eq!(m.list, fresh);
+/// # });
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -33,11 +35,13 @@ pub struct Merged {
 /// [`StepCache::wipe`](crate::StepCache::wipe).
 ///
 /// ```
+/// # futures_executor::block_on(async {
 /// # use pims_cache::*; use pims_types::*;
 /// let cache = StepCache::in_memory();
-/// let ns = cache.namespace("acct").unwrap();
-/// let r = cache.reset(&ns, &StepsSelector::steps_id("1").unwrap()).unwrap();
+/// let ns = cache.namespace("acct").await.unwrap();
+/// let r = cache.reset(&ns, &StepsSelector::steps_id("1").unwrap()).await.unwrap();
 /// assert_eq!(r.lists, 0);
+/// # });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

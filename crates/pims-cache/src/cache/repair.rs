@@ -3,7 +3,6 @@
 //! redone), and [`StepCache::check`] does so for the whole store.
 
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 
 use tracing::warn;
 
@@ -13,6 +12,7 @@ use crate::device::DeviceId;
 use crate::error::CacheError;
 use crate::keys::{self, Removable, SpaceId};
 use crate::record::{self, ListRecord};
+use crate::scan;
 use crate::spaces;
 
 impl StepCache {
@@ -22,42 +22,40 @@ impl StepCache {
     ///
     /// ```
     /// # use pims_cache::*; use pims_types::*;
+    /// # futures_executor::block_on(async {
     /// let cache = StepCache::in_memory();
     /// // A list record of no known namespace, and unreadable.
-    /// let _ = cache.store().compare_and_swap(b"L\x01a", None, Some(b"torn")).unwrap();
-    /// let report = cache.check().unwrap();
+    /// let _ = cache.store().compare_and_swap(b"L\x01a", None, Some(b"torn")).await.unwrap();
+    /// let report = cache.check().await.unwrap();
     /// assert_eq!(report.unreadable_removed, 1);
-    /// assert_eq!(cache.check().unwrap().unreadable_removed, 0);
+    /// assert_eq!(cache.check().await.unwrap().unreadable_removed, 0);
+    /// # });
     /// ```
-    pub fn check(&self) -> Result<CheckReport, CacheError> {
-        self.layout(Use::Read)?;
+    pub async fn check(&self) -> Result<CheckReport, CacheError> {
+        self.layout(Use::Read).await?;
         let mut report = CheckReport::default();
-        let (lists, removed) = self.scan_lists(None, spaces::all(&*self.store)?)?;
+        let names = spaces::all(&*self.store).await?;
+        let (lists, removed) = self.scan_lists(None, names).await?;
         report.lists = lists.len();
         report.unreadable_removed = removed;
-        let mut links: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         let prefix = Removable::Links.all();
-        self.store.scan_prefix(&prefix, &mut |k, v| {
-            if Removable::may_remove(&prefix, k) {
-                links.push((k.to_vec(), v.to_vec()));
-            }
-            ControlFlow::Continue(())
-        })?;
+        let mut links = scan::all(&*self.store, &prefix).await?;
+        links.retain(|(k, _)| Removable::may_remove(&prefix, k));
         for (k, v) in links {
             let Some((id, link)) = keys::parse_index_key(&k) else {
                 report.unreadable_removed += 1;
-                self.discard(&k, &v, "malformed index key")?;
+                self.discard(&k, &v, "malformed index key").await?;
                 continue;
             };
             let sid = match record::decode_text(&v) {
                 Ok(sid) => sid,
                 Err(why) => {
                     report.unreadable_removed += 1;
-                    self.discard(&k, &v, &why)?;
+                    self.discard(&k, &v, &why).await?;
                     continue;
                 }
             };
-            let claimed = match self.store.get(&keys::list_key(id, &sid))? {
+            let claimed = match self.store.get(&keys::list_key(id, &sid)).await? {
                 Some(bytes) => record::decode_list(&bytes, &sid).is_ok_and(|rec| rec.claims(&link)),
                 None => false,
             };
@@ -65,16 +63,16 @@ impl StepCache {
                 report.links += 1;
             } else {
                 report.dangling_removed += 1;
-                let _ = self.store.compare_and_swap(&k, Some(&v), None)?;
+                let _ = self.store.compare_and_swap(&k, Some(&v), None).await?;
             }
         }
-        if let Some(bytes) = self.store.get(keys::DEVICE)?
+        if let Some(bytes) = self.store.get(keys::DEVICE).await?
             && let Err(why) = DeviceId::from_record(&bytes)
         {
             report.unreadable_removed += 1;
-            self.discard(keys::DEVICE, &bytes, &why)?;
+            self.discard(keys::DEVICE, &bytes, &why).await?;
         }
-        let _ = self.settle();
+        let _ = self.settle().await;
         Ok(report)
     }
 
@@ -83,7 +81,7 @@ impl StepCache {
     /// how many unreadable ones were removed. A record of a namespace `names` does not know
     /// may belong to one created since `names` was read (its id entries are written before
     /// its first record): it is checked again against a fresh read before being removed.
-    pub(super) fn scan_lists(
+    pub(super) async fn scan_lists(
         &self,
         id: Option<SpaceId>,
         mut names: HashMap<SpaceId, (String, String)>,
@@ -92,19 +90,18 @@ impl StepCache {
         let mut found = Vec::new();
         let mut bad = Vec::new();
         let mut unknown = Vec::new();
-        self.store.scan_prefix(&prefix, &mut |k, v| {
-            if !Removable::may_remove(&prefix, k) {
-                return ControlFlow::Continue(()); // not this scan's (a stray key)
+        for (k, v) in scan::all(&*self.store, &prefix).await? {
+            if !Removable::may_remove(&prefix, &k) {
+                continue; // not this scan's (a stray key)
             }
-            match decode_entry(k, v, &names) {
+            match decode_entry(&k, &v, &names) {
                 Ok(entry) => found.push(entry),
-                Err(Unusable::UnknownNamespace) => unknown.push((k.to_vec(), v.to_vec())),
-                Err(Unusable::Bad(why)) => bad.push((k.to_vec(), v.to_vec(), why)),
+                Err(Unusable::UnknownNamespace) => unknown.push((k, v)),
+                Err(Unusable::Bad(why)) => bad.push((k, v, why)),
             }
-            ControlFlow::Continue(())
-        })?;
+        }
         if !unknown.is_empty() {
-            names = spaces::all(&*self.store)?;
+            names = spaces::all(&*self.store).await?;
             for (k, v) in unknown {
                 match decode_entry(&k, &v, &names) {
                     Ok(entry) => found.push(entry),
@@ -117,34 +114,39 @@ impl StepCache {
         }
         let removed = bad.len();
         for (k, v, why) in bad {
-            self.discard(&k, &v, &why)?;
+            self.discard(&k, &v, &why).await?;
         }
         Ok((found, removed))
     }
 
     /// List record `sid` of a namespace (at `key`) and its bytes; an unreadable one is
     /// removed and reads as absent.
-    pub(super) fn load(
+    pub(super) async fn load(
         &self,
         key: &[u8],
         sid: &str,
     ) -> Result<Option<(Vec<u8>, ListRecord)>, CacheError> {
-        let Some(bytes) = self.store.get(key)? else {
+        let Some(bytes) = self.store.get(key).await? else {
             return Ok(None);
         };
         match record::decode_list(&bytes, sid) {
             Ok(rec) => Ok(Some((bytes, rec))),
             Err(why) => {
-                self.discard(key, &bytes, &why)?;
+                self.discard(key, &bytes, &why).await?;
                 Ok(None)
             }
         }
     }
 
     /// Removes an unreadable entry, unless it changed meanwhile.
-    pub(super) fn discard(&self, key: &[u8], bytes: &[u8], why: &str) -> Result<(), CacheError> {
+    pub(super) async fn discard(
+        &self,
+        key: &[u8],
+        bytes: &[u8],
+        why: &str,
+    ) -> Result<(), CacheError> {
         warn!(reason = %why, "pims-cache: removed an unreadable cache record");
-        let _ = self.store.compare_and_swap(key, Some(bytes), None)?;
+        let _ = self.store.compare_and_swap(key, Some(bytes), None).await?;
         Ok(())
     }
 }

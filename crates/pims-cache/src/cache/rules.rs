@@ -1,10 +1,10 @@
 //! The rule: merge a backend list into the cached one (sticky `alreadyDone`), look a list up by
-//! any of its names, reset it, invalidate a device's lists, wipe, list. `merge` drives the
-//! write order itself (links, record, repair); the primitives that write, follow and remove
-//! links and lists are in `links`, reading with repair is in `repair`.
+//! any of its names, reset it, invalidate a device's lists, wipe, list. `merge` reads the record
+//! and its links in one `get_many` and writes whatever changed in one conditional batch
+//! (`swap_all`), redone from a fresh read when another writer got there first; following and
+//! removing links and lists is in `links`, reading with repair is in `repair`.
 
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use pims_types::{StepsList, StepsSelector};
@@ -13,11 +13,12 @@ use tracing::{debug, info, warn};
 use super::layout::Use;
 use super::{CachedList, MAX_ATTEMPTS, Merged, Removed, StepCache, check_steps_id};
 use crate::error::CacheError;
-use crate::keys::{self, Link, Removable};
+use crate::keys::{self, Link, Removable, SpaceId};
 use crate::namespace::{ListKeys, Namespace};
 use crate::record::{self, ListRecord};
+use crate::scan;
 use crate::spaces;
-use crate::store::Swap;
+use crate::store::{BatchSwap, KeySwap};
 
 /// How many list records [`StepCache::wipe`] removes between two flushes.
 const WIPE_BATCH: usize = 256;
@@ -35,18 +36,20 @@ impl StepCache {
     /// carAssociationID is removed.
     ///
     /// ```
+    /// # futures_executor::block_on(async {
     /// # use pims_cache::*; use pims_types::*;
     /// let cache = StepCache::in_memory();
-    /// let ns = cache.namespace("acct").unwrap();
+    /// let ns = cache.namespace("acct").await.unwrap();
     /// let vin = Vin::parse("VR1AB12C3D4567890").unwrap();
     /// let done = StepsList::new(StepsId::number(5), vec![Step::new(StepName::MediumCarKey, StepStatus::AlreadyDone, 3)]);
-    /// cache.merge(&ns, &ListKeys::new().with_vin(vin.clone()), &done).unwrap();
-    /// assert!(cache.get(&ns, &StepsSelector::Vin(vin)).unwrap().unwrap().all_done());
+    /// cache.merge(&ns, &ListKeys::new().with_vin(vin.clone()), &done).await.unwrap();
+    /// assert!(cache.get(&ns, &StepsSelector::Vin(vin)).await.unwrap().unwrap().all_done());
     /// // The answer must be the list the request named.
     /// let wrong = ListKeys::new().with_steps_id(StepsId::number(6));
-    /// assert!(matches!(cache.merge(&ns, &wrong, &done), Err(CacheError::StepsIdMismatch { .. })));
+    /// assert!(matches!(cache.merge(&ns, &wrong, &done).await, Err(CacheError::StepsIdMismatch { .. })));
+    /// # });
     /// ```
-    pub fn merge(
+    pub async fn merge(
         &self,
         ns: &Namespace,
         keys: &ListKeys,
@@ -62,14 +65,14 @@ impl StepCache {
             });
         }
         check_steps_id(sid.as_str())?;
-        self.layout(Use::Read)?;
-        let id = match self.spaces.find(&*self.store, ns)? {
+        self.layout(Use::Read).await?;
+        let id = match self.spaces.find(&*self.store, ns).await? {
             Some(id) => id,
             None => {
                 // Nothing is written for a request the cache refuses.
                 keys.validate()?;
-                self.layout(Use::Write)?;
-                self.spaces.find_or_create(&*self.store, ns)?
+                self.layout(Use::Write).await?;
+                self.spaces.find_or_create(&*self.store, ns).await?
             }
         };
         let links = keys.links();
@@ -96,122 +99,192 @@ impl StepCache {
                     return Ok(Merged {
                         list,
                         changed: false,
-                        durable: self.settle(),
+                        durable: self.settle().await,
                     });
                 }
             }
         }
         // (A memo hit implies identifiers validated when first written.)
         keys.validate()?;
-        self.layout(Use::Write)?;
         let target = record::encode_target(sid.as_str());
-
-        // 1. Link every identifier first: a reset through any of them then finds the record
-        //    even if we crash right after writing it. Lists the identifiers named before
-        //    contribute their alreadyDone steps.
-        let mut wrote = false;
-        let mut carried: Vec<ListRecord> = Vec::new();
-        let mut superseded: Vec<(Vec<u8>, Vec<u8>, ListRecord)> = Vec::new();
-        for (link, ikey) in links.iter().zip(&ikeys) {
-            let current = self.store.get(ikey)?;
-            if current.as_deref() == Some(target.as_slice()) {
-                continue;
-            }
-            if let Some(Ok(other)) = current.as_deref().map(record::decode_text)
-                && other != sid.as_str()
-            {
-                let okey = keys::list_key(id, &other);
-                if let Some((obytes, orec)) = self.load(&okey, &other)?
-                    && orec.claims(link)
-                {
-                    if matches!(link, Link::Car(_)) {
-                        // Same carAssociationID, new stepsID: the old record is this list.
-                        superseded.push((okey, obytes, orec.clone()));
-                    }
-                    carried.push(orec);
-                }
-            }
-            wrote |= self.link(ikey, current, &target)?;
-        }
-
-        // 2. The record itself: compare-and-swap from what is stored, retried on conflict.
-        let mut current = self.store.get(&rkey)?;
         let mut attempts = 0;
-        let (merged, changed) = loop {
-            let cached = match current
-                .as_deref()
-                .map(|b| record::decode_list(b, sid.as_str()))
+        let merged = loop {
+            // 1. One read of the record and of every identifier's link.
+            let read = self.read_for_merge(&rkey, sid.as_str(), &ikeys).await?;
+            if let Some(cached) = &read.cached
+                && read.links.iter().all(|l| l.as_deref() == Some(&target[..]))
+                && pims_types::merge(&cached.list, fresh) == cached.list
             {
-                Some(Ok(rec)) => Some(rec),
-                Some(Err(why)) => {
-                    warn!(reason = %why, "pims-cache: replacing an unreadable cache record");
-                    None
+                // The common case: nothing to write.
+                if let Some(g) = generation {
+                    let linked = ikeys.iter().map(|k| (k.clone(), sid.as_str().to_owned()));
+                    self.memo
+                        .remember(g, (rkey, Arc::new(cached.clone())), linked);
                 }
-                None => None,
-            };
-            let merged = build(cached.as_ref(), &carried, &superseded, &links, fresh);
-            if cached.as_ref() == Some(&merged) {
-                break (merged, false);
+                return Ok(Merged {
+                    list: cached.list.clone(),
+                    changed: false,
+                    durable: self.settle().await,
+                });
             }
-            let bytes = record::encode_list(&merged);
-            match self
-                .store
-                .compare_and_swap(&rkey, current.as_deref(), Some(&bytes))?
+            // 2. The lists the identifiers named before contribute their alreadyDone steps;
+            //    one replaced under the same carAssociationID is removed.
+            let others = self
+                .named_before(id, sid.as_str(), &links, &read.links)
+                .await?;
+            let built = build(read.cached.as_ref(), &others, &links, fresh);
+            // 3. The record's identifiers it inherited need their links too.
+            let inherited: Vec<Vec<u8>> = built
+                .links()
+                .iter()
+                .map(|l| keys::index_key(id, l))
+                .filter(|k| !ikeys.contains(k))
+                .collect();
+            let inherited_now = if inherited.is_empty() {
+                Vec::new()
+            } else {
+                let wanted: Vec<&[u8]> = inherited.iter().map(Vec::as_slice).collect();
+                self.store.get_many(&wanted).await?
+            };
+            // 4. All of it in one conditional write: links, record, replaced lists. Any key
+            //    changed since it was read fails the whole batch, which is then redone.
+            let bytes = record::encode_list(&built);
+            let mut batch = Vec::with_capacity(2 + ikeys.len() + inherited.len() + others.len());
+            let record_changed = read.cached.as_ref() != Some(&built);
+            batch.push(if record_changed {
+                KeySwap::new(&rkey, read.record.as_deref(), Some(&bytes))
+            } else {
+                KeySwap::check(&rkey, read.record.as_deref())
+            });
+            for (ikey, now) in ikeys
+                .iter()
+                .zip(&read.links)
+                .chain(inherited.iter().zip(&inherited_now))
             {
-                Swap::Swapped => break (merged, true),
-                Swap::Conflict { current: now } => {
+                batch.push(if now.as_deref() == Some(&target[..]) {
+                    KeySwap::check(ikey, now.as_deref())
+                } else {
+                    KeySwap::new(ikey, now.as_deref(), Some(&target))
+                });
+            }
+            for other in &others {
+                batch.push(if other.superseded {
+                    KeySwap::new(&other.key, Some(&other.bytes), None)
+                } else {
+                    KeySwap::check(&other.key, Some(&other.bytes))
+                });
+            }
+            match self.store.swap_all(&batch).await? {
+                BatchSwap::Swapped => break built,
+                BatchSwap::Conflict { .. } => {
                     attempts += 1;
                     if attempts >= MAX_ATTEMPTS {
                         return Err(CacheError::Contention { attempts });
                     }
-                    current = now;
                 }
             }
         };
-        wrote |= changed;
-
-        if wrote {
-            // 3. Repair: a concurrent reset or lookup may have removed a link between steps 1
-            //    and 2, and inherited identifiers need theirs.
-            for link in merged.links() {
-                let ikey = keys::index_key(id, &link);
-                let current = self.store.get(&ikey)?;
-                self.link(&ikey, current, &target)?;
-            }
-            for (okey, obytes, _) in &superseded {
-                let _ = self.store.compare_and_swap(okey, Some(obytes), None)?;
-            }
-            debug!(steps_id = %sid, "pims-cache: cached list changed");
-        } else if let Some(g) = generation {
-            // Read whole and unchanged: remember it for the next merge.
-            let linked = ikeys.into_iter().map(|k| (k, sid.as_str().to_owned()));
-            self.memo
-                .remember(g, (rkey, Arc::new(merged.clone())), linked);
-        }
-        let durable = self.settle();
+        debug!(steps_id = %sid, "pims-cache: cached list changed");
+        let durable = self.settle().await;
         Ok(Merged {
             list: merged.list,
-            changed: wrote,
+            changed: true,
             durable,
         })
+    }
+
+    /// The record `rkey` (its bytes, and decoded when readable) and the links `ikeys`, in one
+    /// read.
+    async fn read_for_merge(
+        &self,
+        rkey: &[u8],
+        sid: &str,
+        ikeys: &[Vec<u8>],
+    ) -> Result<MergeRead, CacheError> {
+        let mut wanted: Vec<&[u8]> = Vec::with_capacity(1 + ikeys.len());
+        wanted.push(rkey);
+        wanted.extend(ikeys.iter().map(Vec::as_slice));
+        let mut values = self.store.get_many(&wanted).await?.into_iter();
+        let record = values.next().flatten();
+        let links: Vec<Option<Vec<u8>>> = values.collect();
+        if links.len() != ikeys.len() {
+            return Err(CacheError::storage(
+                "read",
+                std::io::Error::other("the store answered get_many with a wrong number of values"),
+            ));
+        }
+        let cached = match record.as_deref().map(|b| record::decode_list(b, sid)) {
+            Some(Ok(rec)) => Some(rec),
+            Some(Err(why)) => {
+                warn!(reason = %why, "pims-cache: replacing an unreadable cache record");
+                None
+            }
+            None => None,
+        };
+        Ok(MergeRead {
+            record,
+            cached,
+            links,
+        })
+    }
+
+    /// The other lists `links` pointed to (`now`: their current values), which still claim
+    /// the identifier: their alreadyDone steps carry over into list `sid`.
+    async fn named_before(
+        &self,
+        id: SpaceId,
+        sid: &str,
+        links: &[Link],
+        now: &[Option<Vec<u8>>],
+    ) -> Result<Vec<Other>, CacheError> {
+        let mut named: Vec<(String, &Link)> = Vec::new();
+        for (link, value) in links.iter().zip(now) {
+            if let Some(Ok(other)) = value.as_deref().map(record::decode_text)
+                && other != sid
+            {
+                named.push((other, link));
+            }
+        }
+        let mut others: Vec<Other> = Vec::new();
+        for (other, link) in named {
+            let key = keys::list_key(id, &other);
+            if let Some(seen) = others.iter_mut().find(|o| o.key == key) {
+                seen.superseded |= seen.record.claims(link) && matches!(link, Link::Car(_));
+                continue;
+            }
+            if let Some((bytes, record)) = self.load(&key, &other).await?
+                && record.claims(link)
+            {
+                others.push(Other {
+                    key,
+                    bytes,
+                    // Same carAssociationID, new stepsID: the old record is this list.
+                    superseded: matches!(link, Link::Car(_)),
+                    record,
+                });
+            }
+        }
+        Ok(others)
     }
 
     /// The cached list `selector` names in `ns`, if any. Never crosses namespaces. A record
     /// that does not decode is a miss (and is removed).
     ///
     /// ```
+    /// # futures_executor::block_on(async {
     /// # use pims_cache::*; use pims_types::*;
     /// let cache = StepCache::in_memory();
-    /// let ns = cache.namespace("acct").unwrap();
-    /// assert_eq!(cache.get(&ns, &StepsSelector::car_association_id("1").unwrap()).unwrap(), None);
+    /// let ns = cache.namespace("acct").await.unwrap();
+    /// assert_eq!(cache.get(&ns, &StepsSelector::car_association_id("1").unwrap()).await.unwrap(), None);
+    /// # });
     /// ```
-    pub fn get(
+    pub async fn get(
         &self,
         ns: &Namespace,
         selector: &StepsSelector,
     ) -> Result<Option<StepsList>, CacheError> {
-        self.layout(Use::Read)?;
-        let Some(id) = self.spaces.find(&*self.store, ns)? else {
+        self.layout(Use::Read).await?;
+        let Some(id) = self.spaces.find(&*self.store, ns).await? else {
             return Ok(None); // a namespace without an id has no lists
         };
         let (rkey, link) = match selector {
@@ -236,16 +309,16 @@ impl StepCache {
                 (None, None) => None,
             });
             if let Some(rec) = hit {
-                let _ = self.settle();
+                let _ = self.settle().await;
                 return Ok(Some(rec.list.clone()));
             }
         }
         let found = match (&rkey, &link) {
             (Some(rkey), _) => {
                 let sid = selector.value();
-                self.load(rkey, sid)?.map(|(_, rec)| rec)
+                self.load(rkey, sid).await?.map(|(_, rec)| rec)
             }
-            (None, Some(link)) => self.follow(id, link)?,
+            (None, Some(link)) => self.follow(id, link).await?,
             (None, None) => None,
         };
         if let (Some(g), Some(rec)) = (generation, &found) {
@@ -255,7 +328,7 @@ impl StepCache {
             self.memo
                 .remember(g, (record_key, Arc::new(rec.clone())), linked);
         }
-        let _ = self.settle();
+        let _ = self.settle().await;
         Ok(found.map(|rec| rec.list))
     }
 
@@ -263,32 +336,40 @@ impl StepCache {
     /// it, and flushes, before returning.
     ///
     /// ```
+    /// # futures_executor::block_on(async {
     /// # use pims_cache::*; use pims_types::*;
     /// let cache = StepCache::in_memory();
-    /// let ns = cache.namespace("acct").unwrap();
+    /// let ns = cache.namespace("acct").await.unwrap();
     /// let car = StepsSelector::car_association_id("987654").unwrap();
     /// let list = StepsList::new(StepsId::number(1), vec![]);
-    /// cache.merge(&ns, &ListKeys::from(&car), &list).unwrap();
-    /// assert_eq!(cache.reset(&ns, &StepsSelector::steps_id("1").unwrap()).unwrap().lists, 1);
-    /// assert_eq!(cache.get(&ns, &car).unwrap(), None);
+    /// cache.merge(&ns, &ListKeys::from(&car), &list).await.unwrap();
+    /// assert_eq!(cache.reset(&ns, &StepsSelector::steps_id("1").unwrap()).await.unwrap().lists, 1);
+    /// assert_eq!(cache.get(&ns, &car).await.unwrap(), None);
+    /// # });
     /// ```
-    pub fn reset(&self, ns: &Namespace, selector: &StepsSelector) -> Result<Removed, CacheError> {
-        self.layout(Use::Read)?;
-        let lists = match self.spaces.find(&*self.store, ns)? {
+    pub async fn reset(
+        &self,
+        ns: &Namespace,
+        selector: &StepsSelector,
+    ) -> Result<Removed, CacheError> {
+        self.layout(Use::Read).await?;
+        let lists = match self.spaces.find(&*self.store, ns).await? {
             None => 0,
             Some(id) => match selector {
                 StepsSelector::StepsId(s) => {
                     if check_steps_id(s.as_str()).is_err() {
                         0
                     } else {
-                        self.remove_list(id, s.as_str(), None)?
+                        self.remove_list(id, s.as_str(), None).await?
                     }
                 }
-                StepsSelector::CarAssociationId(c) => self.reset_link(id, &Link::Car(c.clone()))?,
-                StepsSelector::Vin(v) => self.reset_link(id, &Link::Vin(v.clone()))?,
+                StepsSelector::CarAssociationId(c) => {
+                    self.reset_link(id, &Link::Car(c.clone())).await?
+                }
+                StepsSelector::Vin(v) => self.reset_link(id, &Link::Vin(v.clone())).await?,
             },
         };
-        Ok(Removed::settled(lists, self.settle()))
+        Ok(Removed::settled(lists, self.settle().await))
     }
 
     /// The 2312/2317 cure: removes every cached list of `ns` (this account on this device) and
@@ -296,22 +377,24 @@ impl StepCache {
     /// is what the documentation tells apps to do after those errors.
     ///
     /// ```
+    /// # futures_executor::block_on(async {
     /// # use pims_cache::*; use pims_types::*;
     /// let cache = StepCache::in_memory();
-    /// let ns = cache.namespace("acct").unwrap();
+    /// let ns = cache.namespace("acct").await.unwrap();
     /// for id in [1, 2] {
-    ///     cache.merge(&ns, &ListKeys::new(), &StepsList::new(StepsId::number(id), vec![])).unwrap();
+    ///     cache.merge(&ns, &ListKeys::new(), &StepsList::new(StepsId::number(id), vec![])).await.unwrap();
     /// }
-    /// assert_eq!(cache.invalidate_device(&ns).unwrap().lists, 2);
-    /// assert!(cache.lists(Some(&ns)).unwrap().is_empty());
+    /// assert_eq!(cache.invalidate_device(&ns).await.unwrap().lists, 2);
+    /// assert!(cache.lists(Some(&ns)).await.unwrap().is_empty());
+    /// # });
     /// ```
-    pub fn invalidate_device(&self, ns: &Namespace) -> Result<Removed, CacheError> {
-        self.layout(Use::Read)?;
-        let lists = match self.spaces.find(&*self.store, ns)? {
+    pub async fn invalidate_device(&self, ns: &Namespace) -> Result<Removed, CacheError> {
+        self.layout(Use::Read).await?;
+        let lists = match self.spaces.find(&*self.store, ns).await? {
             None => 0,
             Some(id) => {
-                let lists = self.remove_space(Removable::Lists, Some(id))?;
-                self.remove_space(Removable::Links, Some(id))?;
+                let lists = self.remove_space(Removable::Lists, Some(id)).await?;
+                self.remove_space(Removable::Links, Some(id)).await?;
                 lists
             }
         };
@@ -321,7 +404,7 @@ impl StepCache {
                 "pims-cache: dropped this device's cached steps (stale after 2312/2317)"
             );
         }
-        Ok(Removed::settled(lists, self.settle()))
+        Ok(Removed::settled(lists, self.settle().await))
     }
 
     /// Removes every cached list of every namespace, with their identifiers (`pims cache
@@ -331,42 +414,43 @@ impl StepCache {
     /// part-way (a full disk); on a degraded store none does.
     ///
     /// ```
+    /// # futures_executor::block_on(async {
     /// # use pims_cache::*; use pims_types::*;
     /// let cache = StepCache::in_memory();
-    /// let id = cache.device_id().unwrap();
-    /// let ns = cache.namespace("acct").unwrap();
-    /// cache.merge(&ns, &ListKeys::new(), &StepsList::new(StepsId::number(1), vec![])).unwrap();
-    /// let removed = cache.wipe().unwrap();
+    /// let id = cache.device_id().await.unwrap();
+    /// let ns = cache.namespace("acct").await.unwrap();
+    /// cache.merge(&ns, &ListKeys::new(), &StepsList::new(StepsId::number(1), vec![])).await.unwrap();
+    /// let removed = cache.wipe().await.unwrap();
     /// assert_eq!((removed.lists, removed.durable_lists), (1, 0)); // (a memory store)
-    /// assert_eq!(cache.device_id().unwrap(), id);
+    /// assert_eq!(cache.device_id().await.unwrap(), id);
+    /// # });
     /// ```
-    pub fn wipe(&self) -> Result<Removed, CacheError> {
-        self.layout(Use::Read)?;
-        let mut records = Vec::new();
+    pub async fn wipe(&self) -> Result<Removed, CacheError> {
+        self.layout(Use::Read).await?;
         let lists = Removable::Lists.all();
-        self.store.scan_prefix(&lists, &mut |k, _| {
-            if Removable::may_remove(&lists, k) {
-                records.push(k.to_vec());
+        let mut records: Vec<Vec<u8>> = Vec::new();
+        for (k, _) in scan::all(&*self.store, &lists).await? {
+            if Removable::may_remove(&lists, &k) {
+                records.push(k);
             }
-            ControlFlow::Continue(())
-        })?;
+        }
         let (mut lists, mut durable_lists) = (0, 0);
         // Records first (a link to nothing is a miss), so a failure part-way leaves nothing
         // wrong; each batch flushed, so what is reported durable is.
         for batch in records.chunks(WIPE_BATCH) {
             let mut removed = 0;
             for k in batch {
-                if self.store.remove(k)?.is_some() {
+                if self.store.remove(k).await?.is_some() {
                     removed += 1;
                 }
             }
             lists += removed;
-            if self.settle() {
+            if self.settle().await {
                 durable_lists += removed;
             }
         }
-        self.remove_space(Removable::Links, None)?;
-        let durable = self.settle() && durable_lists == lists;
+        self.remove_space(Removable::Links, None).await?;
+        let durable = self.settle().await && durable_lists == lists;
         Ok(Removed {
             lists,
             durable,
@@ -378,42 +462,62 @@ impl StepCache {
     /// show`). Unreadable records are skipped and removed.
     ///
     /// ```
+    /// # futures_executor::block_on(async {
     /// # use pims_cache::*; use pims_types::*;
     /// let cache = StepCache::in_memory();
-    /// let ns = cache.namespace("acct").unwrap();
+    /// let ns = cache.namespace("acct").await.unwrap();
     /// let keys = ListKeys::new().with_car_association_id("987654");
-    /// cache.merge(&ns, &keys, &StepsList::new(StepsId::number(1), vec![])).unwrap();
-    /// let all = cache.lists(None).unwrap();
+    /// cache.merge(&ns, &keys, &StepsList::new(StepsId::number(1), vec![])).await.unwrap();
+    /// let all = cache.lists(None).await.unwrap();
     /// assert_eq!(all[0].account, "acct");
     /// assert_eq!(all[0].car_association_id.as_deref(), Some("987654"));
+    /// # });
     /// ```
-    pub fn lists(&self, ns: Option<&Namespace>) -> Result<Vec<CachedList>, CacheError> {
-        self.layout(Use::Read)?;
+    pub async fn lists(&self, ns: Option<&Namespace>) -> Result<Vec<CachedList>, CacheError> {
+        self.layout(Use::Read).await?;
         let (id, names) = match ns {
             Some(ns) => {
-                let Some(id) = self.spaces.find(&*self.store, ns)? else {
+                let Some(id) = self.spaces.find(&*self.store, ns).await? else {
                     return Ok(Vec::new());
                 };
                 let name = (ns.account().to_owned(), ns.device().as_str().to_owned());
                 (Some(id), HashMap::from([(id, name)]))
             }
-            None => (None, spaces::all(&*self.store)?),
+            None => (None, spaces::all(&*self.store).await?),
         };
-        Ok(self.scan_lists(id, names)?.0)
+        Ok(self.scan_lists(id, names).await?.0)
     }
+}
+
+/// What a merge read in one round trip.
+struct MergeRead {
+    /// The record's bytes (None: absent).
+    record: Option<Vec<u8>>,
+    /// The record, when readable.
+    cached: Option<ListRecord>,
+    /// Each identifier's link, as read.
+    links: Vec<Option<Vec<u8>>>,
+}
+
+/// Another list an identifier named before.
+struct Other {
+    key: Vec<u8>,
+    bytes: Vec<u8>,
+    record: ListRecord,
+    /// Replaced by the merged list (same carAssociationID): removed in the merge's batch.
+    superseded: bool,
 }
 
 /// The record `merge` writes: the fresh list with the stickiness of every cached list it
 /// stands for, and every identifier known for it.
 fn build(
     cached: Option<&ListRecord>,
-    carried: &[ListRecord],
-    superseded: &[(Vec<u8>, Vec<u8>, ListRecord)],
+    others: &[Other],
     links: &[Link],
     fresh: &StepsList,
 ) -> ListRecord {
     let mut list = None;
-    for other in carried.iter().chain(cached) {
+    for other in others.iter().map(|o| &o.record).chain(cached) {
         let merged = pims_types::merge(&other.list, list.as_ref().unwrap_or(fresh));
         list = Some(merged);
     }
@@ -429,6 +533,11 @@ fn build(
     let car = car.or_else(|| cached.and_then(|c| c.car.clone()));
     let vin = vin
         .or_else(|| cached.and_then(|c| c.vin.clone()))
-        .or_else(|| superseded.iter().find_map(|(_, _, old)| old.vin.clone()));
+        .or_else(|| {
+            others
+                .iter()
+                .filter(|o| o.superseded)
+                .find_map(|o| o.record.vin.clone())
+        });
     ListRecord { list, car, vin }
 }

@@ -4,12 +4,15 @@
 
 use std::fs;
 use std::io;
+use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::memory::MemoryStore;
-use crate::store::{DegradedReason, Swap};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use crate::store::{BatchSwap, DegradedReason, Entry, KeySwap, Swap};
 
 use super::{files, layout};
 
@@ -85,13 +88,63 @@ impl Engine {
         }
     }
 
-    pub(crate) fn entries(&self, prefix: &[u8]) -> sled::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    /// Entries under `prefix` after `after`, at most `limit` (None: all).
+    pub(crate) fn entries(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: Option<usize>,
+    ) -> sled::Result<Vec<Entry>> {
         match self {
-            Engine::Sled(db) => db
-                .scan_prefix(prefix)
-                .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())))
-                .collect(),
-            Engine::Memory(m) => Ok(m.entries(prefix)),
+            Engine::Sled(db) => {
+                let from = match after {
+                    Some(a) if a >= prefix => Bound::Excluded(a.to_vec()),
+                    _ => Bound::Included(prefix.to_vec()),
+                };
+                db.range((from, Bound::Unbounded))
+                    .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
+                    .take(limit.unwrap_or(usize::MAX))
+                    .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())))
+                    .collect()
+            }
+            Engine::Memory(m) => Ok(m.entries(prefix, after, limit)),
+        }
+    }
+
+    /// The batch, all or nothing: one sled transaction (which no other write of the tree
+    /// interleaves with), checked whole, then applied.
+    pub(crate) fn swap_all(&self, swaps: &[KeySwap<'_>]) -> sled::Result<BatchSwap> {
+        match self {
+            Engine::Sled(db) => {
+                let outcome = db.transaction(|tx| {
+                    for (index, s) in swaps.iter().enumerate() {
+                        let current = tx.get(s.key)?;
+                        if current.as_deref() != s.expected {
+                            return Err(ConflictableTransactionError::Abort(BatchSwap::Conflict {
+                                index,
+                                current: current.map(|v| v.to_vec()),
+                            }));
+                        }
+                    }
+                    for s in swaps.iter().filter(|s| !s.is_check()) {
+                        match s.new {
+                            Some(v) => {
+                                tx.insert(s.key, v)?;
+                            }
+                            None => {
+                                tx.remove(s.key)?;
+                            }
+                        }
+                    }
+                    Ok(())
+                });
+                match outcome {
+                    Ok(()) => Ok(BatchSwap::Swapped),
+                    Err(TransactionError::Abort(conflict)) => Ok(conflict),
+                    Err(TransactionError::Storage(e)) => Err(e),
+                }
+            }
+            Engine::Memory(m) => Ok(m.swap_all_now(swaps)),
         }
     }
 

@@ -44,6 +44,11 @@ impl FlushGate {
         self.written.load(Ordering::SeqCst)
     }
 
+    /// Whether every completed write is durable already (a flush would have nothing to do).
+    pub(crate) fn is_settled(&self) -> bool {
+        self.durable.load(Ordering::SeqCst) >= self.written.load(Ordering::SeqCst)
+    }
+
     /// Physical flushes so far.
     pub(crate) fn flushes(&self) -> u64 {
         self.flushes.load(Ordering::SeqCst)

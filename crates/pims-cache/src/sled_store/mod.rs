@@ -15,12 +15,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use async_trait::async_trait;
 use tracing::warn;
 
 use crate::device::DeviceId;
 use crate::error::CacheError;
 use crate::keys;
-use crate::store::{Degradation, DegradedReason, Health, StepStore, Swap, Visit};
+use crate::store::{
+    BatchSwap, Degradation, DegradedReason, Entry, Health, KeySwap, StepStore, Swap, check_batch,
+};
 
 use engine::{Engine, OpenFailure};
 use group_commit::FlushGate;
@@ -323,20 +326,22 @@ impl Inner {
     }
 
     /// Runs `op` on the engine; if the disk fails, degrades and runs it once more on the
-    /// fallback. `op` reports whether it wrote, and with which value (None: removed).
-    fn run<'v, T>(
+    /// fallback. `op` reports whether it wrote `writes` (key, value written; None: removed).
+    fn run<T>(
         &self,
         what: &'static str,
-        key: &[u8],
-        op: impl Fn(&Engine) -> sled::Result<(T, Option<Option<&'v [u8]>>)>,
+        writes: &[(&[u8], Option<&[u8]>)],
+        op: impl Fn(&Engine) -> sled::Result<(T, bool)>,
     ) -> Result<T, CacheError> {
         let mut retried = false;
         loop {
             let backend = self.backend();
             match op(&backend.engine) {
                 Ok((value, wrote)) => {
-                    if let Some(new) = wrote {
-                        self.wrote(&backend, key, new);
+                    if wrote {
+                        for (key, new) in writes {
+                            self.wrote(&backend, key, *new);
+                        }
                     }
                     return Ok(value);
                 }
@@ -454,48 +459,78 @@ impl Drop for Inner {
     }
 }
 
+/// Reads and writes run on the calling task: sled serves them from memory and its write
+/// buffer. What waits on the disk (a flush's `fsync`, writing the device id file) runs on
+/// tokio's blocking pool when called from a runtime (in place otherwise).
+#[async_trait]
 impl StepStore for SledStore {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.inner.run("read", key, |e| Ok((e.get(key)?, None)))
+    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.inner.run("read", &[], |e| Ok((e.get(key)?, false)))
     }
 
-    fn compare_and_swap(
+    async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        self.inner.run("read", &[], |e| {
+            let values = keys.iter().map(|k| e.get(k)).collect::<sled::Result<_>>()?;
+            Ok((values, false))
+        })
+    }
+
+    async fn compare_and_swap(
         &self,
         key: &[u8],
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Swap, CacheError> {
-        self.inner.run("write", key, |e| {
+        self.inner.run("write", &[(key, new)], |e| {
             let swap = e.swap(key, expected, new)?;
-            let wrote = (swap == Swap::Swapped).then_some(new);
+            let wrote = swap == Swap::Swapped;
             Ok((swap, wrote))
         })
     }
 
-    fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.inner.run("write", key, |e| {
+    async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError> {
+        check_batch(swaps)?;
+        let writes: Vec<(&[u8], Option<&[u8]>)> = swaps
+            .iter()
+            .filter(|s| !s.is_check())
+            .map(|s| (s.key, s.new))
+            .collect();
+        self.inner.run("write", &writes, |e| {
+            let outcome = e.swap_all(swaps)?;
+            let wrote = outcome == BatchSwap::Swapped && !writes.is_empty();
+            Ok((outcome, wrote))
+        })
+    }
+
+    async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.inner.run("write", &[(key, None)], |e| {
             let old = e.take(key)?;
-            let wrote = old.is_some().then_some(None);
+            let wrote = old.is_some();
             Ok((old, wrote))
         })
     }
 
-    fn scan_prefix(&self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<(), CacheError> {
-        // Collected first: a scan that fails half-way is redone on the fallback without
-        // showing the visitor anything twice.
-        let entries = self
-            .inner
-            .run("scan", prefix, |e| Ok((e.entries(prefix)?, None)))?;
-        for (k, v) in entries {
-            if visit(&k, &v).is_break() {
-                break;
-            }
-        }
-        Ok(())
+    async fn scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, CacheError> {
+        // Collected whole: a page that fails half-way is read again on the fallback.
+        self.inner.run("scan", &[], |e| {
+            Ok((e.entries(prefix, after, Some(limit))?, false))
+        })
     }
 
-    fn flush(&self) -> Result<(), CacheError> {
-        self.inner.gate.sync(|upto| self.inner.flush_engine(upto))
+    async fn flush(&self) -> Result<(), CacheError> {
+        if self.inner.gate.is_settled() {
+            return Ok(()); // nothing to flush: no trip to the blocking pool
+        }
+        let inner = self.inner.clone();
+        off_runtime("flush", move || {
+            inner.gate.sync(|upto| inner.flush_engine(upto))
+        })
+        .await
     }
 
     fn health(&self) -> Health {
@@ -512,7 +547,7 @@ impl StepStore for SledStore {
         self.inner.epoch.load(Ordering::SeqCst)
     }
 
-    fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
+    async fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
         Ok(self
             .inner
             .device
@@ -521,39 +556,58 @@ impl StepStore for SledStore {
             .clone())
     }
 
-    fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
-        let mut kept = self
-            .inner
-            .device
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+    async fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
+        let (inner, id) = (self.inner.clone(), id.clone());
+        off_runtime("write", move || Ok(inner.keep_device_id(&id))).await
+    }
+}
+
+impl Inner {
+    /// [`StepStore::keep_device_id`], on a thread that may wait for the disk.
+    fn keep_device_id(&self, id: &DeviceId) -> Option<DeviceId> {
+        let mut kept = self.device.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(earlier) = &*kept {
-            return Ok(Some(earlier.clone()));
+            return Some(earlier.clone());
         }
         // Only the lock's holder writes the directory.
         let holds_lock = self
-            .inner
             .lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .is_some();
         if !holds_lock {
-            return Ok(None);
+            return None;
         }
-        match identity::write(&self.inner.dir, id) {
+        match identity::write(&self.dir, id) {
             Ok(()) => {
                 *kept = Some(id.clone());
-                Ok(Some(id.clone()))
+                Some(id.clone())
             }
             Err(e) => {
-                if self.health().is_durable() {
+                if self.backend().health.is_durable() {
                     warn!(error = %e, "pims-cache: the device id file cannot be written; the id is kept in the cache's database only");
                 } else {
                     tracing::debug!(error = %e, "pims-cache: no device id file (the cache directory cannot be written)");
                 }
-                Ok(None)
+                None
             }
         }
+    }
+}
+
+/// Runs `f`, which may wait for the disk, where it cannot stall an async worker: on tokio's
+/// blocking pool inside a runtime; in place outside one (a plain `block_on` blocks its own
+/// thread anyway).
+async fn off_runtime<T: Send + 'static>(
+    what: &'static str,
+    f: impl FnOnce() -> Result<T, CacheError> + Send + 'static,
+) -> Result<T, CacheError> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime
+            .spawn_blocking(f)
+            .await
+            .unwrap_or_else(|e| Err(CacheError::storage(what, std::io::Error::other(e)))),
+        Err(_) => f(),
     }
 }
 

@@ -1,0 +1,242 @@
+//! [`Forwarding`]: a store that passes every call to another one, counting and bending what a
+//! test needs (reads of a key, flushes skipped, a scan that strays from its prefix, a hook run
+//! at a scan): the one wrapper the kit's suites, the crate's tests and the benchmarks share.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+
+use crate::device::DeviceId;
+use crate::error::CacheError;
+use crate::store::{BatchSwap, Entry, Health, KeySwap, StepStore, Swap};
+
+/// What a scan hook runs: another writer's change, at that exact moment.
+pub type Hook = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// When a scan hook runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// Before the scan reads the store.
+    Before,
+    /// After it read it, before its caller sees the entries.
+    After,
+}
+
+/// A [`StepStore`] that forwards every call to `S`, and can count reads of each key, skip
+/// flushes (a bulk load), hide the generation (a store shared between processes), make scans
+/// ignore their prefix (a custom store's bug), and run a hook once at the first scan of a given
+/// prefix (a concurrent writer, made deterministic).
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use pims_cache::testkit::Forwarding;
+/// use pims_cache::{MemoryStore, StepStore};
+/// let store = Forwarding::new(MemoryStore::new());
+/// store.get(b"k").await.unwrap();
+/// assert_eq!(store.reads_of(b"k"), 1);
+/// store.hide_generation(true);
+/// assert_eq!(store.generation(), None);
+/// # });
+/// ```
+pub struct Forwarding<S> {
+    inner: S,
+    reads: Mutex<HashMap<Vec<u8>, usize>>,
+    skip_flushes: AtomicBool,
+    hide_generation: AtomicBool,
+    stray: AtomicBool,
+    hook: Mutex<Option<(Vec<u8>, When, Hook)>>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for Forwarding<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Forwarding").field(&self.inner).finish()
+    }
+}
+
+impl<S> Forwarding<S> {
+    /// Forwards to `inner`, bending nothing yet.
+    ///
+    /// ```
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// assert!(s.inner().is_empty());
+    /// ```
+    pub fn new(inner: S) -> Self {
+        Forwarding {
+            inner,
+            reads: Mutex::default(),
+            skip_flushes: AtomicBool::new(false),
+            hide_generation: AtomicBool::new(false),
+            stray: AtomicBool::new(false),
+            hook: Mutex::new(None),
+        }
+    }
+
+    /// The store forwarded to.
+    ///
+    /// ```
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// assert_eq!(s.inner().len(), 0);
+    /// ```
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// How many times `key` was read (by `get` or `get_many`).
+    ///
+    /// ```
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// assert_eq!(s.reads_of(b"k"), 0);
+    /// ```
+    pub fn reads_of(&self, key: &[u8]) -> usize {
+        let reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
+        reads.get(key).copied().unwrap_or(0)
+    }
+
+    /// Whether `flush` returns at once without flushing (loading many entries, then one
+    /// flush of the inner store).
+    ///
+    /// ```
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.skip_flushes(true);
+    /// ```
+    pub fn skip_flushes(&self, skip: bool) {
+        self.skip_flushes.store(skip, Ordering::SeqCst);
+    }
+
+    /// Whether `generation` answers None, as a store shared between processes does.
+    ///
+    /// ```
+    /// use pims_cache::StepStore;
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// assert!(s.generation().is_some());
+    /// s.hide_generation(true);
+    /// assert!(s.generation().is_none());
+    /// ```
+    pub fn hide_generation(&self, hide: bool) {
+        self.hide_generation.store(hide, Ordering::SeqCst);
+    }
+
+    /// Whether scans ignore their prefix and return every entry (a custom store's bug, which
+    /// the cache must survive without removing what is not its own).
+    ///
+    /// ```
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.stray_scans(true);
+    /// ```
+    pub fn stray_scans(&self, stray: bool) {
+        self.stray.store(stray, Ordering::SeqCst);
+    }
+
+    /// Runs `hook` once, `when` the first scan of exactly `prefix` happens.
+    ///
+    /// ```
+    /// use pims_cache::testkit::{Forwarding, When};
+    /// let s = Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.on_scan(b"L", When::Before, Box::new(|| Box::pin(async {})));
+    /// ```
+    pub fn on_scan(&self, prefix: &[u8], when: When, hook: Hook) {
+        *self.hook.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((prefix.to_vec(), when, hook));
+    }
+
+    fn count(&self, key: &[u8]) {
+        let mut reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
+        *reads.entry(key.to_vec()).or_default() += 1;
+    }
+
+    async fn fire(&self, prefix: &[u8], now: When) {
+        let hook = {
+            let mut slot = self.hook.lock().unwrap_or_else(PoisonError::into_inner);
+            match &*slot {
+                Some((p, when, _)) if p == prefix && *when == now => slot.take(),
+                _ => None,
+            }
+        };
+        if let Some((_, _, hook)) = hook {
+            hook().await;
+        }
+    }
+}
+
+#[async_trait]
+impl<S: StepStore> StepStore for Forwarding<S> {
+    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.count(key);
+        self.inner.get(key).await
+    }
+
+    async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        for key in keys {
+            self.count(key);
+        }
+        self.inner.get_many(keys).await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Swap, CacheError> {
+        self.inner.compare_and_swap(key, expected, new).await
+    }
+
+    async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError> {
+        self.inner.swap_all(swaps).await
+    }
+
+    async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.inner.remove(key).await
+    }
+
+    async fn scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, CacheError> {
+        self.fire(prefix, When::Before).await;
+        let stray = self.stray.load(Ordering::SeqCst);
+        let page = self
+            .inner
+            .scan(if stray { b"" } else { prefix }, after, limit)
+            .await?;
+        self.fire(prefix, When::After).await;
+        Ok(page)
+    }
+
+    async fn flush(&self) -> Result<(), CacheError> {
+        if self.skip_flushes.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.inner.flush().await
+    }
+
+    fn health(&self) -> Health {
+        self.inner.health()
+    }
+
+    fn generation(&self) -> Option<u64> {
+        if self.hide_generation.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.inner.generation()
+    }
+
+    fn epoch(&self) -> u64 {
+        self.inner.epoch()
+    }
+
+    async fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
+        self.inner.kept_device_id().await
+    }
+
+    async fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
+        self.inner.keep_device_id(id).await
+    }
+}
