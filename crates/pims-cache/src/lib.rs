@@ -45,7 +45,8 @@
 //! cache.reset(&ns, &StepsSelector::steps_id("132324")?).await?;
 //! assert_eq!(cache.get(&ns, &selector).await?, None);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
-//! # })
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Every method is async and never blocks an async worker for long (the sled store runs its

@@ -111,14 +111,16 @@ pub struct Recovery {
 /// Counters of one open store.
 ///
 /// ```
+/// # futures_executor::block_on(async {
 /// # let dir = tempfile::tempdir().unwrap();
 /// use pims_cache::StepStore;
 /// let store = pims_cache::SledStore::open(dir.path().join("c"), Default::default()).unwrap();
-/// let _ = store.compare_and_swap(b"k", None, Some(b"v")).unwrap();
-/// store.flush().unwrap();
-/// store.flush().unwrap(); // nothing new: no physical flush
+/// let _ = store.compare_and_swap(b"k", None, Some(b"v")).await.unwrap();
+/// store.flush().await.unwrap();
+/// store.flush().await.unwrap(); // nothing new: no physical flush
 /// let stats = store.stats();
 /// assert_eq!((stats.writes, stats.flushes), (1, 1));
+/// # });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -178,10 +180,13 @@ pub(crate) struct Inner {
 ///   disk, when it can be read) and [`health`](StepStore::health) says so.
 /// - Concurrent [`flush`](StepStore::flush)es share one physical flush (group commit).
 ///
-/// Every method may block the calling thread (disk I/O, `fsync`); async callers use
-/// `spawn_blocking`.
+/// Reads and writes run on the calling task (sled serves them from memory and its write
+/// buffer); a flush that has something to flush, and the device id file's write, run on tokio's
+/// blocking pool when called inside a runtime (in place otherwise), so no method stalls an
+/// async worker on the disk.
 ///
 /// ```
+/// # futures_executor::block_on(async {
 /// use pims_cache::{SledOptions, SledStore, StepCache, StepStore};
 /// use std::sync::Arc;
 /// # let dir = tempfile::tempdir().unwrap();
@@ -191,12 +196,13 @@ pub(crate) struct Inner {
 /// // Same directory, same process: the same store.
 /// let again = SledStore::open(&path, SledOptions::default()).unwrap();
 /// let cache = StepCache::new(Arc::new(again));
-/// let id = cache.device_id().unwrap();
+/// let id = cache.device_id().await.unwrap();
 /// drop(cache);
 /// drop(store);
 /// // Closed and reopened: the device id survived.
 /// let cache = StepCache::new(Arc::new(SledStore::open(&path, SledOptions::default()).unwrap()));
-/// assert_eq!(cache.device_id().unwrap(), id);
+/// assert_eq!(cache.device_id().await.unwrap(), id);
+/// # });
 /// ```
 #[derive(Clone)]
 pub struct SledStore {
