@@ -106,6 +106,7 @@ impl StepCache {
         }
         // (A memo hit implies identifiers validated when first written.)
         keys.validate()?;
+        self.layout(Use::Write).await?;
         let target = record::encode_target(sid.as_str());
         let mut attempts = 0;
         let merged = loop {
@@ -113,6 +114,7 @@ impl StepCache {
             let read = self.read_for_merge(&rkey, sid.as_str(), &ikeys).await?;
             if let Some(cached) = &read.cached
                 && read.links.iter().all(|l| l.as_deref() == Some(&target[..]))
+                && links.iter().all(|l| cached.claims(l))
                 && pims_types::merge(&cached.list, fresh) == cached.list
             {
                 // The common case: nothing to write.
@@ -174,7 +176,16 @@ impl StepCache {
                     KeySwap::check(&other.key, Some(&other.bytes))
                 });
             }
+            let writes = batch.iter().any(|s| !s.is_check());
             match self.store.swap_all(&batch).await? {
+                BatchSwap::Swapped if !writes => {
+                    // Everything was in place already (read whole, checked unchanged).
+                    return Ok(Merged {
+                        list: built.list,
+                        changed: false,
+                        durable: self.settle().await,
+                    });
+                }
                 BatchSwap::Swapped => break built,
                 BatchSwap::Conflict { .. } => {
                     attempts += 1;
