@@ -69,6 +69,7 @@ pub struct ServerOptions {
     fsync: bool,
     autovacuum: bool,
     tls: Option<ServerCertificate>,
+    settings: Vec<(String, String)>,
 }
 
 impl Default for ServerOptions {
@@ -77,6 +78,7 @@ impl Default for ServerOptions {
             fsync: true,
             autovacuum: true,
             tls: None,
+            settings: Vec::new(),
         }
     }
 }
@@ -94,6 +96,12 @@ impl ServerOptions {
         self
     }
 
+    /// Any other server setting (`-c name=value`; no spaces or quotes in either).
+    pub fn setting(mut self, name: &str, value: &str) -> Self {
+        self.settings.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     /// TLS with this certificate; connections over TCP must then use TLS (`hostnossl`
     /// connections are rejected).
     pub fn tls(mut self, certificate: ServerCertificate) -> Self {
@@ -102,9 +110,9 @@ impl ServerOptions {
     }
 }
 
-/// The user names (a prefix) that must give a password over TCP (SCRAM), to test passwords:
-/// create a role `pw_<something>` with a password.
-pub const PASSWORD_ROLE_PREFIX: &str = "pw_";
+/// The group whose members must give a password over TCP (SCRAM), to test passwords: create
+/// a role `... login password '...' in role pims_password`. (Everyone else is trusted.)
+pub const PASSWORD_GROUP: &str = "pims_password";
 
 /// A running test server.
 #[derive(Debug)]
@@ -172,11 +180,11 @@ impl TestServer {
         let hba = if options.tls.is_some() {
             "local all all trust\n\
              hostnossl all all 0.0.0.0/0 reject\n\
-             hostssl all /^pw_ 127.0.0.1/32 scram-sha-256\n\
+             hostssl all +pims_password 127.0.0.1/32 scram-sha-256\n\
              hostssl all all 127.0.0.1/32 trust\n"
         } else {
             "local all all trust\n\
-             host all /^pw_ 127.0.0.1/32 scram-sha-256\n\
+             host all +pims_password 127.0.0.1/32 scram-sha-256\n\
              host all all 127.0.0.1/32 trust\n"
         };
         let hba_file = data.join("pg_hba.conf");
@@ -190,6 +198,7 @@ impl TestServer {
             "shared_buffers=16MB".to_owned(),
             "max_connections=200".to_owned(),
         ];
+        settings.extend(options.settings.iter().map(|(n, v)| format!("{n}={v}")));
         if let Some(tls) = &options.tls {
             for (from, to, mode) in [
                 (&tls.cert, "server.crt", 0o644),
@@ -223,7 +232,7 @@ impl TestServer {
             match started {
                 Ok(_) => {
                     let watchdog = watchdog(&data, dir)?;
-                    return Ok(TestServer {
+                    let server = TestServer {
                         bin,
                         dir: dir.to_owned(),
                         data,
@@ -232,7 +241,10 @@ impl TestServer {
                         who,
                         watchdog: Mutex::new(Some(watchdog)),
                         databases: AtomicU64::new(0),
-                    });
+                    };
+                    server
+                        .try_psql("postgres", &format!("create role {PASSWORD_GROUP} nologin"))?;
+                    return Ok(server);
                 }
                 Err(e) => {
                     let log = fs::read_to_string(dir.join("server.log")).unwrap_or_default();

@@ -24,6 +24,17 @@ pub fn fresh_database() -> Option<(&'static TestServer, String)> {
     Some((server, url))
 }
 
+/// The database a URL of the test server names.
+pub fn database_of(url: &str) -> String {
+    url.rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// Options for `url` with a short call time limit (a hung test fails fast).
 pub fn options(url: &str) -> PostgresOptions {
     PostgresOptions::from_url(url)
