@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: the project's whole check, in order, failing fast, each stage timed, with
 //! a closing summary (stage table, total time, test counts).
 //!
-//! Stages: `fmt`, `clippy`, `test` (nextest when installed, else `cargo test`), `doctest`,
+//! Stages: `fmt`, `clippy`, `test` (nextest when installed, else `cargo test`; with `CI=true`
+//! unless the environment sets `CI`, see [`test_ci_value`]), `doctest`,
 //! `doc` (rustdoc warnings are errors), `tidy` (see [`crate::tidy`]), `deny` (supply
 //! chain: `cargo deny check bans licenses sources`) and `bench` (the regression gate of the
 //! counted benchmark figures, see [`crate::bench::gate`]).
@@ -27,6 +28,21 @@ pub const DENY_CHECKS: [&str; 3] = ["bans", "licenses", "sources"];
 
 /// The nextest profile of `.config/nextest.toml` used by the `test` stage.
 pub const NEXTEST_PROFILE: &str = "ci";
+
+/// The value of `CI` the `test` stage runs the tests with when the environment sets none:
+/// tests that need a program the machine must provide (PostgreSQL, for pims-cache-postgres)
+/// fail when it is missing instead of skipping (`CI=false cargo xtask ci` skips them).
+///
+/// ```
+/// assert_eq!(xtask::ci::test_ci_value(None), Some("true"));
+/// assert_eq!(xtask::ci::test_ci_value(Some("false".as_ref())), None);
+/// ```
+pub fn test_ci_value(current: Option<&std::ffi::OsStr>) -> Option<&'static str> {
+    match current {
+        None => Some("true"),
+        Some(_) => None,
+    }
+}
 
 /// How long to wait, once a test runner has exited, for the end of its output.
 const PIPE_GRACE: Duration = Duration::from_secs(10);
@@ -263,6 +279,9 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
         }
         "test" => {
             let mut cmd = ws.cargo();
+            if let Some(ci) = test_ci_value(std::env::var_os("CI").as_deref()) {
+                cmd.env("CI", ci);
+            }
             if process::succeeds(ws.cargo().args(["nextest", "--version"])) {
                 cmd.args([
                     "nextest",
