@@ -338,19 +338,8 @@ impl StepStore for PostgresStore {
         }
         self.within("read", async {
             let client = self.client().await?;
-            let mut found = self.read_many(&client, keys).await?;
-            // A key asked twice gets its value twice.
-            let mut seen: HashMap<&[u8], Option<Vec<u8>>> = HashMap::new();
-            Ok(keys
-                .iter()
-                .map(|k| match found.remove(*k) {
-                    Some(v) => {
-                        seen.insert(k, Some(v.clone()));
-                        Some(v)
-                    }
-                    None => seen.get(k).cloned().flatten(),
-                })
-                .collect())
+            let found = self.read_many(&client, keys).await?;
+            Ok(keys.iter().map(|k| found.get(*k).cloned()).collect())
         })
         .await
     }
