@@ -34,22 +34,23 @@ impl Rng {
 }
 
 /// A cache with LISTS lists in it, closed.
-fn populated(root: &Path) -> PathBuf {
-    populated_with_id(root).0
+async fn populated(root: &Path) -> PathBuf {
+    populated_with_id(root).await.0
 }
 
 /// A cache with LISTS lists in it, closed, and its device id.
-fn populated_with_id(root: &Path) -> (PathBuf, DeviceId) {
+async fn populated_with_id(root: &Path) -> (PathBuf, DeviceId) {
     let dir = root.join("cache");
     let cache = sled_cache(&dir);
-    let ns = cache.namespace("acct").unwrap();
+    let ns = cache.namespace("acct").await.unwrap();
     for id in 0..LISTS {
         let keys = ListKeys::new().with_car_association_id(format!("car-{id}"));
         cache
             .merge(&ns, &keys, &three(id, true, id % 2 == 0, false))
+            .await
             .unwrap();
     }
-    (dir, cache.device_id().unwrap())
+    (dir, cache.device_id().await.unwrap())
 }
 
 fn db_file(dir: &Path) -> PathBuf {
@@ -103,7 +104,7 @@ impl Outcome {
 /// Opens the damaged `dir` and checks the invariants every outcome shares: no panic, a
 /// working durable store, nothing unreadable, one warning at most, the device id `device` (when
 /// given) kept, and lists served again after the next merge.
-fn reopen(dir: &Path, device: Option<&DeviceId>) -> Outcome {
+async fn reopen(dir: &Path, device: Option<&DeviceId>) -> Outcome {
     let (store, logs) = open_logged(dir);
     assert!(store.health().is_durable(), "{:?}", store.health());
     let warnings = logs.matches(" WARN ").count();
@@ -139,9 +140,13 @@ fn reopen(dir: &Path, device: Option<&DeviceId>) -> Outcome {
     };
     let cache = StepCache::new(Arc::new(store));
     if let Some(device) = device {
-        assert_eq!(&cache.device_id().unwrap(), device, "the device id changed");
+        assert_eq!(
+            &cache.device_id().await.unwrap(),
+            device,
+            "the device id changed"
+        );
     }
-    let report = cache.check().unwrap();
+    let report = cache.check().await.unwrap();
     assert_eq!(
         report.unreadable_removed, 0,
         "a torn record survived: {report:?}"
@@ -160,49 +165,53 @@ fn reopen(dir: &Path, device: Option<&DeviceId>) -> Outcome {
         },
     };
     // Served again after the next merge.
-    let ns = cache.namespace("acct").unwrap();
+    let ns = cache.namespace("acct").await.unwrap();
     let keys = ListKeys::new().with_car_association_id("car-new");
     let m = cache
         .merge(&ns, &keys, &three(999, false, true, false))
+        .await
         .unwrap();
     assert!(m.durable);
     let got = cache
         .get(&ns, &StepsSelector::car_association_id("car-new").unwrap())
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(done(&got), ["deviceActivation"]);
-    let device_now = cache.device_id().unwrap();
+    let device_now = cache.device_id().await.unwrap();
     drop(cache);
     // And it stays fine across a restart, under the same device id.
     let again = sled_cache(dir);
-    assert_eq!(again.device_id().unwrap(), device_now);
-    let ns = again.namespace("acct").unwrap();
+    assert_eq!(again.device_id().await.unwrap(), device_now);
+    let ns = again.namespace("acct").await.unwrap();
     assert!(
         again
             .get(&ns, &StepsSelector::steps_id("999").unwrap())
+            .await
             .unwrap()
             .is_some()
     );
     outcome
 }
 
-fn damaged(damage: impl FnOnce(&Path)) -> Outcome {
+async fn damaged(damage: impl FnOnce(&Path)) -> Outcome {
     let root = tempfile::tempdir().unwrap();
-    let (dir, device) = populated_with_id(root.path());
+    let (dir, device) = populated_with_id(root.path()).await;
     damage(&dir);
-    reopen(&dir, Some(&device))
+    reopen(&dir, Some(&device)).await
 }
 
 /// Every list of `populated`, with its alreadyDone steps, served by carAssociationID.
-fn all_lists_served(dir: &Path) {
+async fn all_lists_served(dir: &Path) {
     let cache = sled_cache(dir);
-    let ns = cache.namespace("acct").unwrap();
+    let ns = cache.namespace("acct").await.unwrap();
     for id in 0..LISTS {
         let list = cache
             .get(
                 &ns,
                 &StepsSelector::car_association_id(format!("car-{id}")).unwrap(),
             )
+            .await
             .unwrap()
             .unwrap_or_else(|| panic!("list {id} lost"));
         let expected = if id % 2 == 0 {
@@ -214,29 +223,31 @@ fn all_lists_served(dir: &Path) {
     }
 }
 
-#[test]
-fn random_bytes_over_the_database() {
+#[tokio::test]
+async fn random_bytes_over_the_database() {
     for seed in 1..=5 {
         let outcome = damaged(|dir| {
             let len = fs::metadata(db_file(dir)).unwrap().len();
             let mut rng = Rng(seed);
             let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             fs::write(db_file(dir), bytes).unwrap();
-        });
+        })
+        .await;
         assert!(outcome.quarantined(), "seed {seed}: {outcome:?}");
     }
 }
 
-#[test]
-fn a_zero_length_database() {
+#[tokio::test]
+async fn a_zero_length_database() {
     let outcome = damaged(|dir| {
         fs::File::create(db_file(dir)).unwrap();
-    });
+    })
+    .await;
     assert_eq!(outcome, Outcome::Quarantined { kept_lists: 0 });
 }
 
-#[test]
-fn a_database_truncated_to_its_first_bytes() {
+#[tokio::test]
+async fn a_database_truncated_to_its_first_bytes() {
     for len in [1, 17, 100] {
         let outcome = damaged(|dir| {
             fs::OpenOptions::new()
@@ -245,7 +256,8 @@ fn a_database_truncated_to_its_first_bytes() {
                 .unwrap()
                 .set_len(len)
                 .unwrap();
-        });
+        })
+        .await;
         assert_eq!(
             outcome,
             Outcome::Quarantined { kept_lists: 0 },
@@ -254,8 +266,8 @@ fn a_database_truncated_to_its_first_bytes() {
     }
 }
 
-#[test]
-fn a_database_truncated_anywhere() {
+#[tokio::test]
+async fn a_database_truncated_anywhere() {
     let mut rng = Rng(7);
     for _ in 0..12 {
         let cut = rng.next();
@@ -267,7 +279,8 @@ fn a_database_truncated_anywhere() {
                 .open(db_file(dir))
                 .unwrap();
             f.set_len(cut % len).unwrap();
-        });
+        })
+        .await;
         eprintln!("truncated: {outcome:?}");
         if let Outcome::Recovered { lists } = outcome {
             assert!(lists as u64 <= LISTS);
@@ -275,8 +288,8 @@ fn a_database_truncated_anywhere() {
     }
 }
 
-#[test]
-fn bit_flips_in_the_database() {
+#[tokio::test]
+async fn bit_flips_in_the_database() {
     for seed in 1..=12u64 {
         let outcome = damaged(|dir| {
             let mut bytes = fs::read(db_file(dir)).unwrap();
@@ -286,7 +299,8 @@ fn bit_flips_in_the_database() {
                 bytes[at] ^= 1 << rng.below(8);
             }
             fs::write(db_file(dir), bytes).unwrap();
-        });
+        })
+        .await;
         eprintln!("{seed} flips: {outcome:?}");
         if let Outcome::Recovered { lists } = outcome {
             assert!(lists as u64 <= LISTS, "seed {seed}");
@@ -294,12 +308,12 @@ fn bit_flips_in_the_database() {
     }
 }
 
-#[test]
-fn a_damaged_sled_config_file_loses_nothing() {
+#[tokio::test]
+async fn a_damaged_sled_config_file_loses_nothing() {
     let root = tempfile::tempdir().unwrap();
-    let (dir, device) = populated_with_id(root.path());
+    let (dir, device) = populated_with_id(root.path()).await;
     fs::write(dir.join(SLED_DIR).join("conf"), b"segment_size: lots\n").unwrap();
-    let outcome = reopen(&dir, Some(&device));
+    let outcome = reopen(&dir, Some(&device)).await;
     // The data file was intact: every list was read back before the rest moved aside.
     assert_eq!(
         outcome,
@@ -307,40 +321,40 @@ fn a_damaged_sled_config_file_loses_nothing() {
             kept_lists: LISTS as usize
         }
     );
-    all_lists_served(&dir);
+    all_lists_served(&dir).await;
 }
 
-#[test]
-fn a_foreign_file_in_place_of_the_database() {
+#[tokio::test]
+async fn a_foreign_file_in_place_of_the_database() {
     for foreign in [
         &b"{\"hello\": \"world\"}\n"[..],
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10",
         b"SQLite format 3\x00",
     ] {
-        let outcome = damaged(|dir| fs::write(db_file(dir), foreign).unwrap());
+        let outcome = damaged(|dir| fs::write(db_file(dir), foreign).unwrap()).await;
         assert_eq!(outcome, Outcome::Quarantined { kept_lists: 0 });
     }
 }
 
-#[test]
-fn a_foreign_snapshot_file_loses_nothing() {
+#[tokio::test]
+async fn a_foreign_snapshot_file_loses_nothing() {
     let root = tempfile::tempdir().unwrap();
-    let (dir, device) = populated_with_id(root.path());
+    let (dir, device) = populated_with_id(root.path()).await;
     fs::write(dir.join(SLED_DIR).join("snap.0000000000000100"), b"junk").unwrap();
-    let outcome = reopen(&dir, Some(&device));
+    let outcome = reopen(&dir, Some(&device)).await;
     assert_eq!(
         outcome,
         Outcome::Quarantined {
             kept_lists: LISTS as usize
         }
     );
-    all_lists_served(&dir);
+    all_lists_served(&dir).await;
 }
 
-#[test]
-fn a_damaged_snapshot_of_sleds_own_loses_nothing() {
+#[tokio::test]
+async fn a_damaged_snapshot_of_sleds_own_loses_nothing() {
     let root = tempfile::tempdir().unwrap();
-    let (dir, device) = populated_with_id(root.path());
+    let (dir, device) = populated_with_id(root.path()).await;
     // sled writes a snapshot when it opens a log that went further than its last one.
     drop(sled_cache(&dir));
     let snap = fs::read_dir(dir.join(SLED_DIR))
@@ -358,23 +372,23 @@ fn a_damaged_snapshot_of_sleds_own_loses_nothing() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x55;
     fs::write(&snap, bytes).unwrap();
-    let outcome = reopen(&dir, Some(&device));
+    let outcome = reopen(&dir, Some(&device)).await;
     assert_eq!(
         outcome,
         Outcome::Quarantined {
             kept_lists: LISTS as usize
         }
     );
-    all_lists_served(&dir);
+    all_lists_served(&dir).await;
 }
 
 /// A store format this version does not know (a later version's, say) is refused, never read
 /// as its own: moved aside with one warning naming the format, nothing read back from it but
 /// the device id.
-#[test]
-fn a_store_of_an_unknown_format_is_moved_aside_not_read() {
+#[tokio::test]
+async fn a_store_of_an_unknown_format_is_moved_aside_not_read() {
     let root = tempfile::tempdir().unwrap();
-    let (dir, device) = populated_with_id(root.path());
+    let (dir, device) = populated_with_id(root.path()).await;
     {
         let db = sled::Config::new()
             .path(dir.join(SLED_DIR))
@@ -400,20 +414,20 @@ fn a_store_of_an_unknown_format_is_moved_aside_not_read() {
     assert!(recovery.kept_device_id);
     assert!(recovery.moved_to.join("db").exists(), "kept for inspection");
     let cache = StepCache::new(Arc::new(store));
-    assert_eq!(cache.device_id().unwrap(), device);
-    assert!(cache.lists(None).unwrap().is_empty());
+    assert_eq!(cache.device_id().await.unwrap(), device);
+    assert!(cache.lists(None).await.unwrap().is_empty());
 }
 
-#[test]
-fn a_cache_of_an_earlier_version_keeps_its_device_id_through_a_recovery() {
+#[tokio::test]
+async fn a_cache_of_an_earlier_version_keeps_its_device_id_through_a_recovery() {
     // Earlier versions kept the device id only in the database: damage there, with no id file,
     // is read back from the database's log before it moves aside.
     let root = tempfile::tempdir().unwrap();
-    let (dir, device) = populated_with_id(root.path());
+    let (dir, device) = populated_with_id(root.path()).await;
     fs::remove_file(dir.join(DEVICE_FILE)).unwrap();
     fs::write(dir.join(SLED_DIR).join("conf"), b"segment_size: lots\n").unwrap();
     assert_eq!(
-        reopen(&dir, Some(&device)),
+        reopen(&dir, Some(&device)).await,
         Outcome::Quarantined {
             kept_lists: LISTS as usize
         }
@@ -424,34 +438,40 @@ fn a_cache_of_an_earlier_version_keeps_its_device_id_through_a_recovery() {
     );
 }
 
-#[test]
-fn a_lost_database_without_an_id_file_gets_a_new_device_id_and_one_warning() {
+#[tokio::test]
+async fn a_lost_database_without_an_id_file_gets_a_new_device_id_and_one_warning() {
     // Nothing readable anywhere: the only case where the id changes.
     let root = tempfile::tempdir().unwrap();
-    let (dir, device) = populated_with_id(root.path());
+    let (dir, device) = populated_with_id(root.path()).await;
     fs::remove_file(dir.join(DEVICE_FILE)).unwrap();
     fs::File::create(db_file(&dir)).unwrap();
-    assert_eq!(reopen(&dir, None), Outcome::Quarantined { kept_lists: 0 });
-    assert_ne!(sled_cache(&dir).device_id().unwrap(), device);
+    assert_eq!(
+        reopen(&dir, None).await,
+        Outcome::Quarantined { kept_lists: 0 }
+    );
+    assert_ne!(sled_cache(&dir).device_id().await.unwrap(), device);
 }
 
-#[test]
-fn a_file_where_the_cache_directory_should_be() {
+#[tokio::test]
+async fn a_file_where_the_cache_directory_should_be() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("cache");
     fs::write(&dir, b"not a directory").unwrap();
-    assert_eq!(reopen(&dir, None), Outcome::Quarantined { kept_lists: 0 });
+    assert_eq!(
+        reopen(&dir, None).await,
+        Outcome::Quarantined { kept_lists: 0 }
+    );
 }
 
-#[test]
-fn unrelated_files_beside_the_database_are_left_alone() {
+#[tokio::test]
+async fn unrelated_files_beside_the_database_are_left_alone() {
     // Not damage: nothing is lost, nothing moves.
     let root = tempfile::tempdir().unwrap();
-    let dir = populated(root.path());
+    let dir = populated(root.path()).await;
     fs::write(dir.join("notes.txt"), b"mine").unwrap();
     fs::write(dir.join(SLED_DIR).join("README"), b"also mine").unwrap();
     assert_eq!(
-        reopen(&dir, None),
+        reopen(&dir, None).await,
         Outcome::Recovered {
             lists: LISTS as usize
         }
@@ -459,15 +479,15 @@ fn unrelated_files_beside_the_database_are_left_alone() {
     assert_eq!(fs::read(dir.join("notes.txt")).unwrap(), b"mine");
 }
 
-#[test]
-fn a_cache_without_its_marker_is_completed_not_moved() {
+#[tokio::test]
+async fn a_cache_without_its_marker_is_completed_not_moved() {
     // The marker is written last at creation; a crash before it leaves a cache that is
     // whole, which opens as it is.
     let root = tempfile::tempdir().unwrap();
-    let dir = populated(root.path());
+    let dir = populated(root.path()).await;
     fs::remove_file(dir.join(MARKER_FILE)).unwrap();
     assert_eq!(
-        reopen(&dir, None),
+        reopen(&dir, None).await,
         Outcome::Recovered {
             lists: LISTS as usize
         }
@@ -476,11 +496,11 @@ fn a_cache_without_its_marker_is_completed_not_moved() {
 }
 
 #[cfg(unix)]
-#[test]
-fn the_directory_is_private() {
+#[tokio::test]
+async fn the_directory_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let root = tempfile::tempdir().unwrap();
-    let dir = populated(root.path());
+    let dir = populated(root.path()).await;
     let mut stack = vec![dir.clone()];
     let mut files = 0;
     while let Some(d) = stack.pop() {

@@ -176,7 +176,7 @@ fn selector(list: usize, via: Via) -> Option<StepsSelector> {
 }
 
 /// Runs `op`; whether the cache said it is durable.
-fn apply(cache: &StepCache, namespaces: &[Namespace], op: &Op) -> bool {
+async fn apply(cache: &StepCache, namespaces: &[Namespace], op: &Op) -> bool {
     match *op {
         Op::Merge {
             account,
@@ -195,16 +195,18 @@ fn apply(cache: &StepCache, namespaces: &[Namespace], op: &Op) -> bool {
             };
             cache
                 .merge(&namespaces[account], &keys, &answer(account, list, step))
+                .await
                 .unwrap()
                 .durable
         }
         Op::Reset { account, list, via } => match selector(list, via) {
-            Some(s) => cache.reset(&namespaces[account], &s).unwrap().durable,
+            Some(s) => cache.reset(&namespaces[account], &s).await.unwrap().durable,
             None => true,
         },
         Op::Invalidate { account } => {
             cache
                 .invalidate_device(&namespaces[account])
+                .await
                 .unwrap()
                 .durable
         }
@@ -212,7 +214,7 @@ fn apply(cache: &StepCache, namespaces: &[Namespace], op: &Op) -> bool {
 }
 
 /// The child: runs operations until killed, printing `B <op> .` before and `A <op> .` after.
-fn child_main() {
+async fn child_main() {
     let dir = std::env::var(DIR_ENV).unwrap();
     let seed: u64 = std::env::var(SEED_ENV).unwrap().parse().unwrap();
     let mut out = std::io::stdout();
@@ -226,17 +228,17 @@ fn child_main() {
     };
     say(String::new());
     let cache = sled_cache(Path::new(&dir));
-    let id = cache.device_id().unwrap();
+    let id = cache.device_id().await.unwrap();
     say(format!("DEV {id}"));
-    let namespaces: Vec<_> = ACCOUNTS
-        .iter()
-        .map(|a| cache.namespace(*a).unwrap())
-        .collect();
+    let mut namespaces = Vec::new();
+    for a in ACCOUNTS {
+        namespaces.push(cache.namespace(a).await.unwrap());
+    }
     let mut rng = Rng(seed);
     for _ in 0..20_000 {
         let op = Op::random(&mut rng);
         say(format!("B {}", op.encode()));
-        if !apply(&cache, &namespaces, &op) {
+        if !apply(&cache, &namespaces, &op).await {
             say("NOT-DURABLE".into());
         }
         say(format!("A {}", op.encode()));
@@ -298,17 +300,17 @@ fn model_apply(model: &mut Model, op: &Op) {
 }
 
 /// Reopens the cache and checks it against the model; returns the model as observed.
-fn verify(dir: &Path, model: &Model, in_flight: Option<&Op>, cycle: usize) -> Model {
+async fn verify(dir: &Path, model: &Model, in_flight: Option<&Op>, cycle: usize) -> Model {
     let cache = sled_cache(dir);
-    let report = cache.check().unwrap();
+    let report = cache.check().await.unwrap();
     assert_eq!(
         report.unreadable_removed, 0,
         "cycle {cycle}: a torn record: {report:?}"
     );
-    let namespaces: Vec<_> = ACCOUNTS
-        .iter()
-        .map(|a| cache.namespace(*a).unwrap())
-        .collect();
+    let mut namespaces = Vec::new();
+    for a in ACCOUNTS {
+        namespaces.push(cache.namespace(a).await.unwrap());
+    }
     let mut after = model.clone();
     if let Some(op) = in_flight {
         model_apply(&mut after, op);
@@ -323,7 +325,7 @@ fn verify(dir: &Path, model: &Model, in_flight: Option<&Op>, cycle: usize) -> Mo
                 let Some(s) = selector(list, via) else {
                     continue;
                 };
-                let got = cache.get(space, &s).unwrap();
+                let got = cache.get(space, &s).await.unwrap();
                 if let Some(l) = &got {
                     let leak = l.steps().iter().any(|s| s.name.as_str() == ONLY_B);
                     assert_eq!(leak, account == 1, "cycle {cycle}: a list crossed accounts");
@@ -348,10 +350,10 @@ fn verify(dir: &Path, model: &Model, in_flight: Option<&Op>, cycle: usize) -> Mo
     observed
 }
 
-#[test]
-fn killed_at_random_moments_the_cache_keeps_every_acknowledged_change() {
+#[tokio::test]
+async fn killed_at_random_moments_the_cache_keeps_every_acknowledged_change() {
     if child_mode().as_deref() == Some("crash") {
-        child_main();
+        child_main().await;
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -427,7 +429,7 @@ fn killed_at_random_moments_the_cache_keeps_every_acknowledged_change() {
             }
         }
         killed_mid_op += usize::from(in_flight.is_some());
-        model = verify(&dir, &model, in_flight.as_ref(), cycles);
+        model = verify(&dir, &model, in_flight.as_ref(), cycles).await;
     }
     eprintln!(
         "crash loop: {cycles} cycles in {:?}, {acked} acknowledged operations, {killed_mid_op} kills in the middle of one",
@@ -440,6 +442,6 @@ fn killed_at_random_moments_the_cache_keeps_every_acknowledged_change() {
     // The final state reads back whole once more, and the device id is the one the child had.
     let cache = sled_cache(&dir);
     if let Some(id) = device {
-        assert_eq!(cache.device_id().unwrap().as_str(), id);
+        assert_eq!(cache.device_id().await.unwrap().as_str(), id);
     }
 }

@@ -81,8 +81,8 @@ fn env_path(name: &str) -> PathBuf {
     PathBuf::from(std::env::var(name).unwrap())
 }
 
-#[test]
-fn a_read_only_directory_degrades_the_cache_and_answers_go_on() {
+#[tokio::test]
+async fn a_read_only_directory_degrades_the_cache_and_answers_go_on() {
     if child_mode().as_deref() == Some("read-only") {
         let dir = env_path(DIR_ENV);
         let dir = dir.to_str().unwrap();
@@ -98,12 +98,12 @@ fn a_read_only_directory_degrades_the_cache_and_answers_go_on() {
         let cache = StepCache::new(std::sync::Arc::new(store));
         // What was on disk is still served, under the same device id.
         assert_eq!(
-            cache.device_id().unwrap().as_str(),
+            cache.device_id().await.unwrap().as_str(),
             std::env::var(DEVICE_ENV).unwrap()
         );
-        let ns = cache.namespace("acct").unwrap();
+        let ns = cache.namespace("acct").await.unwrap();
         let car = StepsSelector::car_association_id("987654").unwrap();
-        let cached = cache.get(&ns, &car).unwrap().unwrap();
+        let cached = cache.get(&ns, &car).await.unwrap().unwrap();
         assert_eq!(done(&cached), ["trusterPhoneNumber"]);
         // Merges, resets and lookups keep working; nothing claims to be durable.
         let m = cache
@@ -112,13 +112,14 @@ fn a_read_only_directory_degrades_the_cache_and_answers_go_on() {
                 &ListKeys::from(&car),
                 &three(132324, false, true, false),
             )
+            .await
             .unwrap();
         assert_eq!(done(&m.list), ["trusterPhoneNumber", "deviceActivation"]);
         assert!(m.changed && !m.durable);
-        assert_eq!(cache.get(&ns, &car).unwrap().unwrap(), m.list);
-        let r = cache.reset(&ns, &car).unwrap();
+        assert_eq!(cache.get(&ns, &car).await.unwrap().unwrap(), m.list);
+        let r = cache.reset(&ns, &car).await.unwrap();
         assert_eq!((r.lists, r.durable), (1, false));
-        assert_eq!(cache.get(&ns, &car).unwrap(), None);
+        assert_eq!(cache.get(&ns, &car).await.unwrap(), None);
         println!("\n{DONE}");
         return;
     }
@@ -127,12 +128,13 @@ fn a_read_only_directory_degrades_the_cache_and_answers_go_on() {
     let dir = tmp.path().join("cache");
     let device = {
         let cache = sled_cache(&dir);
-        let ns = cache.namespace("acct").unwrap();
+        let ns = cache.namespace("acct").await.unwrap();
         let keys = ListKeys::new().with_car_association_id("987654");
         cache
             .merge(&ns, &keys, &three(132324, true, false, false))
+            .await
             .unwrap();
-        cache.device_id().unwrap()
+        cache.device_id().await.unwrap()
     };
     in_private_namespace(
         "a_read_only_directory_degrades_the_cache_and_answers_go_on",
@@ -142,16 +144,17 @@ fn a_read_only_directory_degrades_the_cache_and_answers_go_on() {
     );
     // Nothing the child did reached the directory.
     let cache = sled_cache(&dir);
-    let ns = cache.namespace("acct").unwrap();
+    let ns = cache.namespace("acct").await.unwrap();
     let list = cache
         .get(&ns, &StepsSelector::steps_id("132324").unwrap())
+        .await
         .unwrap()
         .unwrap();
     assert_eq!(done(&list), ["trusterPhoneNumber"]);
 }
 
-#[test]
-fn a_full_disk_degrades_the_cache_and_answers_go_on() {
+#[tokio::test]
+async fn a_full_disk_degrades_the_cache_and_answers_go_on() {
     if child_mode().as_deref() == Some("full-disk") {
         let mnt = env_path(DIR_ENV);
         mount_tiny_tmpfs(&mnt);
@@ -159,11 +162,12 @@ fn a_full_disk_degrades_the_cache_and_answers_go_on() {
         let store = SledStore::open(&dir, Default::default()).unwrap();
         assert!(store.health().is_durable());
         let cache = StepCache::new(std::sync::Arc::new(store.clone()));
-        let device = cache.device_id().unwrap();
-        let ns = cache.namespace("acct").unwrap();
+        let device = cache.device_id().await.unwrap();
+        let ns = cache.namespace("acct").await.unwrap();
         let keys = ListKeys::new().with_car_association_id("987654");
         let m = cache
             .merge(&ns, &keys, &three(1, true, false, false))
+            .await
             .unwrap();
         assert!(m.durable);
 
@@ -176,6 +180,7 @@ fn a_full_disk_degrades_the_cache_and_answers_go_on() {
             let keys = ListKeys::new().with_car_association_id(format!("car-{i}"));
             let m = cache
                 .merge(&ns, &keys, &three(100 + i, i % 2 == 0, true, false))
+                .await
                 .unwrap();
             if !m.durable {
                 failed_at = Some(i);
@@ -195,24 +200,28 @@ fn a_full_disk_degrades_the_cache_and_answers_go_on() {
                 &ns,
                 &StepsSelector::car_association_id(format!("car-{i}")).unwrap(),
             )
+            .await
             .unwrap()
             .unwrap();
         assert_eq!(last.steps_id().as_str(), (100 + i).to_string());
         let first = cache
             .get(&ns, &StepsSelector::car_association_id("987654").unwrap())
+            .await
             .unwrap()
             .unwrap();
         assert_eq!(done(&first), ["trusterPhoneNumber"]);
-        assert_eq!(cache.device_id().unwrap(), device);
+        assert_eq!(cache.device_id().await.unwrap(), device);
         // Answers go on: sticky merges, resets.
         let m = cache
             .merge(&ns, &keys, &three(1, false, false, true))
+            .await
             .unwrap();
         assert_eq!(done(&m.list), ["trusterPhoneNumber", "mediumCarKey"]);
         assert!(!m.durable);
         assert_eq!(
             cache
                 .reset(&ns, &StepsSelector::steps_id("1").unwrap())
+                .await
                 .unwrap()
                 .lists,
             1
@@ -220,6 +229,7 @@ fn a_full_disk_degrades_the_cache_and_answers_go_on() {
         assert_eq!(
             cache
                 .get(&ns, &StepsSelector::car_association_id("987654").unwrap())
+                .await
                 .unwrap(),
             None
         );
@@ -242,8 +252,8 @@ fn a_full_disk_degrades_the_cache_and_answers_go_on() {
 /// the unflushed writes, so the namespaces' id entries are gone while some of their lists
 /// survive. No account may then see another's lists: not one remembered by a running cache,
 /// not one created afterwards, not through a fresh cache.
-#[test]
-fn degraded_to_an_empty_map_accounts_stay_apart() {
+#[tokio::test]
+async fn degraded_to_an_empty_map_accounts_stay_apart() {
     if child_mode().as_deref() == Some("empty-fallback") {
         let mnt = env_path(DIR_ENV);
         mount_tiny_tmpfs(&mnt);
@@ -252,10 +262,11 @@ fn degraded_to_an_empty_map_accounts_stay_apart() {
         let dir = mnt.join("cache");
         let store = SledStore::open(&dir, Default::default()).unwrap();
         let cache = StepCache::new(std::sync::Arc::new(store.clone()));
-        let alice = cache.namespace("alice").unwrap();
+        let alice = cache.namespace("alice").await.unwrap();
         assert!(
             cache
                 .merge(&alice, &ListKeys::new(), &three(1, true, false, false))
+                .await
                 .unwrap()
                 .durable
         );
@@ -264,6 +275,7 @@ fn degraded_to_an_empty_map_accounts_stay_apart() {
         for i in 0..5000u64 {
             let m = cache
                 .merge(&alice, &ListKeys::new(), &three(100 + i, true, true, false))
+                .await
                 .unwrap();
             if !m.durable {
                 last = Some(100 + i);
@@ -276,44 +288,47 @@ fn degraded_to_an_empty_map_accounts_stay_apart() {
 
         // A new account through a fresh cache: it does not inherit alice's surviving list.
         let fresh = StepCache::new(std::sync::Arc::new(store.clone()));
-        let dave = fresh.namespace("dave").unwrap();
+        let dave = fresh.namespace("dave").await.unwrap();
         fresh
             .merge(&dave, &ListKeys::new(), &three(5, false, false, false))
+            .await
             .unwrap();
         assert_eq!(
-            fresh.get(&dave, &by_sid(&last)).unwrap(),
+            fresh.get(&dave, &by_sid(&last)).await.unwrap(),
             None,
             "dave sees alice's list"
         );
         // Alice, through the cache that remembered her id, does not see dave's list.
         assert_eq!(
-            cache.get(&alice, &by_sid("5")).unwrap(),
+            cache.get(&alice, &by_sid("5")).await.unwrap(),
             None,
             "alice sees dave's list"
         );
         // A third account on the same running cache.
-        let carol = cache.namespace("carol").unwrap();
-        assert_eq!(cache.get(&carol, &by_sid(&last)).unwrap(), None);
+        let carol = cache.namespace("carol").await.unwrap();
+        assert_eq!(cache.get(&carol, &by_sid(&last)).await.unwrap(), None);
         cache
             .merge(&carol, &ListKeys::new(), &three(7, false, false, true))
+            .await
             .unwrap();
         assert_eq!(
-            cache.get(&alice, &by_sid("7")).unwrap(),
+            cache.get(&alice, &by_sid("7")).await.unwrap(),
             None,
             "alice sees carol's list"
         );
         assert_eq!(
-            fresh.get(&dave, &by_sid("7")).unwrap(),
+            fresh.get(&dave, &by_sid("7")).await.unwrap(),
             None,
             "dave sees carol's list"
         );
-        assert!(cache.get(&carol, &by_sid("7")).unwrap().is_some());
+        assert!(cache.get(&carol, &by_sid("7")).await.unwrap().is_some());
         // Alice goes on caching (durable: false), under an id of her own again.
         cache
             .merge(&alice, &ListKeys::new(), &three(9, true, false, false))
+            .await
             .unwrap();
-        assert!(cache.get(&alice, &by_sid("9")).unwrap().is_some());
-        assert_eq!(cache.get(&carol, &by_sid("9")).unwrap(), None);
+        assert!(cache.get(&alice, &by_sid("9")).await.unwrap().is_some());
+        assert_eq!(cache.get(&carol, &by_sid("9")).await.unwrap(), None);
         println!("{DONE}");
         return;
     }
@@ -327,8 +342,8 @@ fn degraded_to_an_empty_map_accounts_stay_apart() {
 }
 
 /// `wipe` on a read-only cache removes nothing on disk, and says so: no removal is durable.
-#[test]
-fn wipe_on_a_read_only_cache_reports_no_durable_removal() {
+#[tokio::test]
+async fn wipe_on_a_read_only_cache_reports_no_durable_removal() {
     if child_mode().as_deref() == Some("wipe-read-only") {
         let dir = env_path(DIR_ENV);
         let dir = dir.to_str().unwrap();
@@ -337,7 +352,7 @@ fn wipe_on_a_read_only_cache_reports_no_durable_removal() {
         let cache = StepCache::new(std::sync::Arc::new(
             SledStore::open(dir, Default::default()).unwrap(),
         ));
-        let removed = cache.wipe().unwrap();
+        let removed = cache.wipe().await.unwrap();
         assert_eq!(removed.lists, 1, "{removed:?}");
         assert!(!removed.durable, "{removed:?}");
         assert_eq!(removed.durable_lists, 0, "{removed:?}");
@@ -348,12 +363,13 @@ fn wipe_on_a_read_only_cache_reports_no_durable_removal() {
     let dir = tmp.path().join("cache");
     let device = {
         let cache = sled_cache(&dir);
-        let ns = cache.namespace("acct").unwrap();
+        let ns = cache.namespace("acct").await.unwrap();
         let keys = ListKeys::new().with_car_association_id("987654");
         cache
             .merge(&ns, &keys, &three(132324, true, false, false))
+            .await
             .unwrap();
-        cache.device_id().unwrap()
+        cache.device_id().await.unwrap()
     };
     in_private_namespace(
         "wipe_on_a_read_only_cache_reports_no_durable_removal",
@@ -363,15 +379,15 @@ fn wipe_on_a_read_only_cache_reports_no_durable_removal() {
     );
     let cache = sled_cache(&dir);
     assert_eq!(
-        cache.lists(None).unwrap().len(),
+        cache.lists(None).await.unwrap().len(),
         1,
         "the list is still there"
     );
 }
 
 /// `wipe` on a full disk: what it reports durably removed is gone from the disk.
-#[test]
-fn wipe_on_a_full_disk_reports_only_what_reached_the_disk() {
+#[tokio::test]
+async fn wipe_on_a_full_disk_reports_only_what_reached_the_disk() {
     const LISTS: u64 = 40;
     if child_mode().as_deref() == Some("wipe-full-disk") {
         let mnt = env_path(DIR_ENV);
@@ -379,12 +395,13 @@ fn wipe_on_a_full_disk_reports_only_what_reached_the_disk() {
         let dir = mnt.join("cache");
         {
             let cache = sled_cache(&dir);
-            let ns = cache.namespace("acct").unwrap();
+            let ns = cache.namespace("acct").await.unwrap();
             for i in 0..LISTS {
                 let keys = ListKeys::new().with_car_association_id(format!("car-{i}"));
                 assert!(
                     cache
                         .merge(&ns, &keys, &three(i, true, false, false))
+                        .await
                         .unwrap()
                         .durable
                 );
@@ -393,14 +410,14 @@ fn wipe_on_a_full_disk_reports_only_what_reached_the_disk() {
         fill(&mnt);
         let removed = {
             let cache = sled_cache(&dir);
-            cache.wipe().unwrap()
+            cache.wipe().await.unwrap()
         };
         assert_eq!(removed.lists, LISTS as usize, "{removed:?}");
         assert!(removed.durable_lists <= removed.lists);
         assert_eq!(removed.durable, removed.durable_lists == removed.lists);
         // Room again: what is on disk now?
         std::fs::remove_file(mnt.join("filler")).unwrap();
-        let left = sled_cache(&dir).lists(None).unwrap().len();
+        let left = sled_cache(&dir).lists(None).await.unwrap().len();
         assert!(
             left <= removed.lists - removed.durable_lists,
             "{left} lists left although {removed:?}"

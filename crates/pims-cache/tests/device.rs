@@ -51,36 +51,38 @@ fn device_file(dir: &Path) -> std::path::PathBuf {
 }
 
 /// A closed cache with LISTS lists; its device id.
-fn populated(dir: &Path) -> DeviceId {
+async fn populated(dir: &Path) -> DeviceId {
     let cache = sled_cache(dir);
-    let ns = cache.namespace("acct").unwrap();
+    let ns = cache.namespace("acct").await.unwrap();
     for id in 0..LISTS {
         let keys = ListKeys::new().with_car_association_id(format!("car-{id}"));
         cache
             .merge(&ns, &keys, &three(id, true, false, false))
+            .await
             .unwrap();
     }
-    cache.device_id().unwrap()
+    cache.device_id().await.unwrap()
 }
 
-#[test]
-fn a_killed_writer_then_damage_to_conf_or_the_log_keeps_the_device_id() {
+#[tokio::test]
+async fn a_killed_writer_then_damage_to_conf_or_the_log_keeps_the_device_id() {
     if child_mode().as_deref() == Some("write-then-hang") {
         // Child: cache lists, say which device id, then wait to be killed (no clean close).
         let dir = std::env::var(DIR_ENV).unwrap();
         let cache = sled_cache(dir.as_ref());
-        let ns = cache.namespace("acct").unwrap();
+        let ns = cache.namespace("acct").await.unwrap();
         for id in 0..LISTS {
             let keys = ListKeys::new().with_car_association_id(format!("car-{id}"));
             assert!(
                 cache
                     .merge(&ns, &keys, &three(id, true, false, false))
+                    .await
                     .unwrap()
                     .durable
             );
         }
         let mut out = std::io::stdout();
-        writeln!(out, "\nDEVICE {}", cache.device_id().unwrap()).unwrap();
+        writeln!(out, "\nDEVICE {}", cache.device_id().await.unwrap()).unwrap();
         out.flush().unwrap();
         wait_for_parent();
         return;
@@ -115,22 +117,30 @@ fn a_killed_writer_then_damage_to_conf_or_the_log_keeps_the_device_id() {
         assert_eq!(logs.matches(" WARN ").count(), 1, "{logs}");
         assert!(recovery.kept_device_id, "{recovery:?}");
         let cache = StepCache::new(Arc::new(store));
-        assert_eq!(cache.device_id().unwrap().as_str(), device, "{damage}");
+        assert_eq!(
+            cache.device_id().await.unwrap().as_str(),
+            device,
+            "{damage}"
+        );
         // The config was damaged, not the log: every list was read back.
         let expected_lists = if damage == "conf" { LISTS as usize } else { 0 };
         assert_eq!(recovery.kept_lists, expected_lists, "{damage}");
-        assert_eq!(cache.lists(None).unwrap().len(), expected_lists, "{damage}");
+        assert_eq!(
+            cache.lists(None).await.unwrap().len(),
+            expected_lists,
+            "{damage}"
+        );
         drop(cache);
         // And in the next process too (the file is what carries it).
-        assert_eq!(sled_cache(&dir).device_id().unwrap().as_str(), device);
+        assert_eq!(sled_cache(&dir).device_id().await.unwrap().as_str(), device);
     }
 }
 
-#[test]
-fn a_cache_of_an_earlier_version_gets_its_device_id_file_at_open() {
+#[tokio::test]
+async fn a_cache_of_an_earlier_version_gets_its_device_id_file_at_open() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cache");
-    let device = populated(&dir);
+    let device = populated(&dir).await;
     // Earlier versions kept the id in the database only.
     fs::remove_file(device_file(&dir)).unwrap();
     let (store, logs) = logged(|| SledStore::open(&dir, Default::default()).unwrap());
@@ -139,7 +149,10 @@ fn a_cache_of_an_earlier_version_gets_its_device_id_file_at_open() {
         fs::read_to_string(device_file(&dir)).unwrap(),
         format!("{device}\n")
     );
-    assert_eq!(StepCache::new(Arc::new(store)).device_id().unwrap(), device);
+    assert_eq!(
+        StepCache::new(Arc::new(store)).device_id().await.unwrap(),
+        device
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -151,18 +164,21 @@ fn a_cache_of_an_earlier_version_gets_its_device_id_file_at_open() {
     }
 }
 
-#[test]
-fn a_damaged_device_id_file_is_rewritten_from_the_databases_copy_with_one_warning() {
+#[tokio::test]
+async fn a_damaged_device_id_file_is_rewritten_from_the_databases_copy_with_one_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cache");
-    let device = populated(&dir);
+    let device = populated(&dir).await;
     let junk: [&[u8]; 4] = [b"", b"not an id\n", b"\xff\xfe\xfd", &[b'7'; 10_000]];
     for bytes in junk {
         fs::write(device_file(&dir), bytes).unwrap();
         let (store, logs) = logged(|| SledStore::open(&dir, Default::default()).unwrap());
         assert_eq!(logs.matches(" WARN ").count(), 1, "{logs}");
         assert!(logs.contains("rewrote it"), "{logs}");
-        assert_eq!(StepCache::new(Arc::new(store)).device_id().unwrap(), device);
+        assert_eq!(
+            StepCache::new(Arc::new(store)).device_id().await.unwrap(),
+            device
+        );
         assert_eq!(
             fs::read_to_string(device_file(&dir)).unwrap(),
             format!("{device}\n")
@@ -171,25 +187,25 @@ fn a_damaged_device_id_file_is_rewritten_from_the_databases_copy_with_one_warnin
 }
 
 #[cfg(unix)]
-#[test]
-fn a_device_id_file_that_is_a_link_or_a_fifo_is_neither_followed_nor_waited_for() {
+#[tokio::test]
+async fn a_device_id_file_that_is_a_link_or_a_fifo_is_neither_followed_nor_waited_for() {
     use std::os::unix::fs::symlink;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cache");
-    let device = populated(&dir);
+    let device = populated(&dir).await;
     let outside = tmp.path().join("outside");
     fs::write(&outside, b"precious\n").unwrap();
 
     // /dev/zero: reading it whole would never end.
     fs::remove_file(device_file(&dir)).unwrap();
     symlink("/dev/zero", device_file(&dir)).unwrap();
-    assert_eq!(sled_cache(&dir).device_id().unwrap(), device);
+    assert_eq!(sled_cache(&dir).device_id().await.unwrap(), device);
     assert!(fs::symlink_metadata(device_file(&dir)).unwrap().is_file());
 
     // A link to a file elsewhere: replaced by our file, never written through.
     fs::remove_file(device_file(&dir)).unwrap();
     symlink(&outside, device_file(&dir)).unwrap();
-    assert_eq!(sled_cache(&dir).device_id().unwrap(), device);
+    assert_eq!(sled_cache(&dir).device_id().await.unwrap(), device);
     assert_eq!(fs::read(&outside).unwrap(), b"precious\n");
     assert!(fs::symlink_metadata(device_file(&dir)).unwrap().is_file());
 
@@ -200,15 +216,15 @@ fn a_device_id_file_that_is_a_link_or_a_fifo_is_neither_followed_nor_waited_for(
         .status()
         .unwrap();
     assert!(status.success());
-    assert_eq!(sled_cache(&dir).device_id().unwrap(), device);
+    assert_eq!(sled_cache(&dir).device_id().await.unwrap(), device);
     assert!(fs::symlink_metadata(device_file(&dir)).unwrap().is_file());
 }
 
-#[test]
-fn an_unreadable_id_file_and_a_lost_database_give_a_new_id_with_a_warning() {
+#[tokio::test]
+async fn an_unreadable_id_file_and_a_lost_database_give_a_new_id_with_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cache");
-    let device = populated(&dir);
+    let device = populated(&dir).await;
     fs::write(device_file(&dir), b"not a device id\n").unwrap();
     fs::File::create(dir.join(SLED_DIR).join("db")).unwrap();
     let (store, logs) = logged(|| SledStore::open(&dir, Default::default()).unwrap());
@@ -217,7 +233,7 @@ fn an_unreadable_id_file_and_a_lost_database_give_a_new_id_with_a_warning() {
     assert!(logs.contains("a new device id will be created"), "{logs}");
     assert!(!store.recovery().unwrap().kept_device_id);
     let cache = StepCache::new(Arc::new(store));
-    let fresh = cache.device_id().unwrap();
+    let fresh = cache.device_id().await.unwrap();
     assert_ne!(fresh, device);
     drop(cache);
     // Kept from then on.
@@ -225,16 +241,16 @@ fn an_unreadable_id_file_and_a_lost_database_give_a_new_id_with_a_warning() {
         fs::read_to_string(device_file(&dir)).unwrap(),
         format!("{fresh}\n")
     );
-    assert_eq!(sled_cache(&dir).device_id().unwrap(), fresh);
+    assert_eq!(sled_cache(&dir).device_id().await.unwrap(), fresh);
 }
 
-#[test]
-fn wipe_keeps_the_device_id_file_and_lists_come_back_under_the_same_id() {
+#[tokio::test]
+async fn wipe_keeps_the_device_id_file_and_lists_come_back_under_the_same_id() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cache");
-    let device = populated(&dir);
+    let device = populated(&dir).await;
     let cache = sled_cache(&dir);
-    let removed = cache.wipe().unwrap();
+    let removed = cache.wipe().await.unwrap();
     assert_eq!(
         (removed.lists, removed.durable_lists),
         (LISTS as usize, LISTS as usize)
@@ -246,11 +262,12 @@ fn wipe_keeps_the_device_id_file_and_lists_come_back_under_the_same_id() {
         format!("{device}\n")
     );
     let cache = sled_cache(&dir);
-    assert_eq!(cache.device_id().unwrap(), device);
-    let ns = cache.namespace("acct").unwrap();
+    assert_eq!(cache.device_id().await.unwrap(), device);
+    let ns = cache.namespace("acct").await.unwrap();
     assert_eq!(
         cache
             .get(&ns, &StepsSelector::car_association_id("car-1").unwrap())
+            .await
             .unwrap(),
         None
     );

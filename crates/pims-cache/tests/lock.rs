@@ -13,13 +13,13 @@ use support::*;
 
 const DIR_ENV: &str = "PIMS_CACHE_TEST_DIR";
 
-#[test]
-fn a_second_process_gets_in_use_within_a_second() {
+#[tokio::test]
+async fn a_second_process_gets_in_use_within_a_second() {
     if child_mode().as_deref() == Some("hold") {
         // Child: open the cache, say so, hold it until the parent closes our stdin.
         let dir = std::env::var(DIR_ENV).unwrap();
         let cache = sled_cache(dir.as_ref());
-        let id = cache.device_id().unwrap();
+        let id = cache.device_id().await.unwrap();
         let mut out = std::io::stdout();
         writeln!(out, "\nREADY {} {id}", std::process::id()).unwrap();
         out.flush().unwrap();
@@ -67,7 +67,7 @@ fn a_second_process_gets_in_use_within_a_second() {
     drop(holder.0.stdin.take());
     assert!(holder.0.wait().unwrap().success());
     let cache = sled_cache(&dir);
-    assert_eq!(cache.device_id().unwrap().as_str(), device_id);
+    assert_eq!(cache.device_id().await.unwrap().as_str(), device_id);
 }
 
 #[test]

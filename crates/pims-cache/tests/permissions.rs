@@ -47,20 +47,21 @@ fn someones_tree(root: &Path) {
 }
 
 /// Opens the cache, caches a list, closes it (the store restricts sled's files at both ends).
-fn use_cache(dir: &Path) {
+async fn use_cache(dir: &Path) {
     let cache = sled_cache(dir);
-    let ns = cache.namespace("acct").unwrap();
+    let ns = cache.namespace("acct").await.unwrap();
     let keys = ListKeys::new().with_car_association_id("987654");
     cache
         .merge(&ns, &keys, &three(1, true, false, false))
+        .await
         .unwrap();
 }
 
-#[test]
-fn unrelated_files_in_the_cache_directory_keep_their_modes() {
+#[tokio::test]
+async fn unrelated_files_in_the_cache_directory_keep_their_modes() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cache");
-    use_cache(&dir);
+    use_cache(&dir).await;
     someones_tree(&dir);
     fs::write(dir.join(SLED_DIR).join("README"), b"also mine").unwrap();
     set_mode(&dir.join(SLED_DIR).join("README"), 0o644);
@@ -76,8 +77,8 @@ fn unrelated_files_in_the_cache_directory_keep_their_modes() {
     };
     let before = unrelated(&dir);
     assert_eq!(before[0].1, 0o644);
-    use_cache(&dir);
-    use_cache(&dir);
+    use_cache(&dir).await;
+    use_cache(&dir).await;
     assert_eq!(unrelated(&dir), before);
     // What the cache created is still private.
     assert_eq!(mode(&dir.join(SLED_DIR)), 0o700);
@@ -114,13 +115,13 @@ fn a_cache_path_that_is_a_link_is_refused_and_the_tree_behind_it_is_untouched() 
     assert!(!tmp.path().join("nowhere").exists());
 }
 
-#[test]
-fn a_link_in_place_of_sleds_directory_is_moved_aside_not_followed() {
+#[tokio::test]
+async fn a_link_in_place_of_sleds_directory_is_moved_aside_not_followed() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cache");
     let device = {
-        use_cache(&dir);
-        sled_cache(&dir).device_id().unwrap()
+        use_cache(&dir).await;
+        sled_cache(&dir).device_id().await.unwrap()
     };
     let elsewhere = tmp.path().join("elsewhere");
     someones_tree(&elsewhere);
@@ -142,6 +143,7 @@ fn a_link_in_place_of_sleds_directory_is_moved_aside_not_followed() {
     assert_eq!(
         pims_cache::StepCache::new(std::sync::Arc::new(store))
             .device_id()
+            .await
             .unwrap(),
         device
     );
@@ -149,15 +151,15 @@ fn a_link_in_place_of_sleds_directory_is_moved_aside_not_followed() {
     assert!(!elsewhere.join("db").exists() && !elsewhere.join("conf").exists());
 }
 
-#[test]
-fn links_to_devices_among_sleds_files_are_moved_aside_unread() {
+#[tokio::test]
+async fn links_to_devices_among_sleds_files_are_moved_aside_unread() {
     // sled reads its config and its latest snapshot whole: a link to /dev/zero there would
     // never end. The database is broken (moved aside, with one warning); the device id stays.
     for name in ["conf", "snap.ffffffffffffffff"] {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("cache");
-        use_cache(&dir);
-        let device = sled_cache(&dir).device_id().unwrap();
+        use_cache(&dir).await;
+        let device = sled_cache(&dir).device_id().await.unwrap();
         let planted = dir.join(SLED_DIR).join(name);
         let _ = fs::remove_file(&planted);
         symlink("/dev/zero", &planted).unwrap();
@@ -169,20 +171,20 @@ fn links_to_devices_among_sleds_files_are_moved_aside_unread() {
             "{recovery:?}"
         );
         let cache = pims_cache::StepCache::new(std::sync::Arc::new(store));
-        assert_eq!(cache.device_id().unwrap(), device, "{name}");
+        assert_eq!(cache.device_id().await.unwrap(), device, "{name}");
         // The log itself was fine: the list was read back.
         assert_eq!(recovery.kept_lists, 1, "{name}");
     }
 }
 
-#[test]
-fn sleds_oversized_config_or_snapshot_is_moved_aside_unread() {
+#[tokio::test]
+async fn sleds_oversized_config_or_snapshot_is_moved_aside_unread() {
     // A sparse 10 GiB file costs no disk, but sled would read it whole into memory.
     for name in ["conf", "snap.ffffffffffffffff"] {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("cache");
-        use_cache(&dir);
-        let device = sled_cache(&dir).device_id().unwrap();
+        use_cache(&dir).await;
+        let device = sled_cache(&dir).device_id().await.unwrap();
         let planted = dir.join(SLED_DIR).join(name);
         fs::File::create(&planted)
             .unwrap()
@@ -193,6 +195,6 @@ fn sleds_oversized_config_or_snapshot_is_moved_aside_unread() {
         let recovery = store.recovery().expect("moved aside").clone();
         assert!(recovery.reason.contains("refused unread"), "{recovery:?}");
         let cache = pims_cache::StepCache::new(std::sync::Arc::new(store));
-        assert_eq!(cache.device_id().unwrap(), device, "{name}");
+        assert_eq!(cache.device_id().await.unwrap(), device, "{name}");
     }
 }

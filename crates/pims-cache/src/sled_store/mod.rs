@@ -902,16 +902,18 @@ mod tests {
     fn reopening_after_the_last_handle_drops_is_a_new_store() {
         let root = tempfile::tempdir().unwrap();
         let path = root.path().join("c");
-        for i in 0..20u8 {
-            let s = SledStore::open(&path, SledOptions::default()).unwrap();
-            assert!(s.health().is_durable());
-            if i > 0 {
-                assert_eq!(s.get(b"k").unwrap(), Some(vec![i - 1]));
+        futures_executor::block_on(async {
+            for i in 0..20u8 {
+                let s = SledStore::open(&path, SledOptions::default()).unwrap();
+                assert!(s.health().is_durable());
+                if i > 0 {
+                    assert_eq!(s.get(b"k").await.unwrap(), Some(vec![i - 1]));
+                }
+                let _ = s.remove(b"k").await.unwrap();
+                let _ = s.compare_and_swap(b"k", None, Some(&[i])).await.unwrap();
+                s.flush().await.unwrap();
             }
-            let _ = s.remove(b"k").unwrap();
-            let _ = s.compare_and_swap(b"k", None, Some(&[i])).unwrap();
-            s.flush().unwrap();
-        }
+        });
     }
 
     #[test]

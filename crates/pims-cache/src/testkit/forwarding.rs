@@ -1,13 +1,14 @@
 //! [`Forwarding`]: a store that passes every call to another one, counting and bending what a
-//! test needs (reads of a key, flushes skipped, a scan that strays from its prefix, a hook run
-//! at a scan): the one wrapper the kit's suites, the crate's tests and the benchmarks share.
+//! test needs (reads of a key, writes asked for, flushes skipped, a scan that strays from its
+//! prefix, a hook run at a scan): the one wrapper the kit's suites, the crate's tests and the
+//! benchmarks share.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 
@@ -27,10 +28,14 @@ pub enum When {
     After,
 }
 
-/// A [`StepStore`] that forwards every call to `S`, and can count reads of each key, skip
-/// flushes (a bulk load), hide the generation (a store shared between processes), make scans
-/// ignore their prefix (a custom store's bug), and run a hook once at the first scan of a given
-/// prefix (a concurrent writer, made deterministic).
+/// A [`StepStore`] that forwards every call to `S`, and can count reads of each key and the
+/// calls that may write, skip flushes (a bulk load), hide the generation (a store shared
+/// between processes), make scans ignore their prefix (a custom store's bug), let other tasks
+/// run before each call (a network store's round trip), and run a hook once at the first scan
+/// of a given prefix (a concurrent writer, made deterministic).
+///
+/// `S` may be unsized: [`Forwarding::shared`] wraps an `Arc<dyn StepStore>` (what a
+/// [`StoreFactory`](super::StoreFactory) opens).
 ///
 /// ```
 /// # futures_executor::block_on(async {
@@ -43,16 +48,18 @@ pub enum When {
 /// assert_eq!(store.generation(), None);
 /// # });
 /// ```
-pub struct Forwarding<S> {
-    inner: S,
+pub struct Forwarding<S: ?Sized> {
+    inner: Arc<S>,
     reads: Mutex<HashMap<Vec<u8>, usize>>,
+    writes: AtomicUsize,
     skip_flushes: AtomicBool,
     hide_generation: AtomicBool,
     stray: AtomicBool,
+    yields: AtomicBool,
     hook: Mutex<Option<(Vec<u8>, When, Hook)>>,
 }
 
-impl<S: fmt::Debug> fmt::Debug for Forwarding<S> {
+impl<S: fmt::Debug + ?Sized> fmt::Debug for Forwarding<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Forwarding").field(&self.inner).finish()
     }
@@ -66,12 +73,29 @@ impl<S> Forwarding<S> {
     /// assert!(s.inner().is_empty());
     /// ```
     pub fn new(inner: S) -> Self {
+        Forwarding::shared(Arc::new(inner))
+    }
+}
+
+impl<S: ?Sized> Forwarding<S> {
+    /// Forwards to a store shared with others (writes through them are not counted here).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pims_cache::{MemoryStore, StepStore};
+    /// let store: Arc<dyn StepStore> = Arc::new(MemoryStore::new());
+    /// let s = pims_cache::testkit::Forwarding::shared(store);
+    /// assert!(s.generation().is_some());
+    /// ```
+    pub fn shared(inner: Arc<S>) -> Self {
         Forwarding {
             inner,
             reads: Mutex::default(),
+            writes: AtomicUsize::new(0),
             skip_flushes: AtomicBool::new(false),
             hide_generation: AtomicBool::new(false),
             stray: AtomicBool::new(false),
+            yields: AtomicBool::new(false),
             hook: Mutex::new(None),
         }
     }
@@ -95,6 +119,23 @@ impl<S> Forwarding<S> {
     pub fn reads_of(&self, key: &[u8]) -> usize {
         let reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
         reads.get(key).copied().unwrap_or(0)
+    }
+
+    /// How many calls asked to write: `compare_and_swap`, `remove`, and `swap_all` with an
+    /// entry that is not a check, whether or not they changed anything.
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use pims_cache::{KeySwap, MemoryStore, StepStore};
+    /// let s = pims_cache::testkit::Forwarding::new(MemoryStore::new());
+    /// let _ = s.swap_all(&[KeySwap::check(b"k", None)]).await.unwrap();
+    /// assert_eq!(s.writes(), 0);
+    /// let _ = s.remove(b"k").await.unwrap();
+    /// assert_eq!(s.writes(), 1);
+    /// # });
+    /// ```
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
     }
 
     /// Whether `flush` returns at once without flushing (loading many entries, then one
@@ -132,6 +173,22 @@ impl<S> Forwarding<S> {
         self.stray.store(stray, Ordering::SeqCst);
     }
 
+    /// Whether every call first lets the other tasks of its thread run, once, as a network
+    /// store's round trip does: concurrent callers then interleave between any two calls,
+    /// even over a store that never waits (a memory store's calls complete at once).
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use pims_cache::StepStore;
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.yield_calls(true);
+    /// assert_eq!(s.get(b"k").await.unwrap(), None);
+    /// # });
+    /// ```
+    pub fn yield_calls(&self, yields: bool) {
+        self.yields.store(yields, Ordering::SeqCst);
+    }
+
     /// Runs `hook` once, `when` the first scan of exactly `prefix` happens.
     ///
     /// ```
@@ -142,6 +199,16 @@ impl<S> Forwarding<S> {
     pub fn on_scan(&self, prefix: &[u8], when: When, hook: Hook) {
         *self.hook.lock().unwrap_or_else(PoisonError::into_inner) =
             Some((prefix.to_vec(), when, hook));
+    }
+
+    async fn pause(&self) {
+        if self.yields.load(Ordering::SeqCst) {
+            yield_once().await;
+        }
+    }
+
+    fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
     }
 
     fn count(&self, key: &[u8]) {
@@ -164,13 +231,15 @@ impl<S> Forwarding<S> {
 }
 
 #[async_trait]
-impl<S: StepStore> StepStore for Forwarding<S> {
+impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
     async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.pause().await;
         self.count(key);
         self.inner.get(key).await
     }
 
     async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        self.pause().await;
         for key in keys {
             self.count(key);
         }
@@ -183,14 +252,22 @@ impl<S: StepStore> StepStore for Forwarding<S> {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Swap, CacheError> {
+        self.pause().await;
+        self.wrote();
         self.inner.compare_and_swap(key, expected, new).await
     }
 
     async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError> {
+        self.pause().await;
+        if swaps.iter().any(|s| !s.is_check()) {
+            self.wrote();
+        }
         self.inner.swap_all(swaps).await
     }
 
     async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        self.pause().await;
+        self.wrote();
         self.inner.remove(key).await
     }
 
@@ -200,6 +277,7 @@ impl<S: StepStore> StepStore for Forwarding<S> {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Entry>, CacheError> {
+        self.pause().await;
         self.fire(prefix, When::Before).await;
         let stray = self.stray.load(Ordering::SeqCst);
         let page = self
@@ -211,6 +289,7 @@ impl<S: StepStore> StepStore for Forwarding<S> {
     }
 
     async fn flush(&self) -> Result<(), CacheError> {
+        self.pause().await;
         if self.skip_flushes.load(Ordering::SeqCst) {
             return Ok(());
         }
@@ -233,10 +312,26 @@ impl<S: StepStore> StepStore for Forwarding<S> {
     }
 
     async fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
+        self.pause().await;
         self.inner.kept_device_id().await
     }
 
     async fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
+        self.pause().await;
         self.inner.keep_device_id(id).await
     }
+}
+
+/// Returns Pending once (waking itself at once), then Ready: the rest of the calling task runs
+/// after the tasks already waiting, on any executor.
+fn yield_once() -> impl Future<Output = ()> {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            return std::task::Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    })
 }
