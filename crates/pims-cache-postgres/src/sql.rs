@@ -95,7 +95,8 @@ pub(crate) struct Sql {
     pub(crate) scan_from: String,
     /// `$1` keys (sorted), `$2` values to create them with: every key is locked, in key
     /// order, whether it exists (a row lock, nothing written) or not (our uncommitted row, which
-    /// holds off any other writer of that key until we end); → the keys created.
+    /// holds off any other writer of that key until we end); → the keys created. Inside a
+    /// transaction only.
     pub(crate) lock_all: String,
     /// `$1` keys, `$2` values: replaces them.
     pub(crate) set_many: String,

@@ -259,66 +259,121 @@ impl PostgresStore {
         rows_to_map(&rows, "read")
     }
 
-    /// Runs a conditional write; how many rows it changed.
+    /// Runs a conditional write: whether it changed the key.
     async fn exec(
         &self,
         client: &Object,
         text: &str,
         params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, Fail> {
+    ) -> Result<bool, Fail> {
         let stmt = prepare(client, text, "write").await?;
-        client
+        let changed = client
             .execute(&stmt, params)
             .await
-            .map_err(|e| query_error("write", &e))
+            .map_err(|e| query_error("write", &e))?;
+        Ok(changed == 1)
     }
 
-    /// One attempt of a batch that writes: the transaction of `batch`'s module docs.
+    /// One attempt of a batch that writes: the transaction of `batch`'s module docs, in two
+    /// round trips (begin + lock + read, then the writes + commit, each pipelined).
     async fn swap_once(
         &self,
-        client: &mut Object,
+        client: Object,
         swaps: &[KeySwap<'_>],
     ) -> Result<BatchSwap, tokio_postgres::Error> {
         let sql = &self.inner.sql;
+        // Prepared once per connection (no round trip after the first time).
+        let (lock, read, set, delete) = tokio::try_join!(
+            client.prepare_cached(&sql.lock_all),
+            client.prepare_cached(&sql.get_many),
+            client.prepare_cached(&sql.set_many),
+            client.prepare_cached(&sql.delete_many),
+        )?;
         let (keys, values) = batch::locks(swaps);
-        let tx = client.transaction().await?;
-        let lock = tx.prepare_cached(&sql.lock_all).await?;
-        let created: HashSet<Vec<u8>> = tx
-            .query(&lock, &[&keys, &values])
-            .await?
+        let tx = InTransaction(Some(client));
+        let c = tx.client();
+        // BEGIN cannot fail on a live connection (we never leave a transaction open on one),
+        // so the lock never runs outside the transaction; on a dead one everything fails.
+        let lock_params: [&(dyn ToSql + Sync); 2] = [&keys, &values];
+        let read_params: [&(dyn ToSql + Sync); 1] = [&keys];
+        let (begun, locked, rows) = tokio::join!(
+            c.batch_execute("BEGIN"),
+            c.query(&lock, &lock_params),
+            c.query(&read, &read_params),
+        );
+        begun?;
+        let created: HashSet<Vec<u8>> = locked?
             .iter()
             .map(|r| r.try_get(0))
             .collect::<Result<_, _>>()?;
-        let others: Vec<&[u8]> = keys
-            .iter()
-            .copied()
-            .filter(|k| !created.contains(*k))
-            .collect();
         let mut present = HashMap::new();
-        if !others.is_empty() {
-            let read = tx.prepare_cached(&sql.get_many).await?;
-            for row in tx.query(&read, &[&others]).await? {
-                present.insert(row.try_get(0)?, row.try_get(1)?);
-            }
+        for row in rows? {
+            present.insert(row.try_get(0)?, row.try_get(1)?);
         }
         let writes = match batch::judge(swaps, &created, &present) {
             Ok(w) => w,
             Err(conflict) => {
-                tx.rollback().await?;
+                c.batch_execute("ROLLBACK").await?;
+                tx.ended();
                 return Ok(conflict);
             }
         };
-        if !writes.set_keys.is_empty() {
-            let set = tx.prepare_cached(&sql.set_many).await?;
-            tx.execute(&set, &[&writes.set_keys, &writes.set_values])
-                .await?;
-        }
-        if !writes.delete.is_empty() {
-            let delete = tx.prepare_cached(&sql.delete_many).await?;
-            tx.execute(&delete, &[&writes.delete]).await?;
-        }
-        tx.commit().await?;
+        let set_some = !writes.set_keys.is_empty();
+        let delete_some = !writes.delete.is_empty();
+        let (updated, deleted, committed) = tokio::join!(
+            async {
+                match set_some {
+                    true => {
+                        c.execute(&set, &[&writes.set_keys, &writes.set_values])
+                            .await
+                    }
+                    false => Ok(0),
+                }
+            },
+            async {
+                match delete_some {
+                    true => c.execute(&delete, &[&writes.delete]).await,
+                    false => Ok(0),
+                }
+            },
+            c.batch_execute("COMMIT"),
+        );
+        // A failed write aborts the transaction, and the server answers the COMMIT with a
+        // rollback: the write's error is the outcome, not the commit's answer.
+        updated?;
+        deleted?;
+        committed?;
+        tx.ended();
         Ok(BatchSwap::Swapped)
+    }
+}
+
+/// A connection inside a transaction of ours. Dropped before [`ended`](InTransaction::ended)
+/// (an error on the way, the call's time limit), it is closed instead of going back to the
+/// pool: the server rolls the transaction back, and no one reuses a connection in the middle
+/// of it.
+struct InTransaction(Option<Object>);
+
+impl InTransaction {
+    fn client(&self) -> &Object {
+        // Some until ended or dropped.
+        match &self.0 {
+            Some(c) => c,
+            None => unreachable!("a transaction used after it ended"),
+        }
+    }
+
+    /// The transaction is over: the connection goes back to the pool.
+    fn ended(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for InTransaction {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            drop(Object::take(client));
+        }
     }
 }
 
@@ -355,18 +410,21 @@ impl StepStore for PostgresStore {
             let sql = &self.inner.sql;
             for _ in 0..MAX_CAS_ATTEMPTS {
                 let changed = match (expected, new) {
-                    (e, n) if e == n => 0,
+                    (e, n) if e == n => false,
                     (None, Some(n)) => self.exec(&client, &sql.insert_absent, &[&key, &n]).await?,
                     (Some(e), Some(n)) => {
                         self.exec(&client, &sql.update_if, &[&key, &e, &n]).await?
                     }
                     (Some(e), None) => self.exec(&client, &sql.delete_if, &[&key, &e]).await?,
-                    (None, None) => 0,
+                    (None, None) => false,
                 };
-                if changed == 1 {
+                if changed {
                     return Ok(Swap::Swapped);
                 }
-                // Nothing changed (or a condition only): what the key holds decides.
+                // Nothing changed (or a condition only): what the key holds now decides. (Read
+                // by a statement of its own, whose snapshot is taken after the change failed:
+                // the latest value, which the caller retries from. The failed statement's own
+                // snapshot may predate the value that made it fail.)
                 let current = self.read_one(&client, key).await?;
                 if current.as_deref() != expected {
                     return Ok(Swap::Conflict { current });
@@ -400,10 +458,10 @@ impl StepStore for PostgresStore {
                 .await;
         }
         self.within("write", async {
-            let mut client = self.client().await?;
             let mut attempt = 1;
             loop {
-                match self.swap_once(&mut client, swaps).await {
+                let client = self.client().await?;
+                match self.swap_once(client, swaps).await {
                     Ok(outcome) => return Ok(outcome),
                     Err(e)
                         if attempt < MAX_BATCH_ATTEMPTS

@@ -52,9 +52,13 @@ fn setup() -> Option<(&'static TestServer, String)> {
     let server = TestServer::shared()?;
     static ROLE_MADE: OnceLock<()> = OnceLock::new();
     ROLE_MADE.get_or_init(|| {
+        // (Other test processes of a nextest run share the server: the role may be there.)
         server.psql(
             "postgres",
-            &format!("create role {ROLE} login password '{CANARY}' in role {PASSWORD_GROUP}"),
+            &format!(
+                "do $$ begin create role {ROLE} login password '{CANARY}' in role {PASSWORD_GROUP}; \
+                 exception when duplicate_object then null; end $$"
+            ),
         );
     });
     let db = server.create_database();

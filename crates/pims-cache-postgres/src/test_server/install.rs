@@ -133,6 +133,14 @@ fn initdb(bin: &Path, who: &Identity, data: &Path) -> Result<(), String> {
     .map(drop)
 }
 
+/// Whether `dir` (in the shared temporary directory) is a directory of ours that no one else
+/// may write.
+pub(crate) fn trusted_dir(dir: &Path) -> Result<bool, String> {
+    let meta = fs::symlink_metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let me = nix::unistd::geteuid().as_raw();
+    Ok(meta.is_dir() && meta.uid() == me && meta.mode() & 0o022 == 0)
+}
+
 /// The template cluster of this major version and identity, made once under a lock; None
 /// when the temporary directory's copy cannot be trusted (not ours, or writable by others).
 fn template(bin: &Path, who: &Identity) -> Result<Option<PathBuf>, String> {
@@ -141,7 +149,6 @@ fn template(bin: &Path, who: &Identity) -> Result<Option<PathBuf>, String> {
         .and_then(Path::file_name)
         .and_then(|v| v.to_str())
         .unwrap_or("x");
-    let me = nix::unistd::geteuid().as_raw();
     let home = std::env::temp_dir().join(format!("pims-pg-template-{version}-{}", who.uid));
     match fs::create_dir(&home) {
         Ok(()) => fs::set_permissions(&home, fs::Permissions::from_mode(0o755))
@@ -149,8 +156,7 @@ fn template(bin: &Path, who: &Identity) -> Result<Option<PathBuf>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(format!("cannot create {}: {e}", home.display())),
     }
-    let meta = fs::symlink_metadata(&home).map_err(|e| format!("{}: {e}", home.display()))?;
-    if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o022 != 0 {
+    if !trusted_dir(&home)? {
         return Ok(None);
     }
     let lock = File::create(home.join("lock")).map_err(|e| format!("template lock: {e}"))?;

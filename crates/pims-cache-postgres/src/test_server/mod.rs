@@ -8,8 +8,10 @@
 //! ends (panic, abort, SIGKILL): a watchdog process waits for the end of a pipe only the test
 //! process holds.
 //!
-//! [`TestServer::shared`] is the one server of a test process (each test gets a fresh database
-//! with [`TestServer::fresh_url`]); [`TestServer::start`] makes one of a test's own (restarts,
+//! [`TestServer::shared`] is the server every test of a process shares (each test gets a fresh
+//! database with [`TestServer::fresh_url`]); under cargo-nextest, which runs each test in a
+//! process of its own, it is shared by every test process of the run (the first one starts it;
+//! it stops when the runner ends). [`TestServer::start`] makes one of a test's own (restarts,
 //! `fsync = off`, TLS).
 //!
 //! When PostgreSQL is not installed (no `/usr/lib/postgresql/*/bin/initdb`), both say why on
@@ -123,6 +125,7 @@ pub struct TestServer {
     socket_dir: PathBuf,
     port: u16,
     who: install::Identity,
+    /// The watchdog of a server this process owns (None: the run's shared server).
     watchdog: Mutex<Option<(Child, ChildStdin)>>,
     databases: AtomicU64,
 }
@@ -134,7 +137,22 @@ impl TestServer {
     /// PostgreSQL is not installed and `CI` is not set: the caller skips).
     pub fn shared() -> Option<&'static TestServer> {
         SHARED
-            .get_or_init(|| TestServer::start(ServerOptions::default()))
+            .get_or_init(|| {
+                let bin = binaries_or_skip()?;
+                let started = match std::env::var("NEXTEST_RUN_ID") {
+                    Ok(run)
+                        if !run.is_empty()
+                            && run.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+                    {
+                        TestServer::for_run(bin, &run)
+                    }
+                    _ => TestServer::try_start(bin, &ServerOptions::default()),
+                };
+                match started {
+                    Ok(server) => Some(server),
+                    Err(e) => panic!("cannot start a PostgreSQL test server: {e}"),
+                }
+            })
             .as_ref()
     }
 
@@ -156,11 +174,72 @@ impl TestServer {
             .map_err(|e| format!("temporary directory: {e}"))?
             .keep();
         // From here on the watchdog (or our own error path) removes `dir`.
-        let started = TestServer::prepare_and_run(bin, who, &dir, options);
+        let started = TestServer::prepare_and_run(bin, who, &dir, options, Watch::Pipe);
         if started.is_err() {
             let _ = fs::remove_dir_all(&dir);
         }
         started
+    }
+
+    /// The server of this nextest run: started by the first test process (under a lock),
+    /// found by the others; stopped, and its directory removed, once the runner (our parent
+    /// process) is gone.
+    fn for_run(bin: PathBuf, run: &str) -> Result<TestServer, String> {
+        let who = install::Identity::find()?;
+        let home = std::env::temp_dir().join(format!("pims-pg-run-{run}"));
+        match fs::create_dir(&home) {
+            Ok(()) => fs::set_permissions(&home, fs::Permissions::from_mode(0o755))
+                .map_err(|e| format!("chmod {}: {e}", home.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("cannot create {}: {e}", home.display())),
+        }
+        if !install::trusted_dir(&home)? {
+            // Someone else's directory: a server of this process's own instead.
+            return TestServer::try_start(bin, &ServerOptions::default());
+        }
+        let lock = fs::File::create(home.join("lock")).map_err(|e| format!("run lock: {e}"))?;
+        lock.lock().map_err(|e| format!("run lock: {e}"))?;
+        let dir = home.join("cluster");
+        let info = home.join("port");
+        if let Some(port) = fs::read_to_string(&info)
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+        {
+            let server = TestServer::attached(bin.clone(), who, &dir, port);
+            if server.try_psql("postgres", "select 1").is_ok() {
+                return Ok(server);
+            }
+        }
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let runner = std::os::unix::process::parent_id();
+        let server = TestServer::prepare_and_run(
+            bin,
+            who,
+            &dir,
+            &ServerOptions::default(),
+            Watch::Runner {
+                pid: runner,
+                home: home.clone(),
+            },
+        )?;
+        fs::write(&info, server.port.to_string())
+            .map_err(|e| format!("{}: {e}", info.display()))?;
+        Ok(server)
+    }
+
+    /// A server another process started in `dir`.
+    fn attached(bin: PathBuf, who: install::Identity, dir: &Path, port: u16) -> TestServer {
+        TestServer {
+            bin,
+            dir: dir.to_owned(),
+            data: dir.join("data"),
+            socket_dir: dir.join("socket"),
+            port,
+            who,
+            watchdog: Mutex::new(None),
+            databases: AtomicU64::new(0),
+        }
     }
 
     fn prepare_and_run(
@@ -168,6 +247,7 @@ impl TestServer {
         who: install::Identity,
         dir: &Path,
         options: &ServerOptions,
+        watch: Watch,
     ) -> Result<TestServer, String> {
         fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
             .map_err(|e| format!("chmod {}: {e}", dir.display()))?;
@@ -231,7 +311,7 @@ impl TestServer {
             );
             match started {
                 Ok(_) => {
-                    let watchdog = watchdog(&data, dir)?;
+                    let watchdog = watchdog(&data, dir, &watch)?;
                     let server = TestServer {
                         bin,
                         dir: dir.to_owned(),
@@ -239,7 +319,7 @@ impl TestServer {
                         socket_dir,
                         port,
                         who,
-                        watchdog: Mutex::new(Some(watchdog)),
+                        watchdog: Mutex::new(watchdog),
                         databases: AtomicU64::new(0),
                     };
                     server
@@ -385,13 +465,22 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("no free port: {e}"))
 }
 
+/// Until when a server runs.
+enum Watch {
+    /// Until the end of a pipe only this process holds: when the [`TestServer`] is dropped or
+    /// the process ends, however it ends.
+    Pipe,
+    /// Until the test runner `pid` is gone (checked five times a second); then `home`, the
+    /// run's directory, is removed.
+    Runner { pid: u32, home: PathBuf },
+}
+
 /// The process that stops the server (immediate shutdown: SIGQUIT to the postmaster whose pid
-/// the data directory names, so restarts are followed) and removes `dir` once its stdin ends,
-/// which happens when the test process drops the server or dies. It runs in a process group
-/// of its own, so that a runner killing the test's group does not kill it first.
-fn watchdog(data: &Path, dir: &Path) -> Result<(Child, ChildStdin), String> {
-    const SCRIPT: &str = r#"
-read -r _ignored
+/// the data directory names, so restarts are followed) and removes its directory, when
+/// `watch` says. It runs in a process group of its own, so that a runner killing the test's
+/// group does not kill it first. For [`Watch::Pipe`], its stdin, which the caller keeps.
+fn watchdog(data: &Path, dir: &Path, watch: &Watch) -> Result<Option<(Child, ChildStdin)>, String> {
+    const STOP: &str = r#"
 pid=$(head -n 1 "$1/postmaster.pid" 2>/dev/null)
 if [ -n "$pid" ]; then
   kill -QUIT "$pid" 2>/dev/null
@@ -399,18 +488,39 @@ if [ -n "$pid" ]; then
 fi
 rm -rf "$2"
 "#;
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(SCRIPT)
-        .arg("pims-pg-watchdog")
-        .arg(data)
-        .arg(dir)
-        .stdin(Stdio::piped())
+    let mut cmd = Command::new("sh");
+    match watch {
+        Watch::Pipe => {
+            cmd.arg("-c")
+                .arg(format!("read -r _ignored\n{STOP}"))
+                .arg("pims-pg-watchdog")
+                .arg(data)
+                .arg(dir)
+                .stdin(Stdio::piped());
+        }
+        Watch::Runner { pid, home } => {
+            cmd.arg("-c")
+                .arg(format!(
+                    "while kill -0 \"$3\" 2>/dev/null; do sleep 0.2; done\n{STOP}"
+                ))
+                .arg("pims-pg-watchdog")
+                .arg(data)
+                .arg(home)
+                .arg(pid.to_string())
+                .stdin(Stdio::null());
+        }
+    }
+    let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot start the watchdog: {e}"))?;
+    if let Watch::Runner { .. } = watch {
+        // It outlives this process (its parent becomes init); nothing to keep.
+        drop(child);
+        return Ok(None);
+    }
     let mut stdin = child
         .stdin
         .take()
@@ -419,5 +529,5 @@ rm -rf "$2"
     stdin
         .flush()
         .map_err(|e| format!("the watchdog's pipe: {e}"))?;
-    Ok((child, stdin))
+    Ok(Some((child, stdin)))
 }
