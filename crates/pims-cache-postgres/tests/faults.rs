@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use pims_cache::{CacheError, ListKeys, StepCache};
+use pims_cache::{BatchSwap, CacheError, KeySwap, ListKeys, StepCache, StepStore, Swap};
 use pims_cache_postgres::PostgresStore;
 use pims_cache_postgres::test_server::{ServerOptions, TestServer};
 use pims_types::{StepsId, StepsSelector};
@@ -162,4 +162,73 @@ async fn restarts_and_killed_sessions_lose_nothing_acknowledged_and_the_pools_re
             "list {id}"
         );
     }
+}
+
+/// A batch whose transaction is cut short (its call's time limit passes while another session
+/// holds one of its rows) leaves nothing behind: the connection it used is closed, not reused
+/// in the middle of that transaction (which would see its uncommitted rows, or fail as
+/// aborted), and its locks go with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_cut_short_never_reaches_the_next_call() {
+    let Some((server, url)) = fresh_database() else {
+        return;
+    };
+    let db = database_of(&url);
+    let setup = store(&url).await;
+    assert_eq!(
+        setup
+            .compare_and_swap(b"k", None, Some(b"1"))
+            .await
+            .unwrap(),
+        Swap::Swapped
+    );
+    // One connection, so that the next call would get the same one.
+    let options = options(&url)
+        .timeout(Duration::from_secs(1))
+        .pool_size(1)
+        .unwrap();
+    let s = PostgresStore::connect(options).await.unwrap();
+    // Another session holds row `k` for a second and a half.
+    let holder = std::thread::spawn({
+        let db = db.clone();
+        move || {
+            server.psql(
+                &db,
+                "begin; select * from pims_step_store where k = '\\x6b' for update; \
+                 select pg_sleep(1.5); commit;",
+            )
+        }
+    });
+    let start = Instant::now();
+    while server.psql(
+        &db,
+        "select count(*) from pg_locks where locktype = 'transactionid'",
+    ) == "0"
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the row was never locked"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let batch = [
+        KeySwap::new(b"k", Some(b"1"), Some(b"2")),
+        KeySwap::new(b"x", None, Some(b"3")),
+        KeySwap::check(b"y", None),
+    ];
+    let e = s.swap_all(&batch).await.unwrap_err();
+    assert!(matches!(e, CacheError::Storage { .. }), "{e}");
+    // The next calls, on the pool's one connection: a fresh one, outside any transaction (the
+    // old one would still be in the transaction, aborted or waiting for the lock, until the
+    // server's idle-in-transaction limit ends it, a second later).
+    assert_eq!(
+        s.get_many(&[b"k", b"x", b"y"]).await.unwrap(),
+        [Some(b"1".to_vec()), None, None]
+    );
+    holder.join().unwrap();
+    assert_eq!(s.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
+    assert_eq!(
+        setup.get_many(&[b"k", b"x", b"y"]).await.unwrap(),
+        [Some(b"2".to_vec()), Some(b"3".to_vec()), None]
+    );
 }
