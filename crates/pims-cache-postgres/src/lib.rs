@@ -30,7 +30,7 @@
 //! ([`CacheError::Storage`](pims_cache::CacheError::Storage), its source a [`PostgresError`]):
 //! the store never answers from a local copy; the pool replaces broken connections by itself.
 //!
-//! With the `test-util` feature, [`test_server`] starts throw-away PostgreSQL servers for
+//! With the `test-util` feature, the `test_server` module starts throw-away PostgreSQL servers for
 //! tests (see its docs).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
