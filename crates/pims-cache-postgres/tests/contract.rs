@@ -2,7 +2,7 @@
 //! compare-and-swap and its conflicts, all-or-nothing batches, paged scans, removals, and the
 //! concurrency that the contract promises across replicas (two stores: two pools, as two
 //! processes would have).
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

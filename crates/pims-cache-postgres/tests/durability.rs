@@ -1,7 +1,7 @@
 //! Durability: every session commits synchronously whatever the server's or the database's
 //! default; a server that does not sync is reported by `health()` and still used; a lookup
 //! or a merge that changes nothing writes no WAL at all (so no sync either).
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -2,7 +2,7 @@
 //! (`pg_terminate_backend`) while two replicas (two stores, two pools) merge lists: every call
 //! succeeds or fails cleanly (a storage error, never a panic or a wrong answer), nothing
 //! acknowledged is lost, and each pool recovers by itself (the same store objects serve again).
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

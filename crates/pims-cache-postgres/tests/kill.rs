@@ -5,7 +5,7 @@
 //! while it connects) and reads the lists back: the store holds exactly every acknowledged
 //! change, plus or minus the one in flight (acknowledged ⊆ stored ⊆ acknowledged ∪ in flight),
 //! never half of it.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -2,7 +2,7 @@
 //! fail. The installation is hidden from a child process of this test binary by an empty
 //! tmpfs over `/usr/lib/postgresql` in a private mount namespace (`unshare -m`).
 #![cfg(target_os = "linux")]
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -1,7 +1,7 @@
 //! The database password: from the URL, from `PGPASSWORD`, from a password file (only one its
 //! owner alone may read), as libpq finds it; and never shown: not in `Debug`, `Display` or the
 //! source chain of any error, not in a log line, not in a child's output (canary values).
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

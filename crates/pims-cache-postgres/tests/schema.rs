@@ -1,6 +1,6 @@
 //! The schema: `migrate` run by every replica at once, a later version's schema refused
 //! (neither read nor changed), a table of one's own.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

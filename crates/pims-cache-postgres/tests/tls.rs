@@ -2,7 +2,7 @@
 //! test makes: `require` encrypts without checking; `verify-ca` checks the chain, `verify-full`
 //! the chain and the host name; a certificate of another CA is refused by both (and by
 //! `require` given that CA as its root, as libpq does).
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
