@@ -46,6 +46,7 @@ mod store;
 #[cfg(feature = "test-util")]
 pub mod test_server;
 mod tls;
+mod transaction;
 
 pub use error::PostgresError;
 pub use options::{
