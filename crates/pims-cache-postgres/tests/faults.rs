@@ -194,7 +194,8 @@ async fn a_transaction_cut_short_never_reaches_the_next_call() {
         move || {
             server.psql(
                 &db,
-                "begin; select * from pims_step_store where k = '\\x6b' for update; \
+                "set application_name = 'row-holder'; begin; \
+                 select * from pims_step_store where k = '\\x6b' for update; \
                  select pg_sleep(1.5); commit;",
             )
         }
@@ -202,7 +203,12 @@ async fn a_transaction_cut_short_never_reaches_the_next_call() {
     let start = Instant::now();
     while server.psql(
         &db,
-        "select count(*) from pg_locks where locktype = 'transactionid'",
+        // (Its own lock: other tests' sessions share the server.)
+        &format!(
+            "select count(*) from pg_locks l join pg_stat_activity a using (pid) \
+             where a.application_name = 'row-holder' and a.datname = '{db}' \
+             and l.locktype = 'transactionid'"
+        ),
     ) == "0"
     {
         assert!(
