@@ -51,6 +51,7 @@ macro_rules! store_conformance_tests {
             one_list_under_its_three_names,
             a_new_steps_id_for_the_same_car_association_replaces_the_old_list,
             a_vin_answered_with_another_list_carries_its_steps,
+            a_car_association_merged_again_is_claimed_again,
             a_list_known_only_by_steps_id_gains_its_names_later,
             lookups_never_cross_accounts_or_devices,
             invalidate_device_drops_every_list_of_the_device,

@@ -160,6 +160,36 @@ pub async fn a_vin_answered_with_another_list_carries_its_steps<F: StoreFactory>
     assert!(cache.get(&ns, &by_vin()).await.unwrap().is_some());
 }
 
+/// A list merged under a carAssociationID, then another, then the first one again, is found by
+/// the first one: the merge claims it again in the record (a list record names one
+/// carAssociationID; the first one's link, left behind, is not enough).
+pub async fn a_car_association_merged_again_is_claimed_again<F: StoreFactory>(factory: &F) {
+    let (_place, cache) = fresh_cache(factory).await;
+    let ns = cache.namespace("acct").await.unwrap();
+    for c in ["111", "222"] {
+        cache
+            .merge(&ns, &ListKeys::from(&car(c)), &three(7, true, false, false))
+            .await
+            .unwrap();
+    }
+    let m = cache
+        .merge(
+            &ns,
+            &ListKeys::from(&car("111")),
+            &three(7, true, false, false),
+        )
+        .await
+        .unwrap();
+    assert!(m.changed, "the record did not claim 111 any more");
+    let found = cache.get(&ns, &car("111")).await.unwrap();
+    assert_eq!(
+        found.map(|l| done(&l)),
+        Some(vec!["trusterPhoneNumber".to_owned()])
+    );
+    let shown = cache.lists(Some(&ns)).await.unwrap();
+    assert_eq!(shown[0].car_association_id.as_deref(), Some("111"));
+}
+
 /// A list first cached by stepsID becomes reachable by a carAssociationID merged later.
 pub async fn a_list_known_only_by_steps_id_gains_its_names_later<F: StoreFactory>(factory: &F) {
     let (_place, cache) = fresh_cache(factory).await;
