@@ -149,15 +149,12 @@ impl StepCache {
                 self.store.get_many(&wanted).await?
             };
             // 4. All of it in one conditional write: links, record, replaced lists. Any key
-            //    changed since it was read fails the whole batch, which is then redone.
+            //    changed since it was read fails the whole batch, which is then redone. The
+            //    order is the link protocol's (links, then the record, then removals): a store
+            //    that keeps only a prefix of a batch across a crash (sled) is left in a state a
+            //    crash between those writes always left.
             let bytes = record::encode_list(&built);
             let mut batch = Vec::with_capacity(2 + ikeys.len() + inherited.len() + others.len());
-            let record_changed = read.cached.as_ref() != Some(&built);
-            batch.push(if record_changed {
-                KeySwap::new(&rkey, read.record.as_deref(), Some(&bytes))
-            } else {
-                KeySwap::check(&rkey, read.record.as_deref())
-            });
             for (ikey, now) in ikeys
                 .iter()
                 .zip(&read.links)
@@ -169,6 +166,12 @@ impl StepCache {
                     KeySwap::new(ikey, now.as_deref(), Some(&target))
                 });
             }
+            let record_changed = read.cached.as_ref() != Some(&built);
+            batch.push(if record_changed {
+                KeySwap::new(&rkey, read.record.as_deref(), Some(&bytes))
+            } else {
+                KeySwap::check(&rkey, read.record.as_deref())
+            });
             for other in &others {
                 batch.push(if other.superseded {
                     KeySwap::new(&other.key, Some(&other.bytes), None)

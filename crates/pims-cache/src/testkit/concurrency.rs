@@ -315,6 +315,72 @@ pub async fn batches_over_two_keys_keep_their_sum<F: StoreFactory>(factory: &F) 
     assert_eq!(values, [START, START]);
 }
 
+/// Batches moving units between two keys, racing single-key compare-and-swaps that add to one
+/// of them, on several threads at once: no increment is lost, none is counted twice (a batch
+/// checks and writes its keys as one step, which no compare-and-swap can come between).
+pub async fn compare_and_swaps_racing_batches_lose_nothing<F: StoreFactory>(factory: &F) {
+    const MOVERS: usize = 4;
+    const ADDERS: usize = 4;
+    const ROUNDS: u64 = 50;
+    const START: u64 = 1_000_000;
+    // Not interleaved: the race is between threads, inside the store's own calls.
+    let (_place, store) = fresh(factory).await;
+    let start = START.to_be_bytes();
+    let batch = [
+        KeySwap::new(b"left", None, Some(&start)),
+        KeySwap::new(b"right", None, Some(&start)),
+    ];
+    assert_eq!(store.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
+    together(MOVERS + ADDERS, |i| {
+        let store = store.clone();
+        async move {
+            for _ in 0..ROUNDS {
+                if i < MOVERS {
+                    loop {
+                        let now = store.get_many(&[b"left", b"right"]).await.unwrap();
+                        let (Some(a), Some(b)) = (&now[0], &now[1]) else {
+                            panic!("a key of the pair vanished: {now:?}");
+                        };
+                        let a2 = (decode(a) - 1).to_be_bytes();
+                        let b2 = (decode(b) + 1).to_be_bytes();
+                        let batch = [
+                            KeySwap::new(b"left", Some(a), Some(&a2)),
+                            KeySwap::new(b"right", Some(b), Some(&b2)),
+                        ];
+                        if store.swap_all(&batch).await.unwrap() == BatchSwap::Swapped {
+                            break;
+                        }
+                    }
+                } else {
+                    let mut now = store.get(b"left").await.unwrap();
+                    loop {
+                        let Some(a) = &now else {
+                            panic!("the left key vanished");
+                        };
+                        let a2 = (decode(a) + 1).to_be_bytes();
+                        match store.compare_and_swap(b"left", Some(a), Some(&a2)).await {
+                            Ok(Swap::Swapped) => break,
+                            Ok(Swap::Conflict { current }) => now = current,
+                            Err(e) => panic!("compare_and_swap failed: {e}"),
+                        }
+                    }
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+    })
+    .await;
+    let now = store.get_many(&[b"left", b"right"]).await.unwrap();
+    let values: Vec<u64> = now.iter().map(|v| decode(v.as_deref().unwrap())).collect();
+    let moved = MOVERS as u64 * ROUNDS;
+    let added = ADDERS as u64 * ROUNDS;
+    assert_eq!(
+        values,
+        [START - moved + added, START + moved],
+        "left, right after {moved} moves and {added} additions to left"
+    );
+}
+
 fn decode(bytes: &[u8]) -> u64 {
     let array: [u8; 8] = bytes.try_into().expect("a counter is 8 bytes");
     u64::from_be_bytes(array)

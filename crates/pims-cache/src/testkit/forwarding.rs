@@ -296,6 +296,11 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
         self.inner.flush().await
     }
 
+    fn needs_flush(&self) -> bool {
+        // A skipped flush has nothing to do; else whatever the inner store says.
+        !self.skip_flushes.load(Ordering::SeqCst) && self.inner.needs_flush()
+    }
+
     fn health(&self) -> Health {
         self.inner.health()
     }

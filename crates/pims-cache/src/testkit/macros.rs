@@ -72,6 +72,7 @@ macro_rules! store_conformance_tests {
             merges_racing_resets_and_invalidations_leave_consistent_links,
             compare_and_swaps_on_one_key_lose_no_increment,
             batches_over_two_keys_keep_their_sum,
+            compare_and_swaps_racing_batches_lose_nothing,
         ]);
         $crate::__store_conformance_suite!($factory, model: [
             the_cache_behaves_like_the_model,
