@@ -20,6 +20,10 @@ use std::task::{Context, Poll, Waker};
 /// std::thread::spawn(move || tx.send(3).unwrap());
 /// assert_eq!(pims_bench::run_inline(async move { rx.await.unwrap() }), 3);
 /// ```
+// Inlined into its caller so that the future is built where it is polled: passed by value to
+// a call, the merge's future (a large state machine) was copied once per merge (148 of its
+// instructions under callgrind).
+#[inline(always)]
 pub fn run_inline<F: Future>(fut: F) -> F::Output {
     let mut fut = pin!(fut);
     let mut cx = Context::from_waker(Waker::noop());
