@@ -65,10 +65,10 @@ mod workloads;
 
 pub use cache_figures::ids;
 pub use constant::ConstantServer;
-pub use executor::run_inline;
 pub use counted_figures::{
     B8I_OWN, COUNTED, CountBinaries, CountPlan, Counted, SLED_OPEN, counted_goal,
 };
+pub use executor::run_inline;
 pub use gate::{
     BASELINE_FILE, BaselineFile, Environment, GATED, GateOptions, Recorded, TOLERANCE, Verdict,
     compare, gate, gate_table,
