@@ -288,3 +288,19 @@ async fn a_steps_call_that_changes_nothing_reads_nothing_from_the_store() {
     }
     assert_eq!(store.reads(), reads, "a no-change merge read the store");
 }
+
+#[tokio::test]
+async fn an_account_the_cache_refuses_fails_the_build_before_the_store_is_read() {
+    let backend = Backend::new();
+    for account in [String::new(), "a\nb".to_owned(), "x".repeat(300)] {
+        let store = Arc::new(Switch::default());
+        let e = backend
+            .builder(store.clone())
+            .account(account)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::INVALID_PARAMETER);
+        assert_eq!(e.label(), "Invalid account parameter");
+        assert_eq!(store.calls(), 0);
+    }
+}
