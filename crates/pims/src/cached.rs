@@ -4,12 +4,14 @@
 //! one for long (the sled store moves its `fsync` to tokio's blocking pool). Nothing here reads
 //! the store before the first call that needs it: the device id, and with it the account's
 //! namespace, is resolved on first use and kept, so that the synchronous `build()` and
-//! `initialize()` only open (and lock) a local store. A cache that cannot be used, degraded or
-//! failing, never fails a call: the answer comes from the backend and a warning is traced.
+//! `initialize()` only open (and lock) a local store. Once the device id is known, a cache that
+//! cannot be used, degraded or failing, never fails a call: the answer comes from the backend
+//! and a warning is traced. Before it is known, a call fails with the cache's error rather
+//! than carry an id of no store's.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use pims_cache::{CacheError, DeviceId, ListKeys, Namespace, StepCache, StepStore};
+use pims_cache::{CacheError, ListKeys, Namespace, StepCache, StepStore};
 use pims_types::{ErrorCode, StepsList, StepsSelector};
 use tokio::sync::OnceCell;
 
@@ -30,9 +32,6 @@ struct Inner {
     /// The account on this device: resolved by the first call that needs it (reading, or
     /// creating, the device id), then kept. A failure is not kept: the next call tries again.
     ns: OnceCell<Namespace>,
-    /// The device id calls carry while the store cannot give its own: made once per facade,
-    /// in memory, as a degraded store's would be.
-    stand_in: OnceLock<DeviceId>,
 }
 
 /// Opens the store the configuration names: a directory in use by another process, or one the
@@ -71,7 +70,6 @@ impl Cached {
                 cache: StepCache::new(store),
                 account,
                 ns: OnceCell::new(),
-                stand_in: OnceLock::new(),
             }),
         })
     }
@@ -93,17 +91,20 @@ impl Cached {
             .await
     }
 
-    /// The device id a call carries (`Pims-Device-Id`): the cache's; while the store cannot
-    /// give it, a stand-in made for this facade (traced), so that the call is still answered.
-    pub(crate) async fn call_device_id(&self) -> &str {
+    /// The device id a call carries (`Pims-Device-Id`): the cache's, read (or created) by the
+    /// first call and kept. While the store cannot give it (a shared store that is down when
+    /// the facade starts), the call fails with the cache's error: an id invented here would
+    /// make this facade another device to the backend (its steps, an enrolment of a device
+    /// nobody keeps), which a store that fails must never cause. Once known, a failing store
+    /// no longer stops a call.
+    pub(crate) async fn call_device_id(&self) -> Result<&str, Error> {
         match self.namespace().await {
-            Ok(ns) => ns.device().as_str(),
+            Ok(ns) => Ok(ns.device().as_str()),
             Err(e) => {
-                tracing::warn!(
-                    error = %e,
-                    "step cache unusable: this call carries a device id made for this facade only"
-                );
-                self.inner.stand_in.get_or_init(DeviceId::generate).as_str()
+                tracing::warn!(error = %e, "step cache unusable before this device's id was read: the call is not sent");
+                Err(Error::cache(e).with_detail(
+                    "the step cache cannot give this device's id yet; no call is sent with another one",
+                ))
             }
         }
     }

@@ -203,7 +203,7 @@ impl Core {
         params: Parameters,
         ctx: &Ctx,
     ) -> Result<Message, Error> {
-        let device_id = self.cache.call_device_id().await;
+        let device_id = self.cache.call_device_id().await?;
         let call = Call::new(verb, api.name(), params, ctx.tid.clone(), device_id);
         let message = tokio::time::timeout_at(ctx.deadline, self.transport.call(call))
             .await

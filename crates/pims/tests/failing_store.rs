@@ -1,135 +1,38 @@
 //! A store that fails (a shared store that is down does not degrade to a local copy: it fails
-//! every call) never fails a facade's call: the answer is the backend's, a warning is traced,
-//! and the calls carry one stand-in device id until the store answers again. The synchronous
-//! `build()` reads nothing from the store; `build_async()` reads the device id, so it fails on
-//! such a store with the cache's error.
+//! every call). Once the facade knows its device id, such a store never fails a call: the
+//! answer is the backend's and a warning is traced. Before, a call fails with the cache's error
+//! rather than carry an id of no store's (the backend would see another device). The
+//! synchronous `build()` reads nothing from the store; `build_async()` reads the device id, so it
+//! fails on such a store with the cache's error.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
-use pims::cache::{
-    BatchSwap, CacheError, DeviceId, Entry, Health, KeySwap, MemoryStore, StepStore, Swap,
-};
+use pims::cache::MemoryStore;
 use pims::transport::fakes::FnTransport;
 use pims::transport::{Call, SharedTransport};
 use pims::{
     ApiError, ErrorCode, ErrorKind, Message, Parameters, Pims, PimsBuilder, StepName, StepStatus,
     StepsSelector,
 };
+use pims_cache::testkit::Forwarding;
 use serde_json::json;
 use support::capture_logs;
 
-/// A store that forwards to memory, or fails every call while it is down; it counts the calls
-/// made to it, and its reads.
-#[derive(Debug, Default)]
-struct Switch {
-    inner: MemoryStore,
-    down: AtomicBool,
-    calls: AtomicUsize,
-    reads: AtomicUsize,
+/// The facade's store: memory behind the kit's forwarding wrapper, which can fail every call
+/// and counts them.
+type Switch = Forwarding<MemoryStore>;
+
+fn store_up() -> Arc<Switch> {
+    Arc::new(Forwarding::new(MemoryStore::new()))
 }
 
-impl Switch {
-    fn down() -> Arc<Switch> {
-        let store = Arc::new(Switch::default());
-        store.down.store(true, Ordering::SeqCst);
-        store
-    }
-
-    fn set_down(&self, down: bool) {
-        self.down.store(down, Ordering::SeqCst);
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-
-    fn reads(&self) -> usize {
-        self.reads.load(Ordering::SeqCst)
-    }
-
-    fn enter(&self, operation: &'static str) -> Result<(), CacheError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        if self.down.load(Ordering::SeqCst) {
-            return Err(CacheError::storage(
-                operation,
-                std::io::Error::other("the shared store is down"),
-            ));
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl StepStore for Switch {
-    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.enter("read")?;
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.get(key).await
-    }
-
-    async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
-        self.enter("read")?;
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.get_many(keys).await
-    }
-
-    async fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<&[u8]>,
-        new: Option<&[u8]>,
-    ) -> Result<Swap, CacheError> {
-        self.enter("write")?;
-        self.inner.compare_and_swap(key, expected, new).await
-    }
-
-    async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError> {
-        self.enter("write")?;
-        self.inner.swap_all(swaps).await
-    }
-
-    async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.enter("write")?;
-        self.inner.remove(key).await
-    }
-
-    async fn scan(
-        &self,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Entry>, CacheError> {
-        self.enter("scan")?;
-        self.inner.scan(prefix, after, limit).await
-    }
-
-    async fn flush(&self) -> Result<(), CacheError> {
-        self.enter("flush")?;
-        self.inner.flush().await
-    }
-
-    fn health(&self) -> Health {
-        self.inner.health()
-    }
-
-    fn generation(&self) -> Option<u64> {
-        self.inner.generation()
-    }
-
-    async fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
-        self.enter("read")?;
-        self.inner.kept_device_id().await
-    }
-
-    async fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
-        self.enter("write")?;
-        self.inner.keep_device_id(id).await
-    }
+fn store_down() -> Arc<Switch> {
+    let store = store_up();
+    store.fail_calls(true);
+    store
 }
 
 /// A backend answering the steps of list 132324 (its deviceActivation as `device` says), 2312
@@ -193,14 +96,60 @@ fn device_activation(list: &pims::StepsList) -> StepStatus {
 }
 
 #[tokio::test]
-async fn a_store_that_fails_every_call_never_fails_a_call() {
+async fn a_store_down_before_the_device_id_is_read_fails_the_call_and_sends_nothing() {
     let (logs, _guard) = capture_logs();
-    let store = Switch::down();
+    let store = store_down();
     let backend = Backend::new();
     let pims = backend.builder(store.clone()).build().unwrap();
     assert_eq!(store.calls(), 0, "build read the store");
 
-    // The backend's answer, as it is: nothing is sticky without a store.
+    let e = pims.steps(by_car()).send().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cache);
+    assert_eq!(e.code(), ErrorCode::CORE_NOT_CONFIGURED);
+    assert!(e.cache_error().is_some_and(|c| c.is_retryable()), "{e:?}");
+    let message = pims
+        .get_async(
+            "pims.authentication.otp",
+            Parameters::new()
+                .with("action", "withPIN")
+                .with("pinCode", support::PIN),
+        )
+        .await;
+    assert_eq!(
+        message.error().unwrap().code,
+        ErrorCode::CORE_NOT_CONFIGURED
+    );
+    assert!(store.calls() > 0, "the store was never tried");
+    assert!(
+        backend.device_ids().is_empty(),
+        "a call went out with an invented device id: {:?}",
+        backend.device_ids()
+    );
+    assert!(
+        logs.text().contains("the call is not sent"),
+        "{}",
+        logs.text()
+    );
+
+    // Back up: the store's own device id, on every call from then on.
+    store.fail_calls(false);
+    pims.steps(by_car()).send().await.unwrap();
+    let device = pims.cache().unwrap().device_id().await.unwrap();
+    assert_eq!(backend.device_ids(), [device]);
+}
+
+#[tokio::test]
+async fn a_store_that_fails_once_the_device_id_is_known_never_fails_a_call() {
+    let (logs, _guard) = capture_logs();
+    let store = store_up();
+    let backend = Backend::new();
+    let pims = backend.builder(store.clone()).build().unwrap();
+    backend.answers("alreadyDone");
+    pims.steps(by_car()).send().await.unwrap();
+    let device = pims.cache().unwrap().device_id().await.unwrap();
+
+    // Down: the backend's answer, as it is (nothing is sticky without a store).
+    store.fail_calls(true);
     backend.answers("alreadyDone");
     let steps = pims.steps(by_car()).send().await.unwrap();
     assert_eq!(device_activation(&steps.list), StepStatus::AlreadyDone);
@@ -222,41 +171,32 @@ async fn a_store_that_fails_every_call_never_fails_a_call() {
         )
         .await;
     assert_eq!(otp.error().unwrap().code, ErrorCode::DEVICE_DISABLED);
-    assert!(store.calls() > 0, "the store was never tried");
-
-    // Every call carried one device id, made for this facade.
-    let ids = backend.device_ids();
-    assert_eq!(ids.len(), 5);
-    assert!(!ids[0].is_empty());
-    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
     assert!(
-        logs.text().contains("step cache unusable"),
+        logs.text().contains("answering from the backend"),
         "{}",
         logs.text()
     );
-    // The handle says what the calls could not: the store fails.
-    let e = pims.cache().unwrap().device_id().await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Cache);
-    assert!(e.cache_error().is_some());
+    // Every call carried the store's device id.
+    let ids = backend.device_ids();
+    assert_eq!(ids.len(), 6);
+    assert!(ids.iter().all(|id| *id == device), "{ids:?}");
+    // The handle still knows the id; the lists cannot be read.
+    assert_eq!(pims.cache().unwrap().device_id().await.unwrap(), device);
 
-    // Back up: the store's own device id from the next call on, and steps are sticky again.
-    store.set_down(false);
+    // Back up: sticky again.
+    store.fail_calls(false);
     backend.answers("alreadyDone");
     pims.steps(by_car()).send().await.unwrap();
     backend.answers("todo");
     let steps = pims.steps(by_car()).send().await.unwrap();
     assert_eq!(device_activation(&steps.list), StepStatus::AlreadyDone);
-    let device = pims.cache().unwrap().device_id().await.unwrap();
-    let ids = backend.device_ids();
-    assert_eq!(ids[ids.len() - 2..], [device.clone(), device.clone()]);
-    assert_ne!(device, ids[0], "the stand-in is not the store's id");
 }
 
 #[tokio::test]
 async fn build_async_reads_the_device_id_and_fails_on_a_store_that_fails() {
     let backend = Backend::new();
     let e = backend
-        .builder(Switch::down())
+        .builder(store_down())
         .build_async()
         .await
         .unwrap_err();
@@ -265,7 +205,7 @@ async fn build_async_reads_the_device_id_and_fails_on_a_store_that_fails() {
     assert!(e.cache_error().is_some_and(|c| c.is_retryable()), "{e:?}");
     assert!(backend.device_ids().is_empty());
 
-    let store = Arc::new(Switch::default());
+    let store = store_up();
     let pims = backend.builder(store.clone()).build_async().await.unwrap();
     assert!(store.calls() > 0, "the device id was not read");
     // Made once: the id the build read is the one every call carries.
@@ -276,24 +216,24 @@ async fn build_async_reads_the_device_id_and_fails_on_a_store_that_fails() {
 
 #[tokio::test]
 async fn a_steps_call_that_changes_nothing_reads_nothing_from_the_store() {
-    let store = Arc::new(Switch::default());
+    let store = store_up();
     let backend = Backend::new();
     let pims = backend.builder(store.clone()).build().unwrap();
     // Cached, then seen unchanged once (read, and remembered).
     pims.steps(by_car()).send().await.unwrap();
     pims.steps(by_car()).send().await.unwrap();
-    let reads = store.reads();
+    let calls = store.calls();
     for _ in 0..3 {
         pims.steps(by_car()).send().await.unwrap();
     }
-    assert_eq!(store.reads(), reads, "a no-change merge read the store");
+    assert_eq!(store.calls(), calls, "a no-change merge called the store");
 }
 
 #[tokio::test]
 async fn an_account_the_cache_refuses_fails_the_build_before_the_store_is_read() {
     let backend = Backend::new();
     for account in [String::new(), "a\nb".to_owned(), "x".repeat(300)] {
-        let store = Arc::new(Switch::default());
+        let store = store_up();
         let e = backend
             .builder(store.clone())
             .account(account)

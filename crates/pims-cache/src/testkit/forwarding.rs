@@ -52,6 +52,8 @@ pub struct Forwarding<S: ?Sized> {
     inner: Arc<S>,
     reads: Mutex<HashMap<Vec<u8>, usize>>,
     writes: AtomicUsize,
+    calls: AtomicUsize,
+    failing: AtomicBool,
     skip_flushes: AtomicBool,
     hide_generation: AtomicBool,
     stray: AtomicBool,
@@ -92,6 +94,8 @@ impl<S: ?Sized> Forwarding<S> {
             inner,
             reads: Mutex::default(),
             writes: AtomicUsize::new(0),
+            calls: AtomicUsize::new(0),
+            failing: AtomicBool::new(false),
             skip_flushes: AtomicBool::new(false),
             hide_generation: AtomicBool::new(false),
             stray: AtomicBool::new(false),
@@ -136,6 +140,37 @@ impl<S: ?Sized> Forwarding<S> {
     /// ```
     pub fn writes(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
+    }
+
+    /// How many async calls were made to this store (failed ones included).
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use pims_cache::StepStore;
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.get_many(&[b"a", b"b"]).await.unwrap();
+    /// assert_eq!(s.calls(), 1);
+    /// # });
+    /// ```
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Whether every async call fails ([`CacheError::Storage`]) instead of reaching the
+    /// inner store: a shared store that is down (it fails; it never degrades).
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use pims_cache::StepStore;
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.fail_calls(true);
+    /// assert!(s.get(b"k").await.is_err());
+    /// s.fail_calls(false);
+    /// assert!(s.get(b"k").await.is_ok());
+    /// # });
+    /// ```
+    pub fn fail_calls(&self, fail: bool) {
+        self.failing.store(fail, Ordering::SeqCst);
     }
 
     /// Whether `flush` returns at once without flushing (loading many entries, then one
@@ -201,10 +236,20 @@ impl<S: ?Sized> Forwarding<S> {
             Some((prefix.to_vec(), when, hook));
     }
 
-    async fn pause(&self) {
+    /// Every async call starts here: counted, let other tasks run (when asked), failed (when
+    /// asked).
+    async fn enter(&self, operation: &'static str) -> Result<(), CacheError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         if self.yields.load(Ordering::SeqCst) {
             yield_once().await;
         }
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(CacheError::storage(
+                operation,
+                std::io::Error::other("the store fails on purpose (Forwarding::fail_calls)"),
+            ));
+        }
+        Ok(())
     }
 
     fn wrote(&self) {
@@ -233,13 +278,13 @@ impl<S: ?Sized> Forwarding<S> {
 #[async_trait]
 impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
     async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.pause().await;
+        self.enter("read").await?;
         self.count(key);
         self.inner.get(key).await
     }
 
     async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
-        self.pause().await;
+        self.enter("read").await?;
         for key in keys {
             self.count(key);
         }
@@ -252,13 +297,13 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Swap, CacheError> {
-        self.pause().await;
+        self.enter("write").await?;
         self.wrote();
         self.inner.compare_and_swap(key, expected, new).await
     }
 
     async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError> {
-        self.pause().await;
+        self.enter("write").await?;
         if swaps.iter().any(|s| !s.is_check()) {
             self.wrote();
         }
@@ -266,7 +311,7 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
     }
 
     async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.pause().await;
+        self.enter("write").await?;
         self.wrote();
         self.inner.remove(key).await
     }
@@ -277,7 +322,7 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Entry>, CacheError> {
-        self.pause().await;
+        self.enter("scan").await?;
         self.fire(prefix, When::Before).await;
         let stray = self.stray.load(Ordering::SeqCst);
         let page = self
@@ -289,7 +334,7 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
     }
 
     async fn flush(&self) -> Result<(), CacheError> {
-        self.pause().await;
+        self.enter("flush").await?;
         if self.skip_flushes.load(Ordering::SeqCst) {
             return Ok(());
         }
@@ -317,12 +362,12 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
     }
 
     async fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
-        self.pause().await;
+        self.enter("read").await?;
         self.inner.kept_device_id().await
     }
 
     async fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
-        self.pause().await;
+        self.enter("write").await?;
         self.inner.keep_device_id(id).await
     }
 }
