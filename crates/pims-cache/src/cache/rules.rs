@@ -251,10 +251,7 @@ impl StepCache {
         let record = values.next().flatten();
         let links: Vec<Option<Vec<u8>>> = values.collect();
         if links.len() != ikeys.len() {
-            return Err(CacheError::storage(
-                "read",
-                std::io::Error::other("the store answered get_many with a wrong number of values"),
-            ));
+            return Err(super::links::wrong_count());
         }
         let cached = match record.as_deref().map(|b| record::decode_list(b, sid)) {
             Some(Ok(rec)) => Some(rec),

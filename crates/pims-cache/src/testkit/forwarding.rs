@@ -59,6 +59,7 @@ pub struct Forwarding<S: ?Sized> {
     stray: AtomicBool,
     yields: AtomicBool,
     hook: Mutex<Option<(Vec<u8>, When, Hook)>>,
+    write_hook: Mutex<Option<(Vec<u8>, Hook)>>,
 }
 
 impl<S: fmt::Debug + ?Sized> fmt::Debug for Forwarding<S> {
@@ -101,6 +102,7 @@ impl<S: ?Sized> Forwarding<S> {
             stray: AtomicBool::new(false),
             yields: AtomicBool::new(false),
             hook: Mutex::new(None),
+            write_hook: Mutex::new(None),
         }
     }
 
@@ -236,6 +238,38 @@ impl<S: ?Sized> Forwarding<S> {
             Some((prefix.to_vec(), when, hook));
     }
 
+    /// Runs `hook` once, right after the first write (`compare_and_swap`, `remove`, or a
+    /// `swap_all` writing something) of a key starting with `prefix` returns from the store:
+    /// another writer's change between two steps of an operation.
+    ///
+    /// ```
+    /// use pims_cache::testkit::Forwarding;
+    /// let s = Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.after_write(b"L", Box::new(|| Box::pin(async {})));
+    /// ```
+    pub fn after_write(&self, prefix: &[u8], hook: Hook) {
+        *self
+            .write_hook
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((prefix.to_vec(), hook));
+    }
+
+    async fn fire_write<'k>(&self, mut keys: impl Iterator<Item = &'k [u8]>) {
+        let hook = {
+            let mut slot = self
+                .write_hook
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match &*slot {
+                Some((p, _)) if keys.any(|k| k.starts_with(p)) => slot.take(),
+                _ => None,
+            }
+        };
+        if let Some((_, hook)) = hook {
+            hook().await;
+        }
+    }
+
     /// Every async call starts here: counted, let other tasks run (when asked), failed (when
     /// asked).
     async fn enter(&self, operation: &'static str) -> Result<(), CacheError> {
@@ -299,7 +333,9 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
     ) -> Result<Swap, CacheError> {
         self.enter("write").await?;
         self.wrote();
-        self.inner.compare_and_swap(key, expected, new).await
+        let swap = self.inner.compare_and_swap(key, expected, new).await?;
+        self.fire_write(std::iter::once(key)).await;
+        Ok(swap)
     }
 
     async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError> {
@@ -307,13 +343,18 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
         if swaps.iter().any(|s| !s.is_check()) {
             self.wrote();
         }
-        self.inner.swap_all(swaps).await
+        let outcome = self.inner.swap_all(swaps).await?;
+        let written = swaps.iter().filter(|s| !s.is_check()).map(|s| s.key);
+        self.fire_write(written).await;
+        Ok(outcome)
     }
 
     async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
         self.enter("write").await?;
         self.wrote();
-        self.inner.remove(key).await
+        let old = self.inner.remove(key).await?;
+        self.fire_write(std::iter::once(key)).await;
+        Ok(old)
     }
 
     async fn scan(
