@@ -8,6 +8,10 @@
 //!   records (same size, same page cache); the same lookup in a cache of 1,000 lists (the
 //!   scaling row), and the bytes on disk per list.
 //!
+//! The cache is async: [`BenchCache`] drives it with `pims_bench::run_inline` (one poll with a
+//! no-op waker, which finishes every operation outside a tokio runtime), so what is timed is
+//! the cache, not an executor.
+//!
 //! Counts that criterion does not measure (bytes on disk, record size, writes seen) go to
 //! `$PIMS_BENCH_OUT/micro-counts.json`. Run alone with `cargo bench -p pims-bench`; the
 //! `pims-bench` command runs it and reads the results back.

@@ -8,6 +8,7 @@ use pims_cache::{MARKER_FILE, SledOptions, SledStore, StepCache};
 use pims_sim::{DEMO_CAR_ASSOCIATION_ID, SimConfig, SimServer};
 
 use crate::cache_figures::count;
+use crate::executor::run_inline;
 use crate::plan::Plan;
 use crate::process::{ProcessSample, measure_isolated};
 use crate::report::{Goal, Measure, Row};
@@ -133,7 +134,7 @@ pub(crate) fn fill(cache_dir: &Path, total: usize) -> Result<usize, String> {
         let store = SledStore::open(&store_dir, SledOptions::default())
             .map_err(|e| format!("open the facade's cache: {e}"))?;
         let cache = StepCache::new(std::sync::Arc::new(store));
-        let lists = cache.lists(None).map_err(|e| e.to_string())?;
+        let lists = run_inline(cache.lists(None)).map_err(|e| e.to_string())?;
         let first = lists.first().ok_or("the first run cached no list")?;
         pims_cache::Namespace::new(first.account.clone(), first.device.clone())
             .map_err(|e| e.to_string())?
@@ -141,9 +142,7 @@ pub(crate) fn fill(cache_dir: &Path, total: usize) -> Result<usize, String> {
     let held = {
         let cache = BenchCache::open_in(&store_dir, ns)?;
         cache.populate_on(0, total.saturating_sub(1), 1)?;
-        cache
-            .step_cache()
-            .lists(None)
+        run_inline(cache.step_cache().lists(None))
             .map_err(|e| e.to_string())?
             .len()
     };

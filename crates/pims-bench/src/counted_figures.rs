@@ -502,7 +502,7 @@ impl CountRig<'_> {
             Ok((per(&ours)?, per(&base)?))
         })?;
         let note = format!(
-            "StepCache::merge on sled (1,000 lists) vs the same merge on Mutex<HashMap>; (count after {w}+2N - count after {w}+N) / N in one process, N = {n}",
+            "StepCache::merge on sled (1,000 lists), the async merge polled once with a no-op waker (pims_bench::run_inline), vs the same merge on Mutex<HashMap>; (count after {w}+2N - count after {w}+N) / N in one process, N = {n}",
             w = self.plan.warmup
         );
         Ok((c, note))

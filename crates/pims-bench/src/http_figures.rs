@@ -58,9 +58,9 @@ impl Rig {
                 .build()
                 .map_err(|e| format!("facade: {e}: {}", e.detail().unwrap_or("no detail")))?
         };
-        let device_id = pims
-            .cache()
-            .map(|c| c.device_id().to_owned())
+        let admin = pims.cache().map_err(|e| format!("device id: {e}"))?;
+        let device_id = clients
+            .block_on(admin.device_id())
             .map_err(|e| format!("device id: {e}"))?;
         // Exactly what the facade sends for this request (it always asks for `all`).
         let body = CallBody::new(

@@ -333,7 +333,7 @@ fn b5c(tracer: Tracer, probe: &Path, work: &Path) -> Result<Row, String> {
         Goal::ValueAtMost(2.0),
     )
     .with_note(format!(
-        "64 changes at once through tokio's blocking pool, minus the same process making none; median of {B5C_ROUNDS} rounds \
+        "64 changes at once (tasks awaiting the cache, their flushes on tokio's blocking pool), minus the same process making none; median of {B5C_ROUNDS} rounds \
          (range {}), counted by {}; {} B written for the 64 (median)",
         range(&syncs),
         tracer.name(),

@@ -14,7 +14,8 @@
 //! The pieces, for the criterion benches and anyone reproducing a figure by hand:
 //! - the load generator of the HTTP figures: [`drive`] a [`Load`] with [`Caller`]s;
 //! - B6's baseline server: [`ConstantServer`];
-//! - the cache workloads and baselines: [`BenchCache`], [`MapCache`], [`DurableFile`];
+//! - the cache workloads and baselines: [`BenchCache`], [`MapCache`], [`DurableFile`], and
+//!   [`run_inline`], which drives the async cache from synchronous code;
 //! - whole-process measurement (B8): [`measure_here`], [`measure_isolated`];
 //! - the report: [`Row`], [`Goal`], [`Measure`], [`table`].
 //!
@@ -49,6 +50,7 @@ mod cold_start;
 mod constant;
 mod counted_figures;
 mod date;
+mod executor;
 mod gate;
 mod http_figures;
 mod io_figures;
@@ -66,6 +68,7 @@ pub use constant::ConstantServer;
 pub use counted_figures::{
     B8I_OWN, COUNTED, CountBinaries, CountPlan, Counted, SLED_OPEN, counted_goal,
 };
+pub use executor::run_inline;
 pub use gate::{
     BASELINE_FILE, BaselineFile, Environment, GATED, GateOptions, Recorded, TOLERANCE, Verdict,
     compare, gate, gate_table,

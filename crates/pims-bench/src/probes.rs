@@ -184,7 +184,9 @@ pub fn raw_calls(url: &str, device_id: &str, at: &Checkpoints) -> Result<(), Str
 }
 
 /// B3i, ours: no-change merges of list [`MERGED_LIST`], up to the last of `at`, on the sled
-/// cache in `dir` (prepared with [`MERGE_CACHE_LISTS`] lists by [`prepare_merge_cache`]).
+/// cache in `dir` (prepared with [`MERGE_CACHE_LISTS`] lists by [`prepare_merge_cache`]). Each
+/// async merge is driven by [`run_inline`](crate::run_inline): one poll with a no-op waker,
+/// which finishes it (no runtime: nothing waits), so the count is the merge's own.
 pub fn sled_merges(dir: &Path, at: &Checkpoints) -> Result<(), String> {
     let cache = BenchCache::open(dir)?;
     let (keys, fresh) = (bench_keys(MERGED_LIST), bench_list(MERGED_LIST, false));
@@ -349,8 +351,9 @@ pub fn serial_changes(dir: &Path, changes: u64) -> Result<(), String> {
 /// The threads [`concurrent_changes`] starts its blocking pool with.
 pub const POOL_THREADS: usize = 64;
 
-/// B5c: `changes` durable changes at once, each on its own list, through tokio's blocking pool
-/// (as the facade calls the cache), the pool grown to [`POOL_THREADS`] threads first.
+/// B5c: `changes` durable changes at once, each on its own list, as tasks on a two-worker
+/// tokio runtime awaiting the cache (as the facade calls it: the store's flushes run on the
+/// blocking pool), the pool grown to [`POOL_THREADS`] threads first.
 pub fn concurrent_changes(dir: &Path, changes: u64) -> Result<(), String> {
     let cache = BenchCache::open(dir)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -359,9 +362,10 @@ pub fn concurrent_changes(dir: &Path, changes: u64) -> Result<(), String> {
         .build()
         .map_err(|e| format!("runtime: {e}"))?;
     rt.block_on(async {
-        // The blocking pool first grows to as many threads as there are changes (all of them
-        // waiting at one barrier), as in a process that has been running: otherwise each change
-        // would wait for its thread to be created, and the changes would arrive staggered.
+        // The blocking pool, where the changes' flushes run, first grows to as many threads as
+        // there are changes (all of them waiting at one barrier), as in a process that has been
+        // running: otherwise a flush would wait for its thread to be created, and the changes
+        // would be made durable staggered.
         let barrier = Arc::new(std::sync::Barrier::new(POOL_THREADS));
         let warm: Vec<_> = (0..POOL_THREADS)
             .map(|_| {
@@ -377,7 +381,7 @@ pub fn concurrent_changes(dir: &Path, changes: u64) -> Result<(), String> {
         let tasks: Vec<_> = (0..changes)
             .map(|i| {
                 let cache = cache.clone();
-                tokio::task::spawn_blocking(move || cache.merge(i, &bench_list(i, true)))
+                tokio::spawn(async move { cache.merge_async(i, &bench_list(i, true)).await })
             })
             .collect();
         for task in tasks {
@@ -424,7 +428,9 @@ pub fn prepare_facade_cache(url: &str, cache_dir: &Path) -> Result<String, Strin
             .map_err(|e| format!("steps: {} {e}", e.code()))?;
         let device = pims
             .cache()
-            .map(|c| c.device_id().to_owned())
+            .map_err(|e| format!("device id: {e}"))?
+            .device_id()
+            .await
             .map_err(|e| format!("device id: {e}"))?;
         drop(pims);
         Ok(device)

@@ -10,16 +10,18 @@ use std::collections::hash_map::DefaultHasher;
 use std::fs::File;
 use std::hash::BuildHasherDefault;
 use std::io::{Seek, SeekFrom, Write};
-use std::ops::ControlFlow;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use pims_cache::testkit::Forwarding;
 use pims_cache::{
-    CacheError, Health, ListKeys, Merged, Namespace, SledOptions, SledStore, StepCache, StepStore,
-    StoreStats, Swap, Visit,
+    CacheError, ListKeys, Merged, Namespace, SledOptions, SledStore, StepCache, StepStore,
+    StoreStats,
 };
 use pims_types::{Step, StepName, StepStatus, StepsId, StepsList, StepsSelector, merge};
+
+use crate::executor::run_inline;
 
 /// The carAssociationID of list 0 (list `i` has `CAR_BASE + i`).
 pub const CAR_BASE: u64 = 100_000_000;
@@ -76,40 +78,13 @@ fn cache_error(what: &str) -> impl Fn(CacheError) -> String + '_ {
     move |e| format!("{what}: {e}")
 }
 
-/// A [`StepStore`] that delegates to a sled store but skips `flush`: only for populating a
-/// benchmark cache quickly (a million durable inserts would take hours of `fsync`), followed
-/// by one real flush. The measured operations never go through it.
-#[derive(Debug)]
-struct UnflushedStore(SledStore);
-
-impl StepStore for UnflushedStore {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.0.get(key)
-    }
-    fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<&[u8]>,
-        new: Option<&[u8]>,
-    ) -> Result<Swap, CacheError> {
-        self.0.compare_and_swap(key, expected, new)
-    }
-    fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.0.remove(key)
-    }
-    fn scan_prefix(&self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<(), CacheError> {
-        self.0.scan_prefix(prefix, visit)
-    }
-    fn flush(&self) -> Result<(), CacheError> {
-        Ok(())
-    }
-    fn health(&self) -> Health {
-        self.0.health()
-    }
-}
+/// How many entries one page of [`BenchCache::record_bytes`]'s scan holds.
+const SCAN_PAGE: usize = 256;
 
 /// A real step cache (pims-cache's `StepCache` on a `SledStore` with its default options)
-/// in a directory, with the benchmark's namespace.
+/// in a directory, with the benchmark's namespace. Its methods are synchronous: each drives the
+/// async cache with [`run_inline`] (on the calling thread, done at the first poll outside a
+/// tokio runtime); [`merge_async`](Self::merge_async) is the merge as a task awaits it.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -140,9 +115,7 @@ impl BenchCache {
             return Err(format!("the cache is not durable: {}", store.health()));
         }
         let cache = StepCache::new(Arc::new(store.clone()));
-        let ns = cache
-            .namespace(BENCH_ACCOUNT)
-            .map_err(cache_error("namespace"))?;
+        let ns = run_inline(cache.namespace(BENCH_ACCOUNT)).map_err(cache_error("namespace"))?;
         Ok(BenchCache { store, cache, ns })
     }
 
@@ -186,7 +159,9 @@ impl BenchCache {
     }
 
     /// Caches lists `first .. first + count` (to-do state) quickly: through the normal merge,
-    /// on two threads, without a flush per list, then one flush (see the module docs).
+    /// on two threads, without a flush per list (pims-cache's `testkit::Forwarding` with
+    /// `skip_flushes`: a million durable inserts would take hours of `fsync`), then one flush
+    /// of the store. The measured operations never go through it.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -210,7 +185,9 @@ impl BenchCache {
     /// assert!(c.lookup(2).unwrap().is_some());
     /// ```
     pub fn populate_on(&self, first: u64, count: usize, threads: u64) -> Result<(), String> {
-        let bulk = StepCache::new(Arc::new(UnflushedStore(self.store.clone())));
+        let unflushed = Forwarding::new(self.store.clone());
+        unflushed.skip_flushes(true);
+        let bulk = StepCache::new(Arc::new(unflushed));
         let threads = threads.max(1);
         let count = count as u64;
         std::thread::scope(|scope| {
@@ -220,7 +197,7 @@ impl BenchCache {
                     scope.spawn(move || -> Result<(), String> {
                         let mut i = first + t;
                         while i < first + count {
-                            bulk.merge(ns, &bench_keys(i), &bench_list(i, false))
+                            run_inline(bulk.merge(ns, &bench_keys(i), &bench_list(i, false)))
                                 .map_err(cache_error("populate"))?;
                             i += threads;
                         }
@@ -233,7 +210,7 @@ impl BenchCache {
                     .map_err(|_| "a populating thread panicked".to_owned())?
             })
         })?;
-        self.store.flush().map_err(cache_error("flush"))
+        run_inline(self.store.flush()).map_err(cache_error("flush"))
     }
 
     /// `StepCache::merge` of `list` as list `i` (asked by its carAssociationID).
@@ -257,8 +234,23 @@ impl BenchCache {
     /// assert!(m.list.step(&pims_types::StepName::DeviceActivation).is_some());
     /// ```
     pub fn merge_keys(&self, keys: &ListKeys, list: &StepsList) -> Result<Merged, String> {
+        run_inline(self.cache.merge(&self.ns, keys, list)).map_err(cache_error("merge"))
+    }
+
+    /// [`merge`](Self::merge), awaited (B5: tasks on a runtime, as the facade calls the cache).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let c = pims_bench::BenchCache::open(dir.path()).unwrap();
+    /// let m = c.merge_async(2, &pims_bench::bench_list(2, true)).await.unwrap();
+    /// assert!(m.changed && m.durable);
+    /// # }
+    /// ```
+    pub async fn merge_async(&self, i: u64, list: &StepsList) -> Result<Merged, String> {
         self.cache
-            .merge(&self.ns, keys, list)
+            .merge(&self.ns, &bench_keys(i), list)
+            .await
             .map_err(cache_error("merge"))
     }
 
@@ -284,9 +276,7 @@ impl BenchCache {
     /// assert_eq!(c.lookup_selector(&s).unwrap(), None);
     /// ```
     pub fn lookup_selector(&self, selector: &StepsSelector) -> Result<Option<StepsList>, String> {
-        self.cache
-            .get(&self.ns, selector)
-            .map_err(cache_error("get"))
+        run_inline(self.cache.get(&self.ns, selector)).map_err(cache_error("get"))
     }
 
     /// The cache directory.
@@ -337,19 +327,23 @@ impl BenchCache {
     /// ```
     pub fn record_bytes(&self, i: u64) -> Result<Vec<u8>, String> {
         let marker = car_association_id(i);
-        let mut found = None;
         // The list record is the value holding its carAssociationID; index entries hold a
         // stepsID only (and the benchmark's stepsIDs are far shorter).
-        self.store
-            .scan_prefix(b"", &mut |_, v| {
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = run_inline(self.store.scan(b"", after.as_deref(), SCAN_PAGE))
+                .map_err(cache_error("scan"))?;
+            let done = page.len() < SCAN_PAGE;
+            for (k, v) in page {
                 if v.windows(marker.len()).any(|w| w == marker.as_bytes()) {
-                    found = Some(v.to_vec());
-                    return ControlFlow::Break(());
+                    return Ok(v);
                 }
-                ControlFlow::Continue(())
-            })
-            .map_err(cache_error("scan"))?;
-        found.ok_or_else(|| format!("no record of list {i} in the store"))
+                after = Some(k);
+            }
+            if done {
+                return Err(format!("no record of list {i} in the store"));
+            }
+        }
     }
 }
 

@@ -187,6 +187,10 @@ impl StepStore for MemoryStore {
         Ok(())
     }
 
+    fn needs_flush(&self) -> bool {
+        false
+    }
+
     fn health(&self) -> Health {
         Health::Volatile
     }

@@ -97,6 +97,12 @@ impl Spaces {
         })
     }
 
+    /// The id of `ns` if this cache resolved it already (at the store's current epoch): no
+    /// store access.
+    pub(crate) fn known(&self, store: &dyn StepStore, ns: &Namespace) -> Option<SpaceId> {
+        self.remembered(ns, store.epoch())
+    }
+
     fn remembered(&self, ns: &Namespace, epoch: u64) -> Option<SpaceId> {
         let known = self.known.read().unwrap_or_else(PoisonError::into_inner);
         if known.epoch != epoch {

@@ -279,7 +279,10 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 ///   `swap_all` act on one key atomically, in one order that every process using the store
 ///   sees (for a store shared between processes, across all of them).
 /// - **`swap_all` is all or nothing**: either every entry's key held its `expected` value and
-///   every change is made at once (no reader sees half of it), or nothing is written.
+///   every change is made at once (no reader sees half of it), or nothing is written. Across a
+///   crash, a store that cannot make a batch durable at once (sled, below) keeps a prefix of
+///   its changes in the batch's order; the cache orders every batch so that any prefix is a
+///   state its link protocol tolerates (`docs/cache.md`, "One list, three names").
 /// - **`get_many`** answers for every key, in order; it need not be a snapshot of all of them
 ///   at one instant (the cache conditions its writes on what it read).
 /// - **`scan`** gives the entries whose key starts with `prefix`, in key order, after `after`
@@ -366,6 +369,15 @@ pub trait StepStore: Send + Sync + fmt::Debug {
     ///
     /// [`health`]: StepStore::health
     async fn flush(&self) -> Result<(), CacheError>;
+
+    /// Whether a [`flush`](StepStore::flush) now could have anything to do: a cheap,
+    /// synchronous hint (no I/O), so that the cache skips the call after a read or a no-change
+    /// merge. False only when every completed change is durable already (or the store has no
+    /// flush: a memory store, a database whose every write commits durably). The default,
+    /// true, always calls `flush`.
+    fn needs_flush(&self) -> bool {
+        true
+    }
 
     /// Whether the store's writes survive the process, as far as the store knows now (no
     /// round trip: a network store answers from its last operation).

@@ -173,6 +173,37 @@ async fn the_layout_is_recorded_before_the_first_entry_and_not_by_reads() {
     );
 }
 
+/// A store written before the layout record existed (the cache's entries, no record) gets the
+/// record with its next change, even one into a namespace it already has; reads write nothing.
+#[tokio::test]
+async fn a_store_without_the_record_gets_it_with_its_next_change() {
+    let store = Arc::new(MemoryStore::new());
+    {
+        let cache = StepCache::new(store.clone());
+        let ns = cache.namespace("alice").await.unwrap();
+        cache
+            .merge(&ns, &ListKeys::new(), &three(1, true, false, false))
+            .await
+            .unwrap();
+    }
+    // As a version before the record left it.
+    assert!(store.remove(LAYOUT).await.unwrap().is_some());
+    let cache = StepCache::new(store.clone());
+    let ns = cache.namespace("alice").await.unwrap();
+    let by_sid = StepsSelector::steps_id("1").unwrap();
+    assert!(cache.get(&ns, &by_sid).await.unwrap().is_some());
+    assert_eq!(store.get(LAYOUT).await.unwrap(), None, "a read wrote it");
+    let m = cache
+        .merge(&ns, &ListKeys::new(), &three(1, false, true, false))
+        .await
+        .unwrap();
+    assert!(m.changed);
+    assert_eq!(
+        store.get(LAYOUT).await.unwrap().as_deref(),
+        Some(&b"\x02\x02"[..])
+    );
+}
+
 #[tokio::test]
 async fn a_store_of_a_later_or_unreadable_layout_is_refused_and_left_as_it_is() {
     for (layout, found) in [(&b"\x02\x03"[..], Some(3)), (&b"\x07junk"[..], None)] {

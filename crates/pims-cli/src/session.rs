@@ -9,7 +9,8 @@
 //! (and locked) by [`PimsBuilder::open_cache`] BEFORE the embedded simulator starts, so a cache
 //! that cannot be opened stops the command before the simulator's state file is touched; the
 //! same builder then gets the backend's URL, the token and the CLI's deadlines, and builds the
-//! facade on that cache.
+//! facade on that cache, reading the device id as it does (`build_async`). The CLI never opens
+//! the store itself.
 //!
 //! The cache namespace (the facade's `account`) is derived from the backend and the token:
 //! `<backend>#` + 16 hex digits of a SHA-256 of both, never the token itself. Lists seen
@@ -112,8 +113,10 @@ fn build_failure(url: &str, e: &pims::Error) -> Failure {
     ))
 }
 
-/// Builds the facade over the opened cache, talking to `url` with `token`.
-fn facade(
+/// Builds the facade over the opened cache, talking to `url` with `token`; the device id is
+/// read now ([`PimsBuilder::build_async`]), so that a cache that cannot give it stops the
+/// command here rather than letting its calls go out under a stand-in id.
+async fn facade(
     home: &Home,
     cache: PimsBuilder,
     url: &str,
@@ -125,7 +128,8 @@ fn facade(
         .token(token)
         .http(http_options(timeout))
         .call_timeout(timeout + FACADE_SLACK)
-        .build()
+        .build_async()
+        .await
         .map_err(|e| build_failure(url, &e))?;
     // Said in the store's own words: a planted link is not a full disk.
     let health = pims.cache().map_err(|e| Failure::from_pims(&e))?.health();
@@ -232,7 +236,7 @@ impl Session {
                 (sim.base_url(), Some(sim))
             }
         };
-        let pims = facade(&home, cache, &url, token, timeout)?;
+        let pims = facade(&home, cache, &url, token, timeout).await?;
         Ok(Session {
             pims,
             sim,

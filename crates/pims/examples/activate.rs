@@ -76,7 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .await?;
             }
             StepName::MediumCarKey => {
-                sim.pair_vehicle(DEMO_VIN, pims.cache()?.device_id())
+                sim.pair_vehicle(DEMO_VIN, &pims.cache()?.device_id().await?)
                     .await?;
                 activation
                     .select_vehicle(Vin::parse(DEMO_VIN)?)

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use pims_cache::{CacheError, CachedList, Health, Namespace, Removed, StepCache, StepStore};
+use pims_cache::{CachedList, Health, Removed, StepStore};
 
+use crate::cached::Cached;
 use crate::error::Error;
 use crate::facade::Pims;
 
@@ -27,14 +28,16 @@ pub enum CacheScope {
 /// and wiping them. The device id always stays: it is this installation's identity with the
 /// backend (a new one would be a new device to enrol).
 ///
-/// The methods are async and never block an async worker: in a tokio runtime the store is
-/// read on the blocking pool; outside one (a plain `block_on`) it is read in place.
+/// The methods are async and run where they are awaited, from any executor: the cache never
+/// blocks its thread for long (in a tokio runtime the sled store makes its flushes on the
+/// blocking pool; outside one, a plain `block_on`, it makes them in place). Getting the handle
+/// reads nothing; the store is first read by the first method that needs it.
 ///
 /// ```no_run
 /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
 /// use pims::CacheScope;
 /// let cache = pims.cache()?;
-/// println!("device {}", cache.device_id());
+/// println!("device {}", cache.device_id().await?);
 /// for cached in cache.lists(CacheScope::Account).await? {
 ///     println!("{}: {} steps", pims::mask(cached.list.steps_id().as_str()), cached.list.len());
 /// }
@@ -44,77 +47,80 @@ pub enum CacheScope {
 /// ```
 #[derive(Clone)]
 pub struct CacheAdmin {
-    cache: StepCache,
-    ns: Namespace,
-    device_id: String,
+    cached: Cached,
 }
 
 impl std::fmt::Debug for CacheAdmin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheAdmin")
-            .field("account", &self.ns.account())
+            .field("account", &self.cached.account())
             .finish_non_exhaustive()
     }
 }
 
 impl CacheAdmin {
-    pub(crate) fn new(cache: StepCache, ns: Namespace, device_id: String) -> Self {
-        CacheAdmin {
-            cache,
-            ns,
-            device_id,
-        }
+    /// The handle of a facade's cache: the same namespace, resolved once for both.
+    pub(crate) fn new(cached: Cached) -> Self {
+        CacheAdmin { cached }
     }
 
-    /// The handle of `store`, for `account`.
+    /// The handle of `store`, for `account` (2102 naming `account` when the cache refuses it).
     pub(crate) fn open(store: Arc<dyn StepStore>, account: String) -> Result<Self, Error> {
-        let (cache, ns, device_id) = crate::cached::open_namespace(store, account)?;
-        Ok(CacheAdmin::new(cache, ns, device_id))
+        Cached::new(store, account).map(CacheAdmin::new)
     }
 
-    /// This installation's device id (made once, kept by the cache).
-    pub fn device_id(&self) -> &str {
-        &self.device_id
+    /// This installation's device id (made once, kept by the cache): the `Pims-Device-Id` the
+    /// facade's calls carry. Read from the store the first time (created the very first time);
+    /// a store that cannot give it is an error here (the facade's calls then carry a stand-in
+    /// made for the facade alone, and say so in a warning).
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), pims::Error> {
+    /// let admin = pims::Pims::builder()
+    ///     .cache_store(std::sync::Arc::new(pims::cache::MemoryStore::new()))
+    ///     .cache_admin()?;
+    /// let id = futures_executor::block_on(admin.device_id())?;
+    /// assert_eq!(futures_executor::block_on(admin.device_id())?, id);
+    /// # Ok(()) }
+    /// # demo().unwrap();
+    /// ```
+    pub async fn device_id(&self) -> Result<String, Error> {
+        let ns = self.cached.namespace().await.map_err(Error::cache)?;
+        Ok(ns.device().as_str().to_owned())
     }
 
     /// Whether the store works; a degraded store (read-only or full disk, a planted link)
     /// says why, and calls are then answered from the backend alone.
     pub fn health(&self) -> Health {
-        self.cache.health()
+        self.cached.step_cache().health()
     }
 
     /// The lists cached in `scope` (identifiers as the cache knows them: mask them before
     /// showing them, [`mask`](crate::mask)).
     pub async fn lists(&self, scope: CacheScope) -> Result<Vec<CachedList>, Error> {
-        self.blocking(move |cache, ns| cache.lists(scope_ns(scope, ns)))
-            .await
+        let cache = self.cached.step_cache();
+        match scope {
+            CacheScope::Account => {
+                let ns = self.cached.namespace().await.map_err(Error::cache)?;
+                cache.lists(Some(ns)).await
+            }
+            CacheScope::AllAccounts => cache.lists(None).await,
+        }
+        .map_err(Error::cache)
     }
 
     /// Removes every list cached in `scope`, durably. [`Removed::durable_lists`] says how
     /// many removals reached the disk (fewer than [`Removed::lists`] when a flush failed).
     pub async fn wipe(&self, scope: CacheScope) -> Result<Removed, Error> {
-        self.blocking(move |cache, ns| match scope_ns(scope, ns) {
-            Some(ns) => cache.invalidate_device(ns),
-            None => cache.wipe(),
-        })
-        .await
-    }
-
-    async fn blocking<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        F: FnOnce(&StepCache, &Namespace) -> Result<T, CacheError> + Send + 'static,
-        T: Send + 'static,
-    {
-        crate::cached::off_workers(&self.cache, &self.ns, f)
-            .await
-            .map_err(Error::cache)
-    }
-}
-
-fn scope_ns(scope: CacheScope, ns: &Namespace) -> Option<&Namespace> {
-    match scope {
-        CacheScope::Account => Some(ns),
-        CacheScope::AllAccounts => None,
+        let cache = self.cached.step_cache();
+        match scope {
+            CacheScope::Account => {
+                let ns = self.cached.namespace().await.map_err(Error::cache)?;
+                cache.invalidate_device(ns).await
+            }
+            CacheScope::AllAccounts => cache.wipe().await,
+        }
+        .map_err(Error::cache)
     }
 }
 
@@ -123,12 +129,14 @@ impl Pims {
     ///
     /// ```no_run
     /// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// if pims.cache()?.health().is_degraded() {
+    /// let cache = pims.cache()?; // reads nothing yet
+    /// println!("device {}", cache.device_id().await?);
+    /// if cache.health().is_degraded() {
     ///     eprintln!("the step cache does not work: nothing is remembered between runs");
     /// }
     /// # Ok(()) }
     /// ```
     pub fn cache(&self) -> Result<CacheAdmin, Error> {
-        Ok(self.core()?.cache().admin())
+        Ok(CacheAdmin::new(self.core()?.cache().clone()))
     }
 }

@@ -448,9 +448,11 @@ impl PimsBuilder {
     }
 
     /// Opens the step cache now (and locks its directory), instead of at
-    /// [`build`](Self::build): a cache that cannot be used stops the caller before it starts
-    /// anything else (the CLI opens it before its embedded backend). The facade built from
-    /// this builder, and its clones, use the store opened here.
+    /// [`build`](Self::build): a cache that cannot be opened (a directory in use by another
+    /// process: "in use by another process (pid)", or one the store refuses) stops the caller
+    /// before it starts anything else (the CLI opens it before its embedded backend). Nothing is
+    /// read from the store yet. The facade built from this builder, and its clones, use the
+    /// store opened here.
     ///
     /// ```no_run
     /// # fn demo() -> Result<(), pims::Error> {
@@ -466,7 +468,8 @@ impl PimsBuilder {
 
     /// The administration handle of the cache this builder names, without a backend
     /// (`pims cache show|wipe`): [`Pims::cache`](crate::Pims::cache) gives the same for a
-    /// built facade.
+    /// built facade. Opens the store (as [`open_cache`](Self::open_cache) does) and checks the
+    /// account; the handle's methods read the store.
     ///
     /// ```
     /// # fn demo() -> Result<(), pims::Error> {
@@ -482,7 +485,11 @@ impl PimsBuilder {
         crate::CacheAdmin::open(store, self.account.clone())
     }
 
-    /// Builds an initialised facade.
+    /// Builds an initialised facade. Synchronous: it opens (and locks) a local cache but reads
+    /// nothing from it; the device id is read (created the first time) by the first call that
+    /// needs it. A store that then cannot be used does not fail the call: it is answered from
+    /// the backend, with a warning. [`build_async`](Self::build_async) reads the device id at
+    /// once instead, so that such a store fails the build.
     ///
     /// ```no_run
     /// let pims = pims::PimsBuilder::new().base_url("http://127.0.0.1:8080").build().unwrap();
@@ -491,6 +498,41 @@ impl PimsBuilder {
     pub fn build(self) -> Result<crate::Pims, Error> {
         let pims = crate::Pims::uninitialized(self);
         pims.initialize_with_defaults()?;
+        Ok(pims)
+    }
+
+    /// Builds an initialised facade, as [`build`](Self::build) does, then reads this device's
+    /// id from the cache (creating it the first time), so that a store that cannot be used
+    /// (unreadable, of another layout, a shared store that is down) fails here, with the
+    /// cache's error, rather than leaving the facade's calls to be answered from the backend
+    /// alone. The id read is the one every call carries.
+    ///
+    /// ```
+    /// # #[derive(Debug)] struct Backend;
+    /// # #[async_trait::async_trait] impl pims::transport::Transport for Backend {
+    /// #   async fn call(&self, c: pims::transport::Call) -> Result<pims::Message, pims::transport::TransportError> {
+    /// #     Ok(pims::Message::succeeded_empty(c.transaction_id)) } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// let pims = pims::Pims::builder()
+    ///     .transport(pims::transport::SharedTransport::new(Backend))
+    ///     .cache_store(Arc::new(pims::cache::MemoryStore::new()))
+    ///     .account("user-42")
+    ///     .build_async()
+    ///     .await?;
+    /// // Known already: read (here created) by the build.
+    /// let device = pims.cache()?.device_id().await?;
+    /// assert!(!device.is_empty());
+    /// # Ok::<(), pims::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn build_async(self) -> Result<crate::Pims, Error> {
+        let pims = self.build()?;
+        pims.core()?
+            .cache()
+            .namespace()
+            .await
+            .map_err(Error::cache)?;
         Ok(pims)
     }
 

@@ -77,6 +77,7 @@ impl Core {
                 return Err(Error::not_configured().with_detail(how));
             }
         };
+        // Opens (and locks) a local store; reads nothing from it (see `Cached`).
         let cache = Cached::open(&builder.cache, builder.account)?;
         Ok(Core {
             transport,
@@ -86,10 +87,6 @@ impl Core {
             event_sources: builder.event_sources.into_iter().collect(),
             subscriptions: Mutex::new(Subscriptions::default()),
         })
-    }
-
-    pub(crate) fn device_id(&self) -> &str {
-        self.cache.device_id()
     }
 
     pub(crate) fn cache(&self) -> &Cached {
@@ -197,7 +194,8 @@ impl Core {
     /// becomes an `Err`. The transport checks the body's size and the answer's transaction id
     /// (the [`Transport`] contract). Whether it may send the call again is decided by the call
     /// itself ([`pims::types::Repeat`]): a call that is not a pure read is sent at most once and
-    /// carries an idempotency key ([`Call::new`]).
+    /// carries an idempotency key ([`Call::new`]). It carries the cache's device id, read from
+    /// the store by the facade's first call ([`Cached::call_device_id`]).
     async fn send(
         &self,
         verb: Verb,
@@ -205,7 +203,8 @@ impl Core {
         params: Parameters,
         ctx: &Ctx,
     ) -> Result<Message, Error> {
-        let call = Call::new(verb, api.name(), params, ctx.tid.clone(), self.device_id());
+        let device_id = self.cache.call_device_id().await?;
+        let call = Call::new(verb, api.name(), params, ctx.tid.clone(), device_id);
         let message = tokio::time::timeout_at(ctx.deadline, self.transport.call(call))
             .await
             .map_err(|_| timeout())??;

@@ -82,7 +82,10 @@ async fn open_cache_locks_the_directory_before_build_and_the_facade_uses_that_st
     pims.steps(by_car()).send().await.unwrap();
     // The handle opened before `build` sees what the facade cached: one store.
     assert_eq!(admin.lists(CacheScope::Account).await.unwrap().len(), 1);
-    assert_eq!(admin.device_id(), pims.cache().unwrap().device_id());
+    assert_eq!(
+        admin.device_id().await.unwrap(),
+        support::device_id(&pims).await
+    );
     sim.shutdown().await;
 }
 
@@ -104,7 +107,7 @@ async fn the_cache_handle_lists_and_wipes_by_scope_and_keeps_the_device_id() {
     alice.steps(by_car()).send().await.unwrap();
     bob.steps(by_car()).send().await.unwrap();
     let admin = alice.cache().unwrap();
-    let device = admin.device_id().to_owned();
+    let device = admin.device_id().await.unwrap();
     assert_eq!(admin.lists(CacheScope::Account).await.unwrap().len(), 1);
     assert_eq!(admin.lists(CacheScope::AllAccounts).await.unwrap().len(), 2);
     assert!(!admin.health().is_degraded());
@@ -124,7 +127,7 @@ async fn the_cache_handle_lists_and_wipes_by_scope_and_keeps_the_device_id() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(bob.cache().unwrap().device_id(), device);
+    assert_eq!(support::device_id(&bob).await, device);
     sim.shutdown().await;
 }
 
@@ -135,7 +138,7 @@ fn the_cache_handle_works_without_a_runtime_or_a_backend() {
     assert!(tokio::runtime::Handle::try_current().is_err());
     let lists = poll_once(admin.lists(CacheScope::AllAccounts)).unwrap();
     assert!(lists.is_empty());
-    assert!(!admin.device_id().is_empty());
+    assert!(!poll_once(admin.device_id()).unwrap().is_empty());
 }
 
 /// Polls a future once on this thread, with no runtime and no waker to wake: it must be done.

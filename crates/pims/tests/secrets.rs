@@ -8,7 +8,7 @@ use base64::Engine;
 use pims::Pims;
 use pims_sim::{DEMO_PHONE_NUMBER, DEMO_VIN, Scenario, SimConfig, SimServer};
 use pims_types::{Parameters, Secret};
-use support::by_car;
+use support::{by_car, device_id};
 
 const TOKEN: &str = "CANARYTOKEN7f3a9c";
 // Eight digits: a shorter canary turns up by chance in the numbers a log is full of.
@@ -154,7 +154,7 @@ fn no_secret_in_logs_debug_errors_or_the_cache() {
             .set_async("pims.authentication.enrollment", params)
             .await;
         shown.push_str(&format!("{failed:?} {}", failed.to_json_string()));
-        sim.pair_vehicle(DEMO_VIN, pims.cache().unwrap().device_id())
+        sim.pair_vehicle(DEMO_VIN, &device_id(&pims).await)
             .await
             .unwrap();
         pims.activation()

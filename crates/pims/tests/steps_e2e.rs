@@ -122,10 +122,8 @@ async fn sticky_until_reset_and_the_filter_applies_after_the_merge() {
     assert_eq!(done.list.steps()[1].status, AlreadyDone);
 
     // The backend turns the step back to todo...
-    sim.disable_device(pims.cache().unwrap().device_id())
-        .await
-        .unwrap();
-    let backend_view = raw_steps(&sim, pims.cache().unwrap().device_id()).await;
+    sim.disable_device(&device_id(&pims).await).await.unwrap();
+    let backend_view = raw_steps(&sim, &device_id(&pims).await).await;
     assert_eq!(backend_view["deviceActivation"]["status"], "todo");
 
     // ...the facade still says alreadyDone, through every identifier of the list.
@@ -179,9 +177,7 @@ async fn reset_by_an_identifier_never_used_before_wipes_the_list() {
     enroll(&pims, &sim).await;
     let done = pims.steps(by_car()).send().await.unwrap();
     assert_eq!(done.list.steps()[1].status, AlreadyDone);
-    sim.disable_device(pims.cache().unwrap().device_id())
-        .await
-        .unwrap();
+    sim.disable_device(&device_id(&pims).await).await.unwrap();
     let reset = pims
         .steps(StepsSelector::vin(pims_sim::DEMO_VIN).unwrap())
         .reset(true)
@@ -214,9 +210,7 @@ async fn otp_on_a_disabled_device_invalidates_the_cached_steps() {
         AlreadyDone
     );
 
-    sim.disable_device(pims.cache().unwrap().device_id())
-        .await
-        .unwrap();
+    sim.disable_device(&device_id(&pims).await).await.unwrap();
     let m = pims
         .get_async(
             "pims.authentication.otp",
@@ -245,9 +239,7 @@ async fn the_invalidation_policy_can_be_turned_off() {
         .unwrap();
     enroll(&pims, &sim).await;
     pims.steps(by_car()).send().await.unwrap();
-    sim.disable_device(pims.cache().unwrap().device_id())
-        .await
-        .unwrap();
+    sim.disable_device(&device_id(&pims).await).await.unwrap();
     let e = pims
         .activation()
         .otp_with_pin(pims::Pin::parse(PIN).unwrap())
@@ -265,10 +257,7 @@ async fn a_steps_id_of_another_device_is_2346_and_never_served_from_cache() {
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = facade(&sim, a_dir.path());
     let b = facade(&sim, b_dir.path());
-    assert_ne!(
-        a.cache().unwrap().device_id().to_owned(),
-        b.cache().unwrap().device_id().to_owned()
-    );
+    assert_ne!(device_id(&a).await, device_id(&b).await);
     let list = a.steps(by_car()).send().await.unwrap();
     let id = list.steps_id().as_str().to_owned();
 
@@ -297,13 +286,13 @@ async fn a_new_facade_on_the_same_cache_after_a_restart_sees_the_cached_state() 
         let pims = facade(&sim, dir.path());
         enroll(&pims, &sim).await;
         pims.steps(by_car()).send().await.unwrap();
-        let device = pims.cache().unwrap().device_id().to_owned();
+        let device = device_id(&pims).await;
         pims.release();
         device
     };
     sim.disable_device(&device).await.unwrap();
     let again = facade(&sim, dir.path());
-    assert_eq!(again.cache().unwrap().device_id().to_owned(), device);
+    assert_eq!(device_id(&again).await, device);
     let l = again.steps(by_car()).send().await.unwrap();
     assert_eq!(l.list.steps()[1].status, AlreadyDone);
 }
@@ -320,9 +309,7 @@ async fn many_facades_share_one_cache_directory_by_account() {
         AlreadyDone
     );
     // The same device and carAssociationID, another account: never alice's cached list.
-    sim.disable_device(alice.cache().unwrap().device_id())
-        .await
-        .unwrap();
+    sim.disable_device(&device_id(&alice).await).await.unwrap();
     let b = bob.steps(by_car()).send().await.unwrap();
     assert_eq!(b.list.steps()[1].status, Todo);
 }

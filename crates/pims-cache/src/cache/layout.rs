@@ -95,6 +95,13 @@ impl StepCache {
         Err(CacheError::Contention { attempts: 2 })
     }
 
+    /// Whether this layout's record was seen in the store (at its current epoch): then every
+    /// use is allowed, with no store access.
+    pub(super) fn layout_known(&self) -> bool {
+        let seen = *self.layout.0.lock().unwrap_or_else(PoisonError::into_inner);
+        matches!(seen, Seen::Ours { epoch } if epoch == self.store.epoch())
+    }
+
     /// Says so when a store about to be recorded as this layout holds layout 1's entries
     /// (left unread, not removed: they are not this layout's to delete).
     async fn warn_of_retired_entries(&self) -> Result<(), CacheError> {

@@ -1,16 +1,17 @@
 //! The link protocol: a list is one record, keyed by its stepsID, that says which identifiers
 //! (carAssociationID, VIN) it claims; each identifier is an index entry pointing to the
 //! stepsID. A link is served only when the record it points to claims it. `merge` writes a
-//! record and its links in one conditional batch (`StepStore::swap_all`); a removal takes the
-//! record first, then its links, each by compare-and-swap, so that a crash in between leaves
-//! links to nothing, which every lookup treats as a miss (see `docs/cache.md`).
+//! record and its links in one conditional batch (`StepStore::swap_all`), and so does a removal:
+//! the record first, then the links still pointing to it, so that a store keeping a prefix of a
+//! batch across a crash leaves links to nothing, which every lookup treats as a miss (see
+//! `docs/cache.md`).
 
 use super::{MAX_ATTEMPTS, StepCache};
 use crate::error::CacheError;
 use crate::keys::{self, Link, Removable, SpaceId};
 use crate::record::{self, ListRecord};
 use crate::scan;
-use crate::store::Swap;
+use crate::store::{BatchSwap, KeySwap};
 
 impl StepCache {
     /// The list an identifier links to, if the list still claims it; a link to nothing is
@@ -51,21 +52,49 @@ impl StepCache {
         let Some(ibytes) = self.store.get(&ikey).await? else {
             return Ok(0);
         };
-        let removed = match record::decode_text(&ibytes) {
-            Ok(sid) => self.remove_list(id, &sid, Some(link)).await?,
-            Err(_) => 0,
+        let Ok(sid) = record::decode_text(&ibytes) else {
+            let _ = self
+                .store
+                .compare_and_swap(&ikey, Some(&ibytes), None)
+                .await?;
+            return Ok(0);
         };
-        // The identifier's own link, whatever it pointed to (unless it was re-pointed since).
-        let _ = self
-            .store
-            .compare_and_swap(&ikey, Some(&ibytes), None)
-            .await?;
+        let removed = self.remove_list(id, &sid, Some(link)).await?;
+        // The identifier's own link, whatever list it pointed to, unless it was re-pointed
+        // since or the list it points to claims it again (a merge that came after the reset):
+        // removed on the condition that the record is as read.
+        let rkey = keys::list_key(id, &sid);
+        for _ in 0..MAX_ATTEMPTS {
+            let now = self.store.get_many(&[&rkey, &ikey]).await?;
+            let (record_now, link_now) = match now.as_slice() {
+                [r, l] => (r.as_deref(), l.as_deref()),
+                _ => return Err(wrong_count()),
+            };
+            if link_now != Some(&ibytes[..]) {
+                break;
+            }
+            if record_now
+                .and_then(|r| record::decode_list(r, &sid).ok())
+                .is_some_and(|rec| rec.claims(link))
+            {
+                break;
+            }
+            let batch = [
+                KeySwap::check(&rkey, record_now),
+                KeySwap::new(&ikey, Some(&ibytes), None),
+            ];
+            if self.store.swap_all(&batch).await? == BatchSwap::Swapped {
+                break;
+            }
+        }
         Ok(removed)
     }
 
-    /// Removes list `sid` of `ns` (reached through `via`: only if the list claims it), then the
-    /// links it claims. The record goes first: from then on its links point to nothing, which
-    /// every lookup treats as a miss, so a crash in between loses nothing it should keep.
+    /// Removes list `sid` of `ns` (reached through `via`: only if the list claims it) and the
+    /// links it claims that still point to it, in one batch (the record first, then the links:
+    /// the link protocol's order, for a store that keeps a prefix of a batch across a crash).
+    /// A merge of the list that comes before the batch makes it fail and be redone; one that
+    /// comes after finds nothing of the list and links it again whole.
     pub(super) async fn remove_list(
         &self,
         id: SpaceId,
@@ -73,9 +102,9 @@ impl StepCache {
         via: Option<&Link>,
     ) -> Result<usize, CacheError> {
         let rkey = keys::list_key(id, sid);
-        let mut current = self.store.get(&rkey).await?;
+        let target = record::encode_target(sid);
         for _ in 0..MAX_ATTEMPTS {
-            let Some(bytes) = current else {
+            let Some(bytes) = self.store.get(&rkey).await? else {
                 return Ok(0);
             };
             let rec = record::decode_list(&bytes, sid).ok();
@@ -84,23 +113,25 @@ impl StepCache {
             {
                 return Ok(0);
             }
-            match self
-                .store
-                .compare_and_swap(&rkey, Some(&bytes), None)
-                .await?
-            {
-                Swap::Swapped => {
-                    let target = record::encode_target(sid);
-                    for link in rec.map(|r| r.links()).unwrap_or_default() {
-                        let ikey = keys::index_key(id, &link);
-                        let _ = self
-                            .store
-                            .compare_and_swap(&ikey, Some(&target), None)
-                            .await?;
-                    }
-                    return Ok(1);
+            let ikeys: Vec<Vec<u8>> = rec
+                .map(|r| r.links())
+                .unwrap_or_default()
+                .iter()
+                .map(|l| keys::index_key(id, l))
+                .collect();
+            let wanted: Vec<&[u8]> = ikeys.iter().map(Vec::as_slice).collect();
+            let links_now = self.store.get_many(&wanted).await?;
+            if links_now.len() != ikeys.len() {
+                return Err(wrong_count());
+            }
+            let mut batch = vec![KeySwap::new(&rkey, Some(&bytes), None)];
+            for (ikey, now) in ikeys.iter().zip(&links_now) {
+                if now.as_deref() == Some(&target[..]) {
+                    batch.push(KeySwap::new(ikey, Some(&target), None));
                 }
-                Swap::Conflict { current: now } => current = now,
+            }
+            if self.store.swap_all(&batch).await? == BatchSwap::Swapped {
+                return Ok(1);
             }
         }
         Err(CacheError::Contention {
@@ -128,4 +159,12 @@ impl StepCache {
         }
         Ok(removed)
     }
+}
+
+/// A store that answered `get_many` with another number of values than keys.
+pub(super) fn wrong_count() -> CacheError {
+    CacheError::storage(
+        "read",
+        std::io::Error::other("the store answered get_many with a wrong number of values"),
+    )
 }

@@ -160,6 +160,9 @@ impl StepCache {
     /// Flushes; whether the cached state is now durable. A failed flush is not an error for
     /// the caller (the answer is still right), only a lost guarantee: traced and reported.
     async fn settle(&self) -> bool {
+        if !self.store.needs_flush() {
+            return self.store.health().is_durable();
+        }
         match self.store.flush().await {
             Ok(()) => self.store.health().is_durable(),
             Err(e) => {

@@ -65,6 +65,59 @@ impl StepCache {
             });
         }
         check_steps_id(sid.as_str())?;
+        // The common case, answered from memory without an await of the store (and so in a
+        // small future): the layout, the namespace id and the list all known, nothing changed.
+        if let Some(list) = self.unchanged_in_memo(ns, keys, fresh) {
+            return Ok(Merged {
+                list,
+                changed: false,
+                durable: self.settle().await,
+            });
+        }
+        // The rest in a future of its own, boxed, so that the common case's stays small.
+        Box::pin(self.merge_with_store(ns, keys, fresh)).await
+    }
+
+    /// The merged list when the memo shows that `fresh` changes nothing: every identifier
+    /// linked to the list, its record unchanged by the merge, at the store's generation.
+    fn unchanged_in_memo(
+        &self,
+        ns: &Namespace,
+        keys: &ListKeys,
+        fresh: &StepsList,
+    ) -> Option<StepsList> {
+        let g = self.store.generation()?;
+        if !self.layout_known() {
+            return None;
+        }
+        let id = self.spaces.known(&*self.store, ns)?;
+        let sid = fresh.steps_id().as_str();
+        let rkey = keys::list_key(id, sid);
+        let cached = self.memo.lookup(g, |m| {
+            let linked = keys.links().iter().all(|l| {
+                m.links
+                    .get(&keys::index_key(id, l))
+                    .is_some_and(|t| t == sid)
+            });
+            if linked {
+                m.records.get(&rkey).cloned()
+            } else {
+                None
+            }
+        })?;
+        // (Every link is claimed already, so only the steps can differ.)
+        let list = pims_types::merge(&cached.list, fresh);
+        (list == cached.list).then_some(list)
+    }
+
+    /// [`merge`](StepCache::merge) past the memo: read, build, write in one batch.
+    async fn merge_with_store(
+        &self,
+        ns: &Namespace,
+        keys: &ListKeys,
+        fresh: &StepsList,
+    ) -> Result<Merged, CacheError> {
+        let sid = fresh.steps_id();
         self.layout(Use::Read).await?;
         let id = match self.spaces.find(&*self.store, ns).await? {
             Some(id) => id,
@@ -79,32 +132,8 @@ impl StepCache {
         let rkey = keys::list_key(id, sid.as_str());
         let ikeys: Vec<Vec<u8>> = links.iter().map(|l| keys::index_key(id, l)).collect();
 
-        // 0. Nothing changed in the store since we last saw this list whole: no read needed.
+        // (Read before the entries it vouches for: what is read unchanged is remembered at it.)
         let generation = self.store.generation();
-        if let Some(g) = generation {
-            let cached = self.memo.lookup(g, |m| {
-                let linked = ikeys
-                    .iter()
-                    .all(|k| m.links.get(k).is_some_and(|t| t == sid.as_str()));
-                if linked {
-                    m.records.get(&rkey).cloned()
-                } else {
-                    None
-                }
-            });
-            // (Every link is claimed already, so only the steps can differ.)
-            if let Some(cached) = cached {
-                let list = pims_types::merge(&cached.list, fresh);
-                if list == cached.list {
-                    return Ok(Merged {
-                        list,
-                        changed: false,
-                        durable: self.settle().await,
-                    });
-                }
-            }
-        }
-        // (A memo hit implies identifiers validated when first written.)
         keys.validate()?;
         self.layout(Use::Write).await?;
         let target = record::encode_target(sid.as_str());
@@ -149,15 +178,12 @@ impl StepCache {
                 self.store.get_many(&wanted).await?
             };
             // 4. All of it in one conditional write: links, record, replaced lists. Any key
-            //    changed since it was read fails the whole batch, which is then redone.
+            //    changed since it was read fails the whole batch, which is then redone. The
+            //    order is the link protocol's (links, then the record, then removals): a store
+            //    that keeps only a prefix of a batch across a crash (sled) is left in a state a
+            //    crash between those writes always left.
             let bytes = record::encode_list(&built);
             let mut batch = Vec::with_capacity(2 + ikeys.len() + inherited.len() + others.len());
-            let record_changed = read.cached.as_ref() != Some(&built);
-            batch.push(if record_changed {
-                KeySwap::new(&rkey, read.record.as_deref(), Some(&bytes))
-            } else {
-                KeySwap::check(&rkey, read.record.as_deref())
-            });
             for (ikey, now) in ikeys
                 .iter()
                 .zip(&read.links)
@@ -169,6 +195,12 @@ impl StepCache {
                     KeySwap::new(ikey, now.as_deref(), Some(&target))
                 });
             }
+            let record_changed = read.cached.as_ref() != Some(&built);
+            batch.push(if record_changed {
+                KeySwap::new(&rkey, read.record.as_deref(), Some(&bytes))
+            } else {
+                KeySwap::check(&rkey, read.record.as_deref())
+            });
             for other in &others {
                 batch.push(if other.superseded {
                     KeySwap::new(&other.key, Some(&other.bytes), None)
@@ -219,10 +251,7 @@ impl StepCache {
         let record = values.next().flatten();
         let links: Vec<Option<Vec<u8>>> = values.collect();
         if links.len() != ikeys.len() {
-            return Err(CacheError::storage(
-                "read",
-                std::io::Error::other("the store answered get_many with a wrong number of values"),
-            ));
+            return Err(super::links::wrong_count());
         }
         let cached = match record.as_deref().map(|b| record::decode_list(b, sid)) {
             Some(Ok(rec)) => Some(rec),

@@ -10,8 +10,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::memory::MemoryStore;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-
 use crate::store::{BatchSwap, DegradedReason, Entry, KeySwap, Swap};
 
 use super::{files, layout};
@@ -111,38 +109,24 @@ impl Engine {
         }
     }
 
-    /// The batch, all or nothing: one sled transaction (which no other write of the tree
-    /// interleaves with), checked whole, then applied.
+    /// The batch: every condition checked, then every change made, in the batch's order. The
+    /// caller excludes every other operation of the store meanwhile (`SledStore`'s batch gate),
+    /// so no reader sees half of it. Not a sled transaction: in sled 0.34 one switches the
+    /// whole tree to a global lock that a commit can only take between two flushes, which
+    /// serialises every later change behind the disk (no flush is shared any more).
     pub(crate) fn swap_all(&self, swaps: &[KeySwap<'_>]) -> sled::Result<BatchSwap> {
         match self {
-            Engine::Sled(db) => {
-                let outcome = db.transaction(|tx| {
-                    for (index, s) in swaps.iter().enumerate() {
-                        let current = tx.get(s.key)?;
-                        if current.as_deref() != s.expected {
-                            return Err(ConflictableTransactionError::Abort(BatchSwap::Conflict {
-                                index,
-                                current: current.map(|v| v.to_vec()),
-                            }));
-                        }
+            Engine::Sled(_) => {
+                for (index, s) in swaps.iter().enumerate() {
+                    let current = self.get(s.key)?;
+                    if current.as_deref() != s.expected {
+                        return Ok(BatchSwap::Conflict { index, current });
                     }
-                    for s in swaps.iter().filter(|s| !s.is_check()) {
-                        match s.new {
-                            Some(v) => {
-                                tx.insert(s.key, v)?;
-                            }
-                            None => {
-                                tx.remove(s.key)?;
-                            }
-                        }
-                    }
-                    Ok(())
-                });
-                match outcome {
-                    Ok(()) => Ok(BatchSwap::Swapped),
-                    Err(TransactionError::Abort(conflict)) => Ok(conflict),
-                    Err(TransactionError::Storage(e)) => Err(e),
                 }
+                for s in swaps.iter().filter(|s| !s.is_check()) {
+                    self.put(s.key, s.new)?;
+                }
+                Ok(BatchSwap::Swapped)
             }
             Engine::Memory(m) => Ok(m.swap_all_now(swaps)),
         }

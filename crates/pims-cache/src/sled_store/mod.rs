@@ -154,6 +154,9 @@ pub(crate) struct Inner {
     lock: Mutex<Option<LockFile>>,
     /// Keys written since the last flush that covered them.
     pending: Mutex<Pending>,
+    /// Every operation holds it to read, a batch (`swap_all`) to write: no one sees half a
+    /// batch. (This process holds the directory alone, so this lock covers every writer.)
+    batch_gate: RwLock<()>,
     /// Degradations so far: the store's contents were replaced that many times.
     epoch: AtomicU64,
     /// The device id kept in its own file (`pims-cache.device`), once known.
@@ -471,10 +474,12 @@ impl Drop for Inner {
 #[async_trait]
 impl StepStore for SledStore {
     async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        let _gate = self.inner.beside_batches();
         self.inner.run("read", &[], |e| Ok((e.get(key)?, false)))
     }
 
     async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
+        let _gate = self.inner.beside_batches();
         self.inner.run("read", &[], |e| {
             let values = keys.iter().map(|k| e.get(k)).collect::<sled::Result<_>>()?;
             Ok((values, false))
@@ -487,6 +492,7 @@ impl StepStore for SledStore {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Swap, CacheError> {
+        let _gate = self.inner.beside_batches();
         self.inner.run("write", &[(key, new)], |e| {
             let swap = e.swap(key, expected, new)?;
             let wrote = swap == Swap::Swapped;
@@ -501,6 +507,11 @@ impl StepStore for SledStore {
             .filter(|s| !s.is_check())
             .map(|s| (s.key, s.new))
             .collect();
+        let _gate = self
+            .inner
+            .batch_gate
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         self.inner.run("write", &writes, |e| {
             let outcome = e.swap_all(swaps)?;
             let wrote = outcome == BatchSwap::Swapped && !writes.is_empty();
@@ -509,6 +520,7 @@ impl StepStore for SledStore {
     }
 
     async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
+        let _gate = self.inner.beside_batches();
         self.inner.run("write", &[(key, None)], |e| {
             let old = e.take(key)?;
             let wrote = old.is_some();
@@ -523,9 +535,14 @@ impl StepStore for SledStore {
         limit: usize,
     ) -> Result<Vec<Entry>, CacheError> {
         // Collected whole: a page that fails half-way is read again on the fallback.
+        let _gate = self.inner.beside_batches();
         self.inner.run("scan", &[], |e| {
             Ok((e.entries(prefix, after, Some(limit))?, false))
         })
+    }
+
+    fn needs_flush(&self) -> bool {
+        !self.inner.gate.is_settled()
     }
 
     async fn flush(&self) -> Result<(), CacheError> {
@@ -569,6 +586,13 @@ impl StepStore for SledStore {
 }
 
 impl Inner {
+    /// The batch gate's shared side: any operation but a batch.
+    fn beside_batches(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.batch_gate
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// [`StepStore::keep_device_id`], on a thread that may wait for the disk.
     fn keep_device_id(&self, id: &DeviceId) -> Option<DeviceId> {
         let mut kept = self.device.lock().unwrap_or_else(PoisonError::into_inner);
@@ -642,6 +666,7 @@ fn open_inner(id: u64, key: PathBuf, dir: &Path, cache_bytes: u64) -> Result<Inn
         recovery: opened.recovery,
         lock: Mutex::new(opened.lock),
         pending: Mutex::new(HashMap::new()),
+        batch_gate: RwLock::new(()),
         epoch: AtomicU64::new(0),
         device: Mutex::new(device),
     })

@@ -101,6 +101,8 @@ fn selectors() -> [StepsSelector; 3] {
 pub async fn sixty_four_tasks_merging_one_list_keep_every_step<F: StoreFactory>(factory: &F) {
     let (place, cache) = interleaved_cache(factory).await;
     let ns = cache.namespace("acct").await.unwrap();
+    // (Read before: a store that degrades meanwhile fails the case.)
+    let health = cache.health();
     let durable = together(TASKS, |i| {
         let (cache, ns) = (cache.clone(), ns.clone());
         async move {
@@ -111,7 +113,11 @@ pub async fn sixty_four_tasks_merging_one_list_keep_every_step<F: StoreFactory>(
         }
     })
     .await;
-    assert!(durable.iter().all(|d| *d == cache.health().is_durable()));
+    assert!(
+        durable.iter().all(|d| *d == health.is_durable()),
+        "{health}"
+    );
+    assert_eq!(cache.health(), health);
     for selector in selectors() {
         let list = cache.get(&ns, &selector).await.unwrap().unwrap();
         assert_eq!(list.len(), TASKS);
@@ -137,6 +143,8 @@ pub async fn sixty_four_tasks_merging_one_list_keep_every_step<F: StoreFactory>(
 pub async fn concurrent_changes_on_different_lists_are_all_kept<F: StoreFactory>(factory: &F) {
     let (place, cache) = interleaved_cache(factory).await;
     let ns = cache.namespace("acct").await.unwrap();
+    // (Read before: a store that degrades meanwhile fails the case.)
+    let durable = cache.health().is_durable();
     let merged = together(TASKS, |i| {
         let (cache, ns) = (cache.clone(), ns.clone());
         async move {
@@ -149,7 +157,6 @@ pub async fn concurrent_changes_on_different_lists_are_all_kept<F: StoreFactory>
         }
     })
     .await;
-    let durable = cache.health().is_durable();
     for m in merged {
         assert!(m.changed && m.durable == durable);
     }
@@ -256,10 +263,12 @@ pub async fn compare_and_swaps_on_one_key_lose_no_increment<F: StoreFactory>(fac
     assert_eq!(total, Some(TASKS as u64 * ROUNDS));
 }
 
-/// 64 tasks move units between two keys, each move one batch conditioned on both: in the end
+/// 16 tasks move units between two keys, each move one batch conditioned on both: in the end
 /// the sum is what it was and every move was made once (a batch is all or nothing, even under
 /// contention: half of one written would change the sum).
 pub async fn batches_over_two_keys_keep_their_sum<F: StoreFactory>(factory: &F) {
+    // (Fewer tasks than elsewhere: every move of one key conflicts with every other task's.)
+    const MOVERS: usize = 16;
     const ROUNDS: u64 = 10;
     const START: u64 = 1_000_000;
     let (_place, store) = interleaved(factory).await;
@@ -269,7 +278,7 @@ pub async fn batches_over_two_keys_keep_their_sum<F: StoreFactory>(factory: &F) 
         KeySwap::new(b"right", None, Some(&start)),
     ];
     assert_eq!(store.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
-    together(TASKS, |i| {
+    together(MOVERS, |i| {
         let store = store.clone();
         async move {
             // Even tasks move left to right, odd ones right to left.
@@ -304,6 +313,72 @@ pub async fn batches_over_two_keys_keep_their_sum<F: StoreFactory>(factory: &F) 
     let values: Vec<u64> = now.iter().map(|v| decode(v.as_deref().unwrap())).collect();
     // As many moves each way.
     assert_eq!(values, [START, START]);
+}
+
+/// Batches moving units between two keys, racing single-key compare-and-swaps that add to one
+/// of them, on several threads at once: no increment is lost, none is counted twice (a batch
+/// checks and writes its keys as one step, which no compare-and-swap can come between).
+pub async fn compare_and_swaps_racing_batches_lose_nothing<F: StoreFactory>(factory: &F) {
+    const MOVERS: usize = 4;
+    const ADDERS: usize = 4;
+    const ROUNDS: u64 = 50;
+    const START: u64 = 1_000_000;
+    // Not interleaved: the race is between threads, inside the store's own calls.
+    let (_place, store) = fresh(factory).await;
+    let start = START.to_be_bytes();
+    let batch = [
+        KeySwap::new(b"left", None, Some(&start)),
+        KeySwap::new(b"right", None, Some(&start)),
+    ];
+    assert_eq!(store.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
+    together(MOVERS + ADDERS, |i| {
+        let store = store.clone();
+        async move {
+            for _ in 0..ROUNDS {
+                if i < MOVERS {
+                    loop {
+                        let now = store.get_many(&[b"left", b"right"]).await.unwrap();
+                        let (Some(a), Some(b)) = (&now[0], &now[1]) else {
+                            panic!("a key of the pair vanished: {now:?}");
+                        };
+                        let a2 = (decode(a) - 1).to_be_bytes();
+                        let b2 = (decode(b) + 1).to_be_bytes();
+                        let batch = [
+                            KeySwap::new(b"left", Some(a), Some(&a2)),
+                            KeySwap::new(b"right", Some(b), Some(&b2)),
+                        ];
+                        if store.swap_all(&batch).await.unwrap() == BatchSwap::Swapped {
+                            break;
+                        }
+                    }
+                } else {
+                    let mut now = store.get(b"left").await.unwrap();
+                    loop {
+                        let Some(a) = &now else {
+                            panic!("the left key vanished");
+                        };
+                        let a2 = (decode(a) + 1).to_be_bytes();
+                        match store.compare_and_swap(b"left", Some(a), Some(&a2)).await {
+                            Ok(Swap::Swapped) => break,
+                            Ok(Swap::Conflict { current }) => now = current,
+                            Err(e) => panic!("compare_and_swap failed: {e}"),
+                        }
+                    }
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+    })
+    .await;
+    let now = store.get_many(&[b"left", b"right"]).await.unwrap();
+    let values: Vec<u64> = now.iter().map(|v| decode(v.as_deref().unwrap())).collect();
+    let moved = MOVERS as u64 * ROUNDS;
+    let added = ADDERS as u64 * ROUNDS;
+    assert_eq!(
+        values,
+        [START - moved + added, START + moved],
+        "left, right after {moved} moves and {added} additions to left"
+    );
 }
 
 fn decode(bytes: &[u8]) -> u64 {

@@ -170,8 +170,17 @@ impl StoreFactory for SledFactory {
     }
 
     async fn open(&self, place: &SledPlace) -> Result<Arc<dyn StepStore>, CacheError> {
-        // (Opening reads sled's files in place: a test's factory may block briefly.)
-        let store = crate::SledStore::open(place.path(), crate::SledOptions::default())?;
+        // Opening reads sled's files: on the blocking pool inside a runtime, as every wait on
+        // the disk must be.
+        let path = place.path();
+        let open = move || crate::SledStore::open(path, crate::SledOptions::default());
+        let store = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime
+                .spawn_blocking(open)
+                .await
+                .map_err(|e| CacheError::storage("open", std::io::Error::other(e)))??,
+            Err(_) => open()?,
+        };
         Ok(Arc::new(store))
     }
 }

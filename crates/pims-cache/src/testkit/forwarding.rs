@@ -52,11 +52,14 @@ pub struct Forwarding<S: ?Sized> {
     inner: Arc<S>,
     reads: Mutex<HashMap<Vec<u8>, usize>>,
     writes: AtomicUsize,
+    calls: AtomicUsize,
+    failing: AtomicBool,
     skip_flushes: AtomicBool,
     hide_generation: AtomicBool,
     stray: AtomicBool,
     yields: AtomicBool,
     hook: Mutex<Option<(Vec<u8>, When, Hook)>>,
+    write_hook: Mutex<Option<(Vec<u8>, Hook)>>,
 }
 
 impl<S: fmt::Debug + ?Sized> fmt::Debug for Forwarding<S> {
@@ -92,11 +95,14 @@ impl<S: ?Sized> Forwarding<S> {
             inner,
             reads: Mutex::default(),
             writes: AtomicUsize::new(0),
+            calls: AtomicUsize::new(0),
+            failing: AtomicBool::new(false),
             skip_flushes: AtomicBool::new(false),
             hide_generation: AtomicBool::new(false),
             stray: AtomicBool::new(false),
             yields: AtomicBool::new(false),
             hook: Mutex::new(None),
+            write_hook: Mutex::new(None),
         }
     }
 
@@ -136,6 +142,37 @@ impl<S: ?Sized> Forwarding<S> {
     /// ```
     pub fn writes(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
+    }
+
+    /// How many async calls were made to this store (failed ones included).
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use pims_cache::StepStore;
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.get_many(&[b"a", b"b"]).await.unwrap();
+    /// assert_eq!(s.calls(), 1);
+    /// # });
+    /// ```
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Whether every async call fails ([`CacheError::Storage`]) instead of reaching the
+    /// inner store: a shared store that is down (it fails; it never degrades).
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// use pims_cache::StepStore;
+    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.fail_calls(true);
+    /// assert!(s.get(b"k").await.is_err());
+    /// s.fail_calls(false);
+    /// assert!(s.get(b"k").await.is_ok());
+    /// # });
+    /// ```
+    pub fn fail_calls(&self, fail: bool) {
+        self.failing.store(fail, Ordering::SeqCst);
     }
 
     /// Whether `flush` returns at once without flushing (loading many entries, then one
@@ -201,10 +238,52 @@ impl<S: ?Sized> Forwarding<S> {
             Some((prefix.to_vec(), when, hook));
     }
 
-    async fn pause(&self) {
+    /// Runs `hook` once, right after the first write (`compare_and_swap`, `remove`, or a
+    /// `swap_all` writing something) of a key starting with `prefix` returns from the store:
+    /// another writer's change between two steps of an operation.
+    ///
+    /// ```
+    /// use pims_cache::testkit::Forwarding;
+    /// let s = Forwarding::new(pims_cache::MemoryStore::new());
+    /// s.after_write(b"L", Box::new(|| Box::pin(async {})));
+    /// ```
+    pub fn after_write(&self, prefix: &[u8], hook: Hook) {
+        *self
+            .write_hook
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((prefix.to_vec(), hook));
+    }
+
+    async fn fire_write<'k>(&self, mut keys: impl Iterator<Item = &'k [u8]>) {
+        let hook = {
+            let mut slot = self
+                .write_hook
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            match &*slot {
+                Some((p, _)) if keys.any(|k| k.starts_with(p)) => slot.take(),
+                _ => None,
+            }
+        };
+        if let Some((_, hook)) = hook {
+            hook().await;
+        }
+    }
+
+    /// Every async call starts here: counted, let other tasks run (when asked), failed (when
+    /// asked).
+    async fn enter(&self, operation: &'static str) -> Result<(), CacheError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         if self.yields.load(Ordering::SeqCst) {
             yield_once().await;
         }
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(CacheError::storage(
+                operation,
+                std::io::Error::other("the store fails on purpose (Forwarding::fail_calls)"),
+            ));
+        }
+        Ok(())
     }
 
     fn wrote(&self) {
@@ -233,13 +312,13 @@ impl<S: ?Sized> Forwarding<S> {
 #[async_trait]
 impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
     async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.pause().await;
+        self.enter("read").await?;
         self.count(key);
         self.inner.get(key).await
     }
 
     async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
-        self.pause().await;
+        self.enter("read").await?;
         for key in keys {
             self.count(key);
         }
@@ -252,23 +331,30 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<Swap, CacheError> {
-        self.pause().await;
+        self.enter("write").await?;
         self.wrote();
-        self.inner.compare_and_swap(key, expected, new).await
+        let swap = self.inner.compare_and_swap(key, expected, new).await?;
+        self.fire_write(std::iter::once(key)).await;
+        Ok(swap)
     }
 
     async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError> {
-        self.pause().await;
+        self.enter("write").await?;
         if swaps.iter().any(|s| !s.is_check()) {
             self.wrote();
         }
-        self.inner.swap_all(swaps).await
+        let outcome = self.inner.swap_all(swaps).await?;
+        let written = swaps.iter().filter(|s| !s.is_check()).map(|s| s.key);
+        self.fire_write(written).await;
+        Ok(outcome)
     }
 
     async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        self.pause().await;
+        self.enter("write").await?;
         self.wrote();
-        self.inner.remove(key).await
+        let old = self.inner.remove(key).await?;
+        self.fire_write(std::iter::once(key)).await;
+        Ok(old)
     }
 
     async fn scan(
@@ -277,7 +363,7 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Entry>, CacheError> {
-        self.pause().await;
+        self.enter("scan").await?;
         self.fire(prefix, When::Before).await;
         let stray = self.stray.load(Ordering::SeqCst);
         let page = self
@@ -289,11 +375,16 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
     }
 
     async fn flush(&self) -> Result<(), CacheError> {
-        self.pause().await;
+        self.enter("flush").await?;
         if self.skip_flushes.load(Ordering::SeqCst) {
             return Ok(());
         }
         self.inner.flush().await
+    }
+
+    fn needs_flush(&self) -> bool {
+        // A skipped flush has nothing to do; else whatever the inner store says.
+        !self.skip_flushes.load(Ordering::SeqCst) && self.inner.needs_flush()
     }
 
     fn health(&self) -> Health {
@@ -312,12 +403,12 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
     }
 
     async fn kept_device_id(&self) -> Result<Option<DeviceId>, CacheError> {
-        self.pause().await;
+        self.enter("read").await?;
         self.inner.kept_device_id().await
     }
 
     async fn keep_device_id(&self, id: &DeviceId) -> Result<Option<DeviceId>, CacheError> {
-        self.pause().await;
+        self.enter("write").await?;
         self.inner.keep_device_id(id).await
     }
 }

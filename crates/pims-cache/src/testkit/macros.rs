@@ -51,6 +51,7 @@ macro_rules! store_conformance_tests {
             one_list_under_its_three_names,
             a_new_steps_id_for_the_same_car_association_replaces_the_old_list,
             a_vin_answered_with_another_list_carries_its_steps,
+            a_car_association_merged_again_is_claimed_again,
             a_list_known_only_by_steps_id_gains_its_names_later,
             lookups_never_cross_accounts_or_devices,
             invalidate_device_drops_every_list_of_the_device,
@@ -64,6 +65,7 @@ macro_rules! store_conformance_tests {
             wipe_empties_every_namespace,
             a_change_made_through_another_cache_on_the_same_store_is_seen_at_once,
             a_namespace_created_during_a_scan_keeps_its_list,
+            a_merge_racing_a_reset_keeps_its_links,
         ]);
         $crate::__store_conformance_suite!($factory, concurrency: [
             sixty_four_tasks_merging_one_list_keep_every_step,
@@ -71,6 +73,7 @@ macro_rules! store_conformance_tests {
             merges_racing_resets_and_invalidations_leave_consistent_links,
             compare_and_swaps_on_one_key_lose_no_increment,
             batches_over_two_keys_keep_their_sum,
+            compare_and_swaps_racing_batches_lose_nothing,
         ]);
         $crate::__store_conformance_suite!($factory, model: [
             the_cache_behaves_like_the_model,

@@ -1,14 +1,14 @@
-//! The store conformance kit (feature `testkit`): the suites every [`StepStore`] must pass,
-//! as async functions over a [`StoreFactory`], and [`store_conformance_tests!`] to make one
+//! The store conformance kit (feature `testkit`): the suites every [`StepStore`](crate::StepStore) must pass,
+//! as async functions over a [`StoreFactory`], and [`store_conformance_tests!`](crate::store_conformance_tests) to make one
 //! `#[test]` of each case. This crate runs it against [`MemoryStore`](crate::MemoryStore) (also
 //! with its generation hidden, as a store shared between processes) and
 //! [`SledStore`](crate::SledStore); a store of yours proves itself the same way.
 //!
 //! | suite | what it checks |
 //! |---|---|
-//! | [`contract`] | the raw store contract written on [`StepStore`]: `get`/`get_many`, compare-and-swap conflicts, `swap_all` all or nothing (checks, removals, a key named twice refused), `remove`, paged scans, the generation, a reopen, the device id kept apart, the epoch |
+//! | [`contract`] | the raw store contract written on [`StepStore`](crate::StepStore): `get`/`get_many`, compare-and-swap conflicts, `swap_all` all or nothing (checks, removals, a key named twice refused), `remove`, paged scans, the generation, a reopen, the device id kept apart, the epoch |
 //! | [`rules`] | the cache over the store: sticky `alreadyDone` until reset, one list under three names, carry-over between lists, namespaces never crossed, `invalidate_device`, `wipe`, unreadable records removed, the record format, the device id, writes only on change, several caches over one store, a namespace created during a scan |
-//! | [`concurrency`] | 64 tasks at once: compare-and-swaps on one key and batches over two keys lose nothing, merges of one list keep every step, changes of 64 lists are all kept, merges racing resets and invalidations leave consistent links |
+//! | [`concurrency`] | tasks at once, interleaving at every store call: compare-and-swaps on one key and batches over two keys lose nothing, 64 merges of one list keep every step, changes of 64 lists are all kept, merges racing resets and invalidations leave consistent links |
 //! | [`model`] | a proptest state machine: random merges, resets, invalidations, lookups and reopens against a model, shrunk to a minimal failing sequence |
 //!
 //! What only a store on disk has is tested by the sled store's own tests, not here: damaged

@@ -23,7 +23,7 @@ use crate::store::StepStore;
 /// Random sequences tried.
 const CASES: u32 = 128;
 
-/// The longest sequence tried.
+/// The longest sequence tried, plus one.
 const MAX_ACTIONS: usize = 60;
 
 /// How many smaller sequences are tried once one fails.
@@ -263,7 +263,7 @@ async fn run<F: StoreFactory>(factory: &F, actions: &[Action]) -> Result<(), Str
     Ok(())
 }
 
-/// 128 random sequences of up to 60 merges, resets, invalidations, lookups and reopens
+/// 128 random sequences of 1 to 59 merges, resets, invalidations, lookups and reopens
 /// answer as the model does; a failing one is shrunk to a minimal sequence, which the panic
 /// shows.
 pub async fn the_cache_behaves_like_the_model<F: StoreFactory>(factory: &F) {

@@ -160,6 +160,36 @@ pub async fn a_vin_answered_with_another_list_carries_its_steps<F: StoreFactory>
     assert!(cache.get(&ns, &by_vin()).await.unwrap().is_some());
 }
 
+/// A list merged under a carAssociationID, then another, then the first one again, is found by
+/// the first one: the merge claims it again in the record (a list record names one
+/// carAssociationID; the first one's link, left behind, is not enough).
+pub async fn a_car_association_merged_again_is_claimed_again<F: StoreFactory>(factory: &F) {
+    let (_place, cache) = fresh_cache(factory).await;
+    let ns = cache.namespace("acct").await.unwrap();
+    for c in ["111", "222"] {
+        cache
+            .merge(&ns, &ListKeys::from(&car(c)), &three(7, true, false, false))
+            .await
+            .unwrap();
+    }
+    let m = cache
+        .merge(
+            &ns,
+            &ListKeys::from(&car("111")),
+            &three(7, true, false, false),
+        )
+        .await
+        .unwrap();
+    assert!(m.changed, "the record did not claim 111 any more");
+    let found = cache.get(&ns, &car("111")).await.unwrap();
+    assert_eq!(
+        found.map(|l| done(&l)),
+        Some(vec!["trusterPhoneNumber".to_owned()])
+    );
+    let shown = cache.lists(Some(&ns)).await.unwrap();
+    assert_eq!(shown[0].car_association_id.as_deref(), Some("111"));
+}
+
 /// A list first cached by stepsID becomes reachable by a carAssociationID merged later.
 pub async fn a_list_known_only_by_steps_id_gains_its_names_later<F: StoreFactory>(factory: &F) {
     let (_place, cache) = fresh_cache(factory).await;
@@ -554,4 +584,43 @@ pub async fn a_namespace_created_during_a_scan_keeps_its_list<F: StoreFactory>(f
         let late = cache.namespace("late").await.unwrap();
         assert!(cache.get(&late, &sid("77")).await.unwrap().is_some());
     }
+}
+
+/// A merge of a list that runs while a reset of it is under way (here: right after the reset's
+/// write of the record) keeps the list whole: every identifier still leads to it, and a later
+/// reset through its carAssociationID removes it. (A reset that removed the record, then each
+/// link by compare-and-swap, took the link the merge had just kept: same bytes.)
+pub async fn a_merge_racing_a_reset_keeps_its_links<F: StoreFactory>(factory: &F) {
+    let (_place, inner) = fresh(factory).await;
+    let store = Arc::new(Forwarding::shared(inner.clone()));
+    let cache = StepCache::new(store.clone());
+    let ns = cache.namespace("acct").await.unwrap();
+    let by_car = ListKeys::new().with_car_association_id("987654");
+    cache
+        .merge(&ns, &by_car, &three(1, true, false, false))
+        .await
+        .unwrap();
+    let other = StepCache::new(inner);
+    let (other_ns, other_keys) = (ns.clone(), by_car.clone());
+    store.after_write(
+        b"L",
+        Box::new(move || {
+            Box::pin(async move {
+                other
+                    .merge(&other_ns, &other_keys, &three(1, true, true, false))
+                    .await
+                    .unwrap();
+            })
+        }),
+    );
+    cache.reset(&ns, &sid("1")).await.unwrap();
+    // The merge came after the reset: its list is there, under every name.
+    let car = pims_types::StepsSelector::car_association_id("987654").unwrap();
+    let list = cache.get(&ns, &car).await.unwrap();
+    assert!(list.is_some(), "the list lost its carAssociationID link");
+    assert_eq!(cache.get(&ns, &sid("1")).await.unwrap(), list);
+    // And a reset through the carAssociationID removes it.
+    assert_eq!(cache.reset(&ns, &car).await.unwrap().lists, 1);
+    assert_eq!(cache.get(&ns, &sid("1")).await.unwrap(), None);
+    assert_eq!(cache.get(&ns, &car).await.unwrap(), None);
 }

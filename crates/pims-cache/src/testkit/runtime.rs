@@ -7,8 +7,9 @@ use std::future::Future;
 /// concurrency suite's tasks are preempted in the middle of one another's calls.
 const WORKERS: usize = 4;
 
-/// Runs `case` to its end on a new multi-thread tokio runtime (4 workers, and tokio's blocking
-/// pool, where [`SledStore`](crate::SledStore) flushes), then shuts the runtime down. A case's
+/// Runs `case` to its end on a new multi-thread tokio runtime (4 workers, I/O and timers for a
+/// network store's connections, and tokio's blocking pool, where
+/// [`SledStore`](crate::SledStore) flushes), then shuts the runtime down. A case's
 /// panic (a failed assertion) is this call's.
 ///
 /// ```
@@ -23,6 +24,7 @@ pub fn run<T>(case: impl Future<Output = T>) -> T {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)
         .thread_name("pims-cache-testkit")
+        .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("cannot build the conformance kit's runtime: {e}"));
     runtime.block_on(case)

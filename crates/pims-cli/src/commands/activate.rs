@@ -459,7 +459,10 @@ impl Activation<'_> {
             Err(e) => return Err(self.fail(&e)),
         }
         let device_id = match pims.cache() {
-            Ok(cache) => cache.device_id().to_owned(),
+            Ok(cache) => match cache.device_id().await {
+                Ok(id) => id,
+                Err(e) => return Err(self.fail(&e)),
+            },
             Err(e) => return Err(self.fail(&e)),
         };
         match &self.session.sim {

@@ -100,11 +100,16 @@ pub(crate) async fn show(home: &Home, style: &Style) -> Result<(), Failure> {
     let dir = home.cache_dir();
     let (device, lists) = match open(home)? {
         Some(cache) => {
+            // The device id first: a cache that cannot give it fails here, before any list.
+            let device = cache
+                .device_id()
+                .await
+                .map_err(|e| cache_failure(home, &e))?;
             let lists = cache
                 .lists(CacheScope::AllAccounts)
                 .await
                 .map_err(|e| cache_failure(home, &e))?;
-            (Some(cache.device_id().to_owned()), lists)
+            (Some(device), lists)
         }
         None => (None, Vec::new()),
     };

@@ -81,9 +81,14 @@ pub async fn enroll(pims: &Pims, sim: &SimServer) {
         .unwrap();
 }
 
+/// The device id the facade's calls carry (read from its cache).
+pub async fn device_id(pims: &Pims) -> String {
+    pims.cache().unwrap().device_id().await.unwrap()
+}
+
 /// Pairs the demo vehicle with the facade's device and activates its CarKey.
 pub async fn car_key(pims: &Pims, sim: &SimServer) {
-    sim.pair_vehicle(DEMO_VIN, pims.cache().unwrap().device_id())
+    sim.pair_vehicle(DEMO_VIN, &device_id(pims).await)
         .await
         .unwrap();
     pims.activation()
