@@ -1,10 +1,7 @@
 //! The conformance kit of every store (`pims_cache::testkit`), on PostgreSQL: each case gets a
-//! table of its own on the shared test server; each `open` is a new store (a new pool) on that
-//! table, as a replica restarting.
-//!
-//! The kit runs its cases on a tokio runtime without I/O or timer drivers (enough for the
-//! memory and sled stores), which a network client cannot run on: the stores it gets here do
-//! their work on a runtime of this test process's, behind [`OnOwnRuntime`].
+//! table of its own on the shared test server (a table is made in milliseconds, a database in
+//! a fifth of a second); each `open` is a new store (a new pool) on that table, as a replica
+//! restarting.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -14,127 +11,11 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use pims_cache::testkit::StoreFactory;
-use pims_cache::{BatchSwap, CacheError, Entry, Health, KeySwap, StepStore, Swap};
+use pims_cache::{CacheError, StepStore};
 use pims_cache_postgres::PostgresStore;
 use pims_cache_postgres::test_server::TestServer;
 
-/// The runtime the stores of this process work on.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    })
-}
-
-/// Runs `work` on [`runtime`], whatever runtime awaits it.
-async fn on_runtime<T: Send + 'static>(
-    work: impl std::future::Future<Output = Result<T, CacheError>> + Send + 'static,
-) -> Result<T, CacheError> {
-    runtime()
-        .spawn(work)
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
-}
-
-/// A [`PostgresStore`] whose calls run on [`runtime`].
-#[derive(Debug, Clone)]
-struct OnOwnRuntime(PostgresStore);
-
-#[async_trait]
-impl StepStore for OnOwnRuntime {
-    async fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        let (s, key) = (self.0.clone(), key.to_vec());
-        on_runtime(async move { s.get(&key).await }).await
-    }
-
-    async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
-        let s = self.0.clone();
-        let keys: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
-        on_runtime(async move {
-            let refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-            s.get_many(&refs).await
-        })
-        .await
-    }
-
-    async fn compare_and_swap(
-        &self,
-        key: &[u8],
-        expected: Option<&[u8]>,
-        new: Option<&[u8]>,
-    ) -> Result<Swap, CacheError> {
-        let s = self.0.clone();
-        let (key, expected, new) = (
-            key.to_vec(),
-            expected.map(<[u8]>::to_vec),
-            new.map(<[u8]>::to_vec),
-        );
-        on_runtime(async move {
-            s.compare_and_swap(&key, expected.as_deref(), new.as_deref())
-                .await
-        })
-        .await
-    }
-
-    async fn swap_all(&self, swaps: &[KeySwap<'_>]) -> Result<BatchSwap, CacheError> {
-        let s = self.0.clone();
-        type Owned = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
-        let owned: Vec<Owned> = swaps
-            .iter()
-            .map(|w| {
-                (
-                    w.key.to_vec(),
-                    w.expected.map(<[u8]>::to_vec),
-                    w.new.map(<[u8]>::to_vec),
-                )
-            })
-            .collect();
-        on_runtime(async move {
-            let swaps: Vec<KeySwap<'_>> = owned
-                .iter()
-                .map(|(k, e, n)| KeySwap::new(k, e.as_deref(), n.as_deref()))
-                .collect();
-            s.swap_all(&swaps).await
-        })
-        .await
-    }
-
-    async fn remove(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
-        let (s, key) = (self.0.clone(), key.to_vec());
-        on_runtime(async move { s.remove(&key).await }).await
-    }
-
-    async fn scan(
-        &self,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Entry>, CacheError> {
-        let s = self.0.clone();
-        let (prefix, after) = (prefix.to_vec(), after.map(<[u8]>::to_vec));
-        on_runtime(async move { s.scan(&prefix, after.as_deref(), limit).await }).await
-    }
-
-    async fn flush(&self) -> Result<(), CacheError> {
-        let s = self.0.clone();
-        on_runtime(async move { s.flush().await }).await
-    }
-
-    fn health(&self) -> Health {
-        self.0.health()
-    }
-
-    fn generation(&self) -> Option<u64> {
-        self.0.generation()
-    }
-}
-
-/// PostgreSQL stores: a place is a table of its own (in one database of the shared test server
-/// per process: a table is made in milliseconds, a database in a fifth of a second).
+/// PostgreSQL stores, a place a table of its own.
 struct Postgres;
 
 /// Where a case's store lives.
@@ -143,6 +24,7 @@ struct Place {
     table: String,
 }
 
+/// The database of this process's cases.
 fn database() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
@@ -162,21 +44,16 @@ impl StoreFactory for Postgres {
             url: database().to_owned(),
             table: format!("kit_{}", TABLES.fetch_add(1, Ordering::Relaxed)),
         };
-        let options = support::options(&place.url).table(&place.table)?;
-        on_runtime(async move {
-            let store = PostgresStore::connect(options).await?;
-            store.migrate().await?;
-            store.close();
-            Ok(())
-        })
-        .await?;
+        let store =
+            PostgresStore::connect(support::options(&place.url).table(&place.table)?).await?;
+        store.migrate().await?;
+        store.close();
         Ok(place)
     }
 
     async fn open(&self, place: &Place) -> Result<Arc<dyn StepStore>, CacheError> {
         let options = support::options(&place.url).table(&place.table)?;
-        let store = on_runtime(PostgresStore::connect(options)).await?;
-        Ok(Arc::new(OnOwnRuntime(store)))
+        Ok(Arc::new(PostgresStore::connect(options).await?))
     }
 }
 
