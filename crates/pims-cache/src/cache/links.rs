@@ -11,7 +11,7 @@ use crate::error::CacheError;
 use crate::keys::{self, Link, Removable, SpaceId};
 use crate::record::{self, ListRecord};
 use crate::scan;
-use crate::store::{BatchSwap, KeySwap};
+use crate::store::{BatchSwap, KeySwap, Swap};
 
 impl StepCache {
     /// The list an identifier links to, if the list still claims it; a link to nothing is
@@ -154,6 +154,48 @@ impl StepCache {
                 continue; // not this scan's (a stray key)
             }
             if self.store.remove(&k).await?.is_some() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+impl StepCache {
+    /// Removes the identifier links of `prefix` (one namespace's, or all) that lead to no
+    /// list claiming them: after the lists of a namespace (or of all) were removed, what is
+    /// left of their links. A link whose list is there again and claims it (a merge that came
+    /// after the removal) stays: each removal is conditioned on the record as read. How many
+    /// were removed.
+    pub(super) async fn remove_unclaimed_links(&self, prefix: &[u8]) -> Result<usize, CacheError> {
+        let mut removed = 0;
+        for (k, v) in scan::all(&*self.store, prefix).await? {
+            if !Removable::may_remove(prefix, &k) {
+                continue; // not this scan's (a stray key)
+            }
+            let target = keys::parse_index_key(&k)
+                .and_then(|(id, link)| Some((id, link, record::decode_text(&v).ok()?)));
+            let Some((id, link, sid)) = target else {
+                // Unreadable: nothing can claim it.
+                if self.store.compare_and_swap(&k, Some(&v), None).await? == Swap::Swapped {
+                    removed += 1;
+                }
+                continue;
+            };
+            let rkey = keys::list_key(id, &sid);
+            let record_now = self.store.get(&rkey).await?;
+            if record_now
+                .as_deref()
+                .and_then(|r| record::decode_list(r, &sid).ok())
+                .is_some_and(|rec| rec.claims(&link))
+            {
+                continue;
+            }
+            let batch = [
+                KeySwap::check(&rkey, record_now.as_deref()),
+                KeySwap::new(&k, Some(&v), None),
+            ];
+            if self.store.swap_all(&batch).await? == BatchSwap::Swapped {
                 removed += 1;
             }
         }

@@ -434,7 +434,8 @@ impl StepCache {
             None => 0,
             Some(id) => {
                 let lists = self.remove_space(Removable::Lists, Some(id)).await?;
-                self.remove_space(Removable::Links, Some(id)).await?;
+                self.remove_unclaimed_links(&Removable::Links.of(id))
+                    .await?;
                 lists
             }
         };
@@ -489,7 +490,7 @@ impl StepCache {
                 durable_lists += removed;
             }
         }
-        self.remove_space(Removable::Links, None).await?;
+        self.remove_unclaimed_links(&Removable::Links.all()).await?;
         let durable = self.settle().await && durable_lists == lists;
         Ok(Removed {
             lists,

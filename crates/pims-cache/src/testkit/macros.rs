@@ -66,6 +66,7 @@ macro_rules! store_conformance_tests {
             a_change_made_through_another_cache_on_the_same_store_is_seen_at_once,
             a_namespace_created_during_a_scan_keeps_its_list,
             a_merge_racing_a_reset_keeps_its_links,
+            a_merge_racing_an_invalidation_keeps_its_links,
         ]);
         $crate::__store_conformance_suite!($factory, concurrency: [
             sixty_four_tasks_merging_one_list_keep_every_step,

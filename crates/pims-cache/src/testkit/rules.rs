@@ -624,3 +624,48 @@ pub async fn a_merge_racing_a_reset_keeps_its_links<F: StoreFactory>(factory: &F
     assert_eq!(cache.get(&ns, &sid("1")).await.unwrap(), None);
     assert_eq!(cache.get(&ns, &car).await.unwrap(), None);
 }
+
+/// A merge of a list that lands while the device's lists are invalidated (right after the
+/// invalidation removed the list's record) keeps the list whole: its links are not taken by
+/// the invalidation's cleanup of the links left behind. The same for a wipe.
+pub async fn a_merge_racing_an_invalidation_keeps_its_links<F: StoreFactory>(factory: &F) {
+    for wipe in [false, true] {
+        let (_place, inner) = fresh(factory).await;
+        let store = Arc::new(Forwarding::shared(inner.clone()));
+        let cache = StepCache::new(store.clone());
+        let ns = cache.namespace("acct").await.unwrap();
+        let by_car = ListKeys::new().with_car_association_id("987654");
+        cache
+            .merge(&ns, &by_car, &three(1, true, false, false))
+            .await
+            .unwrap();
+        let other = StepCache::new(inner);
+        let (other_ns, other_keys) = (ns.clone(), by_car.clone());
+        store.after_write(
+            b"L",
+            Box::new(move || {
+                Box::pin(async move {
+                    other
+                        .merge(&other_ns, &other_keys, &three(1, true, true, false))
+                        .await
+                        .unwrap();
+                })
+            }),
+        );
+        let removed = if wipe {
+            cache.wipe().await.unwrap()
+        } else {
+            cache.invalidate_device(&ns).await.unwrap()
+        };
+        assert_eq!(removed.lists, 1);
+        let car = pims_types::StepsSelector::car_association_id("987654").unwrap();
+        let list = cache.get(&ns, &car).await.unwrap();
+        assert!(
+            list.is_some(),
+            "the list lost its carAssociationID link (wipe: {wipe})"
+        );
+        assert_eq!(cache.get(&ns, &sid("1")).await.unwrap(), list);
+        assert_eq!(cache.reset(&ns, &car).await.unwrap().lists, 1);
+        assert_eq!(cache.get(&ns, &sid("1")).await.unwrap(), None);
+    }
+}
