@@ -115,7 +115,7 @@ fn build_failure(url: &str, e: &pims::Error) -> Failure {
 
 /// Builds the facade over the opened cache, talking to `url` with `token`; the device id is
 /// read now ([`PimsBuilder::build_async`]), so that a cache that cannot give it stops the
-/// command here rather than letting its calls go out under a stand-in id.
+/// command here, before anything else starts (its calls would fail on it anyway).
 async fn facade(
     home: &Home,
     cache: PimsBuilder,

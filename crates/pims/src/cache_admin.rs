@@ -71,8 +71,8 @@ impl CacheAdmin {
 
     /// This installation's device id (made once, kept by the cache): the `Pims-Device-Id` the
     /// facade's calls carry. Read from the store the first time (created the very first time);
-    /// a store that cannot give it is an error here (the facade's calls then carry a stand-in
-    /// made for the facade alone, and say so in a warning).
+    /// a store that cannot give it is an error here (and the facade's calls fail with it until
+    /// the store answers: none is sent with an id of no store's).
     ///
     /// ```
     /// # fn demo() -> Result<(), pims::Error> {

@@ -10,7 +10,7 @@ use super::samples::{by_vin, car, done, fresh, fresh_cache, ns, reopen, sid, ste
 use super::{Forwarding, StoreFactory, When};
 use crate::cache::StepCache;
 use crate::error::CacheError;
-use crate::namespace::ListKeys;
+use crate::namespace::{ListKeys, Namespace};
 use crate::scan;
 use crate::store::{Entry, Swap};
 
@@ -586,12 +586,14 @@ pub async fn a_namespace_created_during_a_scan_keeps_its_list<F: StoreFactory>(f
     }
 }
 
-/// A merge of a list that runs while a reset of it is under way (here: right after the reset's
-/// write of the record) keeps the list whole: every identifier still leads to it, and a later
-/// reset through its carAssociationID removes it. (A reset that removed the record, then each
-/// link by compare-and-swap, took the link the merge had just kept: same bytes.)
-pub async fn a_merge_racing_a_reset_keeps_its_links<F: StoreFactory>(factory: &F) {
-    let (_place, inner) = fresh(factory).await;
+/// A new place of `factory`, a cache over it with list 1 merged by its carAssociationID in
+/// namespace "acct", and, armed, another cache's merge of the same list (one more step done)
+/// right after the first write of a list record: a merge landing between two writes of an
+/// operation.
+async fn merged_again_after_a_record_write<F: StoreFactory>(
+    factory: &F,
+) -> (F::Place, StepCache, Namespace) {
+    let (place, inner) = fresh(factory).await;
     let store = Arc::new(Forwarding::shared(inner.clone()));
     let cache = StepCache::new(store.clone());
     let ns = cache.namespace("acct").await.unwrap();
@@ -601,28 +603,44 @@ pub async fn a_merge_racing_a_reset_keeps_its_links<F: StoreFactory>(factory: &F
         .await
         .unwrap();
     let other = StepCache::new(inner);
-    let (other_ns, other_keys) = (ns.clone(), by_car.clone());
+    let other_ns = ns.clone();
     store.after_write(
         b"L",
         Box::new(move || {
             Box::pin(async move {
                 other
-                    .merge(&other_ns, &other_keys, &three(1, true, true, false))
+                    .merge(&other_ns, &by_car, &three(1, true, true, false))
                     .await
                     .unwrap();
             })
         }),
     );
+    (place, cache, ns)
+}
+
+/// After [`merged_again_after_a_record_write`] landed: list 1 is there under both names, and a
+/// reset through its carAssociationID removes it.
+async fn the_list_merged_again_is_whole(cache: &StepCache, ns: &Namespace, what: &str) {
+    let car = car("987654");
+    let list = cache.get(ns, &car).await.unwrap();
+    assert!(
+        list.is_some(),
+        "{what}: the list lost its carAssociationID link"
+    );
+    assert_eq!(cache.get(ns, &sid("1")).await.unwrap(), list);
+    assert_eq!(cache.reset(ns, &car).await.unwrap().lists, 1);
+    assert_eq!(cache.get(ns, &sid("1")).await.unwrap(), None);
+    assert_eq!(cache.get(ns, &car).await.unwrap(), None);
+}
+
+/// A merge of a list that runs while a reset of it is under way (here: right after the reset's
+/// write of the record) keeps the list whole: every identifier still leads to it, and a later
+/// reset through its carAssociationID removes it. (A reset that removed the record, then each
+/// link by compare-and-swap, took the link the merge had just kept: same bytes.)
+pub async fn a_merge_racing_a_reset_keeps_its_links<F: StoreFactory>(factory: &F) {
+    let (_place, cache, ns) = merged_again_after_a_record_write(factory).await;
     cache.reset(&ns, &sid("1")).await.unwrap();
-    // The merge came after the reset: its list is there, under every name.
-    let car = pims_types::StepsSelector::car_association_id("987654").unwrap();
-    let list = cache.get(&ns, &car).await.unwrap();
-    assert!(list.is_some(), "the list lost its carAssociationID link");
-    assert_eq!(cache.get(&ns, &sid("1")).await.unwrap(), list);
-    // And a reset through the carAssociationID removes it.
-    assert_eq!(cache.reset(&ns, &car).await.unwrap().lists, 1);
-    assert_eq!(cache.get(&ns, &sid("1")).await.unwrap(), None);
-    assert_eq!(cache.get(&ns, &car).await.unwrap(), None);
+    the_list_merged_again_is_whole(&cache, &ns, "reset").await;
 }
 
 /// A merge of a list that lands while the device's lists are invalidated (right after the
@@ -630,42 +648,14 @@ pub async fn a_merge_racing_a_reset_keeps_its_links<F: StoreFactory>(factory: &F
 /// the invalidation's cleanup of the links left behind. The same for a wipe.
 pub async fn a_merge_racing_an_invalidation_keeps_its_links<F: StoreFactory>(factory: &F) {
     for wipe in [false, true] {
-        let (_place, inner) = fresh(factory).await;
-        let store = Arc::new(Forwarding::shared(inner.clone()));
-        let cache = StepCache::new(store.clone());
-        let ns = cache.namespace("acct").await.unwrap();
-        let by_car = ListKeys::new().with_car_association_id("987654");
-        cache
-            .merge(&ns, &by_car, &three(1, true, false, false))
-            .await
-            .unwrap();
-        let other = StepCache::new(inner);
-        let (other_ns, other_keys) = (ns.clone(), by_car.clone());
-        store.after_write(
-            b"L",
-            Box::new(move || {
-                Box::pin(async move {
-                    other
-                        .merge(&other_ns, &other_keys, &three(1, true, true, false))
-                        .await
-                        .unwrap();
-                })
-            }),
-        );
+        let (_place, cache, ns) = merged_again_after_a_record_write(factory).await;
         let removed = if wipe {
             cache.wipe().await.unwrap()
         } else {
             cache.invalidate_device(&ns).await.unwrap()
         };
         assert_eq!(removed.lists, 1);
-        let car = pims_types::StepsSelector::car_association_id("987654").unwrap();
-        let list = cache.get(&ns, &car).await.unwrap();
-        assert!(
-            list.is_some(),
-            "the list lost its carAssociationID link (wipe: {wipe})"
-        );
-        assert_eq!(cache.get(&ns, &sid("1")).await.unwrap(), list);
-        assert_eq!(cache.reset(&ns, &car).await.unwrap().lists, 1);
-        assert_eq!(cache.get(&ns, &sid("1")).await.unwrap(), None);
+        let what = if wipe { "wipe" } else { "invalidation" };
+        the_list_merged_again_is_whole(&cache, &ns, what).await;
     }
 }
