@@ -91,18 +91,7 @@ impl PostgresStore {
     /// later version's schema is refused. A store without its tables yet is accepted: run
     /// [`migrate`](PostgresStore::migrate).
     pub async fn connect(options: PostgresOptions) -> Result<PostgresStore, CacheError> {
-        let durability = Arc::new(Durability::default());
-        let pool = session::pool(&options, durability.clone())?;
-        let store = PostgresStore {
-            inner: Arc::new(Inner {
-                pool,
-                sql: Sql::new(&options.table),
-                table: options.table.clone(),
-                durability,
-                timeout: options.timeout,
-                target: options.target(),
-            }),
-        };
+        let store = PostgresStore::open(options)?;
         let found = store
             .within("connect", async {
                 let client = store.client().await?;
@@ -120,6 +109,38 @@ impl PostgresStore {
         }
         debug!(target = %store.inner.target, "pims-cache-postgres: connected");
         Ok(store)
+    }
+
+    /// The store without a round trip: the pool is made (and the TLS configuration read), no
+    /// session is opened, nothing is checked. The first operation opens a session; a server that
+    /// cannot be reached, refused credentials or a table not migrated fail that operation.
+    /// [`connect`](PostgresStore::connect) is this and a first session at once; use `open`
+    /// where no runtime is at hand yet (a synchronous builder), then
+    /// [`migrate`](PostgresStore::migrate) before the first use.
+    ///
+    /// ```
+    /// use pims_cache::StepStore;
+    /// use pims_cache_postgres::{PostgresOptions, PostgresStore};
+    ///
+    /// let options = PostgresOptions::from_url("postgres://pims@db.internal/pims")?;
+    /// let store = PostgresStore::open(options)?; // no server needed yet
+    /// // Durability is known once a session has said so.
+    /// assert!(store.health().is_degraded());
+    /// # Ok::<(), pims_cache::CacheError>(())
+    /// ```
+    pub fn open(options: PostgresOptions) -> Result<PostgresStore, CacheError> {
+        let durability = Arc::new(Durability::default());
+        let pool = session::pool(&options, durability.clone())?;
+        Ok(PostgresStore {
+            inner: Arc::new(Inner {
+                pool,
+                sql: Sql::new(&options.table),
+                table: options.table.clone(),
+                durability,
+                timeout: options.timeout,
+                target: options.target(),
+            }),
+        })
     }
 
     /// Creates the store's tables, or upgrades them, in one transaction serialised with every
@@ -431,6 +452,12 @@ impl StepStore for PostgresStore {
     /// call that made it returned.
     async fn flush(&self) -> Result<(), CacheError> {
         Ok(())
+    }
+
+    /// False: nothing waits for [`flush`](StepStore::flush), so a merge that changes nothing
+    /// has no reason to call it.
+    fn needs_flush(&self) -> bool {
+        false
     }
 
     fn health(&self) -> Health {

@@ -12,7 +12,7 @@ use serde_json::Value;
 ///
 /// Without --url, calls go to a backend simulator embedded in this process, whose state is kept
 /// in $PIMS_HOME/sim-state.json (consecutive runs see one backend); the SDK's step cache is in
-/// $PIMS_HOME/cache.
+/// $PIMS_HOME/cache, or in the PostgreSQL database of --cache.
 #[derive(Parser)]
 #[command(
     name = "pims",
@@ -73,6 +73,18 @@ pub(crate) struct Global {
     /// data directory, ~/.local/share/pims on Linux].
     #[arg(long, global = true, value_name = "DIR", env = "PIMS_HOME")]
     pub(crate) home: Option<PathBuf>,
+    /// Keep the SDK's step cache in this PostgreSQL database, shared with other processes (the
+    /// replicas of a service), instead of $PIMS_HOME/cache: postgres://user@host:port/dbname
+    /// (?sslmode=verify-full...). The password may be in the URL, PGPASSWORD or ~/.pgpass; it
+    /// is never shown.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "PIMS_CACHE_URL",
+        hide_env_values = true
+    )]
+    pub(crate) cache: Option<String>,
     /// The user's access token (required with --url; default with the embedded simulator: the
     /// demo account's).
     #[arg(

@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 mod backend_url;
+mod cache_location;
 mod cli;
 mod commands;
 mod escape;
@@ -39,6 +40,7 @@ use std::time::Duration;
 
 use pims::ErrorCode;
 
+use crate::cache_location::CacheLocation;
 use crate::cli::{CacheAction, Cli, Command, SimAction};
 use crate::commands::{activate, cache, completions, query, sim};
 use crate::failure::Failure;
@@ -108,10 +110,16 @@ async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
             sim::reset(&open_home(cli, Writes::Needed)?, &style).await
         }
         Command::Cache { action } => {
-            let home = open_home(cli, Writes::Needed)?;
+            // A shared cache lives outside the home, which may then be read-only.
+            let writes = match global.cache.as_deref() {
+                Some(url) if !url.is_empty() => Writes::Optional,
+                _ => Writes::Needed,
+            };
+            let home = open_home(cli, writes)?;
+            let location = CacheLocation::from_flag(global.cache.as_deref(), &home)?;
             match action {
-                CacheAction::Show => cache::show(&home, &style).await,
-                CacheAction::Wipe => cache::wipe(&home, &style).await,
+                CacheAction::Show => cache::show(&location, &style).await,
+                CacheAction::Wipe => cache::wipe(&location, &style).await,
             }
         }
         command => {
@@ -129,13 +137,10 @@ async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
                 Backend::Embedded => Writes::Needed,
                 Backend::Remote(_) => Writes::Optional,
             };
-            let session = Session::open(
-                open_home(cli, writes)?,
-                backend,
-                global.token.as_deref(),
-                timeout,
-            )
-            .await?;
+            let home = open_home(cli, writes)?;
+            let location = CacheLocation::from_flag(global.cache.as_deref(), &home)?;
+            let session =
+                Session::open(home, location, backend, global.token.as_deref(), timeout).await?;
             let result = match command {
                 Command::Steps(args) => query::steps(&session, &style, args).await,
                 Command::NextStep(args) => query::next_step(&session, &style, args).await,

@@ -7,7 +7,8 @@
 //!
 //! The facade is composed by its builder only: the step cache in `$PIMS_HOME/cache` is opened
 //! (and locked) by [`PimsBuilder::open_cache`] BEFORE the embedded simulator starts, so a cache
-//! that cannot be opened stops the command before the simulator's state file is touched; the
+//! that cannot be opened stops the command before the simulator's state file is touched (a
+//! shared PostgreSQL cache, `--cache`, is connected to by the build instead); the
 //! same builder then gets the backend's URL, the token and the CLI's deadlines, and builds the
 //! facade on that cache, reading the device id as it does (`build_async`). The CLI never opens
 //! the store itself.
@@ -23,6 +24,7 @@ use pims::{ErrorCode, HttpOptions, Pims, PimsBuilder, Secret};
 use pims_sim::{SimConfig, SimError, SimServer};
 use sha2::{Digest, Sha256};
 
+use crate::cache_location::CacheLocation;
 use crate::failure::Failure;
 use crate::home::Home;
 
@@ -92,18 +94,24 @@ fn http_options(timeout: Duration) -> HttpOptions {
 }
 
 /// Opens (and locks) the home's step cache, for `namespace`: the builder the facade is made
-/// from once the backend is known.
-fn open_cache(home: &Home, namespace: &str) -> Result<PimsBuilder, Failure> {
-    Pims::builder()
-        .cache_dir(home.cache_dir())
-        .account(namespace)
+/// from once the backend is known. A shared cache is connected to by the build.
+fn open_cache(cache: &CacheLocation, namespace: &str) -> Result<PimsBuilder, Failure> {
+    let builder = cache.builder().account(namespace);
+    if cache.is_shared() {
+        return Ok(builder);
+    }
+    builder
         .open_cache()
-        .map_err(|e| crate::commands::cache::cache_failure(home, &e))
+        .map_err(|e| crate::commands::cache::cache_failure(cache, &e))
 }
 
 /// Why the facade could not be built: a URL the HTTP transport refuses is bad usage (the
-/// transport's whole chain, which the facade keeps as the detail, says why).
-fn build_failure(url: &str, e: &pims::Error) -> Failure {
+/// transport's whole chain, which the facade keeps as the detail, says why); a cache that
+/// cannot be used is said as the cache's failure.
+fn build_failure(cache: &CacheLocation, url: &str, e: &pims::Error) -> Failure {
+    if e.cache_error().is_some() {
+        return crate::commands::cache::cache_failure(cache, e);
+    }
     if e.transport_error().is_none() {
         return Failure::from_pims(e);
     }
@@ -117,7 +125,7 @@ fn build_failure(url: &str, e: &pims::Error) -> Failure {
 /// read now ([`PimsBuilder::build_async`]), so that a cache that cannot give it stops the
 /// command here, before anything else starts (its calls would fail on it anyway).
 async fn facade(
-    home: &Home,
+    location: &CacheLocation,
     cache: PimsBuilder,
     url: &str,
     token: Secret,
@@ -130,15 +138,24 @@ async fn facade(
         .call_timeout(timeout + FACADE_SLACK)
         .build_async()
         .await
-        .map_err(|e| build_failure(url, &e))?;
+        .map_err(|e| build_failure(location, url, &e))?;
     // Said in the store's own words: a planted link is not a full disk.
     let health = pims.cache().map_err(|e| Failure::from_pims(&e))?.health();
     if let Some(degradation) = health.degradation() {
-        crate::render::warn(&format!(
-            "the cache {} cannot be used ({degradation}): answers come from the backend and \
-             nothing is remembered between runs",
-            home.cache_dir().display()
-        ));
+        crate::render::warn(&if location.is_shared() {
+            // A shared store that does not sync keeps working: it is only less durable.
+            format!(
+                "the cache {} is not durable ({degradation}): it is used all the same, but what \
+                 it acknowledges may be lost in a crash of the database's machine",
+                location.label()
+            )
+        } else {
+            format!(
+                "the cache {} cannot be used ({degradation}): answers come from the backend and \
+                 nothing is remembered between runs",
+                location.label()
+            )
+        });
     }
     Ok(pims)
 }
@@ -213,6 +230,7 @@ impl Session {
     /// Opens the cache, then (embedded mode) starts the simulator, then builds the facade.
     pub(crate) async fn open(
         home: Home,
+        cache_location: CacheLocation,
         backend: Backend,
         token: Option<&str>,
         timeout: Duration,
@@ -227,7 +245,7 @@ impl Session {
             }
         };
         let namespace = namespace(&backend, &token);
-        let cache = open_cache(&home, &namespace)?;
+        let cache = open_cache(&cache_location, &namespace)?;
         let (url, sim) = match &backend {
             Backend::Remote(url) => (url.clone(), None),
             Backend::Embedded => {
@@ -236,7 +254,7 @@ impl Session {
                 (sim.base_url(), Some(sim))
             }
         };
-        let pims = facade(&home, cache, &url, token, timeout).await?;
+        let pims = facade(&cache_location, cache, &url, token, timeout).await?;
         Ok(Session {
             pims,
             sim,

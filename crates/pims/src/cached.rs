@@ -41,6 +41,8 @@ pub(crate) fn open_store(choice: &CacheChoice) -> Result<Arc<dyn StepStore>, Err
         CacheChoice::Store(store) => store.clone(),
         CacheChoice::Dir(dir) => open_dir(dir)?,
         CacheChoice::Default => default_store()?,
+        #[cfg(feature = "postgres")]
+        CacheChoice::Postgres(url) => url.open()?,
     })
 }
 
@@ -49,7 +51,12 @@ impl Cached {
     /// the store.
     pub(crate) fn open(choice: &CacheChoice, account: String) -> Result<Self, Error> {
         let cached = Cached::new(open_store(choice)?, account)?;
-        if cached.degraded() {
+        #[cfg(feature = "postgres")]
+        let connected = !matches!(choice, CacheChoice::Postgres(_));
+        #[cfg(not(feature = "postgres"))]
+        let connected = true;
+        // (A shared store not connected yet knows nothing of its durability.)
+        if connected && cached.degraded() {
             tracing::warn!("the step cache is degraded: steps are answered from the backend only");
         }
         Ok(cached)

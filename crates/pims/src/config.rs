@@ -220,6 +220,9 @@ pub(crate) enum CacheChoice {
     Dir(PathBuf),
     /// A store of the caller's.
     Store(Arc<dyn pims_cache::StepStore>),
+    /// A PostgreSQL database shared by a service's replicas.
+    #[cfg(feature = "postgres")]
+    Postgres(crate::postgres::DatabaseUrl),
 }
 
 impl fmt::Debug for CacheChoice {
@@ -228,6 +231,8 @@ impl fmt::Debug for CacheChoice {
             CacheChoice::Default => f.write_str("Default"),
             CacheChoice::Dir(p) => f.debug_tuple("Dir").field(p).finish(),
             CacheChoice::Store(s) => f.debug_tuple("Store").field(s).finish(),
+            #[cfg(feature = "postgres")]
+            CacheChoice::Postgres(url) => f.debug_tuple("Postgres").field(url).finish(),
         }
     }
 }
@@ -394,6 +399,35 @@ impl PimsBuilder {
         self
     }
 
+    /// Keep the step cache in a PostgreSQL database that every replica of a service shares
+    /// (feature `postgres`): a list one replica cached `alreadyDone` is `alreadyDone` for all,
+    /// a reset made by one is seen by all, and they are one device to the backend (the device
+    /// id is kept in the database). `url` is libpq's URL form,
+    /// `postgres://user:password@host:port/dbname?sslmode=verify-full` (see
+    /// [`PostgresOptions::from_url`](pims_cache_postgres::PostgresOptions::from_url): without a
+    /// password in it, `PGPASSWORD` or a password file); the password is never shown, logged
+    /// or stored.
+    ///
+    /// [`build_async`](Self::build_async) connects and creates (or upgrades) the store's table
+    /// before it returns; [`build`](Self::build) connects on the first call that needs the
+    /// cache. A URL that cannot be used fails the build (2006).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pims::Error> {
+    /// let pims = pims::Pims::builder()
+    ///     .base_url("https://backend.example")
+    ///     .cache_postgres("postgres://pims@db.internal/pims?sslmode=verify-full")
+    ///     .account("user-42")
+    ///     .build_async()
+    ///     .await?;
+    /// # let _ = pims; Ok(()) }
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub fn cache_postgres(mut self, url: impl Into<String>) -> Self {
+        self.cache = CacheChoice::Postgres(crate::postgres::DatabaseUrl::new(url));
+        self
+    }
+
     /// The account namespace of the cache: lists cached for one account are never served to
     /// another.
     ///
@@ -526,7 +560,13 @@ impl PimsBuilder {
     /// # Ok::<(), pims::Error>(())
     /// # }).unwrap();
     /// ```
-    pub async fn build_async(self) -> Result<crate::Pims, Error> {
+    pub async fn build_async(
+        #[cfg_attr(not(feature = "postgres"), allow(unused_mut))] mut self,
+    ) -> Result<crate::Pims, Error> {
+        #[cfg(feature = "postgres")]
+        if let CacheChoice::Postgres(url) = &self.cache {
+            self.cache = CacheChoice::Store(url.connect().await?);
+        }
         let pims = self.build()?;
         pims.core()?
             .cache()

@@ -96,6 +96,8 @@ mod config;
 mod core;
 mod error;
 mod facade;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod reply;
 mod request;
 mod routing;
@@ -127,6 +129,9 @@ pub use pims_types::{
 
 /// The cache layer, re-exported for custom stores.
 pub use pims_cache as cache;
+/// The PostgreSQL store (feature `postgres`), re-exported for its options and administration.
+#[cfg(feature = "postgres")]
+pub use pims_cache_postgres as cache_postgres;
 /// The transport layer, re-exported for custom transports and token providers.
 pub use pims_transport as transport;
 /// The wire model, re-exported so apps depend on this one crate.

@@ -8,27 +8,34 @@
 //! this installation's identity with the backend (a new one would be a new device to enrol, and
 //! enrolled devices are limited per account).
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use pims::cache::CacheError;
+use pims::cache_postgres::{PostgresOptions, PostgresStore};
 use pims::{CacheAdmin, CacheScope, CachedList, Pims, Removed, mask};
 use serde_json::{Value, json};
 
+use crate::cache_location::CacheLocation;
 use crate::escape::escape;
 use crate::failure::Failure;
-use crate::home::Home;
 use crate::render;
 use crate::session::backend_of;
 use crate::style::Style;
 
-/// Why the home's cache cannot be opened or used, in the CLI's words: from the cache's own
-/// error when there is one behind the facade's, else the facade's error as a FAILED call.
-pub(crate) fn cache_failure(home: &Home, e: &pims::Error) -> Failure {
+/// How long `cache show|wipe` waits for a database server to answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the cache cannot be opened or used, in the CLI's words: from the cache's own error
+/// when there is one behind the facade's, else the facade's error as a FAILED call.
+pub(crate) fn cache_failure(cache: &CacheLocation, e: &pims::Error) -> Failure {
     match e.cache_error() {
-        Some(cache) => cache_error_failure(home, cache),
+        Some(error) => cache_error_failure(cache, error),
         None => Failure::from_pims(e),
     }
 }
 
-fn cache_error_failure(home: &Home, e: &CacheError) -> Failure {
+fn cache_error_failure(cache: &CacheLocation, e: &CacheError) -> Failure {
     if e.is_in_use() {
         return Failure::Busy(format!("{e}: wait for it to finish, or use another --home"));
     }
@@ -40,29 +47,56 @@ fn cache_error_failure(home: &Home, e: &CacheError) -> Failure {
         return Failure::usage(format!(
             "the cache {} cannot be used ({e}): remove the link (pims then creates the cache \
              there) or put the directory itself in its place",
-            home.cache_dir().display()
+            cache.label()
         ));
     }
     let source = std::error::Error::source(e)
         .map(|s| format!(": {s}"))
         .unwrap_or_default();
-    Failure::usage(format!(
-        "the cache {} cannot be used ({e}{source}): check that the pims home is writable",
-        home.cache_dir().display()
-    ))
+    let message = format!(
+        "the cache {} cannot be used ({e}{source}): {}",
+        cache.label(),
+        cache.remedy()
+    );
+    if cache.is_shared() {
+        // A database down or refusing us is no bad usage: the operation could not be done.
+        Failure::NotDone(message)
+    } else {
+        Failure::usage(message)
+    }
 }
 
-/// The home's cache, or `None` when there is none yet (nothing is created by looking).
-fn open(home: &Home) -> Result<Option<CacheAdmin>, Failure> {
-    let dir = home.cache_dir();
-    if !dir.exists() {
-        return Ok(None);
+/// The cache, or `None` when there is none yet (nothing is created by looking: no directory
+/// in the home, no table in a database).
+async fn open(cache: &CacheLocation) -> Result<Option<CacheAdmin>, Failure> {
+    match cache {
+        CacheLocation::Home(dir) => {
+            if !dir.exists() {
+                return Ok(None);
+            }
+        }
+        CacheLocation::Postgres { url, .. } => {
+            let failed = |e: CacheError| cache_error_failure(cache, &e);
+            let options = PostgresOptions::from_url(url.expose())
+                .map_err(failed)?
+                .connect_timeout(CONNECT_TIMEOUT);
+            let store = PostgresStore::connect(options).await.map_err(failed)?;
+            let version = store.schema_version().await.map_err(failed)?;
+            if version.is_none() {
+                return Ok(None);
+            }
+            return Pims::builder()
+                .cache_store(Arc::new(store))
+                .cache_admin()
+                .map(Some)
+                .map_err(|e| cache_failure(cache, &e));
+        }
     }
-    Pims::builder()
-        .cache_dir(dir)
+    cache
+        .builder()
         .cache_admin()
         .map(Some)
-        .map_err(|e| cache_failure(home, &e))
+        .map_err(|e| cache_failure(cache, &e))
 }
 
 fn masked_opt(id: Option<&str>) -> String {
@@ -96,19 +130,19 @@ fn list_json(cached: &CachedList) -> Value {
 }
 
 /// `pims cache show`.
-pub(crate) async fn show(home: &Home, style: &Style) -> Result<(), Failure> {
-    let dir = home.cache_dir();
-    let (device, lists) = match open(home)? {
-        Some(cache) => {
+pub(crate) async fn show(cache: &CacheLocation, style: &Style) -> Result<(), Failure> {
+    let (field, named) = cache.json_field();
+    let (device, lists) = match open(cache).await? {
+        Some(admin) => {
             // The device id first: a cache that cannot give it fails here, before any list.
-            let device = cache
+            let device = admin
                 .device_id()
                 .await
-                .map_err(|e| cache_failure(home, &e))?;
-            let lists = cache
+                .map_err(|e| cache_failure(cache, &e))?;
+            let lists = admin
                 .lists(CacheScope::AllAccounts)
                 .await
-                .map_err(|e| cache_failure(home, &e))?;
+                .map_err(|e| cache_failure(cache, &e))?;
             (Some(device), lists)
         }
         None => (None, Vec::new()),
@@ -116,20 +150,20 @@ pub(crate) async fn show(home: &Home, style: &Style) -> Result<(), Failure> {
     if style.json {
         let shown: Vec<Value> = lists.iter().map(list_json).collect();
         render::out_line(&render::json_text(
-            &json!({"cacheDirectory": dir.display().to_string(), "deviceId": device, "lists": shown}),
+            &json!({field: named, "deviceId": device, "lists": shown}),
         ));
         return Ok(());
     }
     let Some(device) = device else {
         render::out_line(&format!(
             "the cache {} is empty: no list fetched yet",
-            escape(&dir.display().to_string())
+            escape(&cache.label())
         ));
         return Ok(());
     };
     render::out_line(&format!(
         "cache {} (device {})",
-        escape(&dir.display().to_string()),
+        escape(&cache.label()),
         escape(&device)
     ));
     if lists.is_empty() {
@@ -161,26 +195,26 @@ pub(crate) async fn show(home: &Home, style: &Style) -> Result<(), Failure> {
 }
 
 /// `pims cache wipe`.
-pub(crate) async fn wipe(home: &Home, style: &Style) -> Result<(), Failure> {
-    let dir = home.cache_dir();
-    let done = match open(home)? {
-        Some(cache) => {
-            let removed = cache
+pub(crate) async fn wipe(cache: &CacheLocation, style: &Style) -> Result<(), Failure> {
+    let (field, named) = cache.json_field();
+    let done = match open(cache).await? {
+        Some(admin) => {
+            let removed = admin
                 .wipe(CacheScope::AllAccounts)
                 .await
-                .map_err(|e| cache_failure(home, &e))?;
+                .map_err(|e| cache_failure(cache, &e))?;
             // Only removals a flush made durable are reported done.
             if removed.durable_lists < removed.lists {
-                let why = cache
+                let why = admin
                     .health()
                     .degradation()
                     .map(|d| d.reason.to_string())
                     .unwrap_or_else(|| "a flush failed".to_owned());
-                let failure = not_wiped(&dir, &removed, &why);
+                let failure = not_wiped(cache, &removed, &why);
                 if style.json {
                     // `--json` prints one line whatever happens: what was done and what is left.
                     render::out_line(&render::json_text(&json!({
-                        "cacheDirectory": dir.display().to_string(),
+                        field: named,
                         "removedLists": removed.durable_lists,
                         "listsLeft": removed.lists - removed.durable_lists,
                         "error": why,
@@ -194,12 +228,12 @@ pub(crate) async fn wipe(home: &Home, style: &Style) -> Result<(), Failure> {
     };
     if style.json {
         render::out_line(&render::json_text(
-            &json!({"cacheDirectory": dir.display().to_string(), "removedLists": done}),
+            &json!({field: named, "removedLists": done}),
         ));
     } else {
         render::out_line(&format!(
             "emptied the cache {}: {} removed (this device's id is kept)",
-            escape(&dir.display().to_string()),
+            escape(&cache.label()),
             lists(done)
         ));
     }
@@ -215,7 +249,7 @@ fn lists(n: usize) -> String {
 }
 
 /// A wipe that did not reach the disk (exit 1): what was done, what is left, and why.
-fn not_wiped(dir: &std::path::Path, removed: &Removed, why: &str) -> Failure {
+fn not_wiped(cache: &CacheLocation, removed: &Removed, why: &str) -> Failure {
     let left = removed.lists - removed.durable_lists;
     let done = if removed.durable_lists == 0 {
         "nothing was removed".to_owned()
@@ -225,7 +259,7 @@ fn not_wiped(dir: &std::path::Path, removed: &Removed, why: &str) -> Failure {
     Failure::NotDone(format!(
         "the cache {} cannot be written ({why}): {done}; {} still there: make the cache \
          directory writable (or free some space), then run `pims cache wipe` again",
-        dir.display(),
+        cache.label(),
         if left == 1 {
             "1 cached list is".to_owned()
         } else {

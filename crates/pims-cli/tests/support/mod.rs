@@ -200,6 +200,12 @@ pub(crate) fn enrol_home_device(
         .expect(0);
     let shown: serde_json::Value = serde_json::from_str(shown.stdout.trim()).unwrap();
     let device = shown["deviceId"].as_str().expect("a device id").to_owned();
+    enrol_device(rt, sim, &device);
+}
+
+/// Enrols `device` for the simulator's demo account, with PIN 1234, straight in the
+/// simulator's state.
+pub(crate) fn enrol_device(rt: &tokio::runtime::Runtime, sim: &pims_sim::SimServer, device: &str) {
     let mut scenario = serde_json::to_value(sim.state()).unwrap();
     let account = scenario["accounts"][0]["id"].clone();
     scenario["accounts"][0]["pin"] = serde_json::json!("1234");
