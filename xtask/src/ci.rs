@@ -2,7 +2,8 @@
 //! a closing summary (stage table, total time, test counts).
 //!
 //! Stages: `fmt`, `clippy`, `test` (nextest when installed, else `cargo test`; with `CI=true`
-//! unless the environment sets `CI`, see [`test_ci_value`]), `doctest`,
+//! unless the environment sets `CI`, see [`test_ci_value`]), `postgres` (the tests that start
+//! PostgreSQL servers, [`POSTGRES_TESTS`], timed on their own), `doctest`,
 //! `doc` (rustdoc warnings are errors), `tidy` (see [`crate::tidy`]), `deny` (supply
 //! chain: `cargo deny check bans licenses sources`) and `bench` (the regression gate of the
 //! counted benchmark figures, see [`crate::bench::gate`]).
@@ -44,6 +45,15 @@ pub fn test_ci_value(current: Option<&std::ffi::OsStr>) -> Option<&'static str> 
     }
 }
 
+/// The tests that start PostgreSQL servers (nextest's filter language): the `postgres` stage
+/// runs them, the `test` stage runs everything else.
+///
+/// ```
+/// assert!(xtask::ci::POSTGRES_TESTS.starts_with("package(pims-cache-postgres)"));
+/// ```
+pub const POSTGRES_TESTS: &str = "package(pims-cache-postgres) \
+     | binary_id(pims::replicas_postgres) | binary_id(pims-cli::shared_cache)";
+
 /// How long to wait, once a test runner has exited, for the end of its output.
 const PIPE_GRACE: Duration = Duration::from_secs(10);
 
@@ -52,11 +62,11 @@ const PIPE_GRACE: Duration = Duration::from_secs(10);
 /// ```
 /// assert_eq!(
 ///     xtask::ci::STAGES,
-///     ["fmt", "clippy", "test", "doctest", "doc", "tidy", "deny", "bench"]
+///     ["fmt", "clippy", "test", "postgres", "doctest", "doc", "tidy", "deny", "bench"]
 /// );
 /// ```
-pub const STAGES: [&str; 8] = [
-    "fmt", "clippy", "test", "doctest", "doc", "tidy", "deny", "bench",
+pub const STAGES: [&str; 9] = [
+    "fmt", "clippy", "test", "postgres", "doctest", "doc", "tidy", "deny", "bench",
 ];
 
 /// How a stage ended.
@@ -253,6 +263,11 @@ pub fn run(ws: &Workspace) -> CiReport {
     report
 }
 
+/// Whether cargo-nextest is installed (else the `test` stage runs `cargo test`).
+fn has_nextest(ws: &Workspace) -> bool {
+    process::succeeds(ws.cargo().args(["nextest", "--version"]))
+}
+
 fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
     match name {
         "fmt" => announce_and_run(ws.cargo().args(["fmt", "--all", "--", "--check"])),
@@ -282,13 +297,16 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
             if let Some(ci) = test_ci_value(std::env::var_os("CI").as_deref()) {
                 cmd.env("CI", ci);
             }
-            if process::succeeds(ws.cargo().args(["nextest", "--version"])) {
+            if has_nextest(ws) {
+                let others = format!("not ({POSTGRES_TESTS})");
                 cmd.args([
                     "nextest",
                     "run",
                     "--workspace",
                     "--profile",
                     NEXTEST_PROFILE,
+                    "-E",
+                    &others,
                 ]);
             } else {
                 println!("cargo-nextest is not installed: running `cargo test` instead");
@@ -306,6 +324,28 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
                 ]),
                 tests,
             )
+        }
+        "postgres" => {
+            if !has_nextest(ws) {
+                println!(
+                    "cargo-nextest is not installed: the PostgreSQL tests ran in the test stage"
+                );
+                return Ok(());
+            }
+            let mut cmd = ws.cargo();
+            if let Some(ci) = test_ci_value(std::env::var_os("CI").as_deref()) {
+                cmd.env("CI", ci);
+            }
+            cmd.args([
+                "nextest",
+                "run",
+                "--workspace",
+                "--profile",
+                NEXTEST_PROFILE,
+                "-E",
+                POSTGRES_TESTS,
+            ]);
+            run_counting(&mut cmd, tests)
         }
         "doctest" => run_counting(ws.cargo().args(["test", "--workspace", "--doc"]), tests),
         "doc" => {

@@ -378,6 +378,8 @@ fn this_workspace_release_patch_dry_run() {
     let position = |name: &str| crates.iter().position(|c| c == name).unwrap();
     assert!(position("pims-transport") < position("pims"));
     assert!(position("pims-cache") < position("pims"));
+    assert!(position("pims-cache") < position("pims-cache-postgres"));
+    assert!(position("pims-cache-postgres") < position("pims"));
     assert!(position("pims") < position("pims-cli"));
     assert!(position("pims-sim") < position("pims-cli"));
     crates.sort();
@@ -386,6 +388,7 @@ fn this_workspace_release_patch_dry_run() {
         [
             "pims",
             "pims-cache",
+            "pims-cache-postgres",
             "pims-cli",
             "pims-sim",
             "pims-transport",

@@ -85,6 +85,8 @@
 //!   `environnement` key). Without it, give a transport (`PimsBuilder::transport`).
 //! - `sled` (default): the step cache on disk (`PimsBuilder::cache_dir`, the platform's data
 //!   directory). Without it, give a store (`PimsBuilder::cache_store`).
+//! - `postgres`: the step cache in a PostgreSQL database shared by a service's replicas
+//!   (`PimsBuilder::cache_postgres`; the store is `cache_postgres::PostgresStore`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
