@@ -268,6 +268,30 @@ fn has_nextest(ws: &Workspace) -> bool {
     process::succeeds(ws.cargo().args(["nextest", "--version"]))
 }
 
+/// `cargo nextest run` on the workspace with the CI profile, the tests `filter` selects, and
+/// `CI` as [`test_ci_value`] says.
+fn nextest(ws: &Workspace, filter: &str) -> Command {
+    let mut cmd = ws.cargo();
+    with_test_ci(&mut cmd).args([
+        "nextest",
+        "run",
+        "--workspace",
+        "--profile",
+        NEXTEST_PROFILE,
+        "-E",
+        filter,
+    ]);
+    cmd
+}
+
+/// Sets `CI` for a test run unless the environment sets it.
+fn with_test_ci(cmd: &mut Command) -> &mut Command {
+    if let Some(ci) = test_ci_value(std::env::var_os("CI").as_deref()) {
+        cmd.env("CI", ci);
+    }
+    cmd
+}
+
 fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
     match name {
         "fmt" => announce_and_run(ws.cargo().args(["fmt", "--all", "--", "--check"])),
@@ -293,26 +317,15 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
             ]))
         }
         "test" => {
-            let mut cmd = ws.cargo();
-            if let Some(ci) = test_ci_value(std::env::var_os("CI").as_deref()) {
-                cmd.env("CI", ci);
-            }
             if has_nextest(ws) {
                 let others = format!("not ({POSTGRES_TESTS})");
-                cmd.args([
-                    "nextest",
-                    "run",
-                    "--workspace",
-                    "--profile",
-                    NEXTEST_PROFILE,
-                    "-E",
-                    &others,
-                ]);
+                run_counting(&mut nextest(ws, &others), tests)?;
             } else {
                 println!("cargo-nextest is not installed: running `cargo test` instead");
-                cmd.args(["test", "--workspace", "--all-targets"]);
+                let mut cmd = ws.cargo();
+                with_test_ci(&mut cmd).args(["test", "--workspace", "--all-targets"]);
+                run_counting(&mut cmd, tests)?;
             }
-            run_counting(&mut cmd, tests)?;
             // The facade without its default features: what it refuses, and why.
             run_counting(
                 ws.cargo().args([
@@ -332,20 +345,7 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
                 );
                 return Ok(());
             }
-            let mut cmd = ws.cargo();
-            if let Some(ci) = test_ci_value(std::env::var_os("CI").as_deref()) {
-                cmd.env("CI", ci);
-            }
-            cmd.args([
-                "nextest",
-                "run",
-                "--workspace",
-                "--profile",
-                NEXTEST_PROFILE,
-                "-E",
-                POSTGRES_TESTS,
-            ]);
-            run_counting(&mut cmd, tests)
+            run_counting(&mut nextest(ws, POSTGRES_TESTS), tests)
         }
         "doctest" => run_counting(ws.cargo().args(["test", "--workspace", "--doc"]), tests),
         "doc" => {

@@ -131,7 +131,7 @@ fn the_environment_variable_and_cache_wipe() {
     );
     assert_eq!(
         server.psql(
-            &db_name(&db),
+            TestServer::database_of(&db),
             "select count(*) from pg_tables where schemaname = 'public'"
         ),
         "0"
@@ -145,16 +145,6 @@ fn the_environment_variable_and_cache_wipe() {
     for r in [&empty, &wiped] {
         assert!(!r.stdout.contains(CANARY_PASSWORD) && !r.stderr.contains(CANARY_PASSWORD));
     }
-}
-
-fn db_name(url: &str) -> String {
-    url.rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 #[test]

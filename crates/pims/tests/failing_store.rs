@@ -14,8 +14,7 @@ use pims::cache::MemoryStore;
 use pims::transport::fakes::FnTransport;
 use pims::transport::{Call, SharedTransport};
 use pims::{
-    ApiError, ErrorCode, ErrorKind, Message, Parameters, Pims, PimsBuilder, StepName, StepStatus,
-    StepsSelector,
+    ApiError, ErrorCode, ErrorKind, Message, Pims, PimsBuilder, StepName, StepStatus, StepsSelector,
 };
 use pims_cache::testkit::Forwarding;
 use serde_json::json;
@@ -92,16 +91,6 @@ fn by_car() -> StepsSelector {
 }
 
 /// An OTP withPIN: the backend answers 2312 (the call the 2312/2317 cure follows).
-async fn otp_with_pin(pims: &Pims) -> Message {
-    pims.get_async(
-        "pims.authentication.otp",
-        Parameters::new()
-            .with("action", "withPIN")
-            .with("pinCode", support::PIN),
-    )
-    .await
-}
-
 fn device_activation(list: &pims::StepsList) -> StepStatus {
     list.step(&StepName::DeviceActivation).unwrap().status
 }
@@ -118,7 +107,7 @@ async fn a_store_down_before_the_device_id_is_read_fails_the_call_and_sends_noth
     assert_eq!(e.kind(), ErrorKind::Cache);
     assert_eq!(e.code(), ErrorCode::CORE_NOT_CONFIGURED);
     assert!(e.cache_error().is_some_and(|c| c.is_retryable()), "{e:?}");
-    let message = otp_with_pin(&pims).await;
+    let message = support::otp_with_pin(&pims).await;
     assert_eq!(
         message.error().unwrap().code,
         ErrorCode::CORE_NOT_CONFIGURED
@@ -166,7 +155,7 @@ async fn a_store_that_fails_once_the_device_id_is_known_never_fails_a_call() {
     let next = pims.next_step("132324").send().await.unwrap();
     assert_eq!(next.map(|s| s.name), Some(StepName::DeviceActivation));
     // The 2312 cure cannot reach the store: the backend's failure is the answer.
-    let otp = otp_with_pin(&pims).await;
+    let otp = support::otp_with_pin(&pims).await;
     assert_eq!(otp.error().unwrap().code, ErrorCode::DEVICE_DISABLED);
     assert!(
         logs.text().contains("answering from the backend"),

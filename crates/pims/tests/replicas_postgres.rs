@@ -12,7 +12,7 @@ use pims::{CacheScope, ErrorCode, ErrorKind, Pims, PimsBuilder};
 use pims_cache_postgres::test_server::TestServer;
 use pims_cache_postgres::{PostgresOptions, PostgresStore};
 use pims_sim::{DEMO_TOKEN, DEMO_VIN, SimServer};
-use pims_types::{Parameters, Secret, StepName, StepStatus, StepsSelector};
+use pims_types::{Secret, StepName, StepStatus, StepsSelector};
 use support::*;
 
 use StepStatus::{AlreadyDone, Todo};
@@ -26,19 +26,25 @@ fn replica(sim: &SimServer, url: &str) -> PimsBuilder {
         .account("demo")
 }
 
+/// A simulator and two replicas on a fresh database, built the way a service starts them; None
+/// without PostgreSQL.
+async fn two_replicas() -> Option<(SimServer, Pims, Pims)> {
+    let url = TestServer::shared()?.fresh_url();
+    let sim = sim().await;
+    let a = replica(&sim, &url).build_async().await.unwrap();
+    let b = replica(&sim, &url).build_async().await.unwrap();
+    Some((sim, a, b))
+}
+
 fn device_activation(list: &pims::Steps) -> StepStatus {
     list.list.step(&StepName::DeviceActivation).unwrap().status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reset_on_one_replica_is_seen_by_the_other() {
-    let Some(server) = TestServer::shared() else {
+    let Some((sim, a, b)) = two_replicas().await else {
         return;
     };
-    let url = server.fresh_url();
-    let sim = sim().await;
-    let a = replica(&sim, &url).build_async().await.unwrap();
-    let b = replica(&sim, &url).build_async().await.unwrap();
 
     // One device: the id was created once, in the database, and both read it.
     let device = device_id(&a).await;
@@ -92,13 +98,9 @@ async fn a_reset_on_one_replica_is_seen_by_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_device_cure_run_by_one_replica_clears_the_list_for_both() {
-    let Some(server) = TestServer::shared() else {
+    let Some((sim, a, b)) = two_replicas().await else {
         return;
     };
-    let url = server.fresh_url();
-    let sim = sim().await;
-    let a = replica(&sim, &url).build_async().await.unwrap();
-    let b = replica(&sim, &url).build_async().await.unwrap();
     enroll(&a, &sim).await;
     assert_eq!(
         device_activation(&b.steps(by_car()).send().await.unwrap()),
@@ -106,14 +108,7 @@ async fn the_device_cure_run_by_one_replica_clears_the_list_for_both() {
     );
 
     sim.disable_device(&device_id(&a).await).await.unwrap();
-    let m = a
-        .get_async(
-            "pims.authentication.otp",
-            Parameters::new()
-                .with("action", "withPIN")
-                .with("pinCode", PIN),
-        )
-        .await;
+    let m = otp_with_pin(&a).await;
     assert_eq!(m.error().unwrap().code, ErrorCode::DEVICE_DISABLED);
     // B asked for no reset: the stale alreadyDone is gone for it all the same.
     assert_eq!(

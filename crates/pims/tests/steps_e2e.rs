@@ -211,14 +211,7 @@ async fn otp_on_a_disabled_device_invalidates_the_cached_steps() {
     );
 
     sim.disable_device(&device_id(&pims).await).await.unwrap();
-    let m = pims
-        .get_async(
-            "pims.authentication.otp",
-            Parameters::new()
-                .with("action", "withPIN")
-                .with("pinCode", PIN),
-        )
-        .await;
+    let m = otp_with_pin(&pims).await;
     assert_eq!(m.error().unwrap().code, ErrorCode::DEVICE_DISABLED);
     assert_eq!(
         m.error().unwrap().label,

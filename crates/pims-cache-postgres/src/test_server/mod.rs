@@ -361,6 +361,18 @@ impl TestServer {
         )
     }
 
+    /// The database a URL of this harness names (`.../<db>?...`).
+    ///
+    /// ```
+    /// use pims_cache_postgres::test_server::TestServer;
+    /// let url = "postgres://postgres@127.0.0.1:5433/t42_0?sslmode=disable";
+    /// assert_eq!(TestServer::database_of(url), "t42_0");
+    /// ```
+    pub fn database_of(url: &str) -> &str {
+        let path = url.rsplit('/').next().unwrap_or(url);
+        path.split('?').next().unwrap_or(path)
+    }
+
     /// A new, empty database (`t<pid>_<n>`): its name.
     pub fn create_database(&self) -> String {
         let n = self.databases.fetch_add(1, Ordering::Relaxed);

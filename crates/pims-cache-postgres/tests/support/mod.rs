@@ -26,13 +26,7 @@ pub fn fresh_database() -> Option<(&'static TestServer, String)> {
 
 /// The database a URL of the test server names.
 pub fn database_of(url: &str) -> String {
-    url.rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned()
+    TestServer::database_of(url).to_owned()
 }
 
 /// Options for `url` with a short call time limit (a hung test fails fast).

@@ -81,6 +81,18 @@ pub async fn enroll(pims: &Pims, sim: &SimServer) {
         .unwrap();
 }
 
+/// `pims.authentication.otp` with the PIN, through the mobile SDK's verb (a FAILED message is
+/// an answer: the caller looks at it).
+pub async fn otp_with_pin(pims: &Pims) -> Message {
+    pims.get_async(
+        "pims.authentication.otp",
+        Parameters::new()
+            .with("action", "withPIN")
+            .with("pinCode", PIN),
+    )
+    .await
+}
+
 /// The device id the facade's calls carry (read from its cache).
 pub async fn device_id(pims: &Pims) -> String {
     pims.cache().unwrap().device_id().await.unwrap()
