@@ -21,9 +21,9 @@ fn admin_error(description: &str) -> Value {
     response(description, schema_ref("AdminError"))
 }
 
-fn path_param(name: &str, description: &str, schema: Value) -> Value {
+fn path_param(name: &str, description: &str, schema: Value, example: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": description,
-           "schema": schema})
+           "schema": schema, "example": example})
 }
 
 /// A device id: 1 to 64 characters, no whitespace nor control character.
@@ -166,7 +166,7 @@ fn operation(endpoint: Endpoint) -> Value {
         Endpoint::DisableDevice => json!({
             "operationId": "disableDevice",
             "summary": "Disable a device for every account (OTP then answers 2312)",
-            "parameters": [path_param("deviceId", "the device id", device_id())],
+            "parameters": [path_param("deviceId", "the device id", device_id(), "phone-1")],
             "responses": {
                 "200": response("disabled", json!({"type": "object", "properties": {
                     "deviceId": {"type": "string"}, "status": {"const": "disabled"},
@@ -177,7 +177,7 @@ fn operation(endpoint: Endpoint) -> Value {
         Endpoint::PairVehicle => json!({
             "operationId": "pairVehicle",
             "summary": "Pair a simulated vehicle with a device over Bluetooth",
-            "parameters": [path_param("vin", "the vehicle", vin())],
+            "parameters": [path_param("vin", "the vehicle", vin(), crate::DEMO_VIN)],
             "requestBody": {"required": true, "content": json_content(schema_ref("PairBody"))},
             "responses": {
                 "200": response("paired", json!({"type": "object", "properties": {
@@ -190,7 +190,7 @@ fn operation(endpoint: Endpoint) -> Value {
         Endpoint::SuspendCarKey => json!({
             "operationId": "suspendCarKey",
             "summary": "Suspend every CarKey of a vehicle (mediumCarKey turns back to todo)",
-            "parameters": [path_param("vin", "the vehicle", vin())],
+            "parameters": [path_param("vin", "the vehicle", vin(), crate::DEMO_VIN)],
             "responses": {
                 "200": response("suspended", json!({"type": "object", "properties": {
                     "vin": {"type": "string"}, "cvsStatus": {"const": "suspended"},
