@@ -167,7 +167,16 @@ fn ensure_schemathesis(work: &Path) -> Result<PathBuf> {
         "schemathesis {SCHEMATHESIS_VERSION} is not installed: installing it into {}",
         venv.display()
     );
-    announce(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    announce(Command::new("python3").args(["-m", "venv"]).arg(&venv)).map_err(|e| {
+        Error::new(
+            ErrorKind::CommandFailed,
+            format!(
+                "{}: the contract stage needs python3 with its venv module (Debian: apt-get \
+                 install python3-venv) and access to PyPI",
+                e.report()
+            ),
+        )
+    })?;
     announce(
         Command::new(venv.join("bin").join("pip"))
             .args(["install", "--quiet", "--disable-pip-version-check"])
