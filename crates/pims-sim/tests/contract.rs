@@ -212,6 +212,6 @@ async fn the_document_says_what_each_api_takes() {
         schemas["Scenario"]["properties"]["nextStepsId"]["type"],
         "integer"
     );
-    // The demo VIN is a VIN by the document's pattern (a sanity check of the escaping).
-    assert_eq!(DEMO_VIN.len(), 17);
+    // The example of the VIN path parameter is the demo vehicle.
+    assert_eq!(suspend["parameters"][0]["example"], DEMO_VIN);
 }

@@ -1,5 +1,7 @@
 //! `GET /openapi.json`: an OpenAPI 3.1 description of every route, built from the route table
-//! (so that it cannot describe a route the router does not serve, nor miss one).
+//! (so that it cannot describe a route the router does not serve, nor miss one), with the call
+//! bodies from pims-types' schemas (`pims_types::schema::calls`) and the admin bodies derived by
+//! schemars from the types the handlers decode (`admin_schema.rs`).
 
 use serde_json::{Map, Value, json};
 
@@ -101,7 +103,7 @@ fn operation(endpoint: Endpoint) -> Value {
                     account; a key reused for a different call (device, verb, API or \
                     parameters) is refused with 400, FAILED 2102 Invalid Idempotency-Key \
                     parameter, as is a key that is not 1-128 printable ASCII characters.",
-                 "schema": {"type": "string", "pattern": format!("^[ -~]{{1,{}}}$",
+                 "schema": {"type": "string", "pattern": format!("^[!-~]{{1,{}}}$",
                     crate::idempotency::MAX_KEY_LEN)}}
             ],
             "requestBody": {"required": true, "content": {"application/json": {
@@ -251,7 +253,6 @@ fn operation(endpoint: Endpoint) -> Value {
 /// bodies (derived by schemars from the types the handlers decode), the answers.
 fn schemas() -> Value {
     let string = || json!({"type": "string"});
-    let strings = || json!({"type": "array", "items": {"type": "string"}});
     let mut out = Map::new();
     let mut calls = Vec::new();
     let mut results = Vec::new();
@@ -359,7 +360,6 @@ fn schemas() -> Value {
             "nowMs": {"type": "integer", "minimum": 0},
             "offsetSecs": {"type": "integer", "minimum": 0}}}),
     );
-    let _ = strings;
     for (name, schema) in super::admin_schema::derived() {
         out.insert(name, schema);
     }
