@@ -3,7 +3,8 @@
 //!
 //! Stages: `fmt`, `clippy`, `test` (nextest when installed, else `cargo test`; with `CI=true`
 //! unless the environment sets `CI`, see [`test_ci_value`]), `postgres` (the tests that start
-//! PostgreSQL servers, [`POSTGRES_TESTS`], timed on their own), `doctest`,
+//! PostgreSQL servers, [`POSTGRES_TESTS`], timed on their own), `contract` (schemathesis
+//! against pims-sim's OpenAPI document, see [`crate::contract`]), `doctest`,
 //! `doc` (rustdoc warnings are errors), `tidy` (see [`crate::tidy`]), `deny` (supply
 //! chain: `cargo deny check bans licenses sources`) and `bench` (the regression gate of the
 //! counted benchmark figures, see [`crate::bench::gate`]).
@@ -62,11 +63,14 @@ const PIPE_GRACE: Duration = Duration::from_secs(10);
 /// ```
 /// assert_eq!(
 ///     xtask::ci::STAGES,
-///     ["fmt", "clippy", "test", "postgres", "doctest", "doc", "tidy", "deny", "bench"]
+///     [
+///         "fmt", "clippy", "test", "postgres", "contract", "doctest", "doc", "tidy", "deny",
+///         "bench"
+///     ]
 /// );
 /// ```
-pub const STAGES: [&str; 9] = [
-    "fmt", "clippy", "test", "postgres", "doctest", "doc", "tidy", "deny", "bench",
+pub const STAGES: [&str; 10] = [
+    "fmt", "clippy", "test", "postgres", "contract", "doctest", "doc", "tidy", "deny", "bench",
 ];
 
 /// How a stage ended.
@@ -347,6 +351,7 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
             }
             run_counting(&mut nextest(ws, POSTGRES_TESTS), tests)
         }
+        "contract" => crate::contract::run_stage(ws),
         "doctest" => run_counting(ws.cargo().args(["test", "--workspace", "--doc"]), tests),
         "doc" => {
             let mut flags = std::env::var("RUSTDOCFLAGS").unwrap_or_default();

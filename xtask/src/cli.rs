@@ -23,9 +23,11 @@ usage: cargo xtask <command>
 
 commands:
   ci        the project's whole check, in order, failing fast: fmt, clippy, tests (nextest),
-            doc tests, docs (warnings denied), tidy, supply chain (cargo deny), bench (the
+            the simulator's API contract (schemathesis), doc tests, docs (warnings denied), tidy, supply chain (cargo deny), bench (the
             regression gate: counted figures vs benchmarks/baseline.json)
   tidy      the repository tidy checks alone
+  contract  the simulator's API contract alone (schemathesis against pims-sim's OpenAPI
+            document; see docs/simulator.md)
   release <major|minor|patch|X.Y.Z> [--dry-run] [--no-verify]
             bump every crate, date the changelog, package every crate in dependency order,
             commit and tag vX.Y.Z (not with --dry-run); runs `ci` first
@@ -47,6 +49,8 @@ pub enum Task {
     Ci,
     /// `cargo xtask tidy`.
     Tidy,
+    /// `cargo xtask contract`.
+    Contract,
     /// `cargo xtask release ...`.
     Release {
         /// The level or version.
@@ -92,6 +96,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Task> {
     match command {
         "ci" => no_more(Task::Ci),
         "tidy" => no_more(Task::Tidy),
+        "contract" => no_more(Task::Contract),
         "dist" => no_more(Task::Dist),
         "help" | "--help" | "-h" => Ok(Task::Help),
         "bench" => Ok(Task::Bench(rest.iter().map(|a| (*a).to_owned()).collect())),
@@ -146,6 +151,7 @@ pub fn main<S: AsRef<str>>(args: &[S]) -> Result<ExitCode> {
             }
         }
         Task::Tidy => tidy::run(ws.root())?,
+        Task::Contract => crate::contract::run_stage(&ws)?,
         Task::Release {
             bump,
             dry_run,

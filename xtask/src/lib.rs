@@ -35,6 +35,7 @@ pub mod bench;
 pub mod changelog;
 pub mod ci;
 pub mod cli;
+pub mod contract;
 mod date;
 pub mod dist;
 mod error;

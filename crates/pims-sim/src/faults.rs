@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rand::Rng;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
 use pims_types::Api;
@@ -20,8 +21,43 @@ use crate::error::SimError;
 /// ```
 pub const MAX_LATENCY_MS: u64 = 60_000;
 
+/// The longest `Retry-After` a 429 fault may give.
+const MAX_RETRY_AFTER_SECS: u64 = 3600;
+
+/// An API name of `apis`: a canonical name or a documented alias (the schema of a name,
+/// listing every one [`Api::parse`] reads).
+struct ApiName;
+
+impl JsonSchema for ApiName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ApiName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let mut names: Vec<&str> = Api::ALL.iter().map(|a| a.name()).collect();
+        names.push(pims_types::names::VEHICLE_STEPS_ALIAS);
+        json_schema!({"type": "string", "enum": names})
+    }
+}
+
+/// At most one failure mode: what [`FaultSpec::validate`] checks beyond the fields' ranges.
+fn one_failure_mode(schema: &mut Schema) {
+    let modes = [
+        ("status", serde_json::json!({})),
+        ("dropConnection", serde_json::json!({"const": true})),
+        ("garbageBody", serde_json::json!({"const": true})),
+    ];
+    let mut pairs = Vec::new();
+    for (i, (a, sa)) in modes.iter().enumerate() {
+        for (b, sb) in &modes[i + 1..] {
+            pairs.push(serde_json::json!({"required": [a, b], "properties": {*a: sa, *b: sb}}));
+        }
+    }
+    schema.insert("not".into(), serde_json::json!({"anyOf": pairs}));
+}
+
 /// A fault to inject. At most one failure mode (`status`, `dropConnection`, `garbageBody`);
-/// `latencyMs` combines with any of them.
+/// `latencyMs` combines with any of them. An optional field may be left out, not given as
+/// `null` (refused like any other bad value).
 ///
 /// ```
 /// let f: pims_sim::FaultSpec = serde_json::from_value(serde_json::json!(
@@ -30,22 +66,42 @@ pub const MAX_LATENCY_MS: u64 = 60_000;
 /// let bad: pims_sim::FaultSpec = serde_json::from_value(serde_json::json!({"failRate": 2.0})).unwrap();
 /// assert_eq!(bad.validate().unwrap_err().field(), Some("failRate"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(transform = one_failure_mode)]
 pub struct FaultSpec {
     /// Delay before answering, in milliseconds (0..=60000; default 0), on every matching call.
     #[serde(default)]
+    #[schemars(range(max = MAX_LATENCY_MS))]
     pub latency_ms: u64,
     /// Probability (0..=1) that a matching call fails with the failure mode (default 1 when a
     /// mode is given). Given without a mode, the failure is HTTP 500 with FAILED 2204.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::non_null::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "f64")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub fail_rate: Option<f64>,
     /// The HTTP status to answer (400..=599): 401 carries FAILED 2301, 403 FAILED 2302, any
     /// other FAILED 2204 `Server Error`; 429 adds `Retry-After`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::non_null::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "u16")]
+    #[schemars(range(min = 400, max = 599))]
     pub status: Option<u16>,
     /// The `Retry-After` seconds of a 429 (default 1; 0..=3600).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::non_null::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "u64")]
+    #[schemars(range(max = MAX_RETRY_AFTER_SECS))]
     pub retry_after_secs: Option<u64>,
     /// Close the connection without answering.
     #[serde(default)]
@@ -55,7 +111,13 @@ pub struct FaultSpec {
     pub garbage_body: bool,
     /// The APIs the fault applies to (names or documented aliases); absent: every call, even
     /// one whose body cannot be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::non_null::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<ApiName>")]
+    #[schemars(length(min = 1))]
     pub apis: Option<Vec<String>>,
     /// Do the work first, then fail (the answer is lost, the state changed: what makes an
     /// `Idempotency-Key` necessary). Default false: fail before doing anything.
@@ -63,7 +125,13 @@ pub struct FaultSpec {
     pub after_processing: bool,
     /// Apply to the next `count` matching calls only, then clear itself (absent: until
     /// `DELETE /admin/faults`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::non_null::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "u64")]
+    #[schemars(range(min = 1))]
     pub count: Option<u64>,
 }
 
@@ -99,7 +167,7 @@ impl FaultSpec {
             ));
         }
         if let Some(secs) = self.retry_after_secs
-            && secs > 3600
+            && secs > MAX_RETRY_AFTER_SECS
         {
             return Err(SimError::invalid("retryAfterSecs", "at most 3600"));
         }

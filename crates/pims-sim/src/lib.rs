@@ -44,12 +44,14 @@ mod files;
 mod http;
 mod idempotency;
 mod model;
+mod non_null;
 mod persist;
 mod pin_hash;
 mod scenario;
 mod server;
 mod sms;
 mod state;
+mod whole_numbers;
 
 pub use clock::SimClock;
 pub use error::SimError;

@@ -2,6 +2,7 @@
 //! (`--scenario FILE`), by `POST /admin/scenario`, from the state file, and written back by
 //! `GET /admin/state` and to the state file. Every field is described in `docs/simulator.md`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -24,6 +25,41 @@ use crate::{
 /// ```
 pub const SCENARIO_VERSION: u32 = 1;
 
+/// Text fields (email, brand): no control characters.
+const TEXT_PATTERN: &str = "^[^\\x00-\\x1f\\x7f-\\x9f]+$";
+/// An access token: 1 to 256 printable ASCII characters without spaces.
+const TOKEN_PATTERN: &str = "^[!-~]{1,256}$";
+/// A PIN in clear: 4 to 8 digits.
+const PIN_PATTERN: &str = "^[0-9]{4,8}$";
+/// A PIN hash as the simulator writes it: a PBKDF2-HMAC-SHA256 PHC string of at most
+/// `MAX_PIN_HASH_ROUNDS` rounds, a 16-byte salt and a 32-byte hash (base64 without padding,
+/// whose last character carries no stray bits).
+const PIN_HASH_PATTERN: &str = "^\\$pbkdf2-sha256\\$i=(100000|[1-9][0-9]{0,4}),l=32\\$\
+    [A-Za-z0-9+/]{22}\\$[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$";
+/// What `clock::is_rfc3339` checks: the shape of an RFC 3339 date-time.
+const RFC3339_SHAPE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+/// A step name.
+const STEP_PATTERN: &str = "^(trusterPhoneNumber|trustedPhone|trustedphone|trustedPhoneNumber|deviceActivation|mediumCarKey)$";
+
+/// The `blocked` values a document may give (`Unknown` is refused).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum BlockedState {
+    NotBlocked,
+    PinBlocked,
+}
+
+/// The CVS statuses a document may give.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum KnownCvsStatus {
+    Unknown,
+    Active,
+    Suspended,
+    Disabled,
+}
+
 /// A scenario document: accounts, devices, vehicles, CarKeys, car associations, issued step
 /// lists, vehicle selections and the SMS outbox, plus the simulator's settings.
 ///
@@ -44,11 +80,12 @@ pub const SCENARIO_VERSION: u32 = 1;
 /// let bad = Scenario::from_json(br#"{"accounts": [{"id": "a", "tokens": ["t"], "pin": "12"}]}"#).unwrap_err();
 /// assert_eq!(bad.to_string(), "invalid scenario: accounts[0].pin: expected 4 to 8 digits");
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Scenario {
     /// The document format version; only [`SCENARIO_VERSION`] is accepted (default).
     #[serde(default = "default_version")]
+    #[schemars(range(min = SCENARIO_VERSION, max = SCENARIO_VERSION))]
     pub version: u32,
     /// The simulator's rules (SMS validity, quota, PIN attempts).
     #[serde(default)]
@@ -73,7 +110,12 @@ pub struct Scenario {
     pub step_lists: Vec<StepListSpec>,
     /// The next stepsID to issue; default: [`DEMO_FIRST_STEPS_ID`], or one more than the
     /// largest issued stepsID when that is larger.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::non_null::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "u64")]
     pub next_steps_id: Option<u64>,
     /// The vehicle each (account, device) selected with `set pims.vehicle.vin`.
     #[serde(default)]
@@ -89,17 +131,20 @@ pub struct Scenario {
 /// let s = pims_sim::Settings::default();
 /// assert_eq!((s.sms_validity_secs, s.sms_hourly_quota, s.max_wrong_pins), (300, 10, 3));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Settings {
     /// How long an SMS code stays valid, in seconds (1..=86400, default 300).
     #[serde(default = "default_sms_validity")]
+    #[schemars(range(min = 1, max = 86_400))]
     pub sms_validity_secs: u64,
     /// How many SMS codes one phone number may receive per sliding hour (1..=10000, default 10).
     #[serde(default = "default_sms_quota")]
+    #[schemars(range(min = 1, max = 10_000))]
     pub sms_hourly_quota: u32,
     /// Wrong PINs in a row that block an account (1..=100, default 3).
     #[serde(default = "default_max_wrong_pins")]
+    #[schemars(range(min = 1, max = 100))]
     pub max_wrong_pins: u32,
 }
 
@@ -120,16 +165,19 @@ impl Default for Settings {
 /// assert!(!a.has_pin() && a.trusted_phone_number.is_none());
 /// assert_eq!(a.max_enrolled_devices, 5);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountSpec {
     /// The account id (1-64 printable characters, unique).
+    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
     pub id: String,
     /// The e-mail address (informative).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256), regex(pattern = TEXT_PATTERN))]
     pub email: Option<String>,
     /// The bearer tokens that authenticate as this account (at least one; unique across accounts).
     #[serde(with = "secret_list")]
+    #[schemars(with = "Vec<String>", length(min = 1), inner(regex(pattern = TOKEN_PATTERN)))]
     pub tokens: Vec<Secret>,
     /// The PIN in clear (4 to 8 digits), as a document written by hand may give it: the
     /// simulator keeps only its hash ([`AccountSpec::pin_hash`]) and never writes it back.
@@ -139,11 +187,13 @@ pub struct AccountSpec {
         with = "secret_option",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(with = "Option<String>", regex(pattern = PIN_PATTERN))]
     pub pin: Option<Secret>,
     /// The PIN as the simulator keeps it: a salted hash (`pinHash`, a PHC string; see
     /// [`PinHash`]). The state file and `GET /admin/state` give this, never `pin`; a document
     /// gives one of the two at most.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", regex(pattern = PIN_HASH_PATTERN))]
     pub pin_hash: Option<PinHash>,
     /// Wrong PINs in a row so far (below `settings.maxWrongPins` unless blocked).
     #[serde(default)]
@@ -151,12 +201,15 @@ pub struct AccountSpec {
     /// Whether the account is blocked by wrong PINs: `NotBlocked` (default) or `PinBlocked`
     /// (a document saying `Unknown` is refused).
     #[serde(default = "not_blocked", deserialize_with = "account_blocked")]
+    #[schemars(with = "BlockedState")]
     pub blocked: AccountBlocked,
     /// The trusted phone number (E.164: `+` then 8 to 15 digits), or none.
     #[serde(default)]
+    #[schemars(regex(pattern = pims_types::schema::PHONE_NUMBER_PATTERN))]
     pub trusted_phone_number: Option<String>,
     /// How many devices may be enrolled at once (1..=1000, default 5).
     #[serde(default = "default_max_devices")]
+    #[schemars(range(min = 1, max = 1000))]
     pub max_enrolled_devices: u32,
 }
 
@@ -199,10 +252,11 @@ impl AccountSpec {
 ///     {"id": "phone-1", "accountId": "demo", "status": "enrolled"})).unwrap();
 /// assert_eq!(d.status, pims_sim::DeviceStatus::Enrolled);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeviceSpec {
     /// The device id (the `Pims-Device-Id` header; 1-64 printable characters).
+    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
     pub id: String,
     /// The account it is (or was) enrolled for; none for a device disabled before any enrolment.
     #[serde(default)]
@@ -216,7 +270,7 @@ pub struct DeviceSpec {
 /// ```
 /// assert_eq!(serde_json::to_value(pims_sim::DeviceStatus::Disabled).unwrap(), "disabled");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceStatus {
     /// Enrolled: strong authentication works from it.
@@ -233,16 +287,19 @@ pub enum DeviceStatus {
 /// let v: pims_sim::VehicleSpec = serde_json::from_value(serde_json::json!({"vin": "VR1AB12C3D4567890"})).unwrap();
 /// assert!(v.services.is_empty() && v.paired_devices.is_empty());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VehicleSpec {
     /// The VIN (17 characters of `[A-HJ-NPR-Z0-9]`, unique).
+    #[schemars(regex(pattern = pims_types::schema::VIN_PATTERN))]
     pub vin: String,
     /// The brand (informative).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 64), regex(pattern = TEXT_PATTERN))]
     pub brand: Option<String>,
     /// The devices paired with it over Bluetooth.
     #[serde(default)]
+    #[schemars(inner(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN)))]
     pub paired_devices: Vec<String>,
     /// The connected services available for it (`pims.subscription.services`).
     #[serde(default)]
@@ -256,21 +313,24 @@ pub struct VehicleSpec {
 ///     {"accountId": "demo", "vin": "VR1AB12C3D4567890", "verified": true, "cvsStatus": "active"})).unwrap();
 /// assert_eq!(k.cvs_status, pims_sim::CvsStatus::Active);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CarKeySpec {
     /// The account.
     pub account_id: String,
     /// The vehicle.
+    #[schemars(regex(pattern = pims_types::schema::VIN_PATTERN))]
     pub vin: String,
     /// Whether the CarKey was verified (`set pims.vehicle.carkey` succeeded).
     #[serde(default)]
     pub verified: bool,
     /// Its CVS status: one of the four known ones (default unknown; another is refused).
     #[serde(default, deserialize_with = "known_cvs_status")]
+    #[schemars(with = "KnownCvsStatus")]
     pub cvs_status: CvsStatus,
     /// The last date it can be reactivated (RFC 3339), when suspended.
     #[serde(default)]
+    #[schemars(regex(pattern = RFC3339_SHAPE))]
     pub max_reactivation_date: Option<String>,
 }
 
@@ -282,19 +342,22 @@ pub struct CarKeySpec {
 ///      "steps": ["trusterPhoneNumber", "deviceActivation"]})).unwrap();
 /// assert_eq!(a.steps.len(), 2);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CarAssociationSpec {
     /// The carAssociationID (1-64 printable characters, no whitespace, unique).
+    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
     pub id: String,
     /// The account.
     pub account_id: String,
     /// The service subscribed to (one of the vehicle's service codes).
     pub service_code: String,
     /// The vehicle.
+    #[schemars(regex(pattern = pims_types::schema::VIN_PATTERN))]
     pub vin: String,
     /// The steps this service requires, in order (default: all three).
     #[serde(default = "default_steps")]
+    #[schemars(length(min = 1), inner(regex(pattern = STEP_PATTERN)))]
     pub steps: Vec<String>,
 }
 
@@ -305,7 +368,7 @@ pub struct CarAssociationSpec {
 ///     {"stepsId": 132324, "carAssociationId": "987654", "deviceId": "phone-1"})).unwrap();
 /// assert_eq!(l.steps_id, 132324);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StepListSpec {
     /// The stepsID.
@@ -313,6 +376,7 @@ pub struct StepListSpec {
     /// The car association it lists the steps of.
     pub car_association_id: String,
     /// The device it was issued to (the only one that may use it).
+    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
     pub device_id: String,
 }
 
@@ -323,14 +387,16 @@ pub struct StepListSpec {
 ///     {"accountId": "demo", "deviceId": "phone-1", "vin": "VR1AB12C3D4567890"})).unwrap();
 /// assert_eq!(s.device_id, "phone-1");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VehicleSelectionSpec {
     /// The account.
     pub account_id: String,
     /// The device.
+    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
     pub device_id: String,
     /// The selected vehicle.
+    #[schemars(regex(pattern = pims_types::schema::VIN_PATTERN))]
     pub vin: String,
 }
 
@@ -342,21 +408,25 @@ pub struct VehicleSelectionSpec {
 ///     "sentAtMs": 0, "expiresAtMs": 300000, "state": "pending"})).unwrap();
 /// assert!(!format!("{m:?}").contains("654321"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SmsSpec {
     /// A number unique in the outbox (increasing).
     pub id: u64,
     /// The number it was sent to.
+    #[schemars(regex(pattern = pims_types::schema::PHONE_NUMBER_PATTERN))]
     pub phone_number: String,
     /// What it authorises.
     pub purpose: SmsPurpose,
     /// The code (6 digits).
     #[serde(with = "secret_value")]
+    #[schemars(with = "String", regex(pattern = "^[0-9]{6}$"))]
     pub code: Secret,
     /// When it was sent (milliseconds since the Unix epoch, simulator clock).
+    #[schemars(range(max = crate::clock::MAX_RFC3339_MS))]
     pub sent_at_ms: u64,
     /// When it expires (same unit).
+    #[schemars(range(max = crate::clock::MAX_RFC3339_MS))]
     pub expires_at_ms: u64,
     /// Whether it can still be used.
     pub state: SmsState,
@@ -367,7 +437,7 @@ pub struct SmsSpec {
 /// ```
 /// assert_eq!(serde_json::to_value(pims_sim::SmsState::Consumed).unwrap(), "consumed");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SmsState {
     /// Not used yet (valid until it expires).
@@ -473,14 +543,9 @@ impl Scenario {
         if first.is_some_and(|b| *b != b'{') {
             return Err(SimError::scenario("$", "expected a JSON object"));
         }
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let scenario: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let field = crate::error::json_field(e.path().to_string());
-            SimError::scenario(field, e.into_inner().to_string())
-        })?;
-        // Trailing characters after the document.
-        de.end()
-            .map_err(|e| SimError::scenario("$", e.to_string()))?;
+        // A whole number may be written 5.0 (JSON Schema's integer): see whole_numbers.
+        let scenario: Scenario = crate::whole_numbers::deserialize(bytes)
+            .map_err(|e| SimError::scenario(e.field, e.message))?;
         scenario.validate()?;
         Ok(scenario)
     }

@@ -61,6 +61,8 @@ mod redact;
 mod repeat;
 mod results;
 mod rules;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod services;
 mod steps;
 mod steps_wire;

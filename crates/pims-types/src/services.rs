@@ -9,10 +9,25 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(s.code, "RC");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Service {
     /// The service code.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(
+            length(min = 1, max = 64),
+            regex(pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")
+        )
+    )]
     pub code: String,
     /// Its name.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(
+            length(min = 1, max = 256),
+            regex(pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")
+        )
+    )]
     pub name: String,
 }
 

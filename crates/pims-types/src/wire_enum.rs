@@ -65,6 +65,16 @@ macro_rules! wire_enum {
                 d.deserialize_str(Text)
             }
         }
+
+        #[cfg(feature = "schema")]
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!({"type": "string", "enum": [$($wire),+]})
+            }
+        }
     };
 }
 

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -78,11 +80,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A JSON request body, with errors naming the field.
 fn body_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SimError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = crate::error::json_field(e.path().to_string());
-        SimError::invalid(field, e.into_inner().to_string())
-    })
+    crate::whole_numbers::deserialize(bytes).map_err(|e| SimError::invalid(e.field, e.message))
 }
 
 /// `GET /healthz`.
@@ -106,8 +104,20 @@ pub(crate) struct SmsQuery {
 pub(crate) async fn sms(
     _: AdminAuth,
     State(shared): State<Arc<Shared>>,
-    Query(query): Query<SmsQuery>,
+    query: Result<Query<SmsQuery>, QueryRejection>,
 ) -> Response {
+    // A query axum cannot read (a repeated phoneNumber) gets the admin error envelope too,
+    // not axum's plain-text rejection.
+    let Query(query) = match query {
+        Ok(q) => q,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid request: {}", e.body_text()),
+                Some("phoneNumber"),
+            );
+        }
+    };
     // An unencoded `+` arrives as a space (form encoding): take it back.
     let phone = query.phone_number.map(|p| match p.strip_prefix(' ') {
         Some(rest) => format!("+{rest}"),
@@ -162,9 +172,12 @@ pub(crate) async fn disable_device(
 }
 
 /// The body of `POST /admin/vehicles/{vin}/pair`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PairBody {
+pub(crate) struct PairBody {
+    /// The device to pair (1-64 characters, no whitespace nor control character).
+    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN))]
+    #[schemars(regex(pattern = super::openapi::DEVICE_ID_PATTERN), example = "phone-1")]
     device_id: String,
 }
 
@@ -239,9 +252,11 @@ pub(crate) async fn get_clock(_: AdminAuth, State(shared): State<Arc<Shared>>) -
 }
 
 /// The body of `POST /admin/clock`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ClockBody {
+pub(crate) struct ClockBody {
+    /// Seconds to move forward (at most ten years; the clock stops at 9999-01-01T00:00:00Z).
+    #[schemars(range(max = MAX_ADVANCE_SECS))]
     advance_secs: u64,
 }
 

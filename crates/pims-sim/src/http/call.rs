@@ -219,13 +219,20 @@ fn process(
     transaction_id: TransactionId,
 ) -> (Reply, Option<Snapshot>) {
     let tid = transaction_id;
-    let call = match parsed {
+    let mut call = match parsed {
         Ok(call) => call,
         Err(e) => {
             tracing::debug!(transaction_id = %tid, error = %e, "invalid call body");
             return (Reply::failed(tid, e.to_api_error()), None);
         }
     };
+    // A whole number written 5.0 is the integer 5 (JSON Schema's reading, the document's):
+    // copied only when there is one.
+    if crate::whole_numbers::any_in_map(call.parameters.as_map()) {
+        let mut map = call.parameters.as_map().clone();
+        crate::whole_numbers::normalize_map(&mut map);
+        call.parameters = pims_types::Parameters::from(map);
+    }
     let mut backend = shared.lock();
     let Some(account) = bearer(headers).and_then(|t| backend.model.account_for_token(t)) else {
         tracing::debug!(transaction_id = %tid, "missing or unknown bearer token");

@@ -2,6 +2,7 @@
 //! OpenAPI document.
 
 pub(crate) mod admin;
+pub(crate) mod admin_schema;
 pub(crate) mod call;
 pub(crate) mod openapi;
 pub(crate) mod reply;
