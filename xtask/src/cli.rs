@@ -23,8 +23,9 @@ usage: cargo xtask <command>
 
 commands:
   ci        the project's whole check, in order, failing fast: fmt, clippy, tests (nextest),
-            the simulator's API contract (schemathesis), doc tests, docs (warnings denied), tidy, supply chain (cargo deny), bench (the
-            regression gate: counted figures vs benchmarks/baseline.json)
+            the PostgreSQL tests, the simulator's API contract (schemathesis), doc tests, docs
+            (warnings denied), tidy, supply chain (cargo deny), bench (the regression gate:
+            counted figures vs benchmarks/baseline.json)
   tidy      the repository tidy checks alone
   contract  the simulator's API contract alone (schemathesis against pims-sim's OpenAPI
             document; see docs/simulator.md)
