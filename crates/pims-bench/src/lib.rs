@@ -1,4 +1,4 @@
-//! The benchmarks of pims-rs: every speed figure of `quality.md` (B1–B8) measured against a
+//! The benchmarks of pims-rs: every speed figure of `quality.md` (B1–B11) measured against a
 //! baseline in the same run, because the machines are shared and noisy — the ratio is the
 //! point, not the absolute numbers.
 //!
@@ -17,6 +17,7 @@
 //! - the cache workloads and baselines: [`BenchCache`], [`MapCache`], [`DurableFile`], and
 //!   [`run_inline`], which drives the async cache from synchronous code;
 //! - whole-process measurement (B8): [`measure_here`], [`measure_isolated`];
+//! - B9's replica processes: [`ReplicaConfig`], [`run_replica`], [`total_throughput`];
 //! - the report: [`Row`], [`Goal`], [`Measure`], [`table`].
 //!
 //! ```
@@ -55,9 +56,14 @@ mod gate;
 mod http_figures;
 mod io_figures;
 mod loadgen;
+mod pg_figures;
+mod pg_population;
+mod pg_server;
 mod plan;
 pub mod probes;
 mod process;
+mod replica;
+mod replica_figure;
 mod report;
 mod run;
 mod stats;
@@ -77,6 +83,9 @@ pub use io_figures::{IoCounts, SYNC_CALLS, perf_calls, strace_calls};
 pub use loadgen::{Caller, Load, LoadOutcome, drive};
 pub use plan::Plan;
 pub use process::{ProcessSample, READY, measure_here, measure_isolated};
+pub use replica::{
+    REPLICA_USAGE, ReplicaConfig, ReplicaReport, ReplicaStore, run_replica, total_throughput,
+};
 pub use report::{Goal, Measure, Row, markdown_table, table};
 pub use run::{Options, USAGE, run};
 pub use stats::{Latencies, median};

@@ -49,10 +49,11 @@ fn main() -> ExitCode {
         _ => pims_bench::Options::parse(args)
             .and_then(|o| pims_bench::run(&o))
             .and_then(|rows| {
-                // A missed goal is a result; a figure that could not be measured is a failure.
+                // A missed goal is a result; a figure that could not be measured is a failure,
+                // unless it was skipped (PostgreSQL not installed, outside CI).
                 let unmeasured: Vec<&str> = rows
                     .iter()
-                    .filter(|r| !r.ours.value.is_finite())
+                    .filter(|r| !r.ours.value.is_finite() && !r.skipped)
                     .map(|r| r.figure)
                     .collect();
                 if unmeasured.is_empty() {

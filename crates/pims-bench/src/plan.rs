@@ -6,6 +6,7 @@
 /// let full = pims_bench::Plan::full();
 /// let quick = pims_bench::Plan::quick();
 /// assert_eq!(full.b7_large_lists, 1_000_000);
+/// assert_eq!(full.pg_lists, 1_000_000);
 /// assert!(quick.b7_large_lists < full.b7_large_lists);
 /// assert_eq!(quick.concurrency, full.concurrency);
 /// ```
@@ -35,6 +36,20 @@ pub struct Plan {
     pub b8_lists: usize,
     /// Cold starts measured in B8 (and as many `pims --version`).
     pub b8_runs: usize,
+    /// Measured steps calls of B9, per side and round (split between the two replicas).
+    pub b9_requests: usize,
+    /// B9's warm-up calls, per side and round.
+    pub b9_warmup: usize,
+    /// Rounds of B9 (the sled replica, then the two PostgreSQL replicas; medians compared).
+    pub b9_rounds: usize,
+    /// Lists in the PostgreSQL table of B10 and B11.
+    pub pg_lists: usize,
+    /// Durable changes of B10 per round (and as many raw upserts).
+    pub b10_changes: usize,
+    /// Lookups and no-change merges of B11 per round (and as many raw selects).
+    pub b11_operations: usize,
+    /// Rounds of B10 and B11 (ours and the baseline alternate; the medians are compared).
+    pub pg_rounds: usize,
     /// Criterion's warm-up time per benchmark, seconds.
     pub criterion_warm_up_s: f64,
     /// Criterion's measurement time per benchmark, seconds.
@@ -63,6 +78,13 @@ impl Plan {
             b7_small_lists: 1_000,
             b8_lists: 10_000,
             b8_runs: 10,
+            b9_requests: 20_000,
+            b9_warmup: 2_000,
+            b9_rounds: 3,
+            pg_lists: 1_000_000,
+            b10_changes: 200,
+            b11_operations: 2_000,
+            pg_rounds: 3,
             criterion_warm_up_s: 2.0,
             criterion_measurement_s: 5.0,
             criterion_samples: 50,
@@ -88,6 +110,13 @@ impl Plan {
             b7_small_lists: 1_000,
             b8_lists: 10_000,
             b8_runs: 3,
+            b9_requests: 8_000,
+            b9_warmup: 1_000,
+            b9_rounds: 2,
+            pg_lists: 100_000,
+            b10_changes: 50,
+            b11_operations: 500,
+            pg_rounds: 2,
             criterion_warm_up_s: 0.5,
             criterion_measurement_s: 1.5,
             criterion_samples: 20,

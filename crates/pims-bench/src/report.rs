@@ -117,6 +117,9 @@ pub struct Row {
     pub goal: Goal,
     /// How it was measured when it matters (sizes, rounds), or why it failed.
     pub note: Option<String>,
+    /// Not measured for want of something optional on this machine (PostgreSQL, outside CI):
+    /// reported, not a failure of the run.
+    pub skipped: bool,
 }
 
 impl Row {
@@ -143,6 +146,7 @@ impl Row {
             ratio: Some(ours.value / baseline.value),
             goal,
             note: None,
+            skipped: false,
         }
     }
 
@@ -162,6 +166,7 @@ impl Row {
             ratio: None,
             goal,
             note: None,
+            skipped: false,
         }
     }
 
@@ -181,6 +186,23 @@ impl Row {
             ratio: None,
             goal: Goal::Report,
             note: Some(format!("NOT MEASURED: {}", why.into())),
+            skipped: false,
+        }
+    }
+
+    /// A row for a figure this machine cannot measure and need not (PostgreSQL not installed,
+    /// outside CI): not measured, the reason in the note, and not a failure of the run.
+    ///
+    /// ```
+    /// let r = pims_bench::Row::skipped("B10", "durable change", "PostgreSQL is not installed");
+    /// assert!(r.skipped && !r.ours.value.is_finite());
+    /// assert!(r.note.unwrap().starts_with("NOT MEASURED (skipped): PostgreSQL"));
+    /// ```
+    pub fn skipped(figure: &'static str, what: impl Into<String>, why: impl Into<String>) -> Row {
+        Row {
+            skipped: true,
+            note: Some(format!("NOT MEASURED (skipped): {}", why.into())),
+            ..Row::failed(figure, what, "")
         }
     }
 
@@ -226,6 +248,7 @@ impl Row {
             "goal": self.goal.to_string(),
             "met": self.met(),
             "note": self.note,
+            "skipped": self.skipped,
         })
     }
 }

@@ -26,7 +26,7 @@ use crate::report::{Row, table};
 pub struct Options {
     /// The short plan.
     pub quick: bool,
-    /// Only these figures (`B1` ... `B8`, `B1i`, `B3i`, `B6i`, `B8i`, `B4c`, `B5c`); all when
+    /// Only these figures (`B1` ... `B11`, `B1i`, `B3i`, `B6i`, `B8i`, `B4c`, `B5c`); all when
     /// empty.
     pub only: Vec<String>,
     /// Do not build first (the binaries and benches are built already).
@@ -40,10 +40,11 @@ pub const USAGE: &str = "\
 usage: pims-bench [--quick] [--only B1,B1i,...] [--no-build] [--out FILE]
        pims-bench gate [--baseline FILE] [--record]
   Builds in release mode, runs the figures of quality.md (each against a baseline measured in
-  the same run): the timed ones (B1-B8), the counted ones (B1i, B3i, B6i, B8i: instructions
-  under callgrind, each counted twice; B4c, B5c: sync calls and bytes under strace), prints one
-  table and writes <target>/bench/report.json.
-  --quick     the same figures, smaller (B7 with 100,000 lists instead of 1,000,000)
+  the same run): the timed ones (B1-B11; B9-B11 on a throw-away PostgreSQL server, skipped
+  when PostgreSQL is not installed unless CI=true), the counted ones (B1i, B3i, B6i, B8i:
+  instructions under callgrind, each counted twice; B4c, B5c: sync calls and bytes under
+  strace), prints one table and writes <target>/bench/report.json.
+  --quick     the same figures, smaller (B7 and B11 with 100,000 lists instead of 1,000,000)
   --only      run only these figures (`counted` for the six counted ones)
   --no-build  do not build the CLI, the probes and the benches first
   --out FILE  write the report there
@@ -82,7 +83,7 @@ impl Options {
                             .chain(&COUNTED_FIGURES)
                             .find(|k| k.eq_ignore_ascii_case(f))
                             .ok_or_else(|| {
-                                format!("unknown figure {f} (B1 to B8, B1i, B3i, B6i, B8i, B4c, B5c, counted)")
+                                format!("unknown figure {f} (B1 to B11, B1i, B3i, B6i, B8i, B4c, B5c, counted)")
                             })?;
                         o.only.push((*known).to_owned());
                     }
@@ -104,7 +105,9 @@ impl Options {
     }
 }
 
-const FIGURES: [&str; 8] = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"];
+const FIGURES: [&str; 11] = [
+    "B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11",
+];
 
 /// The counted figures: instructions (B1i, B3i, B6i, B8i), sync calls and bytes (B4c, B5c).
 const COUNTED_FIGURES: [&str; 6] = ["B1i", "B3i", "B6i", "B8i", "B4c", "B5c"];
@@ -187,7 +190,7 @@ pub fn run(options: &Options) -> Result<Vec<Row>, String> {
     let micro_wanted = ["B3", "B4", "B7"].iter().any(|f| options.wants(f));
     let mut build_problems = Vec::new();
     if !options.no_build {
-        step("building pims-coldstart, pims-probe and the pims CLI (release)");
+        step("building pims-coldstart, pims-probe, pims-replica and the pims CLI (release)");
         let mut c = cargo(&target);
         c.args(["build", "--release", "-p", "pims-bench", "--bins"]);
         if let Err(e) = run_logged(c, &out_dir.join("build.log"), "cargo build -p pims-bench") {
@@ -228,6 +231,18 @@ pub fn run(options: &Options) -> Result<Vec<Row>, String> {
     if options.wants("B8") {
         step("B8: cold start of a whole process");
         rows.extend(cold_start::run(&plan, &bins, &work));
+    }
+    if ["B9", "B10", "B11"].iter().any(|f| options.wants(f)) {
+        step(&format!(
+            "B9, B10, B11: the PostgreSQL store (B11 with {} lists)",
+            cache_figures::count(plan.pg_lists as u64)
+        ));
+        rows.extend(crate::pg_figures::run(
+            &plan,
+            &bin_dir.join("pims-replica"),
+            &work,
+            &|f| options.wants(f),
+        ));
     }
     let counted_plan = CountPlan::full();
     if COUNTED.iter().any(|f| options.wants(f)) {
@@ -271,6 +286,12 @@ pub fn run(options: &Options) -> Result<Vec<Row>, String> {
             "b7_small_lists": plan.b7_small_lists,
             "b8_lists": plan.b8_lists,
             "b8_runs": plan.b8_runs,
+            "b9_requests": plan.b9_requests,
+            "b9_rounds": plan.b9_rounds,
+            "pg_lists": plan.pg_lists,
+            "b10_changes": plan.b10_changes,
+            "b11_operations": plan.b11_operations,
+            "pg_rounds": plan.pg_rounds,
         },
         "seconds": started.elapsed().as_secs_f64(),
         "load_average_before": load_before.trim(),
