@@ -53,7 +53,9 @@ pub fn test_ci_value(current: Option<&std::ffi::OsStr>) -> Option<&'static str> 
 /// assert!(xtask::ci::POSTGRES_TESTS.starts_with("package(pims-cache-postgres)"));
 /// ```
 pub const POSTGRES_TESTS: &str = "package(pims-cache-postgres) \
-     | binary_id(pims::replicas_postgres) | binary_id(pims-cli::shared_cache)";
+     | binary_id(pims::replicas_postgres) | binary_id(pims-cli::shared_cache) \
+     | binary_id(pims-bench::missing_postgres) \
+     | (package(pims-bench) & test(/postgres/))";
 
 /// How long to wait, once a test runner has exited, for the end of its output.
 const PIPE_GRACE: Duration = Duration::from_secs(10);
