@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: the project's whole check, in order, failing fast, each stage timed, with
 //! a closing summary (stage table, total time, test counts).
 //!
-//! Stages: `fmt`, `clippy`, `test` (nextest when installed, else `cargo test`), `doctest`,
+//! Stages: `fmt`, `clippy`, `test` (nextest when installed, else `cargo test`), `bindings`
+//! (the Kotlin and Python suites and the Swift checks, see [`crate::bindings`]), `doctest`,
 //! `doc` (rustdoc warnings are errors), `tidy` (see [`crate::tidy`]), `deny` (supply
 //! chain: `cargo deny check bans licenses sources`) and `bench` (the regression gate of the
 //! counted benchmark figures, see [`crate::bench::gate`]).
@@ -36,11 +37,11 @@ const PIPE_GRACE: Duration = Duration::from_secs(10);
 /// ```
 /// assert_eq!(
 ///     xtask::ci::STAGES,
-///     ["fmt", "clippy", "test", "doctest", "doc", "tidy", "deny", "bench"]
+///     ["fmt", "clippy", "test", "bindings", "doctest", "doc", "tidy", "deny", "bench"]
 /// );
 /// ```
-pub const STAGES: [&str; 8] = [
-    "fmt", "clippy", "test", "doctest", "doc", "tidy", "deny", "bench",
+pub const STAGES: [&str; 9] = [
+    "fmt", "clippy", "test", "bindings", "doctest", "doc", "tidy", "deny", "bench",
 ];
 
 /// How a stage ended.
@@ -288,6 +289,7 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
                 tests,
             )
         }
+        "bindings" => crate::bindings::test(ws),
         "doctest" => run_counting(ws.cargo().args(["test", "--workspace", "--doc"]), tests),
         "doc" => {
             let mut flags = std::env::var("RUSTDOCFLAGS").unwrap_or_default();

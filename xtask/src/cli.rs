@@ -29,7 +29,12 @@ commands:
   release <major|minor|patch|X.Y.Z> [--dry-run] [--no-verify]
             bump every crate, date the changelog, package every crate in dependency order,
             commit and tag vX.Y.Z (not with --dry-run); runs `ci` first
-  dist      release builds of pims and pims-sim packed in target/dist/ with SHA256SUMS
+  dist      release builds of pims and pims-sim packed in target/dist/ with SHA256SUMS, and
+            the bindings' artefacts (Python wheel, Kotlin/JVM jar, Swift sources)
+  bindings [--test]
+            Kotlin, Swift and Python sources of pims-ffi into target/bindings/; with --test,
+            the Swift checks and the Kotlin and Python suites against pims-sim (the `bindings`
+            stage of ci)
   bench [--quick] [ARGS...]
             the benchmarks: runs the release build of pims-bench with ARGS (valgrind and
             strace installed with apt when missing)
@@ -58,6 +63,8 @@ pub enum Task {
     },
     /// `cargo xtask dist`.
     Dist,
+    /// `cargo xtask bindings [--test]`: `true` with `--test`.
+    Bindings(bool),
     /// `cargo xtask bench [ARGS...]`: the arguments go to the `pims-bench` binary.
     Bench(Vec<String>),
     /// `cargo xtask help` (or no command).
@@ -94,6 +101,13 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Task> {
         "tidy" => no_more(Task::Tidy),
         "dist" => no_more(Task::Dist),
         "help" | "--help" | "-h" => Ok(Task::Help),
+        "bindings" => match rest {
+            [] => Ok(Task::Bindings(false)),
+            ["--test"] => Ok(Task::Bindings(true)),
+            [other, ..] => Err(usage_error(format!(
+                "`bindings` takes only `--test` (got `{other}`)"
+            ))),
+        },
         "bench" => Ok(Task::Bench(rest.iter().map(|a| (*a).to_owned()).collect())),
         "release" => {
             let mut bump = None;
@@ -159,6 +173,10 @@ pub fn main<S: AsRef<str>>(args: &[S]) -> Result<ExitCode> {
             dist::dist(&ws, Completions::Required)?;
         }
         Task::Bench(args) => crate::bench::bench(&ws, &args)?,
+        Task::Bindings(false) => {
+            crate::bindings::generate(&ws, false, &[])?;
+        }
+        Task::Bindings(true) => crate::bindings::test(&ws)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -174,6 +192,11 @@ mod tests {
         assert_eq!(parse(&["help"]).unwrap(), Task::Help);
         assert_eq!(parse(&["tidy"]).unwrap(), Task::Tidy);
         assert_eq!(parse(&["dist"]).unwrap(), Task::Dist);
+        assert_eq!(parse(&["bindings"]).unwrap(), Task::Bindings(false));
+        assert_eq!(
+            parse(&["bindings", "--test"]).unwrap(),
+            Task::Bindings(true)
+        );
         assert_eq!(
             parse(&["bench", "--quick", "B3"]).unwrap(),
             Task::Bench(vec!["--quick".to_owned(), "B3".to_owned()])
@@ -197,6 +220,10 @@ mod tests {
                 "`ci` takes no arguments (got `--fast`)",
             ),
             (&["release"][..], "release needs a level or a version"),
+            (
+                &["bindings", "--fast"][..],
+                "`bindings` takes only `--test` (got `--fast`)",
+            ),
             (&["release", "patch", "minor"][..], "got another: `minor`"),
             (
                 &["release", "patch", "--force"][..],

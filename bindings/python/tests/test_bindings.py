@@ -194,3 +194,13 @@ def test_release_then_a_call_is_2001():
     with pytest.raises(pims.PimsError.Failed) as e:
         asyncio.run(p.steps(pims.StepsSelector.CAR_ASSOCIATION_ID("987654")))
     assert e.value.code == 2001
+
+
+def test_imported_from_the_installed_wheel():
+    # The suite runs against the wheel pip installed, never the sources of bindings/python.
+    import os
+    import pathlib
+
+    site = pathlib.Path(os.environ["PIMS_EXPECTED_SITE"]).resolve()
+    assert site in pathlib.Path(pims.__file__).resolve().parents
+    assert (pathlib.Path(pims.__file__).parent / "pims_ffi").is_dir()
