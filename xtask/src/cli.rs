@@ -171,6 +171,7 @@ pub fn main<S: AsRef<str>>(args: &[S]) -> Result<ExitCode> {
         }
         Task::Dist => {
             dist::dist(&ws, Completions::Required)?;
+            dist::bindings(&ws)?;
         }
         Task::Bench(args) => crate::bench::bench(&ws, &args)?,
         Task::Bindings(false) => {
