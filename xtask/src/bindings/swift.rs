@@ -16,7 +16,7 @@ pub const FILES: [&str; 3] = ["PimsFFI.swift", "pims_ffiFFI.h", "pims_ffiFFI.mod
 /// The prefixes of the library's FFI symbols.
 const PREFIXES: [&str; 2] = ["uniffi_pims_ffi_", "ffi_pims_ffi_"];
 
-/// The FFI symbols `text` names (identifiers with one of [`PREFIXES`]).
+/// The FFI symbols `text` names (identifiers starting `uniffi_pims_ffi_` or `ffi_pims_ffi_`).
 ///
 /// ```
 /// let s = xtask::bindings::swift::ffi_symbols("x = uniffi_pims_ffi_fn_func_json_parse(a, ffi_pims_ffi_rustbuffer_free)");
