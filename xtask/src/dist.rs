@@ -216,7 +216,7 @@ pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
 /// library inside) and the Swift sources.
 #[derive(Debug, Clone)]
 pub struct BindingsOutcome {
-    /// `target/dist/pims_rs-<version>-py3-none-<platform>.whl` (maturin, release, stripped).
+    /// `target/dist/pims_rs-<version>-py3-none-<platform>.whl` (maturin, release).
     pub wheel: PathBuf,
     /// `target/dist/pims-kotlin-<version>.jar`.
     pub jar: PathBuf,

@@ -44,7 +44,9 @@ pub fn wheel(ws: &Workspace, built: &Built, release: bool, out: &Path) -> Result
         .env("PATH", path)
         .env("CARGO_TARGET_DIR", &built.target);
     if release {
-        cmd.args(["--release", "--strip"]);
+        // Not `--strip`: stripping removes the UniFFI metadata the generator reads from the
+        // library (it then finds none, and maturin fails).
+        cmd.arg("--release");
     }
     println!("$ {}", process::describe(&cmd));
     process::run(&mut cmd)?;
