@@ -4,7 +4,8 @@
 //! Stages: `fmt`, `clippy`, `test` (nextest when installed, else `cargo test`; with `CI=true`
 //! unless the environment sets `CI`, see [`test_ci_value`]), `postgres` (the tests that start
 //! PostgreSQL servers, [`POSTGRES_TESTS`], timed on their own), `contract` (schemathesis
-//! against pims-sim's OpenAPI document, see [`crate::contract`]), `doctest`,
+//! against pims-sim's OpenAPI document, see [`crate::contract`]), `bindings` (the Kotlin and
+//! Python suites and the Swift checks, see [`crate::bindings`]), `doctest`,
 //! `doc` (rustdoc warnings are errors), `tidy` (see [`crate::tidy`]), `deny` (supply
 //! chain: `cargo deny check bans licenses sources`) and `bench` (the regression gate of the
 //! counted benchmark figures, see [`crate::bench::gate`]).
@@ -66,13 +67,14 @@ const PIPE_GRACE: Duration = Duration::from_secs(10);
 /// assert_eq!(
 ///     xtask::ci::STAGES,
 ///     [
-///         "fmt", "clippy", "test", "postgres", "contract", "doctest", "doc", "tidy", "deny",
-///         "bench"
+///         "fmt", "clippy", "test", "postgres", "contract", "bindings", "doctest", "doc", "tidy",
+///         "deny", "bench"
 ///     ]
 /// );
 /// ```
-pub const STAGES: [&str; 10] = [
-    "fmt", "clippy", "test", "postgres", "contract", "doctest", "doc", "tidy", "deny", "bench",
+pub const STAGES: [&str; 11] = [
+    "fmt", "clippy", "test", "postgres", "contract", "bindings", "doctest", "doc", "tidy", "deny",
+    "bench",
 ];
 
 /// How a stage ended.
@@ -354,6 +356,7 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
             run_counting(&mut nextest(ws, POSTGRES_TESTS), tests)
         }
         "contract" => crate::contract::run_stage(ws),
+        "bindings" => crate::bindings::test(ws),
         "doctest" => run_counting(ws.cargo().args(["test", "--workspace", "--doc"]), tests),
         "doc" => {
             let mut flags = std::env::var("RUSTDOCFLAGS").unwrap_or_default();

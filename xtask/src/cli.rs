@@ -23,16 +23,22 @@ usage: cargo xtask <command>
 
 commands:
   ci        the project's whole check, in order, failing fast: fmt, clippy, tests (nextest),
-            the PostgreSQL tests, the simulator's API contract (schemathesis), doc tests, docs
-            (warnings denied), tidy, supply chain (cargo deny), bench (the regression gate:
-            counted figures vs benchmarks/baseline.json)
+            the PostgreSQL tests, the simulator's API contract (schemathesis), the bindings
+            (Kotlin and Python suites, Swift checks), doc tests, docs (warnings denied), tidy,
+            supply chain (cargo deny), bench (the regression gate: counted figures vs
+            benchmarks/baseline.json)
   tidy      the repository tidy checks alone
   contract  the simulator's API contract alone (schemathesis against pims-sim's OpenAPI
             document; see docs/simulator.md)
   release <major|minor|patch|X.Y.Z> [--dry-run] [--no-verify]
             bump every crate, date the changelog, package every crate in dependency order,
             commit and tag vX.Y.Z (not with --dry-run); runs `ci` first
-  dist      release builds of pims and pims-sim packed in target/dist/ with SHA256SUMS
+  dist      release builds of pims and pims-sim packed in target/dist/ with SHA256SUMS, and
+            the bindings' artefacts (Python wheel, Kotlin/JVM jar, Swift sources)
+  bindings [--test]
+            Kotlin, Swift and Python sources of pims-ffi into target/bindings/; with --test,
+            the Swift checks and the Kotlin and Python suites against pims-sim (the `bindings`
+            stage of ci)
   bench [--quick] [ARGS...]
             the benchmarks: runs the release build of pims-bench with ARGS (valgrind and
             strace installed with apt when missing)
@@ -63,6 +69,8 @@ pub enum Task {
     },
     /// `cargo xtask dist`.
     Dist,
+    /// `cargo xtask bindings [--test]`: `true` with `--test`.
+    Bindings(bool),
     /// `cargo xtask bench [ARGS...]`: the arguments go to the `pims-bench` binary.
     Bench(Vec<String>),
     /// `cargo xtask help` (or no command).
@@ -100,6 +108,13 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Task> {
         "contract" => no_more(Task::Contract),
         "dist" => no_more(Task::Dist),
         "help" | "--help" | "-h" => Ok(Task::Help),
+        "bindings" => match rest {
+            [] => Ok(Task::Bindings(false)),
+            ["--test"] => Ok(Task::Bindings(true)),
+            [other, ..] => Err(usage_error(format!(
+                "`bindings` takes only `--test` (got `{other}`)"
+            ))),
+        },
         "bench" => Ok(Task::Bench(rest.iter().map(|a| (*a).to_owned()).collect())),
         "release" => {
             let mut bump = None;
@@ -164,8 +179,13 @@ pub fn main<S: AsRef<str>>(args: &[S]) -> Result<ExitCode> {
         }
         Task::Dist => {
             dist::dist(&ws, Completions::Required)?;
+            dist::bindings(&ws)?;
         }
         Task::Bench(args) => crate::bench::bench(&ws, &args)?,
+        Task::Bindings(false) => {
+            crate::bindings::generate(&ws, false, &[])?;
+        }
+        Task::Bindings(true) => crate::bindings::test(&ws)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -181,6 +201,11 @@ mod tests {
         assert_eq!(parse(&["help"]).unwrap(), Task::Help);
         assert_eq!(parse(&["tidy"]).unwrap(), Task::Tidy);
         assert_eq!(parse(&["dist"]).unwrap(), Task::Dist);
+        assert_eq!(parse(&["bindings"]).unwrap(), Task::Bindings(false));
+        assert_eq!(
+            parse(&["bindings", "--test"]).unwrap(),
+            Task::Bindings(true)
+        );
         assert_eq!(
             parse(&["bench", "--quick", "B3"]).unwrap(),
             Task::Bench(vec!["--quick".to_owned(), "B3".to_owned()])
@@ -204,6 +229,10 @@ mod tests {
                 "`ci` takes no arguments (got `--fast`)",
             ),
             (&["release"][..], "release needs a level or a version"),
+            (
+                &["bindings", "--fast"][..],
+                "`bindings` takes only `--test` (got `--fast`)",
+            ),
             (&["release", "patch", "minor"][..], "got another: `minor`"),
             (
                 &["release", "patch", "--force"][..],

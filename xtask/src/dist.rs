@@ -1,6 +1,7 @@
 //! `cargo xtask dist`: release builds of `pims` (crate pims-cli) and `pims-sim`, packed as
 //! `target/dist/pims-<version>-<target>.tar.gz` with the README, the licences, the changelog
-//! and shell completions, plus `target/dist/SHA256SUMS`.
+//! and shell completions, plus `target/dist/SHA256SUMS`; then ([`bindings`]) the bindings'
+//! artefacts: the Python wheel, the Kotlin/JVM jar and the Swift sources, their checksums added.
 //!
 //! The archive is reproducible: entries sorted, owner 0, fixed modes, and every time set to
 //! `SOURCE_DATE_EPOCH` (else the time of the `HEAD` commit).
@@ -208,6 +209,141 @@ pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
         sha256,
         entries,
         completions: with_completions,
+    })
+}
+
+/// What the bindings add to a distribution: the Python wheel, the Kotlin/JVM jar (its native
+/// library inside) and the Swift sources.
+#[derive(Debug, Clone)]
+pub struct BindingsOutcome {
+    /// `target/dist/pims_rs-<version>-py3-none-<platform>.whl` (maturin, release).
+    pub wheel: PathBuf,
+    /// `target/dist/pims-kotlin-<version>.jar`.
+    pub jar: PathBuf,
+    /// `target/dist/pims-swift-<version>.tar.gz`.
+    pub swift: PathBuf,
+}
+
+/// The directory JNA looks for a native library under in a jar, for this platform.
+///
+/// ```
+/// let prefix = xtask::dist::jna_resource_prefix();
+/// assert!(prefix.contains('-'));
+/// ```
+pub fn jna_resource_prefix() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        "windows" => "win32",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x86-64",
+        "x86" => "x86",
+        other => other,
+    };
+    format!("{os}-{arch}")
+}
+
+/// Adds the bindings' artefacts to `target/dist/` (after [`dist`]: their checksums join
+/// `SHA256SUMS`). A release build of the cdylib and the generator, then the wheel (maturin),
+/// the jar (kotlinc, with `libpims_ffi.so` under JNA's resource prefix) and the Swift archive.
+pub fn bindings(ws: &Workspace) -> Result<BindingsOutcome> {
+    let meta = ws.metadata()?;
+    let version = meta
+        .package(crate::bindings::FFI_CRATE)
+        .map(|p| p.version.clone())
+        .ok_or_else(|| Error::refused("the workspace has no crate pims-ffi"))?;
+    let dist_dir = meta.target_directory.join("dist");
+    fs::create_dir_all(&dist_dir).io_context(|| format!("creating {}", dist_dir.display()))?;
+    let built = crate::bindings::generate(ws, true, &[])?;
+    let scratch = tempfile::tempdir_in(&dist_dir)
+        .io_context(|| format!("creating a scratch directory in {}", dist_dir.display()))?;
+
+    let wheel = crate::bindings::python::wheel(ws, &built, true, &scratch.path().join("wheel"))?;
+    let wheel_name = wheel
+        .file_name()
+        .ok_or_else(|| Error::invalid("maturin made a wheel without a name"))?;
+    let wheel_out = dist_dir.join(wheel_name);
+    fs::copy(&wheel, &wheel_out).io_context(|| format!("writing {}", wheel_out.display()))?;
+
+    let home = crate::bindings::tools::kotlin_home(&built.tools)?;
+    let jna = crate::bindings::tools::jna_jar()?;
+    let jar = dist_dir.join(format!("pims-kotlin-{version}.jar"));
+    let _ = fs::remove_file(&jar);
+    crate::bindings::kotlin::compile(
+        &home,
+        &jna,
+        &[
+            built.sources("kotlin"),
+            ws.root().join("bindings/kotlin/src"),
+        ],
+        &jar,
+    )?;
+    let native = scratch.path().join("native");
+    let prefix = jna_resource_prefix();
+    fs::create_dir_all(native.join(&prefix))
+        .io_context(|| "creating a scratch directory".into())?;
+    let library = crate::bindings::library_file_name();
+    fs::copy(&built.library, native.join(&prefix).join(&library))
+        .io_context(|| format!("reading {}", built.library.display()))?;
+    process::run(
+        Command::new("jar")
+            .arg("uf")
+            .arg(&jar)
+            .arg("-C")
+            .arg(&native)
+            .arg(format!("{prefix}/{library}")),
+    )?;
+
+    let stem = format!("pims-swift-{version}");
+    let swift = dist_dir.join(format!("{stem}.tar.gz"));
+    let mut members: Vec<(String, PathBuf, bool)> = crate::bindings::swift::FILES
+        .iter()
+        .map(|f| ((*f).to_owned(), built.sources("swift").join(f), false))
+        .collect();
+    members.push((
+        "Pims.swift".to_owned(),
+        ws.root().join("bindings/swift/Sources/Pims/Pims.swift"),
+        false,
+    ));
+    members.push((
+        "README.md".to_owned(),
+        ws.root().join("bindings/swift/README.md"),
+        false,
+    ));
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    let mtime = git::head_time(ws).unwrap_or(0);
+    write_archive(&swift, &stem, &members, mtime)?;
+
+    // Every artefact's checksum, after the lines already there (the archive's), replacing a
+    // line of an earlier run for the same file.
+    let checksums = dist_dir.join(CHECKSUMS);
+    let artefacts = [&wheel_out, &jar, &swift];
+    let names: Vec<String> = artefacts
+        .iter()
+        .map(|a| {
+            a.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut sums: String = fs::read_to_string(&checksums)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !names.iter().any(|n| l.ends_with(&format!("  {n}"))))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for (artefact, name) in artefacts.iter().zip(&names) {
+        sums.push_str(&format!("{}  {name}\n", sha256_file(artefact)?));
+    }
+    fs::write(&checksums, sums).io_context(|| format!("writing {CHECKSUMS}"))?;
+    for artefact in [&wheel_out, &jar, &swift] {
+        println!("dist: {}", artefact.display());
+    }
+    Ok(BindingsOutcome {
+        wheel: wheel_out,
+        jar,
+        swift,
     })
 }
 

@@ -2,11 +2,12 @@
 //! (the alias lives in `.cargo/config.toml`).
 //!
 //! ```text
-//! cargo xtask ci                                  # fmt, clippy, tests, doc tests, docs, tidy, deny
+//! cargo xtask ci                                  # fmt, clippy, tests, bindings, doc tests, docs, tidy, deny
 //! cargo xtask tidy                                # the repository rules alone
 //! cargo xtask release patch --dry-run             # everything a release does, nothing committed
 //! cargo xtask release 0.2.0                       # bump, date the changelog, package, commit, tag
 //! cargo xtask dist                                # target/dist/pims-<version>-<target>.tar.gz
+//! cargo xtask bindings [--test]                   # Kotlin, Swift, Python into target/bindings/
 //! cargo xtask bench [--quick]                     # the benchmarks (docs/benchmarks.md)
 //! cargo xtask bench --record-baseline             # re-record the regression gate's baseline
 //! ```
@@ -32,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod bindings;
 pub mod changelog;
 pub mod ci;
 pub mod cli;

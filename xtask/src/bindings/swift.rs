@@ -1,0 +1,106 @@
+//! What can be checked of the Swift bindings without a Swift compiler (none installs on these
+//! machines): the generated C header parses with clang, and every FFI symbol the generated
+//! Swift file calls (and every one the header declares) is exported by the library.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use super::{Built, tools};
+use crate::error::{Error, IoContext, Result};
+use crate::process;
+
+/// The generated Swift file, header and module map.
+pub const FILES: [&str; 3] = ["PimsFFI.swift", "pims_ffiFFI.h", "pims_ffiFFI.modulemap"];
+
+/// The prefixes of the library's FFI symbols.
+const PREFIXES: [&str; 2] = ["uniffi_pims_ffi_", "ffi_pims_ffi_"];
+
+/// The FFI symbols `text` names (identifiers starting `uniffi_pims_ffi_` or `ffi_pims_ffi_`).
+///
+/// ```
+/// let s = xtask::bindings::swift::ffi_symbols("x = uniffi_pims_ffi_fn_func_json_parse(a, ffi_pims_ffi_rustbuffer_free)");
+/// assert_eq!(s.into_iter().collect::<Vec<_>>(),
+///            ["ffi_pims_ffi_rustbuffer_free", "uniffi_pims_ffi_fn_func_json_parse"]);
+/// ```
+pub fn ffi_symbols(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|t| PREFIXES.iter().any(|p| t.starts_with(p)))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The dynamic symbols `library` defines (`nm -D --defined-only`).
+fn exported(library: &Path) -> Result<BTreeSet<String>> {
+    let out = process::stdout(
+        Command::new("nm")
+            .args(["-D", "--defined-only"])
+            .arg(library),
+    )?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Runs the checks on `built`'s Swift sources.
+pub fn check(built: &Built) -> Result<()> {
+    let dir = built.sources("swift");
+    for file in FILES {
+        if !dir.join(file).is_file() {
+            return Err(Error::refused(format!(
+                "the generator wrote no {}",
+                dir.join(file).display()
+            )));
+        }
+    }
+    tools::require("clang", "clang")?;
+    let header = dir.join(FILES[1]);
+    // Included, as the module map has Swift include it.
+    let scratch = tempfile::tempdir().io_context(|| "creating a scratch directory".into())?;
+    let includer = scratch.path().join("include_header.c");
+    std::fs::write(&includer, format!("#include \"{}\"\n", FILES[1]))
+        .io_context(|| format!("writing {}", includer.display()))?;
+    let mut clang = Command::new("clang");
+    clang
+        .args(["-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-I"])
+        .arg(&dir)
+        .arg(&includer);
+    println!("$ {}", process::describe(&clang));
+    process::output(&mut clang)?;
+
+    let exported = exported(&built.library)?;
+    let read =
+        |p: &Path| std::fs::read_to_string(p).io_context(|| format!("reading {}", p.display()));
+    let swift = ffi_symbols(&read(&dir.join(FILES[0]))?);
+    let declared = ffi_symbols(&read(&header)?);
+    let missing: Vec<&String> = swift
+        .iter()
+        .chain(declared.iter())
+        .filter(|s| !exported.contains(*s))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::refused(format!(
+            "{} does not export {} symbol(s) the Swift bindings use: {}",
+            built.library.display(),
+            missing.len(),
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if swift.is_empty() {
+        return Err(Error::refused(
+            "the Swift file calls no FFI symbol: nothing was checked",
+        ));
+    }
+    println!(
+        "swift: the header parses; the {} symbols the Swift file calls and the {} the header declares are exported",
+        swift.len(),
+        declared.len()
+    );
+    Ok(())
+}
