@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pims_cache::{Namespace, StepCache};
+use pims_cache::{Merged, Namespace, StepCache};
 use pims_cache_postgres::test_server::TestServer;
 use pims_cache_postgres::{DEFAULT_TABLE, PostgresOptions, PostgresStore};
 use pims_sim::{SimConfig, SimServer};
@@ -152,6 +152,36 @@ async fn raw_client(url: &str) -> Result<Client, String> {
 }
 
 impl Rig {
+    /// Merges the bench list of each of `lists` (its deviceActivation step `done` or not), one
+    /// at a time, each answer checked by `check`: the time per merge, in µs. (The lists are
+    /// built before the clock starts.)
+    fn timed_merges(
+        &self,
+        lists: impl IntoIterator<Item = u64>,
+        done: bool,
+        check: impl Fn(&Merged) -> Result<(), &'static str>,
+    ) -> Result<f64, String> {
+        let work: Vec<_> = lists
+            .into_iter()
+            .map(|n| {
+                let j = population::PG_FIRST + n;
+                (bench_keys(j), bench_list(j, done))
+            })
+            .collect();
+        self.runtime.block_on(async {
+            let start = Instant::now();
+            for (keys, list) in &work {
+                let merged = self
+                    .cache
+                    .merge(&self.ns, keys, list)
+                    .await
+                    .map_err(|e| format!("merge: {e}"))?;
+                check(&merged)?;
+            }
+            Ok(per_op_us(start.elapsed(), work.len()))
+        })
+    }
+
     fn start(plan: &Plan, server: &TestServer) -> Result<Rig, String> {
         let runtime = runtime("bench-pg")?;
         let url = server.url(&server.create_database());
@@ -341,26 +371,10 @@ fn b11(plan: &Plan, rig: &Rig, populated: &str) -> Result<Vec<Row>, String> {
         })?);
 
         let lists: Vec<u64> = (0..ops).map(|_| scatter.next_index()).collect();
-        let work: Vec<_> = lists
-            .iter()
-            .map(|n| {
-                let j = population::PG_FIRST + n;
-                (bench_keys(j), bench_list(j, false))
-            })
-            .collect();
-        merges.push(rig.runtime.block_on(async {
-            let start = Instant::now();
-            for (keys, list) in &work {
-                let merged = rig
-                    .cache
-                    .merge(&rig.ns, keys, list)
-                    .await
-                    .map_err(|e| format!("merge: {e}"))?;
-                if merged.changed {
-                    return Err("a merge meant to change nothing changed the list".to_owned());
-                }
-            }
-            Ok::<_, String>(per_op_us(start.elapsed(), ops))
+        merges.push(rig.timed_merges(lists, false, |merged| {
+            (!merged.changed)
+                .then_some(())
+                .ok_or("a merge meant to change nothing changed the list")
         })?);
 
         let selectors = (0..ops)
@@ -449,25 +463,10 @@ fn b10(plan: &Plan, rig: &Rig) -> Result<Row, String> {
             Ok::<_, String>(per_op_us(start.elapsed(), changes))
         })?);
 
-        let work: Vec<_> = take(changes)
-            .map(|n| {
-                let j = population::PG_FIRST + n;
-                (bench_keys(j), bench_list(j, true))
-            })
-            .collect();
-        ours.push(rig.runtime.block_on(async {
-            let start = Instant::now();
-            for (keys, list) in &work {
-                let merged = rig
-                    .cache
-                    .merge(&rig.ns, keys, list)
-                    .await
-                    .map_err(|e| format!("merge: {e}"))?;
-                if !(merged.changed && merged.durable) {
-                    return Err("a change was not a durable change".to_owned());
-                }
-            }
-            Ok::<_, String>(per_op_us(start.elapsed(), changes))
+        ours.push(rig.timed_merges(take(changes), true, |merged| {
+            (merged.changed && merged.durable)
+                .then_some(())
+                .ok_or("a change was not a durable change")
         })?);
     }
     Ok(Row::ratio(

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -84,6 +84,49 @@ fn status_kib(status: &str, field: &str) -> Option<u64> {
         .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
 }
 
+/// A child process with its three standard streams piped: the lines it prints arrive on
+/// `lines` (read on a thread, so that a hung child can be killed at a deadline), and what it
+/// writes to stderr is collected by `errors`, for the message when it fails.
+pub(crate) struct Piped {
+    /// The child (its stdin still in it).
+    pub(crate) child: Child,
+    /// Its standard output, line by line.
+    pub(crate) lines: mpsc::Receiver<String>,
+    /// Its standard error, whole, once it closes it.
+    pub(crate) errors: std::thread::JoinHandle<String>,
+}
+
+/// Starts `command` as a [`Piped`] child; `name` names it in the error.
+pub(crate) fn spawn_piped(command: &mut Command, name: &str) -> Result<Piped, String> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{name}: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut stderr = child.stderr.take().ok_or("no stderr")?;
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Ok(Piped {
+        child,
+        lines,
+        errors,
+    })
+}
+
 /// Runs `program args` and measures it, in this process. With `wait_ready`, the program must
 /// print a line starting with [`READY`] and then idle until its standard input closes.
 ///
@@ -103,31 +146,12 @@ pub fn measure_here(
 ) -> Result<ProcessSample, String> {
     let name = program.display().to_string();
     let start = Instant::now();
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{name}: {e}"))?;
+    let Piped {
+        mut child,
+        lines: rx,
+        errors,
+    } = spawn_piped(Command::new(program).args(args), &name)?;
     let pid = child.id();
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut stderr = child.stderr.take().ok_or("no stderr")?;
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    // Lines are read on a thread so that a hung child can be killed at the deadline.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
     let mut sample = ProcessSample::default();
     if wait_ready {
         loop {

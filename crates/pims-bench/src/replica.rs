@@ -18,7 +18,8 @@ use pims_cache_postgres::{PostgresOptions, PostgresStore};
 use pims_types::{Secret, StepsSelector};
 use serde_json::{Value, json};
 
-use crate::loadgen::{Caller, Load, drive};
+use crate::callers::FacadeCaller;
+use crate::loadgen::{Load, drive};
 use crate::process::READY;
 
 /// Where a replica keeps its step state.
@@ -211,27 +212,6 @@ pub(crate) fn monotonic_ns() -> Result<u64, String> {
     u64::try_from(ns).map_err(|_| "a negative monotonic time".to_owned())
 }
 
-/// The steps call of one caller: `pims.steps(selector).send()`, warm.
-struct StepsCaller {
-    pims: Pims,
-    selector: StepsSelector,
-}
-
-impl Caller for StepsCaller {
-    async fn call(&mut self) -> Result<(), String> {
-        let steps = self
-            .pims
-            .steps(self.selector.clone())
-            .send()
-            .await
-            .map_err(|e| format!("{} {}", e.code(), e))?;
-        if steps.is_empty() {
-            return Err("an empty list".into());
-        }
-        Ok(())
-    }
-}
-
 /// The replica process: builds its facade on a two-worker runtime (as B1's clients run),
 /// warms up, prints `ready`, waits for a line on `input`, runs the measured calls and prints
 /// its report on `output`.
@@ -270,9 +250,9 @@ pub fn run_replica(
             .await
             .map_err(|e| format!("facade: {e}: {}", e.detail().unwrap_or("no detail")))
     })?;
-    let callers = |n: usize| -> Vec<StepsCaller> {
+    let callers = |n: usize| -> Vec<FacadeCaller> {
         (0..n)
-            .map(|_| StepsCaller {
+            .map(|_| FacadeCaller {
                 pims: pims.clone(),
                 selector: selector.clone(),
             })

@@ -3,13 +3,14 @@
 //! The processes are `pims-replica` ([`crate::replica`]); the figure is the total throughput of
 //! the replicas that run together, measured on one clock.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::plan::Plan;
+use crate::process::{Piped, spawn_piped};
 use crate::replica::{ReplicaConfig, ReplicaReport, ReplicaStore, total_throughput};
 use crate::report::{Goal, Measure, Row};
 use crate::stats::median;
@@ -31,31 +32,15 @@ struct Replica {
 
 impl Replica {
     fn spawn(exe: &Path, config: &ReplicaConfig) -> Result<Replica, String> {
-        let mut child = Command::new(exe)
-            .args(config.to_args())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("{}: {e}", exe.display()))?;
+        let Piped {
+            mut child,
+            lines,
+            errors,
+        } = spawn_piped(
+            Command::new(exe).args(config.to_args()),
+            &exe.display().to_string(),
+        )?;
         let stdin = child.stdin.take();
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut stderr = child.stderr.take().ok_or("no stderr")?;
-        let errors = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        // Read on a thread, so that a hung replica can be killed at the deadline.
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
         Ok(Replica {
             child,
             stdin,
