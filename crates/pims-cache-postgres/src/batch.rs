@@ -1,16 +1,16 @@
-//! How one `swap_all` becomes one transaction, as pure functions over what the statements
-//! answer (the statements are in `store`):
+//! How one `swap_all` becomes one transaction (the statements are in `sql`, sent in one round
+//! trip by `transaction`), and the pure functions it needs on the client:
 //!
 //! 1. every key is locked, in key order, by one statement (`lock_all`): an existing row gets a
 //!    row lock; an absent key gets our own, uncommitted row, holding the value the batch creates
 //!    it with, or a placeholder when the batch only needs it absent. Until we end, no one else
 //!    can write any key of the batch, not even create one of the absent ones (a phantom);
-//! 2. the locked rows are read: every entry's current value is now exact ([`judge`]);
-//! 3. on a mismatch the transaction is rolled back (placeholders included) and the first
-//!    failing entry reported; otherwise the writes that remain are made ([`Writes`]) and the
-//!    transaction committed.
+//! 2. one statement (`judge_and_write`) reads the locked rows, whose values are now exact, and
+//!    judges every entry: on a mismatch it removes the rows the lock created and reports the
+//!    first failing entry; otherwise it makes the writes that remain;
+//! 3. the transaction is committed (synchronously: the acknowledgement is durable).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use pims_cache::{BatchSwap, CacheError, KeySwap};
 
@@ -48,65 +48,12 @@ fn creates<'a>(s: &KeySwap<'a>) -> Option<&'a [u8]> {
     }
 }
 
-/// The writes left once every key is locked and holds what it should.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Writes<'a> {
-    /// Existing keys that get a new value.
-    pub(crate) set_keys: Vec<&'a [u8]>,
-    /// Their new values.
-    pub(crate) set_values: Vec<&'a [u8]>,
-    /// Keys removed: entries that remove an existing key, and placeholders.
-    pub(crate) delete: Vec<&'a [u8]>,
-}
-
-/// Each entry's current value (`created`: the keys `lock_all` created, absent before it;
-/// `present`: the values of the others) against what it expects: the first mismatch in batch
-/// order, or the writes still to make.
-pub(crate) fn judge<'a>(
-    swaps: &[KeySwap<'a>],
-    created: &HashSet<Vec<u8>>,
-    present: &HashMap<Vec<u8>, Vec<u8>>,
-) -> Result<Writes<'a>, BatchSwap> {
-    let mut writes = Writes::default();
-    for (index, s) in swaps.iter().enumerate() {
-        let was_created = created.contains(s.key);
-        let current = if was_created {
-            None
-        } else {
-            present.get(s.key).cloned()
-        };
+/// A batch of conditions only: its outcome from one snapshot of its keys (`values`: what
+/// each entry's key holds, in batch order).
+pub(crate) fn judge_checks(swaps: &[KeySwap<'_>], values: Vec<Option<Vec<u8>>>) -> BatchSwap {
+    for (index, (s, current)) in swaps.iter().zip(values).enumerate() {
         if current.as_deref() != s.expected {
-            return Err(BatchSwap::Conflict { index, current });
-        }
-        match (s.expected, s.new) {
-            // Created by the lock with its value already.
-            (None, Some(_)) => {}
-            // A placeholder that must go.
-            (None, None) => writes.delete.push(s.key),
-            (Some(_), None) => writes.delete.push(s.key),
-            (Some(old), Some(new)) if old != new => {
-                writes.set_keys.push(s.key);
-                writes.set_values.push(new);
-            }
-            // A condition only: locked, not written.
-            (Some(_), Some(_)) => {}
-        }
-    }
-    Ok(writes)
-}
-
-/// A batch of conditions only: its outcome from one snapshot of its keys.
-pub(crate) fn judge_checks(
-    swaps: &[KeySwap<'_>],
-    present: &HashMap<Vec<u8>, Vec<u8>>,
-) -> BatchSwap {
-    for (index, s) in swaps.iter().enumerate() {
-        let current = present.get(s.key);
-        if current.map(Vec::as_slice) != s.expected {
-            return BatchSwap::Conflict {
-                index,
-                current: current.cloned(),
-            };
+            return BatchSwap::Conflict { index, current };
         }
     }
     BatchSwap::Swapped
@@ -155,53 +102,6 @@ mod tests {
     }
 
     #[test]
-    fn the_first_mismatch_in_batch_order_is_reported_with_the_current_value() {
-        let swaps = [
-            KeySwap::new(b"z", None, Some(b"1")),
-            KeySwap::new(b"a", Some(b"old"), Some(b"new")),
-        ];
-        let created = HashSet::new();
-        let present = HashMap::from([(b"z".to_vec(), b"there".to_vec())]);
-        assert_eq!(
-            judge(&swaps, &created, &present),
-            Err(BatchSwap::Conflict {
-                index: 0,
-                current: Some(b"there".to_vec())
-            })
-        );
-        // A key the lock created was absent, whatever it holds now.
-        let created = HashSet::from([b"z".to_vec(), b"a".to_vec()]);
-        assert_eq!(
-            judge(&swaps, &created, &present),
-            Err(BatchSwap::Conflict {
-                index: 1,
-                current: None
-            })
-        );
-    }
-
-    #[test]
-    fn only_the_writes_left_are_made() {
-        let swaps = [
-            KeySwap::new(b"new", None, Some(b"1")),
-            KeySwap::check(b"gone", None),
-            KeySwap::new(b"old", Some(b"x"), None),
-            KeySwap::new(b"chg", Some(b"x"), Some(b"y")),
-            KeySwap::check(b"same", Some(b"s")),
-        ];
-        let created = HashSet::from([b"new".to_vec(), b"gone".to_vec()]);
-        let present = HashMap::from([
-            (b"old".to_vec(), b"x".to_vec()),
-            (b"chg".to_vec(), b"x".to_vec()),
-            (b"same".to_vec(), b"s".to_vec()),
-        ]);
-        let w = judge(&swaps, &created, &present).unwrap_or_default();
-        assert_eq!(w.set_keys, [&b"chg"[..]]);
-        assert_eq!(w.set_values, [&b"y"[..]]);
-        assert_eq!(w.delete, [&b"gone"[..], b"old"]);
-    }
-
-    #[test]
     fn a_key_named_twice_is_refused() {
         let e = check(&[KeySwap::check(b"a", None), KeySwap::check(b"a", None)]);
         assert!(matches!(
@@ -216,16 +116,15 @@ mod tests {
 
     #[test]
     fn checks_are_judged_from_one_snapshot() {
-        let present = HashMap::from([(b"a".to_vec(), b"1".to_vec())]);
         assert_eq!(
             judge_checks(
                 &[KeySwap::check(b"a", Some(b"1")), KeySwap::check(b"b", None)],
-                &present
+                vec![Some(b"1".to_vec()), None]
             ),
             BatchSwap::Swapped
         );
         assert_eq!(
-            judge_checks(&[KeySwap::check(b"a", None)], &present),
+            judge_checks(&[KeySwap::check(b"a", None)], vec![Some(b"1".to_vec())]),
             BatchSwap::Conflict {
                 index: 0,
                 current: Some(b"1".to_vec())

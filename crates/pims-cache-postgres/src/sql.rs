@@ -79,7 +79,7 @@ impl fmt::Debug for Table {
 pub(crate) struct Sql {
     /// `$1` key → value.
     pub(crate) get: String,
-    /// `$1` keys → (key, value) of those present: one snapshot.
+    /// `$1` keys → (position in `$1`, 1-based; value) of those present: one snapshot.
     pub(crate) get_many: String,
     /// `$1` key, `$2` value: created if absent (one row affected), else nothing.
     pub(crate) insert_absent: String,
@@ -98,10 +98,15 @@ pub(crate) struct Sql {
     /// holds off any other writer of that key until we end); → the keys created. Inside a
     /// transaction only.
     pub(crate) lock_all: String,
-    /// `$1` keys, `$2` values: replaces them.
-    pub(crate) set_many: String,
-    /// `$1` keys: removes them.
-    pub(crate) delete_many: String,
+    /// `$1` keys, `$2` expected values, `$3` new values (a null: absent), in batch order, once
+    /// every key is locked by `lock_all` in the same transaction: judges every entry against
+    /// its key's current value (a row `lock_all` created counts as absent) and, when all hold
+    /// what they should, makes the writes left; otherwise removes what `lock_all` created and
+    /// writes nothing else. → the first failing entry (1-based, its current value), or no row.
+    pub(crate) judge_and_write: String,
+    /// `$1` key, `$2` tag, `$3` prefix → the key's value and, when it starts with the tag, the
+    /// value of `$3 ‖ the rest`: one statement, one snapshot.
+    pub(crate) get_following: String,
     /// Creates the schema version table (idempotent).
     pub(crate) create_meta: String,
     /// Creates the entries table (idempotent).
@@ -122,7 +127,10 @@ impl Sql {
         let meta = table.quoted("_schema");
         Sql {
             get: format!("select v from {t} where k = $1"),
-            get_many: format!("select k, v from {t} where k = any($1)"),
+            get_many: format!(
+                "select q.n, t.v from unnest($1::bytea[]) with ordinality as q(k, n) \
+                 join {t} as t on t.k = q.k"
+            ),
             insert_absent: format!(
                 "insert into {t} (k, v) values ($1, $2) on conflict (k) do nothing"
             ),
@@ -143,11 +151,34 @@ impl Sql {
                  on conflict (k) do update set v = t.v where false \
                  returning t.k"
             ),
-            set_many: format!(
-                "update {t} as t set v = b.v from unnest($1::bytea[], $2::bytea[]) as b(k, v) \
-                 where t.k = b.k"
+            // A row this transaction created (`lock_all`) has our transaction id as its xmin;
+            // every other row of the batch is locked, so its latest version is what this
+            // statement's snapshot sees. Data-modifying CTEs run to completion whether or not
+            // the final select reads them; each row is written by at most one of them.
+            judge_and_write: format!(
+                "with b(k, e, n, i) as (\
+                   select * from unnest($1::bytea[], $2::bytea[], $3::bytea[]) with ordinality), \
+                 j as (\
+                   select b.k, b.e, b.n, b.i, \
+                     coalesce(t.xmin = pg_current_xact_id()::xid, false) as mine, \
+                     case when t.xmin = pg_current_xact_id()::xid then null else t.v end as c \
+                   from b left join {t} as t on t.k = b.k), \
+                 bad as (select i, c from j where c is distinct from e order by i limit 1), \
+                 changed as (\
+                   update {t} as t set v = j.n from j \
+                   where not exists (select 1 from bad) and t.k = j.k and not j.mine \
+                     and j.n is not null and j.n is distinct from j.e), \
+                 removed as (\
+                   delete from {t} as t using j where t.k = j.k and \
+                     case when exists (select 1 from bad) then j.mine else j.n is null end) \
+                 select i, c from bad"
             ),
-            delete_many: format!("delete from {t} where k = any($1)"),
+            get_following: format!(
+                "select l.v, r.v from {t} as l left join {t} as r \
+                   on substring(l.v from 1 for octet_length($2::bytea)) = $2::bytea \
+                   and r.k = $3::bytea || substring(l.v from octet_length($2::bytea) + 1) \
+                 where l.k = $1"
+            ),
             create_meta: format!(
                 "create table if not exists {meta} (\
                  one boolean primary key default true check (one), \
@@ -198,7 +229,14 @@ mod tests {
     #[test]
     fn every_statement_names_the_table() {
         let sql = Sql::new(&Table::parse("tbl").unwrap());
-        for s in [&sql.get, &sql.get_many, &sql.lock_all, &sql.scan_from] {
+        for s in [
+            &sql.get,
+            &sql.get_many,
+            &sql.lock_all,
+            &sql.judge_and_write,
+            &sql.get_following,
+            &sql.scan_from,
+        ] {
             assert!(s.contains("\"tbl\""), "{s}");
         }
         assert!(sql.read_version.contains("\"tbl_schema\""));

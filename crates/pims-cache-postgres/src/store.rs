@@ -1,6 +1,5 @@
 //! [`PostgresStore`]: the [`StepStore`] contract on one PostgreSQL table.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -8,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
-use pims_cache::{BatchSwap, CacheError, Entry, Health, KeySwap, StepStore, Swap};
+use pims_cache::{BatchSwap, CacheError, Entry, Followed, Health, KeySwap, StepStore, Swap};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -33,13 +32,14 @@ const MAX_BATCH_ATTEMPTS: u32 = 3;
 /// `(k bytea primary key, v bytea not null)`, a bounded pool of sessions that each commit
 /// synchronously, and the [`StepStore`] contract:
 ///
-/// - `get`, `get_many` (one `where k = any($1)` query), `scan` (an index range): one statement;
+/// - `get`, `get_many` (one `where k = any($1)` query), `get_following` (a self-join: an index
+///   entry and the record it names), `scan` (an index range): one statement;
 /// - `compare_and_swap`: one conditional statement (`insert ... on conflict do nothing`,
 ///   `update`/`delete ... where v = $expected`); when it changed nothing, the key is read to
 ///   report what it holds (tried again if it holds what was expected by then);
-/// - `swap_all`: one transaction that locks every key in key order (absent ones included, with
-///   a row of its own until it ends), reads them, and writes only if each holds what it should;
-///   a batch of conditions only is one read;
+/// - `swap_all`: one transaction, in one round trip, that locks every key in key order (absent
+///   ones included, with a row of its own until it ends), then judges and writes in one
+///   statement: only if each key holds what it should; a batch of conditions only is one read;
 /// - `flush` returns at once: every write is a committed, synchronous transaction before its
 ///   call returns; `generation` is None (other processes write too);
 /// - no degraded mode: a failure fails the call ([`CacheError::Storage`], its source a
@@ -249,12 +249,6 @@ fn bytes(row: &Row, index: usize, what: &'static str) -> Result<Vec<u8>, Fail> {
     row.try_get(index).map_err(|e| query_error(what, &e))
 }
 
-fn rows_to_map(rows: &[Row], what: &'static str) -> Result<HashMap<Vec<u8>, Vec<u8>>, Fail> {
-    rows.iter()
-        .map(|r| Ok((bytes(r, 0, what)?, bytes(r, 1, what)?)))
-        .collect()
-}
-
 impl PostgresStore {
     async fn read_one(&self, client: &Object, key: &[u8]) -> Result<Option<Vec<u8>>, Fail> {
         let stmt = prepare(client, &self.inner.sql.get, "read").await?;
@@ -265,20 +259,38 @@ impl PostgresStore {
         row.map(|r| bytes(&r, 0, "read")).transpose()
     }
 
+    /// The values of `keys`, in order, from one statement.
     async fn read_many(
         &self,
         client: &Object,
         keys: &[&[u8]],
-    ) -> Result<HashMap<Vec<u8>, Vec<u8>>, Fail> {
+    ) -> Result<Vec<Option<Vec<u8>>>, Fail> {
+        let mut values = vec![None; keys.len()];
         if keys.is_empty() {
-            return Ok(HashMap::new());
+            return Ok(values);
         }
         let stmt = prepare(client, &self.inner.sql.get_many, "read").await?;
         let rows = client
             .query(&stmt, &[&keys])
             .await
             .map_err(|e| query_error("read", &e))?;
-        rows_to_map(&rows, "read")
+        for row in &rows {
+            let position: i64 = row.try_get(0).map_err(|e| query_error("read", &e))?;
+            // 1-based, from `with ordinality` over `keys`.
+            let slot = position
+                .checked_sub(1)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| values.get_mut(i));
+            let Some(slot) = slot else {
+                return Err(Fail::Pg(PostgresError::Query {
+                    what: "read",
+                    message: "the server answered a position outside the keys asked for".into(),
+                    sqlstate: None,
+                }));
+            };
+            *slot = Some(bytes(row, 1, "read")?);
+        }
+        Ok(values)
     }
 
     /// Runs a conditional write: whether it changed the key.
@@ -313,8 +325,32 @@ impl StepStore for PostgresStore {
         }
         self.within("read", async {
             let client = self.client().await?;
-            let found = self.read_many(&client, keys).await?;
-            Ok(keys.iter().map(|k| found.get(*k).cloned()).collect())
+            self.read_many(&client, keys).await
+        })
+        .await
+    }
+
+    /// One statement (a self-join on the primary key): one round trip, one snapshot.
+    async fn get_following(
+        &self,
+        key: &[u8],
+        tag: &[u8],
+        prefix: &[u8],
+    ) -> Result<Followed, CacheError> {
+        self.within("read", async {
+            let client = self.client().await?;
+            let stmt = prepare(&client, &self.inner.sql.get_following, "read").await?;
+            let row = client
+                .query_opt(&stmt, &[&key, &tag, &prefix])
+                .await
+                .map_err(|e| query_error("read", &e))?;
+            let Some(row) = row else {
+                return Ok(Followed::default());
+            };
+            Ok(Followed {
+                value: Some(bytes(&row, 0, "read")?),
+                target: row.try_get(1).map_err(|e| query_error("read", &e))?,
+            })
         })
         .await
     }
@@ -372,8 +408,8 @@ impl StepStore for PostgresStore {
                 .within("read", async {
                     let client = self.client().await?;
                     let keys: Vec<&[u8]> = swaps.iter().map(|s| s.key).collect();
-                    let present = self.read_many(&client, &keys).await?;
-                    Ok(batch::judge_checks(swaps, &present))
+                    let values = self.read_many(&client, &keys).await?;
+                    Ok(batch::judge_checks(swaps, values))
                 })
                 .await;
         }

@@ -1,7 +1,6 @@
-//! One `swap_all` that writes, as one transaction (see `batch` for what it does and why), and
-//! the guard that keeps a connection cut off in the middle of a transaction out of the pool.
-
-use std::collections::{HashMap, HashSet};
+//! One `swap_all` that writes, as one transaction in one round trip (see `batch` for what it
+//! does and why), and the guard that keeps a connection cut off in the middle of a
+//! transaction out of the pool.
 
 use deadpool_postgres::Object;
 use pims_cache::{BatchSwap, KeySwap};
@@ -10,76 +9,53 @@ use tokio_postgres::types::ToSql;
 use crate::batch;
 use crate::sql::Sql;
 
-/// One attempt of a batch that writes: the transaction of `batch`'s module docs, in two round
-/// trips (begin + lock + read, then the writes + commit, each pipelined).
+/// One attempt of a batch that writes: the transaction of `batch`'s module docs in one round
+/// trip: `BEGIN`, the lock, the judgement with the writes, and `COMMIT`, pipelined. The server
+/// judges (`Sql::judge_and_write`), so nothing waits for the client between the statements;
+/// a batch that fails its judgement commits nothing of its own (the rows the lock created are
+/// removed again).
 pub(crate) async fn swap(
     client: Object,
     sql: &Sql,
     swaps: &[KeySwap<'_>],
 ) -> Result<BatchSwap, tokio_postgres::Error> {
     // Prepared once per connection (no round trip after the first time).
-    let (lock, read, set, delete) = tokio::try_join!(
+    let (lock, judge) = tokio::try_join!(
         client.prepare_cached(&sql.lock_all),
-        client.prepare_cached(&sql.get_many),
-        client.prepare_cached(&sql.set_many),
-        client.prepare_cached(&sql.delete_many),
+        client.prepare_cached(&sql.judge_and_write),
     )?;
-    let (keys, values) = batch::locks(swaps);
+    let (lock_keys, lock_values) = batch::locks(swaps);
+    let keys: Vec<&[u8]> = swaps.iter().map(|s| s.key).collect();
+    let expected: Vec<Option<&[u8]>> = swaps.iter().map(|s| s.expected).collect();
+    let new: Vec<Option<&[u8]>> = swaps.iter().map(|s| s.new).collect();
     let tx = InTransaction(Some(client));
     let c = tx.client();
     // BEGIN cannot fail on a live connection (we never leave a transaction open on one),
-    // so the lock never runs outside the transaction; on a dead one everything fails.
-    let lock_params: [&(dyn ToSql + Sync); 2] = [&keys, &values];
-    let read_params: [&(dyn ToSql + Sync); 1] = [&keys];
-    let (begun, locked, rows) = tokio::join!(
+    // so the statements never run outside the transaction; on a dead one everything fails.
+    // A statement that fails aborts the transaction, the later ones fail with it, and the
+    // server answers the COMMIT with a rollback: the first error is the outcome.
+    let lock_params: [&(dyn ToSql + Sync); 2] = [&lock_keys, &lock_values];
+    let judge_params: [&(dyn ToSql + Sync); 3] = [&keys, &expected, &new];
+    let (begun, locked, judged, committed) = tokio::join!(
         c.batch_execute("BEGIN"),
-        c.query(&lock, &lock_params),
-        c.query(&read, &read_params),
-    );
-    begun?;
-    let created: HashSet<Vec<u8>> = locked?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
-    let mut present = HashMap::new();
-    for row in rows? {
-        present.insert(row.try_get(0)?, row.try_get(1)?);
-    }
-    let writes = match batch::judge(swaps, &created, &present) {
-        Ok(w) => w,
-        Err(conflict) => {
-            c.batch_execute("ROLLBACK").await?;
-            tx.ended();
-            return Ok(conflict);
-        }
-    };
-    let set_some = !writes.set_keys.is_empty();
-    let delete_some = !writes.delete.is_empty();
-    let (updated, deleted, committed) = tokio::join!(
-        async {
-            match set_some {
-                true => {
-                    c.execute(&set, &[&writes.set_keys, &writes.set_values])
-                        .await
-                }
-                false => Ok(0),
-            }
-        },
-        async {
-            match delete_some {
-                true => c.execute(&delete, &[&writes.delete]).await,
-                false => Ok(0),
-            }
-        },
+        c.execute(&lock, &lock_params),
+        c.query_opt(&judge, &judge_params),
         c.batch_execute("COMMIT"),
     );
-    // A failed write aborts the transaction, and the server answers the COMMIT with a
-    // rollback: the write's error is the outcome, not the commit's answer.
-    updated?;
-    deleted?;
+    begun?;
+    locked?;
+    let judged = judged?;
     committed?;
     tx.ended();
-    Ok(BatchSwap::Swapped)
+    let Some(row) = judged else {
+        return Ok(BatchSwap::Swapped);
+    };
+    let position: i64 = row.try_get(0)?;
+    Ok(BatchSwap::Conflict {
+        // 1-based, from `with ordinality` over the batch: within it.
+        index: usize::try_from(position.saturating_sub(1)).unwrap_or(usize::MAX),
+        current: row.try_get(1)?,
+    })
 }
 
 /// A connection inside a transaction of ours. Dropped before [`ended`](InTransaction::ended)

@@ -89,4 +89,6 @@ pub use sled_store::{
     DEFAULT_PAGE_CACHE_BYTES, DEVICE_FILE, LOCK_FILE, MARKER_FILE, MIN_PAGE_CACHE_BYTES, Recovery,
     SLED_DIR, SledOptions, SledStore, StoreStats,
 };
-pub use store::{BatchSwap, Degradation, DegradedReason, Entry, Health, KeySwap, StepStore, Swap};
+pub use store::{
+    BatchSwap, Degradation, DegradedReason, Entry, Followed, Health, KeySwap, StepStore, Swap,
+};

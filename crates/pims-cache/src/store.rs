@@ -270,6 +270,30 @@ pub enum BatchSwap {
 /// One entry of a scan: key and value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// What [`StepStore::get_following`] read: an entry, and the entry its value points to.
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// use pims_cache::{Followed, MemoryStore, StepStore};
+/// let store = MemoryStore::new();
+/// let _ = store.compare_and_swap(b"i/car", None, Some(b"\x02list-7")).await.unwrap();
+/// let _ = store.compare_and_swap(b"l/list-7", None, Some(b"record")).await.unwrap();
+/// // The index entry, then the record its value names (after its tag byte).
+/// assert_eq!(
+///     store.get_following(b"i/car", b"\x02", b"l/").await.unwrap(),
+///     Followed { value: Some(b"\x02list-7".to_vec()), target: Some(b"record".to_vec()) }
+/// );
+/// # });
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Followed {
+    /// What the key asked for holds (None: absent).
+    pub value: Option<Vec<u8>>,
+    /// What the key it points to holds (None: absent, or the value does not start with the
+    /// tag and so points nowhere).
+    pub target: Option<Vec<u8>>,
+}
+
 /// A persistent (or not, or shared) ordered byte map: what [`StepCache`](crate::StepCache) is
 /// built on. Object safe (`Arc<dyn StepStore>`), async.
 ///
@@ -284,7 +308,8 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 ///   its changes in the batch's order; the cache orders every batch so that any prefix is a
 ///   state its link protocol tolerates (`docs/cache.md`, "One list, three names").
 /// - **`get_many`** answers for every key, in order; it need not be a snapshot of all of them
-///   at one instant (the cache conditions its writes on what it read).
+///   at one instant (the cache conditions its writes on what it read). Nor need
+///   **`get_following`** be one: the cache checks that the record claims the link it came by.
 /// - **`scan`** gives the entries whose key starts with `prefix`, in key order, after `after`
 ///   (exclusive), at most `limit`; an entry present during a whole paged scan is seen once.
 /// - **`flush`** returns once every change completed before it is durable (as far as
@@ -336,6 +361,24 @@ pub trait StepStore: Send + Sync + fmt::Debug {
             values.push(self.get(key).await?);
         }
         Ok(values)
+    }
+
+    /// Reads `key` and, when its value is `tag` followed by a name, the entry `prefix ‖ name`:
+    /// an index entry and the record it names, in one read (one round trip on a network
+    /// store: a lookup by an identifier then costs one read, not two in a row). The default
+    /// reads one, then the other.
+    async fn get_following(
+        &self,
+        key: &[u8],
+        tag: &[u8],
+        prefix: &[u8],
+    ) -> Result<Followed, CacheError> {
+        let value = self.get(key).await?;
+        let target = match value.as_deref().and_then(|v| v.strip_prefix(tag)) {
+            Some(name) => self.get(&[prefix, name].concat()).await?,
+            None => None,
+        };
+        Ok(Followed { value, target })
     }
 
     /// Atomically replaces the value of `key` by `new` (None: removes it) if it is `expected`

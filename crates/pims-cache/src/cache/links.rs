@@ -15,14 +15,21 @@ use crate::store::{BatchSwap, KeySwap, Swap};
 
 impl StepCache {
     /// The list an identifier links to, if the list still claims it; a link to nothing is
-    /// removed.
+    /// removed. The link and the record it names are one read
+    /// ([`StepStore::get_following`](crate::StepStore::get_following)), except for a link
+    /// written in the first record format, whose record is read after it.
     pub(super) async fn follow(
         &self,
         id: SpaceId,
         link: &Link,
     ) -> Result<Option<ListRecord>, CacheError> {
         let ikey = keys::index_key(id, link);
-        let Some(ibytes) = self.store.get(&ikey).await? else {
+        let tag = [record::FORMAT_V2];
+        let followed = self
+            .store
+            .get_following(&ikey, &tag, &keys::prefix(keys::LIST, id))
+            .await?;
+        let Some(ibytes) = followed.value else {
             return Ok(None);
         };
         let sid = match record::decode_text(&ibytes) {
@@ -32,7 +39,16 @@ impl StepCache {
                 return Ok(None);
             }
         };
-        match self.load(&keys::list_key(id, &sid), &sid).await? {
+        let rkey = keys::list_key(id, &sid);
+        let loaded = if ibytes.starts_with(&tag) {
+            match followed.target {
+                Some(bytes) => self.decoded(&rkey, &sid, bytes).await?,
+                None => None,
+            }
+        } else {
+            self.load(&rkey, &sid).await?
+        };
+        match loaded {
             Some((_, rec)) if rec.claims(link) => Ok(Some(rec)),
             _ => {
                 // Dangling: the list was reset, or the identifier moved. A merge racing with

@@ -126,9 +126,19 @@ impl StepCache {
         key: &[u8],
         sid: &str,
     ) -> Result<Option<(Vec<u8>, ListRecord)>, CacheError> {
-        let Some(bytes) = self.store.get(key).await? else {
-            return Ok(None);
-        };
+        match self.store.get(key).await? {
+            Some(bytes) => self.decoded(key, sid, bytes).await,
+            None => Ok(None),
+        }
+    }
+
+    /// List record `key`'s `bytes`, decoded; an unreadable one is removed (None).
+    pub(super) async fn decoded(
+        &self,
+        key: &[u8],
+        sid: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Option<(Vec<u8>, ListRecord)>, CacheError> {
         match record::decode_list(&bytes, sid) {
             Ok(rec) => Ok(Some((bytes, rec))),
             Err(why) => {

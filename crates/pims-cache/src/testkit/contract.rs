@@ -4,7 +4,7 @@
 
 use crate::device::DeviceId;
 use crate::error::CacheError;
-use crate::store::{BatchSwap, Entry, KeySwap, StepStore, Swap};
+use crate::store::{BatchSwap, Entry, Followed, KeySwap, StepStore, Swap};
 
 use super::StoreFactory;
 use super::samples::{fresh, reopen};
@@ -60,6 +60,54 @@ pub async fn get_many_answers_every_key_in_order<F: StoreFactory>(factory: &F) {
         ]
     );
     assert!(store.get_many(&[]).await.unwrap().is_empty());
+}
+
+/// `get_following` reads an entry and, when its value starts with the tag, the entry its
+/// name points to under the prefix; nothing else.
+pub async fn get_following_reads_an_entry_and_the_one_it_names<F: StoreFactory>(factory: &F) {
+    let (_place, store) = fresh(factory).await;
+    put(&*store, b"i/a", b"\x02one").await;
+    put(&*store, b"i/b", b"\x01one").await;
+    put(&*store, b"i/c", b"\x02two").await;
+    put(&*store, b"i/d", b"\x02").await;
+    put(&*store, b"l/one", b"record").await;
+    put(&*store, b"l/", b"empty name").await;
+    let follow = |key: &'static [u8], tag: &'static [u8]| {
+        let store = store.clone();
+        async move { store.get_following(key, tag, b"l/").await.unwrap() }
+    };
+    let followed = |value: &[u8], target: Option<&[u8]>| Followed {
+        value: Some(value.to_vec()),
+        target: target.map(<[u8]>::to_vec),
+    };
+    assert_eq!(
+        follow(b"i/a", b"\x02").await,
+        followed(b"\x02one", Some(b"record"))
+    );
+    assert_eq!(
+        follow(b"i/b", b"\x02").await,
+        followed(b"\x01one", None),
+        "another tag"
+    );
+    assert_eq!(
+        follow(b"i/c", b"\x02").await,
+        followed(b"\x02two", None),
+        "to nothing"
+    );
+    assert_eq!(
+        follow(b"i/d", b"\x02").await,
+        followed(b"\x02", Some(b"empty name"))
+    );
+    assert_eq!(
+        follow(b"i/a", b"").await,
+        followed(b"\x02one", None),
+        "no tag"
+    );
+    assert_eq!(
+        follow(b"i/zz", b"\x02").await,
+        Followed::default(),
+        "absent"
+    );
 }
 
 /// `compare_and_swap` creates, replaces and removes only from the expected value, and a

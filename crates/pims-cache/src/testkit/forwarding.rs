@@ -14,7 +14,7 @@ use async_trait::async_trait;
 
 use crate::device::DeviceId;
 use crate::error::CacheError;
-use crate::store::{BatchSwap, Entry, Health, KeySwap, StepStore, Swap};
+use crate::store::{BatchSwap, Entry, Followed, Health, KeySwap, StepStore, Swap};
 
 /// What a scan hook runs: another writer's change, at that exact moment.
 pub type Hook = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -323,6 +323,21 @@ impl<S: StepStore + ?Sized> StepStore for Forwarding<S> {
             self.count(key);
         }
         self.inner.get_many(keys).await
+    }
+
+    async fn get_following(
+        &self,
+        key: &[u8],
+        tag: &[u8],
+        prefix: &[u8],
+    ) -> Result<Followed, CacheError> {
+        self.enter("read").await?;
+        self.count(key);
+        let followed = self.inner.get_following(key, tag, prefix).await?;
+        if let Some(name) = followed.value.as_deref().and_then(|v| v.strip_prefix(tag)) {
+            self.count(&[prefix, name].concat());
+        }
+        Ok(followed)
     }
 
     async fn compare_and_swap(

@@ -34,6 +34,7 @@ macro_rules! store_conformance_tests {
         $crate::__store_conformance_suite!($factory, contract: [
             a_new_store_is_empty,
             get_many_answers_every_key_in_order,
+            get_following_reads_an_entry_and_the_one_it_names,
             compare_and_swap_replaces_only_the_expected_value,
             swap_all_makes_every_change_of_a_batch,
             swap_all_writes_nothing_when_one_key_differs,
