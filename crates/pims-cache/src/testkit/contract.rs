@@ -72,42 +72,50 @@ pub async fn get_following_reads_an_entry_and_the_one_it_names<F: StoreFactory>(
     put(&*store, b"i/d", b"\x02").await;
     put(&*store, b"l/one", b"record").await;
     put(&*store, b"l/", b"empty name").await;
-    let follow = |key: &'static [u8], tag: &'static [u8]| {
-        let store = store.clone();
-        async move { store.get_following(key, tag, b"l/").await.unwrap() }
-    };
-    let followed = |value: &[u8], target: Option<&[u8]>| Followed {
-        value: Some(value.to_vec()),
-        target: target.map(<[u8]>::to_vec),
-    };
-    assert_eq!(
-        follow(b"i/a", b"\x02").await,
-        followed(b"\x02one", Some(b"record"))
+    // (key, tag, what it holds, what the key it names holds, why)
+    type Case<'a> = (
+        &'a [u8],
+        &'a [u8],
+        Option<&'a [u8]>,
+        Option<&'a [u8]>,
+        &'a str,
     );
-    assert_eq!(
-        follow(b"i/b", b"\x02").await,
-        followed(b"\x01one", None),
-        "another tag"
-    );
-    assert_eq!(
-        follow(b"i/c", b"\x02").await,
-        followed(b"\x02two", None),
-        "to nothing"
-    );
-    assert_eq!(
-        follow(b"i/d", b"\x02").await,
-        followed(b"\x02", Some(b"empty name"))
-    );
-    assert_eq!(
-        follow(b"i/a", b"").await,
-        followed(b"\x02one", None),
-        "no tag"
-    );
-    assert_eq!(
-        follow(b"i/zz", b"\x02").await,
-        Followed::default(),
-        "absent"
-    );
+    let cases: [Case<'_>; 6] = [
+        (b"i/a", b"\x02", Some(b"\x02one"), Some(b"record"), "a name"),
+        (b"i/b", b"\x02", Some(b"\x01one"), None, "another tag"),
+        (
+            b"i/c",
+            b"\x02",
+            Some(b"\x02two"),
+            None,
+            "a name naming nothing",
+        ),
+        (
+            b"i/d",
+            b"\x02",
+            Some(b"\x02"),
+            Some(b"empty name"),
+            "an empty name",
+        ),
+        (
+            b"i/a",
+            b"",
+            Some(b"\x02one"),
+            None,
+            "no tag: the whole value is the name",
+        ),
+        (b"i/zz", b"\x02", None, None, "an absent key"),
+    ];
+    for (key, tag, value, target, why) in cases {
+        assert_eq!(
+            store.get_following(key, tag, b"l/").await.unwrap(),
+            Followed {
+                value: value.map(<[u8]>::to_vec),
+                target: target.map(<[u8]>::to_vec),
+            },
+            "{why}"
+        );
+    }
 }
 
 /// `compare_and_swap` creates, replaces and removes only from the expected value, and a
