@@ -34,20 +34,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod admin;
+mod admin_actions;
 mod answer_cache;
 mod calls;
 mod clock;
 mod error;
+mod failure;
 mod faults;
 mod files;
 mod http;
 mod idempotency;
+mod identifiers;
 mod model;
 mod non_null;
 mod persist;
 mod pin_hash;
 mod scenario;
+mod scenario_check;
 mod server;
 mod sms;
 mod state;

@@ -12,7 +12,6 @@ use serde_json::Value;
 pub use pims_types::{AccountBlocked, CvsStatus, SmsPurpose};
 use pims_types::{Secret, Service};
 
-use crate::error::SimError;
 use crate::pin_hash::PinHash;
 use crate::{
     DEMO_CAR_ASSOCIATION_ID, DEMO_FIRST_STEPS_ID, DEMO_PHONE_NUMBER, DEMO_TOKEN, DEMO_VIN,
@@ -24,6 +23,10 @@ use crate::{
 /// assert_eq!(pims_sim::Scenario::empty().version, pims_sim::SCENARIO_VERSION);
 /// ```
 pub const SCENARIO_VERSION: u32 = 1;
+
+/// How many digits the codes of the SMS outbox have: the simulator sends codes of this length
+/// (it accepts 4 to 10 on input, the SDK's rule, and answers 2305 for a code it did not send).
+pub(crate) const SMS_CODE_DIGITS: usize = 6;
 
 /// Text fields (email, brand): no control characters.
 const TEXT_PATTERN: &str = "^[^\\x00-\\x1f\\x7f-\\x9f]+$";
@@ -169,7 +172,7 @@ impl Default for Settings {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountSpec {
     /// The account id (1-64 printable characters, unique).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub id: String,
     /// The e-mail address (informative).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -256,7 +259,7 @@ impl AccountSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeviceSpec {
     /// The device id (the `Pims-Device-Id` header; 1-64 printable characters).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub id: String,
     /// The account it is (or was) enrolled for; none for a device disabled before any enrolment.
     #[serde(default)]
@@ -299,7 +302,7 @@ pub struct VehicleSpec {
     pub brand: Option<String>,
     /// The devices paired with it over Bluetooth.
     #[serde(default)]
-    #[schemars(inner(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN)))]
+    #[schemars(inner(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN)))]
     pub paired_devices: Vec<String>,
     /// The connected services available for it (`pims.subscription.services`).
     #[serde(default)]
@@ -346,7 +349,7 @@ pub struct CarKeySpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CarAssociationSpec {
     /// The carAssociationID (1-64 printable characters, no whitespace, unique).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub id: String,
     /// The account.
     pub account_id: String,
@@ -376,7 +379,7 @@ pub struct StepListSpec {
     /// The car association it lists the steps of.
     pub car_association_id: String,
     /// The device it was issued to (the only one that may use it).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub device_id: String,
 }
 
@@ -393,7 +396,7 @@ pub struct VehicleSelectionSpec {
     /// The account.
     pub account_id: String,
     /// The device.
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub device_id: String,
     /// The selected vehicle.
     #[schemars(regex(pattern = pims_types::schema::VIN_PATTERN))]
@@ -527,61 +530,6 @@ impl Scenario {
             vehicle_selections: Vec::new(),
             sms_outbox: Vec::new(),
         }
-    }
-
-    /// Reads and validates a scenario document (JSON). The error names the field and why.
-    ///
-    /// ```
-    /// let e = pims_sim::Scenario::from_json(br#"{"vehicles": [{"vin": "short"}]}"#).unwrap_err();
-    /// assert_eq!(e.field(), Some("vehicles[0].vin"));
-    /// let e = pims_sim::Scenario::from_json(b"{").unwrap_err();
-    /// assert_eq!(e.field(), Some("$"));
-    /// ```
-    pub fn from_json(bytes: &[u8]) -> Result<Scenario, SimError> {
-        // serde would also read a struct from an array of its fields: a document is an object.
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first.is_some_and(|b| *b != b'{') {
-            return Err(SimError::scenario("$", "expected a JSON object"));
-        }
-        // A whole number may be written 5.0 (JSON Schema's integer): see whole_numbers.
-        let scenario: Scenario = crate::whole_numbers::deserialize(bytes)
-            .map_err(|e| SimError::scenario(e.field, e.message))?;
-        scenario.validate()?;
-        Ok(scenario)
-    }
-
-    /// Reads and validates a scenario file: a regular file (a symbolic link to one is
-    /// followed) of at most [`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES). A FIFO, a device or a
-    /// directory is refused without being read (`SimError::FileRefused`), and so is a larger
-    /// file; a missing one is `SimError::File`. Blocking.
-    ///
-    /// ```
-    /// let e = pims_sim::Scenario::from_file(std::path::Path::new("/dev/zero")).unwrap_err();
-    /// assert!(e.to_string().contains("not a regular file"), "{e}");
-    /// ```
-    pub fn from_file(path: &std::path::Path) -> Result<Scenario, SimError> {
-        const WHAT: &str = "scenario file";
-        match crate::files::read_document(path, WHAT, crate::files::Symlinks::Follow)? {
-            Some(bytes) => Scenario::from_json(&bytes),
-            None => Err(SimError::File {
-                what: WHAT,
-                path: path.to_owned(),
-                action: "read",
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            }),
-        }
-    }
-
-    /// Checks every rule of the schema (references, uniqueness, formats); the error names the
-    /// first field at fault.
-    ///
-    /// ```
-    /// let mut s = pims_sim::Scenario::default_scenario();
-    /// s.car_associations[0].vin = "VR1AB12C3D4567899".into();
-    /// assert_eq!(s.validate().unwrap_err().field(), Some("carAssociations[0].vin"));
-    /// ```
-    pub fn validate(&self) -> Result<(), SimError> {
-        crate::model::Model::validated(self.clone()).map(|_| ())
     }
 
     /// The document as pretty-printed JSON, secrets included as the document holds them

@@ -153,7 +153,7 @@ impl SimServer {
     pub async fn start(config: SimConfig) -> Result<SimServer, SimError> {
         tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
         let admin_token = match config.admin_token {
-            Some(t) if !crate::model::is_valid_token(&t) => {
+            Some(t) if !crate::identifiers::is_valid_token(&t) => {
                 return Err(SimError::invalid(
                     "admin_token",
                     "expected 1 to 256 printable ASCII characters without spaces",

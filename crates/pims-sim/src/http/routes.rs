@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post};
 
-use super::{admin, call};
+use super::{admin_handlers, call};
 use crate::state::Shared;
 
 /// Admin request bodies (scenario documents) may be this large.
@@ -108,24 +108,24 @@ pub(crate) const ROUTES: &[Route] = &[
 fn method_router(endpoint: Endpoint) -> MethodRouter<Arc<Shared>> {
     match endpoint {
         Endpoint::Calls => post(call::calls),
-        Endpoint::Healthz => get(admin::healthz),
-        Endpoint::OpenApi => get(admin::openapi),
-        Endpoint::Sms => get(admin::sms),
-        Endpoint::LoadScenario => post(admin::load_scenario),
-        Endpoint::State => get(admin::state),
-        Endpoint::DisableDevice => post(admin::disable_device),
-        Endpoint::PairVehicle => post(admin::pair_vehicle),
-        Endpoint::SuspendCarKey => post(admin::suspend_car_key),
-        Endpoint::SetFaults => post(admin::set_faults),
-        Endpoint::GetFaults => get(admin::get_faults),
-        Endpoint::ClearFaults => delete(admin::clear_faults),
-        Endpoint::GetClock => get(admin::get_clock),
-        Endpoint::AdvanceClock => post(admin::advance_clock),
+        Endpoint::Healthz => get(admin_handlers::healthz),
+        Endpoint::OpenApi => get(admin_handlers::openapi),
+        Endpoint::Sms => get(admin_handlers::sms),
+        Endpoint::LoadScenario => post(admin_handlers::load_scenario),
+        Endpoint::State => get(admin_handlers::state),
+        Endpoint::DisableDevice => post(admin_handlers::disable_device),
+        Endpoint::PairVehicle => post(admin_handlers::pair_vehicle),
+        Endpoint::SuspendCarKey => post(admin_handlers::suspend_car_key),
+        Endpoint::SetFaults => post(admin_handlers::set_faults),
+        Endpoint::GetFaults => get(admin_handlers::get_faults),
+        Endpoint::ClearFaults => delete(admin_handlers::clear_faults),
+        Endpoint::GetClock => get(admin_handlers::get_clock),
+        Endpoint::AdvanceClock => post(admin_handlers::advance_clock),
     }
 }
 
 async fn not_found(method: Method, uri: Uri) -> Response {
-    admin::error_response(
+    admin_handlers::error_response(
         StatusCode::NOT_FOUND,
         &format!("no route {method} {}", uri.path()),
         None,

@@ -176,8 +176,8 @@ pub(crate) async fn disable_device(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct PairBody {
     /// The device to pair (1-64 characters, no whitespace nor control character).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN))]
-    #[schemars(regex(pattern = super::openapi::DEVICE_ID_PATTERN), example = "phone-1")]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN))]
+    #[schemars(regex(pattern = crate::identifiers::DEVICE_ID_PATTERN), example = "phone-1")]
     device_id: String,
 }
 
