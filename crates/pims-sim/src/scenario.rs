@@ -39,7 +39,8 @@ const PIN_PATTERN: &str = "^[0-9]{4,8}$";
 /// whose last character carries no stray bits).
 const PIN_HASH_PATTERN: &str = "^\\$pbkdf2-sha256\\$i=(100000|[1-9][0-9]{0,4}),l=32\\$\
     [A-Za-z0-9+/]{22}\\$[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$";
-/// What `clock::is_rfc3339` checks: the shape of an RFC 3339 date-time.
+/// The shape of an RFC 3339 date-time, as `clock::is_rfc3339` checks it before the calendar
+/// (a pattern cannot say which days a month has).
 const RFC3339_SHAPE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
 /// A step name.
 const STEP_PATTERN: &str = "^(trusterPhoneNumber|trustedPhone|trustedphone|trustedPhoneNumber|deviceActivation|mediumCarKey)$";

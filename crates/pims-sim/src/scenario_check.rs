@@ -573,4 +573,21 @@ mod tests {
             assert_eq!(e.field(), Some(field), "{e}");
         }
     }
+
+    /// The shape of a date-time is not enough: month 13 was taken for a date.
+    #[test]
+    fn a_reactivation_date_in_month_13_is_refused_by_name() {
+        let mut s = Scenario::default_scenario();
+        s.car_keys.push(CarKeySpec {
+            account_id: "demo".into(),
+            vin: crate::DEMO_VIN.into(),
+            verified: true,
+            cvs_status: CvsStatus::Suspended,
+            max_reactivation_date: Some("2025-13-01T00:00:00Z".into()),
+        });
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.field(), Some("carKeys[0].maxReactivationDate"), "{e}");
+        s.car_keys[0].max_reactivation_date = Some("2025-12-01T00:00:00Z".into());
+        assert!(s.validate().is_ok());
+    }
 }
