@@ -3,8 +3,8 @@
 
 use std::fmt;
 
+use crate::api_error::ApiError;
 use crate::catalogue::ErrorCode;
-use crate::envelope::ApiError;
 
 /// What went wrong while reading a parameter dictionary or decoding a document.
 ///

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use crate::api::Verb;
 use crate::decode::{Path, expect_object, type_name};
-use crate::envelope::TransactionId;
 use crate::error::Error;
 use crate::params::Parameters;
+use crate::transaction_id::TransactionId;
 
 /// The largest call body the backend accepts (64 KiB).
 ///
@@ -161,7 +161,7 @@ impl CallBody {
                 "body",
                 format!(
                     "not JSON ({} at line {} column {})",
-                    crate::envelope::json_error_kind(&e),
+                    crate::decode::json_error_kind(&e),
                     e.line(),
                     e.column()
                 ),
