@@ -15,6 +15,23 @@ use crate::catalogue::ErrorCode;
 /// use pims_types::{ApiError, ErrorCode};
 /// let e = ApiError::from_code(ErrorCode::NEED_STRONG_AUTHENTICATION);
 /// assert_eq!(e.label, "Need Strong Authentication");
+///
+/// // `ApiError::new`
+/// let e = pims_types::ApiError::new(pims_types::ErrorCode(2204), "Server Error");
+/// assert!(e.sub_code.is_none());
+/// // `ApiError::from_code`
+/// let e = pims_types::ApiError::from_code(pims_types::ErrorCode::TIMEOUT);
+/// assert_eq!(e.label, "Timeout");
+/// // `ApiError::with_values`
+/// {
+///     use pims_types::{ApiError, ErrorCode};
+///     let e = ApiError::with_values(ErrorCode::NO_STEP_FOR_STEPS_ID, &["132324"]);
+///     assert_eq!(e.label, "No Step for this stepsID 132324");
+/// }
+/// // `ApiError::with_sub_code`
+/// let e = pims_types::ApiError::from_code(pims_types::ErrorCode::SERVER_ERROR)
+///     .with_sub_code(vec![serde_json::json!(503)]);
+/// assert_eq!(e.sub_code.unwrap().len(), 1);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -28,11 +45,6 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with an explicit label.
-    ///
-    /// ```
-    /// let e = pims_types::ApiError::new(pims_types::ErrorCode(2204), "Server Error");
-    /// assert!(e.sub_code.is_none());
-    /// ```
     pub fn new(code: ErrorCode, label: impl Into<String>) -> Self {
         ApiError {
             code,
@@ -42,33 +54,16 @@ impl ApiError {
     }
 
     /// An error whose label is the catalogue's, placeholders left as they are.
-    ///
-    /// ```
-    /// let e = pims_types::ApiError::from_code(pims_types::ErrorCode::TIMEOUT);
-    /// assert_eq!(e.label, "Timeout");
-    /// ```
     pub fn from_code(code: ErrorCode) -> Self {
         ApiError::new(code, code.label_with(&[]))
     }
 
     /// An error whose label is the catalogue's with placeholders filled by `values`.
-    ///
-    /// ```
-    /// use pims_types::{ApiError, ErrorCode};
-    /// let e = ApiError::with_values(ErrorCode::NO_STEP_FOR_STEPS_ID, &["132324"]);
-    /// assert_eq!(e.label, "No Step for this stepsID 132324");
-    /// ```
     pub fn with_values(code: ErrorCode, values: &[&str]) -> Self {
         ApiError::new(code, code.label_with(values))
     }
 
     /// Adds a `subCode` array.
-    ///
-    /// ```
-    /// let e = pims_types::ApiError::from_code(pims_types::ErrorCode::SERVER_ERROR)
-    ///     .with_sub_code(vec![serde_json::json!(503)]);
-    /// assert_eq!(e.sub_code.unwrap().len(), 1);
-    /// ```
     pub fn with_sub_code(mut self, sub_code: Vec<Value>) -> Self {
         self.sub_code = Some(sub_code);
         self

@@ -73,6 +73,55 @@ impl From<Value> for Payload {
 /// assert_eq!(m.status(), Status::Succeeded);
 /// let text = m.to_json_string();
 /// assert_eq!(Message::from_slice(text.as_bytes()).unwrap(), m);
+///
+/// // `Message::succeeded`
+/// let m = pims_types::Message::succeeded(pims_types::TransactionId::generate(), serde_json::Value::Null);
+/// assert!(m.to_json_string().contains("\"result\":null"));
+/// // `Message::succeeded_empty`
+/// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::generate());
+/// assert_eq!(m.result(), Some(&serde_json::Value::Null));
+/// // `Message::failed`
+/// {
+///     use pims_types::{ApiError, ErrorCode, Message, TransactionId};
+///     let m = Message::failed(TransactionId::generate(), ApiError::from_code(ErrorCode::API_NOT_SUPPORTED));
+///     assert_eq!(m.error().unwrap().code, ErrorCode(2002));
+/// }
+/// // `Message::event`
+/// let m = pims_types::Message::event(pims_types::TransactionId::generate(), serde_json::json!(1));
+/// assert_eq!(m.status(), pims_types::Status::Result);
+/// // `Message::transaction_id`
+/// let id = pims_types::TransactionId::generate();
+/// assert_eq!(pims_types::Message::succeeded_empty(id.clone()).transaction_id(), &id);
+/// // `Message::status`
+/// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::generate());
+/// assert_eq!(m.status(), pims_types::Status::Succeeded);
+/// // `Message::is_success`
+/// assert!(pims_types::Message::succeeded_empty(pims_types::TransactionId::generate()).is_success());
+/// // `Message::result`
+/// let m = pims_types::Message::succeeded(pims_types::TransactionId::generate(), serde_json::Value::Null);
+/// assert_eq!(m.result(), Some(&serde_json::Value::Null));
+/// // `Message::error`
+/// assert!(pims_types::Message::succeeded_empty(pims_types::TransactionId::generate()).error().is_none());
+/// // `Message::with_transaction_id`
+/// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::from_u64(1));
+/// let id = pims_types::TransactionId::from_u64(2);
+/// assert_eq!(m.with_transaction_id(id.clone()).transaction_id(), &id);
+/// // `Message::into_result`
+/// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::generate());
+/// assert_eq!(m.into_result().unwrap(), serde_json::Value::Null);
+/// // `Message::into_steps_list`
+/// let text = br#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":{"stepsID":7}}"#;
+/// let m = pims_types::Message::from_slice_steps(text).unwrap();
+/// assert_eq!(m.into_steps_list().unwrap().steps_id().as_str(), "7");
+/// let failed = pims_types::Message::failed(pims_types::TransactionId::from_u64(1),
+///     pims_types::ApiError::from_code(pims_types::ErrorCode::TIMEOUT));
+/// assert!(failed.into_steps_list().unwrap_err().to_string().contains("found null"));
+/// // `Message::to_value`
+/// let v = pims_types::Message::succeeded_empty(pims_types::TransactionId::from_u64(1)).to_value();
+/// assert_eq!(v["status"], "SUCCEEDED");
+/// // `Message::to_json_string`
+/// let t = pims_types::Message::succeeded_empty(pims_types::TransactionId::from_u64(1)).to_json_string();
+/// assert_eq!(t, r#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":null}"#);
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct Message {
@@ -82,11 +131,6 @@ pub struct Message {
 
 impl Message {
     /// A SUCCEEDED message with a result (which may be `Value::Null`).
-    ///
-    /// ```
-    /// let m = pims_types::Message::succeeded(pims_types::TransactionId::generate(), serde_json::Value::Null);
-    /// assert!(m.to_json_string().contains("\"result\":null"));
-    /// ```
     pub fn succeeded(transaction_id: TransactionId, result: Value) -> Self {
         Message {
             transaction_id,
@@ -95,22 +139,11 @@ impl Message {
     }
 
     /// A SUCCEEDED message whose `result` is null (operations whose output is "none").
-    ///
-    /// ```
-    /// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::generate());
-    /// assert_eq!(m.result(), Some(&serde_json::Value::Null));
-    /// ```
     pub fn succeeded_empty(transaction_id: TransactionId) -> Self {
         Message::succeeded(transaction_id, Value::Null)
     }
 
     /// A FAILED message.
-    ///
-    /// ```
-    /// use pims_types::{ApiError, ErrorCode, Message, TransactionId};
-    /// let m = Message::failed(TransactionId::generate(), ApiError::from_code(ErrorCode::API_NOT_SUPPORTED));
-    /// assert_eq!(m.error().unwrap().code, ErrorCode(2002));
-    /// ```
     pub fn failed(transaction_id: TransactionId, error: ApiError) -> Self {
         Message {
             transaction_id,
@@ -119,11 +152,6 @@ impl Message {
     }
 
     /// A RESULT message (a subscription event).
-    ///
-    /// ```
-    /// let m = pims_types::Message::event(pims_types::TransactionId::generate(), serde_json::json!(1));
-    /// assert_eq!(m.status(), pims_types::Status::Result);
-    /// ```
     pub fn event(transaction_id: TransactionId, result: Value) -> Self {
         Message {
             transaction_id,
@@ -132,21 +160,11 @@ impl Message {
     }
 
     /// The transaction id.
-    ///
-    /// ```
-    /// let id = pims_types::TransactionId::generate();
-    /// assert_eq!(pims_types::Message::succeeded_empty(id.clone()).transaction_id(), &id);
-    /// ```
     pub fn transaction_id(&self) -> &TransactionId {
         &self.transaction_id
     }
 
     /// The status.
-    ///
-    /// ```
-    /// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::generate());
-    /// assert_eq!(m.status(), pims_types::Status::Succeeded);
-    /// ```
     pub fn status(&self) -> Status {
         match self.body {
             Body::Succeeded(_) => Status::Succeeded,
@@ -156,20 +174,11 @@ impl Message {
     }
 
     /// Whether the status is SUCCEEDED.
-    ///
-    /// ```
-    /// assert!(pims_types::Message::succeeded_empty(pims_types::TransactionId::generate()).is_success());
-    /// ```
     pub fn is_success(&self) -> bool {
         matches!(self.body, Body::Succeeded(_))
     }
 
     /// The `result`: `None` on FAILED, else the result (`Some(Value::Null)` for a null one).
-    ///
-    /// ```
-    /// let m = pims_types::Message::succeeded(pims_types::TransactionId::generate(), serde_json::Value::Null);
-    /// assert_eq!(m.result(), Some(&serde_json::Value::Null));
-    /// ```
     pub fn result(&self) -> Option<&Value> {
         match &self.body {
             Body::Succeeded(r) | Body::Result(r) => Some(r.value()),
@@ -178,10 +187,6 @@ impl Message {
     }
 
     /// The `error` of a FAILED message.
-    ///
-    /// ```
-    /// assert!(pims_types::Message::succeeded_empty(pims_types::TransactionId::generate()).error().is_none());
-    /// ```
     pub fn error(&self) -> Option<&ApiError> {
         match &self.body {
             Body::Failed(e) => Some(e),
@@ -190,23 +195,12 @@ impl Message {
     }
 
     /// The same message with another transaction id (the facade answers with the app's id).
-    ///
-    /// ```
-    /// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::from_u64(1));
-    /// let id = pims_types::TransactionId::from_u64(2);
-    /// assert_eq!(m.with_transaction_id(id.clone()).transaction_id(), &id);
-    /// ```
     pub fn with_transaction_id(mut self, transaction_id: TransactionId) -> Self {
         self.transaction_id = transaction_id;
         self
     }
 
     /// Consumes the message: `Ok(result)` or `Err(error)`.
-    ///
-    /// ```
-    /// let m = pims_types::Message::succeeded_empty(pims_types::TransactionId::generate());
-    /// assert_eq!(m.into_result().unwrap(), serde_json::Value::Null);
-    /// ```
     pub fn into_result(self) -> Result<Value, ApiError> {
         match self.body {
             Body::Succeeded(r) | Body::Result(r) => Ok(r.into_value()),
@@ -217,15 +211,6 @@ impl Message {
     /// Consumes the message: its result read as a step list, exactly as
     /// [`StepsList::from_value`] reads `into_result()` (a FAILED message reads as a null result,
     /// which is not a list). A list [`Message::from_slice_steps`] decoded is handed over as it is.
-    ///
-    /// ```
-    /// let text = br#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":{"stepsID":7}}"#;
-    /// let m = pims_types::Message::from_slice_steps(text).unwrap();
-    /// assert_eq!(m.into_steps_list().unwrap().steps_id().as_str(), "7");
-    /// let failed = pims_types::Message::failed(pims_types::TransactionId::from_u64(1),
-    ///     pims_types::ApiError::from_code(pims_types::ErrorCode::TIMEOUT));
-    /// assert!(failed.into_steps_list().unwrap_err().to_string().contains("found null"));
-    /// ```
     pub fn into_steps_list(self) -> Result<StepsList, Error> {
         match self.body {
             Body::Succeeded(Payload::Steps(list, _)) | Body::Result(Payload::Steps(list, _)) => {
@@ -237,11 +222,6 @@ impl Message {
     }
 
     /// The envelope as a JSON value.
-    ///
-    /// ```
-    /// let v = pims_types::Message::succeeded_empty(pims_types::TransactionId::from_u64(1)).to_value();
-    /// assert_eq!(v["status"], "SUCCEEDED");
-    /// ```
     pub fn to_value(&self) -> Value {
         let mut map = Map::new();
         map.insert(
@@ -264,11 +244,6 @@ impl Message {
     }
 
     /// The envelope as compact JSON text.
-    ///
-    /// ```
-    /// let t = pims_types::Message::succeeded_empty(pims_types::TransactionId::from_u64(1)).to_json_string();
-    /// assert_eq!(t, r#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":null}"#);
-    /// ```
     pub fn to_json_string(&self) -> String {
         // Serialising a Message cannot fail (string keys, JSON values); keep the Value path as
         // a fallback rather than panic.

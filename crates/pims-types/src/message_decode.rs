@@ -50,7 +50,7 @@ impl Message {
     /// same message, or the same error, for any input. The common answer (SUCCEEDED, a step
     /// list written as the documentation writes it: `stepsID` first, each step keyed by its
     /// name with its `name`, `status` and `order`, in ascending order) is decoded straight into
-    /// a [`StepsList`], without a `Value`; anything else takes [`Message::from_slice`].
+    /// a [`StepsList`](crate::StepsList), without a `Value`; anything else takes [`Message::from_slice`].
     ///
     /// ```
     /// let text = br#"{"transactionId":"00000000-0001","status":"SUCCEEDED","result":{"stepsID":132324,

@@ -65,7 +65,7 @@ impl Parameters {
         self.digits_param(SMS_CODE_KEY, &SMS_CODE_DIGITS, SmsCode::parse)
     }
 
-    /// The `phoneNumber` parameter, in E.164 form ([`is_phone_number`]).
+    /// The `phoneNumber` parameter, in E.164 form ([`is_phone_number`](crate::is_phone_number)).
     ///
     /// ```
     /// use pims_types::Parameters;

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 /// ```
 /// let s: pims_types::Status = serde_json::from_str("\"SUCCEEDED\"").unwrap();
 /// assert_eq!(s, pims_types::Status::Succeeded);
+///
+/// // `Status::as_str`
+/// assert_eq!(pims_types::Status::Failed.as_str(), "FAILED");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -21,10 +24,6 @@ pub enum Status {
 
 impl Status {
     /// The wire text: `SUCCEEDED`, `FAILED` or `RESULT`.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Status::Failed.as_str(), "FAILED");
-    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Succeeded => "SUCCEEDED",

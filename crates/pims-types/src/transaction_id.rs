@@ -23,6 +23,19 @@ const MAX_TRANSACTION_ID_LEN: usize = 64;
 /// assert!(id.has_documented_shape());
 /// assert!(TransactionId::parse("953cfefb-bc72").is_ok());
 /// assert!(TransactionId::parse("").is_err());
+///
+/// // `TransactionId::generate`
+/// let a = pims_types::TransactionId::generate();
+/// let b = pims_types::TransactionId::generate();
+/// assert_ne!(a, b);
+/// // `TransactionId::from_u64`
+/// assert_eq!(pims_types::TransactionId::from_u64(0x953cfefbbc72).as_str(), "953cfefb-bc72");
+/// // `TransactionId::parse`
+/// assert!(pims_types::TransactionId::parse("a b").is_err());
+/// // `TransactionId::has_documented_shape`
+/// assert!(!pims_types::TransactionId::parse("ABC").unwrap().has_documented_shape());
+/// // `TransactionId::as_str`
+/// assert_eq!(pims_types::TransactionId::from_u64(1).as_str(), "00000000-0001");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TransactionId(String);
@@ -31,12 +44,6 @@ impl TransactionId {
     /// A fresh id in the documentation's shape. Randomness comes from std's per-process random
     /// hasher keys mixed with a counter and the clock: unique within a process, unpredictable
     /// enough for correlation ids (they are not secrets).
-    ///
-    /// ```
-    /// let a = pims_types::TransactionId::generate();
-    /// let b = pims_types::TransactionId::generate();
-    /// assert_ne!(a, b);
-    /// ```
     pub fn generate() -> Self {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -54,20 +61,12 @@ impl TransactionId {
     }
 
     /// The id whose 48 low bits are `bits`, in the documentation's shape.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::TransactionId::from_u64(0x953cfefbbc72).as_str(), "953cfefb-bc72");
-    /// ```
     pub fn from_u64(bits: u64) -> Self {
         let bits = bits & 0xFFFF_FFFF_FFFF;
         TransactionId(format!("{:08x}-{:04x}", bits >> 16, bits & 0xFFFF))
     }
 
     /// Reads an id: 1–64 printable ASCII characters (no spaces).
-    ///
-    /// ```
-    /// assert!(pims_types::TransactionId::parse("a b").is_err());
-    /// ```
     pub fn parse(s: &str) -> Result<Self, Error> {
         if s.is_empty()
             || s.len() > MAX_TRANSACTION_ID_LEN
@@ -82,10 +81,6 @@ impl TransactionId {
     }
 
     /// Whether the id has the documentation's shape (8 + 4 lowercase hex digits).
-    ///
-    /// ```
-    /// assert!(!pims_types::TransactionId::parse("ABC").unwrap().has_documented_shape());
-    /// ```
     pub fn has_documented_shape(&self) -> bool {
         let b = self.0.as_bytes();
         let hex = |c: &u8| c.is_ascii_digit() || (b'a'..=b'f').contains(c);
@@ -93,10 +88,6 @@ impl TransactionId {
     }
 
     /// The id as text.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::TransactionId::from_u64(1).as_str(), "00000000-0001");
-    /// ```
     pub fn as_str(&self) -> &str {
         &self.0
     }
