@@ -22,6 +22,22 @@ pub(crate) const MAX_CLOCK_MS: u64 = 253_370_764_800_000;
 /// clock.advance(Duration::from_secs(301));
 /// assert!(clock.now_ms() >= before + 301_000);
 /// assert_eq!(clock.offset(), Duration::from_secs(301));
+///
+/// // `SimClock::new`
+/// assert_eq!(pims_sim::SimClock::new().offset(), std::time::Duration::ZERO);
+/// // `SimClock::now_ms`
+/// assert!(pims_sim::SimClock::new().now_ms() > 1_600_000_000_000);
+/// // `SimClock::advance`
+/// {
+///     use std::time::Duration;
+///     let clock = pims_sim::SimClock::new();
+///     clock.advance(Duration::from_millis(1500));
+///     assert_eq!(clock.offset().as_millis(), 1500);
+///     clock.advance(Duration::MAX);
+///     assert_eq!(clock.now_ms(), 253_370_764_800_000); // 9999-01-01T00:00:00Z
+/// }
+/// // `SimClock::offset`
+/// assert!(pims_sim::SimClock::new().offset().is_zero());
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct SimClock {
@@ -30,19 +46,11 @@ pub struct SimClock {
 
 impl SimClock {
     /// A clock showing the system time (offset zero).
-    ///
-    /// ```
-    /// assert_eq!(pims_sim::SimClock::new().offset(), std::time::Duration::ZERO);
-    /// ```
     pub fn new() -> Self {
         SimClock::default()
     }
 
     /// Milliseconds since the Unix epoch, offset included (never past 9999-01-01T00:00:00Z).
-    ///
-    /// ```
-    /// assert!(pims_sim::SimClock::new().now_ms() > 1_600_000_000_000);
-    /// ```
     pub fn now_ms(&self) -> u64 {
         let offset = self.offset_ms.load(Ordering::SeqCst);
         system_ms().saturating_add_signed(offset).min(MAX_CLOCK_MS)
@@ -50,15 +58,6 @@ impl SimClock {
 
     /// Moves the clock forward (time travel for tests and demos; it never goes back). It stops
     /// at 9999-01-01T00:00:00Z, so that the dates it gives stay RFC 3339 dates.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let clock = pims_sim::SimClock::new();
-    /// clock.advance(Duration::from_millis(1500));
-    /// assert_eq!(clock.offset().as_millis(), 1500);
-    /// clock.advance(Duration::MAX);
-    /// assert_eq!(clock.now_ms(), 253_370_764_800_000); // 9999-01-01T00:00:00Z
-    /// ```
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         let max_offset = i64::try_from(MAX_CLOCK_MS.saturating_sub(system_ms())).unwrap_or(0);
@@ -76,10 +75,6 @@ impl SimClock {
     }
 
     /// How far the clock has been moved forward.
-    ///
-    /// ```
-    /// assert!(pims_sim::SimClock::new().offset().is_zero());
-    /// ```
     pub fn offset(&self) -> Duration {
         Duration::from_millis(u64::try_from(self.offset_ms.load(Ordering::SeqCst)).unwrap_or(0))
     }

@@ -71,7 +71,9 @@ enum KnownCvsStatus {
 /// names the field at fault; `Debug` never shows a token, PIN or SMS code.
 ///
 /// ```
-/// use pims_sim::Scenario;
+/// use pims_sim::{DEMO_CAR_ASSOCIATION_ID, Scenario};
+///
+/// // A document: omitted collections are empty, omitted fields take their defaults.
 /// let s = Scenario::from_json(br#"{
 ///   "accounts": [{"id": "alice", "tokens": ["alice-token"], "trustedPhoneNumber": "+33600000001"}],
 ///   "vehicles": [{"vin": "VR1AB12C3D4567891", "services": [{"code": "RC", "name": "Remote Commands"}]}],
@@ -81,8 +83,27 @@ enum KnownCvsStatus {
 /// assert_eq!(s.car_associations[0].steps, ["trusterPhoneNumber", "deviceActivation", "mediumCarKey"]);
 /// assert!(!format!("{s:?}").contains("alice-token"));
 ///
+/// // A bad document: the error names the field at fault, and why.
 /// let bad = Scenario::from_json(br#"{"accounts": [{"id": "a", "tokens": ["t"], "pin": "12"}]}"#).unwrap_err();
 /// assert_eq!(bad.to_string(), "invalid scenario: accounts[0].pin: expected 4 to 8 digits");
+/// let e = Scenario::from_json(br#"{"vehicles": [{"vin": "short"}]}"#).unwrap_err();
+/// assert_eq!(e.field(), Some("vehicles[0].vin"));
+/// assert_eq!(Scenario::from_json(b"{").unwrap_err().field(), Some("$"));
+/// let e = Scenario::from_file(std::path::Path::new("/dev/zero")).unwrap_err();
+/// assert!(e.to_string().contains("not a regular file"), "{e}");
+///
+/// // The built-in demo, changed in code, checked again.
+/// let mut s = Scenario::default_scenario();
+/// assert!(s.validate().is_ok());
+/// assert_eq!(s.car_associations[0].id, DEMO_CAR_ASSOCIATION_ID);
+/// s.car_associations[0].vin = "VR1AB12C3D4567899".into();
+/// assert_eq!(s.validate().unwrap_err().field(), Some("carAssociations[0].vin"));
+///
+/// // Written back as JSON, it reads the same.
+/// let text = Scenario::default_scenario().to_json_pretty();
+/// assert_eq!(Scenario::from_json(text.as_bytes()).unwrap(), Scenario::default_scenario());
+/// assert!(Scenario::empty().accounts.is_empty());
+/// assert_eq!(Scenario::empty().to_value()["version"], 1);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -168,6 +189,13 @@ impl Default for Settings {
 /// let a = pims_sim::AccountSpec::new("bob", "bob-token");
 /// assert!(!a.has_pin() && a.trusted_phone_number.is_none());
 /// assert_eq!(a.max_enrolled_devices, 5);
+///
+/// // `AccountSpec::new`
+/// assert_eq!(pims_sim::AccountSpec::new("a", "t").tokens[0].expose(), "t");
+/// // `AccountSpec::has_pin`
+/// let mut a = pims_sim::AccountSpec::new("a", "t");
+/// a.pin_hash = Some(pims_sim::PinHash::of(&pims_types::Secret::new("1234")));
+/// assert!(a.has_pin());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -219,10 +247,6 @@ pub struct AccountSpec {
 
 impl AccountSpec {
     /// An account with one token, no PIN, no phone number, not blocked.
-    ///
-    /// ```
-    /// assert_eq!(pims_sim::AccountSpec::new("a", "t").tokens[0].expose(), "t");
-    /// ```
     pub fn new(id: impl Into<String>, token: impl Into<String>) -> Self {
         AccountSpec {
             id: id.into(),
@@ -238,12 +262,6 @@ impl AccountSpec {
     }
 
     /// Whether the account has a PIN (in clear as a document gives it, or hashed).
-    ///
-    /// ```
-    /// let mut a = pims_sim::AccountSpec::new("a", "t");
-    /// a.pin_hash = Some(pims_sim::PinHash::of(&pims_types::Secret::new("1234")));
-    /// assert!(a.has_pin());
-    /// ```
     pub fn has_pin(&self) -> bool {
         self.pin.is_some() || self.pin_hash.is_some()
     }
@@ -468,12 +486,6 @@ impl Scenario {
     /// [`DEMO_TOKEN`], trusted phone [`DEMO_PHONE_NUMBER`], no PIN, no enrolled device), vehicle
     /// [`DEMO_VIN`] with three services, car association [`DEMO_CAR_ASSOCIATION_ID`] for the
     /// remote-commands service, no CarKey; the first stepsID issued is [`DEMO_FIRST_STEPS_ID`].
-    ///
-    /// ```
-    /// let s = pims_sim::Scenario::default_scenario();
-    /// assert!(s.validate().is_ok());
-    /// assert_eq!(s.car_associations[0].id, pims_sim::DEMO_CAR_ASSOCIATION_ID);
-    /// ```
     pub fn default_scenario() -> Scenario {
         let mut demo = AccountSpec::new("demo", DEMO_TOKEN);
         demo.email = Some("demo@pims.example".into());
@@ -513,10 +525,6 @@ impl Scenario {
     }
 
     /// An empty scenario (no account at all): a base for documents built in code.
-    ///
-    /// ```
-    /// assert!(pims_sim::Scenario::empty().accounts.is_empty());
-    /// ```
     pub fn empty() -> Scenario {
         Scenario {
             version: SCENARIO_VERSION,
@@ -536,20 +544,11 @@ impl Scenario {
     /// The document as pretty-printed JSON, secrets included as the document holds them
     /// (tokens, SMS codes, and a PIN in clear if it was given so: a state from the simulator
     /// holds only PIN hashes).
-    ///
-    /// ```
-    /// let text = pims_sim::Scenario::default_scenario().to_json_pretty();
-    /// assert_eq!(pims_sim::Scenario::from_json(text.as_bytes()).unwrap(), pims_sim::Scenario::default_scenario());
-    /// ```
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned())
     }
 
     /// The document as a JSON value.
-    ///
-    /// ```
-    /// assert_eq!(pims_sim::Scenario::empty().to_value()["version"], 1);
-    /// ```
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
