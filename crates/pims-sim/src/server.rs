@@ -16,7 +16,7 @@ use pims_types::{REDACTED, Secret};
 use crate::clock::SimClock;
 use crate::error::SimError;
 use crate::faults::FaultSpec;
-use crate::http::{routes, serve};
+use crate::http::{router, serve};
 use crate::model::Model;
 use crate::persist::StateFile;
 use crate::scenario::Scenario;
@@ -237,7 +237,7 @@ impl SimServer {
             shared.persist(snapshot).await?;
         }
         let (tx, rx) = watch::channel(false);
-        let router = routes::router(shared.clone());
+        let router = router::router(shared.clone());
         let task = tokio::spawn(serve::serve(listener, router, rx));
         tracing::info!(%addr, from_state_file, "pims-sim listening");
         Ok(SimServer {

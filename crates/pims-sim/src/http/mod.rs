@@ -7,5 +7,6 @@ pub(crate) mod admin_schema;
 pub(crate) mod call;
 pub(crate) mod openapi;
 pub(crate) mod reply;
+pub(crate) mod router;
 pub(crate) mod routes;
 pub(crate) mod serve;
