@@ -1,3 +1,5 @@
+//! A faithful, stateful simulator of the PIMS steps backend over HTTP; the rest of this page is
+//! the crate's README (compiled: its examples are doc tests).
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

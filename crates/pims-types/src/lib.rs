@@ -1,3 +1,5 @@
+//! The wire model of the PIMS *Service Activation Steps* component; the rest of this page is
+//! the crate's README (compiled: its examples are doc tests).
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
