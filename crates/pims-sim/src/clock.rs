@@ -22,6 +22,22 @@ pub(crate) const MAX_CLOCK_MS: u64 = 253_370_764_800_000;
 /// clock.advance(Duration::from_secs(301));
 /// assert!(clock.now_ms() >= before + 301_000);
 /// assert_eq!(clock.offset(), Duration::from_secs(301));
+///
+/// // `SimClock::new`
+/// assert_eq!(pims_sim::SimClock::new().offset(), std::time::Duration::ZERO);
+/// // `SimClock::now_ms`
+/// assert!(pims_sim::SimClock::new().now_ms() > 1_600_000_000_000);
+/// // `SimClock::advance`
+/// {
+///     use std::time::Duration;
+///     let clock = pims_sim::SimClock::new();
+///     clock.advance(Duration::from_millis(1500));
+///     assert_eq!(clock.offset().as_millis(), 1500);
+///     clock.advance(Duration::MAX);
+///     assert_eq!(clock.now_ms(), 253_370_764_800_000); // 9999-01-01T00:00:00Z
+/// }
+/// // `SimClock::offset`
+/// assert!(pims_sim::SimClock::new().offset().is_zero());
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct SimClock {
@@ -30,19 +46,11 @@ pub struct SimClock {
 
 impl SimClock {
     /// A clock showing the system time (offset zero).
-    ///
-    /// ```
-    /// assert_eq!(pims_sim::SimClock::new().offset(), std::time::Duration::ZERO);
-    /// ```
     pub fn new() -> Self {
         SimClock::default()
     }
 
     /// Milliseconds since the Unix epoch, offset included (never past 9999-01-01T00:00:00Z).
-    ///
-    /// ```
-    /// assert!(pims_sim::SimClock::new().now_ms() > 1_600_000_000_000);
-    /// ```
     pub fn now_ms(&self) -> u64 {
         let offset = self.offset_ms.load(Ordering::SeqCst);
         system_ms().saturating_add_signed(offset).min(MAX_CLOCK_MS)
@@ -50,15 +58,6 @@ impl SimClock {
 
     /// Moves the clock forward (time travel for tests and demos; it never goes back). It stops
     /// at 9999-01-01T00:00:00Z, so that the dates it gives stay RFC 3339 dates.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let clock = pims_sim::SimClock::new();
-    /// clock.advance(Duration::from_millis(1500));
-    /// assert_eq!(clock.offset().as_millis(), 1500);
-    /// clock.advance(Duration::MAX);
-    /// assert_eq!(clock.now_ms(), 253_370_764_800_000); // 9999-01-01T00:00:00Z
-    /// ```
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         let max_offset = i64::try_from(MAX_CLOCK_MS.saturating_sub(system_ms())).unwrap_or(0);
@@ -76,10 +75,6 @@ impl SimClock {
     }
 
     /// How far the clock has been moved forward.
-    ///
-    /// ```
-    /// assert!(pims_sim::SimClock::new().offset().is_zero());
-    /// ```
     pub fn offset(&self) -> Duration {
         Duration::from_millis(u64::try_from(self.offset_ms.load(Ordering::SeqCst)).unwrap_or(0))
     }
@@ -96,24 +91,32 @@ fn system_ms() -> u64 {
 /// a later instant than RFC 3339 can say is given as its last second.
 pub(crate) fn rfc3339(ms: u64) -> String {
     let secs = ms.min(MAX_RFC3339_MS) / 1000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    // A civil date-time, not a `jiff::Timestamp`: jiff's timestamps end a day before
+    // 9999-12-31T23:59:59Z (so that every offset can show them), the simulator's dates do not.
+    let epoch = jiff::civil::DateTime::constant(1970, 1, 1, 0, 0, 0, 0);
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|secs| {
+            epoch
+                .checked_add(jiff::SignedDuration::from_secs(secs))
+                .ok()
+        })
+        .unwrap_or(jiff::civil::DateTime::MAX);
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Whether a text looks like an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SS`, optional fraction,
-/// then `Z` or an offset). Used to validate dates in scenario documents.
+/// Whether a text is an RFC 3339 date-time: the shape of the scenario document's pattern
+/// (`YYYY-MM-DDTHH:MM:SS`, an optional fraction, then `Z` or an offset `±HH:MM`), a real
+/// calendar date and time of day (jiff's civil date-time: month 1-12, the days the month has,
+/// hours 00-23, a leap second 60) and an offset of at most 23:59. Used to validate dates in
+/// scenario documents.
 pub(crate) fn is_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() < 20 {
         return false;
     }
+    // The shape first: jiff's parser takes more (a space for the `T`, a comma before the
+    // fraction, offsets without the colon) than the document's pattern allows.
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
     let shape = digits(0..4)
         && b[4] == b'-'
@@ -137,28 +140,21 @@ pub(crate) fn is_rfc3339(s: &str) -> bool {
         }
         rest = &frac[n..];
     }
-    let ob = rest.as_bytes();
-    rest == "Z"
-        || rest == "z"
-        || (ob.len() == 6
-            && matches!(ob[0], b'+' | b'-')
-            && ob[1..3].iter().all(u8::is_ascii_digit)
-            && ob[3] == b':'
-            && ob[4..6].iter().all(u8::is_ascii_digit))
+    // Any fraction is a valid one: the calendar check needs the seconds only.
+    is_utc_offset(rest) && s[..19].parse::<jiff::civil::DateTime>().is_ok()
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
+/// `Z` (either case) or `±HH:MM` with HH at most 23 and MM at most 59 (RFC 3339's
+/// `time-offset`).
+fn is_utc_offset(s: &str) -> bool {
+    let two_digits = |hi: u8, lo: u8, max: u8| {
+        hi.is_ascii_digit() && lo.is_ascii_digit() && (hi - b'0') * 10 + (lo - b'0') <= max
+    };
+    match *s.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => two_digits(h1, h2, 23) && two_digits(m1, m2, 59),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -204,6 +200,32 @@ mod tests {
             "yesterday",
         ] {
             assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    /// The shape alone accepted month 13, February 30th, hour 24 and minute 60.
+    #[test]
+    fn refuses_dates_and_times_no_calendar_has() {
+        for bad in [
+            "2025-13-01T00:00:00Z",
+            "2025-00-10T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2025-04-31T00:00:00Z",
+            "2025-01-01T24:00:00Z",
+            "2025-01-01T00:60:00Z",
+            "2025-01-01T00:00:61Z",
+            "2025-01-01T00:00:00+24:00",
+            "2025-01-01T00:00:00+02:60",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+        for ok in [
+            "2024-02-29T23:59:59Z",
+            "2016-12-31T23:59:60Z",
+            "9999-12-31T23:59:59.999999999999-23:59",
+            "0000-01-01t00:00:00z",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
         }
     }
 

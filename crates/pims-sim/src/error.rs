@@ -16,6 +16,13 @@ use pims_types::ErrorCode;
 /// assert!(matches!(e, pims_sim::SimError::Scenario { .. }));
 /// assert!(e.to_string().contains("accounts"));
 /// assert_eq!(e.code(), pims_types::ErrorCode::CONFIGURATION_INVALID);
+///
+/// // `SimError::code`
+/// let e = pims_sim::SimError::NoRuntime;
+/// assert_eq!(e.code(), pims_types::ErrorCode::CORE_NOT_CONFIGURED);
+/// // `SimError::field`
+/// let e = pims_sim::Scenario::from_json(br#"{"accounts": [{"id": "a", "tokens": []}]}"#).unwrap_err();
+/// assert_eq!(e.field(), Some("accounts[0].tokens"));
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -122,11 +129,6 @@ impl SimError {
     /// The catalogue code of this failure: 2004 (`Configuration file invalid`) for a refused
     /// scenario or state document, 2102 (`Invalid [PARAMETER] parameter`) for a refused admin
     /// request, 2006 (`Core not well configured`) for everything else.
-    ///
-    /// ```
-    /// let e = pims_sim::SimError::NoRuntime;
-    /// assert_eq!(e.code(), pims_types::ErrorCode::CORE_NOT_CONFIGURED);
-    /// ```
     pub fn code(&self) -> ErrorCode {
         match self {
             SimError::Scenario { .. } => ErrorCode::CONFIGURATION_INVALID,
@@ -136,11 +138,6 @@ impl SimError {
     }
 
     /// The field a scenario or request error names, if it is one.
-    ///
-    /// ```
-    /// let e = pims_sim::Scenario::from_json(br#"{"accounts": [{"id": "a", "tokens": []}]}"#).unwrap_err();
-    /// assert_eq!(e.field(), Some("accounts[0].tokens"));
-    /// ```
     pub fn field(&self) -> Option<&str> {
         match self {
             SimError::Scenario { field, .. } | SimError::InvalidRequest { field, .. } => {

@@ -65,6 +65,10 @@ fn one_failure_mode(schema: &mut Schema) {
 /// assert!(f.validate().is_ok());
 /// let bad: pims_sim::FaultSpec = serde_json::from_value(serde_json::json!({"failRate": 2.0})).unwrap();
 /// assert_eq!(bad.validate().unwrap_err().field(), Some("failRate"));
+///
+/// // `FaultSpec::validate`
+/// let f = pims_sim::FaultSpec { status: Some(503), drop_connection: true, ..Default::default() };
+/// assert_eq!(f.validate().unwrap_err().field(), Some("dropConnection"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -137,11 +141,6 @@ pub struct FaultSpec {
 
 impl FaultSpec {
     /// Checks the ranges and the single failure mode; the error names the field.
-    ///
-    /// ```
-    /// let f = pims_sim::FaultSpec { status: Some(503), drop_connection: true, ..Default::default() };
-    /// assert_eq!(f.validate().unwrap_err().field(), Some("dropConnection"));
-    /// ```
     pub fn validate(&self) -> Result<(), SimError> {
         self.compile().map(|_| ())
     }

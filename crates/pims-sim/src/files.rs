@@ -12,10 +12,6 @@ use crate::error::SimError;
 
 /// The largest state or scenario file the simulator reads (64 MiB): far more than any real
 /// state, small enough that a file gone wrong (or `/dev/zero`) cannot exhaust memory.
-///
-/// ```
-/// assert_eq!(pims_sim::MAX_FILE_BYTES, 64 * 1024 * 1024);
-/// ```
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Whether a symbolic link at the path itself may be followed.

@@ -1,53 +1,26 @@
-//! A faithful, stateful simulator of the PIMS steps backend over HTTP.
-//!
-//! It serves the SDK's wire protocol (`POST /v1/calls`) with every API of the Steps component
-//! and of the activation procedures that resolve its steps (trusted phone number, SMS codes,
-//! enrolment, PIN, OTP, vehicle selection, CarKey), computes the steps from its state on every
-//! request, and adds simulator-only routes: `/healthz`, `/openapi.json` and an admin API (SMS
-//! outbox, scenario and state, disable a device, pair a vehicle, suspend a CarKey, faults,
-//! clock). It depends on `pims-types` only: it is an independent check of the SDK's contract.
-//!
-//! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! use pims_sim::{SimConfig, SimServer, DEMO_TOKEN, DEMO_CAR_ASSOCIATION_ID};
-//!
-//! // Start on 127.0.0.1 with a free port and the built-in demo scenario.
-//! let sim = SimServer::start(SimConfig::default()).await.unwrap();
-//! let url = format!("{}/v1/calls", sim.base_url());
-//! assert!(url.starts_with("http://127.0.0.1:"));
-//!
-//! // Any HTTP client now calls it, e.g. with the demo account:
-//! //   POST {url}  Authorization: Bearer demo-token  Pims-Device-Id: my-phone
-//! //   {"transactionId": "953cfefb-bc72", "verb": "get", "api": "pims.subscription.steps",
-//! //    "parameters": {"carAssociationID": "987654"}}
-//! assert_eq!((DEMO_TOKEN, DEMO_CAR_ASSOCIATION_ID), ("demo-token", "987654"));
-//!
-//! // Admin actions are available in-process too.
-//! sim.pair_vehicle(pims_sim::DEMO_VIN, "my-phone").await.unwrap();
-//! sim.shutdown().await;
-//! # }
-//! ```
-//!
-//! The binary `pims-sim` runs the same server: `cargo run -p pims-sim -- --addr 127.0.0.1:8080`.
-//! The scenario schema, the demo account and the admin API are documented in
-//! `docs/simulator.md`.
+//! A faithful, stateful simulator of the PIMS steps backend over HTTP; the rest of this page is
+//! the crate's README (compiled: its examples are doc tests).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod admin;
+mod admin_actions;
 mod answer_cache;
 mod calls;
 mod clock;
 mod error;
+mod failure;
 mod faults;
 mod files;
 mod http;
 mod idempotency;
+mod identifiers;
 mod model;
 mod non_null;
 mod persist;
 mod pin_hash;
 mod scenario;
+mod scenario_check;
 mod server;
 mod sms;
 mod state;
@@ -116,8 +89,4 @@ pub const DEMO_FIRST_STEPS_ID: u64 = 132324;
 pub const DEMO_PIN: &str = "1234";
 
 /// The response header set (`true`) on an answer replayed for a repeated `Idempotency-Key`.
-///
-/// ```
-/// assert_eq!(pims_sim::IDEMPOTENT_REPLAY_HEADER, "pims-idempotent-replay");
-/// ```
 pub const IDEMPOTENT_REPLAY_HEADER: &str = http::reply::REPLAYED_HEADER;

@@ -12,7 +12,6 @@ use serde_json::Value;
 pub use pims_types::{AccountBlocked, CvsStatus, SmsPurpose};
 use pims_types::{Secret, Service};
 
-use crate::error::SimError;
 use crate::pin_hash::PinHash;
 use crate::{
     DEMO_CAR_ASSOCIATION_ID, DEMO_FIRST_STEPS_ID, DEMO_PHONE_NUMBER, DEMO_TOKEN, DEMO_VIN,
@@ -25,6 +24,10 @@ use crate::{
 /// ```
 pub const SCENARIO_VERSION: u32 = 1;
 
+/// How many digits the codes of the SMS outbox have: the simulator sends codes of this length
+/// (it accepts 4 to 10 on input, the SDK's rule, and answers 2305 for a code it did not send).
+pub(crate) const SMS_CODE_DIGITS: usize = 6;
+
 /// Text fields (email, brand): no control characters.
 const TEXT_PATTERN: &str = "^[^\\x00-\\x1f\\x7f-\\x9f]+$";
 /// An access token: 1 to 256 printable ASCII characters without spaces.
@@ -36,7 +39,8 @@ const PIN_PATTERN: &str = "^[0-9]{4,8}$";
 /// whose last character carries no stray bits).
 const PIN_HASH_PATTERN: &str = "^\\$pbkdf2-sha256\\$i=(100000|[1-9][0-9]{0,4}),l=32\\$\
     [A-Za-z0-9+/]{22}\\$[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$";
-/// What `clock::is_rfc3339` checks: the shape of an RFC 3339 date-time.
+/// The shape of an RFC 3339 date-time, as `clock::is_rfc3339` checks it before the calendar
+/// (a pattern cannot say which days a month has).
 const RFC3339_SHAPE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
 /// A step name.
 const STEP_PATTERN: &str = "^(trusterPhoneNumber|trustedPhone|trustedphone|trustedPhoneNumber|deviceActivation|mediumCarKey)$";
@@ -67,7 +71,9 @@ enum KnownCvsStatus {
 /// names the field at fault; `Debug` never shows a token, PIN or SMS code.
 ///
 /// ```
-/// use pims_sim::Scenario;
+/// use pims_sim::{DEMO_CAR_ASSOCIATION_ID, Scenario};
+///
+/// // A document: omitted collections are empty, omitted fields take their defaults.
 /// let s = Scenario::from_json(br#"{
 ///   "accounts": [{"id": "alice", "tokens": ["alice-token"], "trustedPhoneNumber": "+33600000001"}],
 ///   "vehicles": [{"vin": "VR1AB12C3D4567891", "services": [{"code": "RC", "name": "Remote Commands"}]}],
@@ -77,8 +83,27 @@ enum KnownCvsStatus {
 /// assert_eq!(s.car_associations[0].steps, ["trusterPhoneNumber", "deviceActivation", "mediumCarKey"]);
 /// assert!(!format!("{s:?}").contains("alice-token"));
 ///
+/// // A bad document: the error names the field at fault, and why.
 /// let bad = Scenario::from_json(br#"{"accounts": [{"id": "a", "tokens": ["t"], "pin": "12"}]}"#).unwrap_err();
 /// assert_eq!(bad.to_string(), "invalid scenario: accounts[0].pin: expected 4 to 8 digits");
+/// let e = Scenario::from_json(br#"{"vehicles": [{"vin": "short"}]}"#).unwrap_err();
+/// assert_eq!(e.field(), Some("vehicles[0].vin"));
+/// assert_eq!(Scenario::from_json(b"{").unwrap_err().field(), Some("$"));
+/// let e = Scenario::from_file(std::path::Path::new("/dev/zero")).unwrap_err();
+/// assert!(e.to_string().contains("not a regular file"), "{e}");
+///
+/// // The built-in demo, changed in code, checked again.
+/// let mut s = Scenario::default_scenario();
+/// assert!(s.validate().is_ok());
+/// assert_eq!(s.car_associations[0].id, DEMO_CAR_ASSOCIATION_ID);
+/// s.car_associations[0].vin = "VR1AB12C3D4567899".into();
+/// assert_eq!(s.validate().unwrap_err().field(), Some("carAssociations[0].vin"));
+///
+/// // Written back as JSON, it reads the same.
+/// let text = Scenario::default_scenario().to_json_pretty();
+/// assert_eq!(Scenario::from_json(text.as_bytes()).unwrap(), Scenario::default_scenario());
+/// assert!(Scenario::empty().accounts.is_empty());
+/// assert_eq!(Scenario::empty().to_value()["version"], 1);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -164,12 +189,19 @@ impl Default for Settings {
 /// let a = pims_sim::AccountSpec::new("bob", "bob-token");
 /// assert!(!a.has_pin() && a.trusted_phone_number.is_none());
 /// assert_eq!(a.max_enrolled_devices, 5);
+///
+/// // `AccountSpec::new`
+/// assert_eq!(pims_sim::AccountSpec::new("a", "t").tokens[0].expose(), "t");
+/// // `AccountSpec::has_pin`
+/// let mut a = pims_sim::AccountSpec::new("a", "t");
+/// a.pin_hash = Some(pims_sim::PinHash::of(&pims_types::Secret::new("1234")));
+/// assert!(a.has_pin());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountSpec {
     /// The account id (1-64 printable characters, unique).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub id: String,
     /// The e-mail address (informative).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,10 +247,6 @@ pub struct AccountSpec {
 
 impl AccountSpec {
     /// An account with one token, no PIN, no phone number, not blocked.
-    ///
-    /// ```
-    /// assert_eq!(pims_sim::AccountSpec::new("a", "t").tokens[0].expose(), "t");
-    /// ```
     pub fn new(id: impl Into<String>, token: impl Into<String>) -> Self {
         AccountSpec {
             id: id.into(),
@@ -234,12 +262,6 @@ impl AccountSpec {
     }
 
     /// Whether the account has a PIN (in clear as a document gives it, or hashed).
-    ///
-    /// ```
-    /// let mut a = pims_sim::AccountSpec::new("a", "t");
-    /// a.pin_hash = Some(pims_sim::PinHash::of(&pims_types::Secret::new("1234")));
-    /// assert!(a.has_pin());
-    /// ```
     pub fn has_pin(&self) -> bool {
         self.pin.is_some() || self.pin_hash.is_some()
     }
@@ -256,7 +278,7 @@ impl AccountSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeviceSpec {
     /// The device id (the `Pims-Device-Id` header; 1-64 printable characters).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub id: String,
     /// The account it is (or was) enrolled for; none for a device disabled before any enrolment.
     #[serde(default)]
@@ -299,7 +321,7 @@ pub struct VehicleSpec {
     pub brand: Option<String>,
     /// The devices paired with it over Bluetooth.
     #[serde(default)]
-    #[schemars(inner(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN)))]
+    #[schemars(inner(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN)))]
     pub paired_devices: Vec<String>,
     /// The connected services available for it (`pims.subscription.services`).
     #[serde(default)]
@@ -346,7 +368,7 @@ pub struct CarKeySpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CarAssociationSpec {
     /// The carAssociationID (1-64 printable characters, no whitespace, unique).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub id: String,
     /// The account.
     pub account_id: String,
@@ -376,7 +398,7 @@ pub struct StepListSpec {
     /// The car association it lists the steps of.
     pub car_association_id: String,
     /// The device it was issued to (the only one that may use it).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub device_id: String,
 }
 
@@ -393,7 +415,7 @@ pub struct VehicleSelectionSpec {
     /// The account.
     pub account_id: String,
     /// The device.
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN), regex(pattern = crate::http::openapi::DEVICE_ID_PATTERN))]
+    #[schemars(length(min = 1, max = crate::identifiers::MAX_ID_LEN), regex(pattern = crate::identifiers::DEVICE_ID_PATTERN))]
     pub device_id: String,
     /// The selected vehicle.
     #[schemars(regex(pattern = pims_types::schema::VIN_PATTERN))]
@@ -464,12 +486,6 @@ impl Scenario {
     /// [`DEMO_TOKEN`], trusted phone [`DEMO_PHONE_NUMBER`], no PIN, no enrolled device), vehicle
     /// [`DEMO_VIN`] with three services, car association [`DEMO_CAR_ASSOCIATION_ID`] for the
     /// remote-commands service, no CarKey; the first stepsID issued is [`DEMO_FIRST_STEPS_ID`].
-    ///
-    /// ```
-    /// let s = pims_sim::Scenario::default_scenario();
-    /// assert!(s.validate().is_ok());
-    /// assert_eq!(s.car_associations[0].id, pims_sim::DEMO_CAR_ASSOCIATION_ID);
-    /// ```
     pub fn default_scenario() -> Scenario {
         let mut demo = AccountSpec::new("demo", DEMO_TOKEN);
         demo.email = Some("demo@pims.example".into());
@@ -509,10 +525,6 @@ impl Scenario {
     }
 
     /// An empty scenario (no account at all): a base for documents built in code.
-    ///
-    /// ```
-    /// assert!(pims_sim::Scenario::empty().accounts.is_empty());
-    /// ```
     pub fn empty() -> Scenario {
         Scenario {
             version: SCENARIO_VERSION,
@@ -529,78 +541,14 @@ impl Scenario {
         }
     }
 
-    /// Reads and validates a scenario document (JSON). The error names the field and why.
-    ///
-    /// ```
-    /// let e = pims_sim::Scenario::from_json(br#"{"vehicles": [{"vin": "short"}]}"#).unwrap_err();
-    /// assert_eq!(e.field(), Some("vehicles[0].vin"));
-    /// let e = pims_sim::Scenario::from_json(b"{").unwrap_err();
-    /// assert_eq!(e.field(), Some("$"));
-    /// ```
-    pub fn from_json(bytes: &[u8]) -> Result<Scenario, SimError> {
-        // serde would also read a struct from an array of its fields: a document is an object.
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first.is_some_and(|b| *b != b'{') {
-            return Err(SimError::scenario("$", "expected a JSON object"));
-        }
-        // A whole number may be written 5.0 (JSON Schema's integer): see whole_numbers.
-        let scenario: Scenario = crate::whole_numbers::deserialize(bytes)
-            .map_err(|e| SimError::scenario(e.field, e.message))?;
-        scenario.validate()?;
-        Ok(scenario)
-    }
-
-    /// Reads and validates a scenario file: a regular file (a symbolic link to one is
-    /// followed) of at most [`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES). A FIFO, a device or a
-    /// directory is refused without being read (`SimError::FileRefused`), and so is a larger
-    /// file; a missing one is `SimError::File`. Blocking.
-    ///
-    /// ```
-    /// let e = pims_sim::Scenario::from_file(std::path::Path::new("/dev/zero")).unwrap_err();
-    /// assert!(e.to_string().contains("not a regular file"), "{e}");
-    /// ```
-    pub fn from_file(path: &std::path::Path) -> Result<Scenario, SimError> {
-        const WHAT: &str = "scenario file";
-        match crate::files::read_document(path, WHAT, crate::files::Symlinks::Follow)? {
-            Some(bytes) => Scenario::from_json(&bytes),
-            None => Err(SimError::File {
-                what: WHAT,
-                path: path.to_owned(),
-                action: "read",
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-            }),
-        }
-    }
-
-    /// Checks every rule of the schema (references, uniqueness, formats); the error names the
-    /// first field at fault.
-    ///
-    /// ```
-    /// let mut s = pims_sim::Scenario::default_scenario();
-    /// s.car_associations[0].vin = "VR1AB12C3D4567899".into();
-    /// assert_eq!(s.validate().unwrap_err().field(), Some("carAssociations[0].vin"));
-    /// ```
-    pub fn validate(&self) -> Result<(), SimError> {
-        crate::model::Model::validated(self.clone()).map(|_| ())
-    }
-
     /// The document as pretty-printed JSON, secrets included as the document holds them
     /// (tokens, SMS codes, and a PIN in clear if it was given so: a state from the simulator
     /// holds only PIN hashes).
-    ///
-    /// ```
-    /// let text = pims_sim::Scenario::default_scenario().to_json_pretty();
-    /// assert_eq!(pims_sim::Scenario::from_json(text.as_bytes()).unwrap(), pims_sim::Scenario::default_scenario());
-    /// ```
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned())
     }
 
     /// The document as a JSON value.
-    ///
-    /// ```
-    /// assert_eq!(pims_sim::Scenario::empty().to_value()["version"], 1);
-    /// ```
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }

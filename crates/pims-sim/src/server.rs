@@ -16,7 +16,7 @@ use pims_types::{REDACTED, Secret};
 use crate::clock::SimClock;
 use crate::error::SimError;
 use crate::faults::FaultSpec;
-use crate::http::{routes, serve};
+use crate::http::{router, serve};
 use crate::model::Model;
 use crate::persist::StateFile;
 use crate::scenario::Scenario;
@@ -117,10 +117,43 @@ impl fmt::Debug for SimConfig {
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// let sim = pims_sim::SimServer::start(pims_sim::SimConfig::default()).await.unwrap();
-/// assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+/// use pims_sim::{DEMO_PHONE_NUMBER, DEMO_VIN, FaultSpec, Scenario, SimConfig, SimError, SimServer};
+///
+/// // On 127.0.0.1, a free port, the demo scenario and a random admin token.
+/// let sim = SimServer::start(SimConfig::default()).await.unwrap();
+/// assert_ne!(sim.addr().port(), 0);
+/// assert_eq!(sim.base_url(), format!("http://127.0.0.1:{}", sim.addr().port()));
 /// assert_eq!(sim.admin_token().len(), 32);
+/// assert!(sim.admin_token().bytes().all(|b| b.is_ascii_hexdigit()));
+///
+/// // The admin actions, in process (the admin routes give the same over HTTP).
+/// assert_eq!(sim.state().accounts[0].id, "demo");
+/// assert!(sim.latest_sms_code(DEMO_PHONE_NUMBER).is_none());
+/// assert_eq!(sim.sms_outbox(None)["messages"], serde_json::json!([]));
+/// assert!(sim.disable_device("phone-1").await.unwrap().is_empty());
+/// assert_eq!(sim.pair_vehicle(DEMO_VIN, "phone-1").await.unwrap(), ["phone-1"]);
+/// let e = sim.suspend_car_key(DEMO_VIN).await.unwrap_err(); // no CarKey yet
+/// assert!(matches!(e, SimError::NotFound { .. }));
+///
+/// // Time travel, and faults for the next calls.
+/// sim.clock().advance(std::time::Duration::from_secs(301));
+/// assert_eq!(sim.clock().offset().as_secs(), 301);
+/// assert!(sim.faults().is_none());
+/// sim.set_faults(&FaultSpec { status: Some(503), count: Some(1), ..Default::default() }).unwrap();
+/// assert!(sim.faults().is_some());
+/// sim.clear_faults();
+/// assert!(sim.faults().is_none());
+///
+/// // A whole new state, then the end: the port is closed.
+/// sim.load_scenario(Scenario::empty()).await.unwrap();
+/// assert!(sim.state().accounts.is_empty());
+/// let addr = sim.addr();
 /// sim.shutdown().await;
+/// assert!(std::net::TcpStream::connect(addr).is_err());
+///
+/// // A fixed admin token (scripts, CI).
+/// let sim = SimServer::start(SimConfig::default().admin_token("secret-admin")).await.unwrap();
+/// assert_eq!(sim.admin_token(), "secret-admin");
 /// # }
 /// ```
 pub struct SimServer {
@@ -141,19 +174,10 @@ fn random_token() -> String {
 impl SimServer {
     /// Loads the state (state file, else the scenario, else the default scenario), binds the
     /// address and spawns the server on the current tokio runtime.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use pims_sim::{SimConfig, SimServer};
-    /// let config = SimConfig::default().admin_token("secret-admin");
-    /// let sim = SimServer::start(config).await.unwrap();
-    /// assert_eq!(sim.admin_token(), "secret-admin");
-    /// # }
-    /// ```
     pub async fn start(config: SimConfig) -> Result<SimServer, SimError> {
         tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
         let admin_token = match config.admin_token {
-            Some(t) if !crate::model::is_valid_token(&t) => {
+            Some(t) if !crate::identifiers::is_valid_token(&t) => {
                 return Err(SimError::invalid(
                     "admin_token",
                     "expected 1 to 256 printable ASCII characters without spaces",
@@ -213,7 +237,7 @@ impl SimServer {
             shared.persist(snapshot).await?;
         }
         let (tx, rx) = watch::channel(false);
-        let router = routes::router(shared.clone());
+        let router = router::router(shared.clone());
         let task = tokio::spawn(serve::serve(listener, router, rx));
         tracing::info!(%addr, from_state_file, "pims-sim listening");
         Ok(SimServer {
@@ -226,25 +250,11 @@ impl SimServer {
     }
 
     /// The bound address (the real port when asked for port 0).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// assert_ne!(sim.addr().port(), 0);
-    /// # }
-    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http://HOST:PORT`, no trailing slash (a wildcard address is given as loopback).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// assert_eq!(sim.base_url(), format!("http://127.0.0.1:{}", sim.addr().port()));
-    /// # }
-    /// ```
     pub fn base_url(&self) -> String {
         let ip = match self.addr.ip() {
             IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -255,168 +265,68 @@ impl SimServer {
     }
 
     /// The admin bearer token (the configured one, or the generated one).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// assert!(sim.admin_token().bytes().all(|b| b.is_ascii_hexdigit()));
-    /// # }
-    /// ```
     pub fn admin_token(&self) -> &str {
         &self.admin_token
     }
 
     /// The simulator's clock: move it forward to expire SMS codes or reset the quota window.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// sim.clock().advance(std::time::Duration::from_secs(301));
-    /// assert_eq!(sim.clock().offset().as_secs(), 301);
-    /// # }
-    /// ```
     pub fn clock(&self) -> SimClock {
         self.shared.clock.clone()
     }
 
     /// The whole state as a scenario document (what `GET /admin/state` answers).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// assert_eq!(sim.state().accounts[0].id, "demo");
-    /// # }
-    /// ```
     pub fn state(&self) -> Scenario {
         self.shared.state()
     }
 
     /// Replaces the whole state with a scenario (what `POST /admin/scenario` does).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// sim.load_scenario(pims_sim::Scenario::empty()).await.unwrap();
-    /// assert!(sim.state().accounts.is_empty());
-    /// # }
-    /// ```
     pub async fn load_scenario(&self, scenario: Scenario) -> Result<(), SimError> {
         self.shared.load_scenario(scenario).await
     }
 
     /// The newest SMS code sent to a number, whatever its state.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// assert!(sim.latest_sms_code(pims_sim::DEMO_PHONE_NUMBER).is_none());
-    /// # }
-    /// ```
     pub fn latest_sms_code(&self, phone_number: &str) -> Option<Secret> {
         self.shared.latest_sms_code(phone_number)
     }
 
     /// The SMS outbox as `GET /admin/sms` shows it (one number, or all), newest first.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// assert_eq!(sim.sms_outbox(None)["messages"], serde_json::json!([]));
-    /// # }
-    /// ```
     pub fn sms_outbox(&self, phone_number: Option<&str>) -> Value {
         self.shared.outbox(phone_number)
     }
 
     /// Disables a device for every account (OTP then answers 2312). Returns the accounts.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// assert!(sim.disable_device("phone-1").await.unwrap().is_empty());
-    /// # }
-    /// ```
     pub async fn disable_device(&self, device_id: &str) -> Result<Vec<String>, SimError> {
         self.shared.disable_device(device_id).await
     }
 
     /// Pairs a vehicle with a device over Bluetooth. Returns the paired devices.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// let paired = sim.pair_vehicle(pims_sim::DEMO_VIN, "phone-1").await.unwrap();
-    /// assert_eq!(paired, ["phone-1"]);
-    /// # }
-    /// ```
     pub async fn pair_vehicle(&self, vin: &str, device_id: &str) -> Result<Vec<String>, SimError> {
         self.shared.pair_vehicle(vin, device_id).await
     }
 
     /// Suspends every CarKey of a vehicle (`mediumCarKey` turns back to `todo`); `NotFound`
     /// when the vehicle has none.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// let e = sim.suspend_car_key(pims_sim::DEMO_VIN).await.unwrap_err();
-    /// assert!(matches!(e, pims_sim::SimError::NotFound { .. }));
-    /// # }
-    /// ```
     pub async fn suspend_car_key(&self, vin: &str) -> Result<Value, SimError> {
         self.shared.suspend_car_key(vin).await
     }
 
     /// Replaces the active fault (what `POST /admin/faults` does).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// sim.set_faults(&pims_sim::FaultSpec { status: Some(503), count: Some(1), ..Default::default() }).unwrap();
-    /// assert!(sim.faults().is_some());
-    /// sim.clear_faults();
-    /// assert!(sim.faults().is_none());
-    /// # }
-    /// ```
     pub fn set_faults(&self, spec: &FaultSpec) -> Result<(), SimError> {
         self.shared.faults.set(spec)
     }
 
     /// The active fault (its `count` is what it has left).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// assert!(sim.faults().is_none());
-    /// # }
-    /// ```
     pub fn faults(&self) -> Option<FaultSpec> {
         self.shared.faults.get()
     }
 
     /// Clears the active fault.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// sim.clear_faults();
-    /// # }
-    /// ```
     pub fn clear_faults(&self) {
         self.shared.faults.clear();
     }
 
     /// Stops accepting, lets calls in flight finish (5 s at most), and waits for the server
     /// to be gone (the state file is then released).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let sim = pims_sim::SimServer::start(Default::default()).await.unwrap();
-    /// let addr = sim.addr();
-    /// sim.shutdown().await;
-    /// assert!(std::net::TcpStream::connect(addr).is_err());
-    /// # }
-    /// ```
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(true);

@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 
 use pims_types::{ApiError, ErrorCode, Secret, mask};
 
-use crate::calls::Failure;
 use crate::clock::rfc3339;
+use crate::failure::Failure;
 use crate::model::Model;
-use crate::scenario::{SmsPurpose, SmsSpec, SmsState};
+use crate::scenario::{SMS_CODE_DIGITS, SmsPurpose, SmsSpec, SmsState};
 
 /// The quota window: one sliding hour.
 const QUOTA_WINDOW_MS: u64 = 3_600_000;
@@ -17,12 +17,26 @@ const QUOTA_WINDOW_MS: u64 = 3_600_000;
 /// Codes older than this are dropped from the outbox (longer than any validity and the window).
 const OUTBOX_RETENTION_MS: u64 = 24 * 3_600_000;
 
-/// How many digits the codes the simulator sends have (it accepts 4 to 10 on input, the SDK's
-/// rule, and answers 2305 for a code it did not send).
-pub(crate) const CODE_DIGITS: usize = 6;
-
 /// The `subCode` entry of the quota answer.
 pub(crate) const QUOTA_SUB_CODE: &str = "SMS_QUOTA_EXCEEDED";
+
+impl Failure {
+    /// The answer to an SMS over the hourly quota: 2204 `Server Error` with a `subCode`
+    /// explaining the quota, sent as HTTP 429 with `Retry-After`.
+    pub(crate) fn quota(quota: u32, retry_after: u64) -> Failure {
+        let error = ApiError::from_code(ErrorCode::SERVER_ERROR).with_sub_code(vec![json!({
+            "code": QUOTA_SUB_CODE,
+            "label": format!(
+                "SMS quota exceeded: at most {quota} codes per phone number per hour; retry in {retry_after} s"
+            ),
+            "retryAfterSecs": retry_after,
+        })]);
+        Failure {
+            error,
+            retry_after: Some(retry_after),
+        }
+    }
+}
 
 impl Model {
     /// "Sends" a new code to `phone`: checks the quota, voids the pending code of the same
@@ -56,7 +70,7 @@ impl Model {
             }
         }
         let id = self.sms.iter().map(|m| m.id).max().unwrap_or(0) + 1;
-        let code: String = (0..CODE_DIGITS)
+        let code: String = (0..SMS_CODE_DIGITS)
             .map(|_| char::from(b'0' + rand::rng().random_range(0..10u8)))
             .collect();
         let validity_ms = self.settings.sms_validity_secs.saturating_mul(1000);

@@ -17,7 +17,7 @@ use crate::persist::StateFile;
 
 /// The state every call reads and changes, behind one lock (no lost update).
 #[derive(Debug)]
-pub(crate) struct Backend {
+pub(crate) struct BackendState {
     pub(crate) model: Model,
     pub(crate) idempotency: IdempotencyCache<Reply>,
     /// Serialised steps answers, emptied whenever the state may have changed.
@@ -36,7 +36,7 @@ pub(crate) struct Snapshot {
 /// Shared by the connections of one simulator.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    backend: Mutex<Backend>,
+    backend: Mutex<BackendState>,
     pub(crate) faults: Faults,
     pub(crate) clock: SimClock,
     pub(crate) admin_token: Secret,
@@ -52,7 +52,7 @@ impl Shared {
         state_file: Option<StateFile>,
     ) -> Shared {
         Shared {
-            backend: Mutex::new(Backend {
+            backend: Mutex::new(BackendState {
                 model,
                 idempotency: IdempotencyCache::new(CAPACITY),
                 answers: AnswerCache::default(),
@@ -68,13 +68,13 @@ impl Shared {
 
     /// The backend state. A panic while it was held cannot leave it half-changed in a way
     /// that matters more than stopping would, so a poisoned lock is taken over.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Backend> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, BackendState> {
         self.backend.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Records a change made under the lock: a new generation and, when there is a state
     /// file, the snapshot to write (after the lock is released).
-    pub(crate) fn changed(&self, backend: &mut Backend) -> Option<Snapshot> {
+    pub(crate) fn changed(&self, backend: &mut BackendState) -> Option<Snapshot> {
         backend.generation += 1;
         backend.answers.clear();
         self.state_file.as_ref()?;
@@ -105,7 +105,7 @@ impl Shared {
     /// Runs an admin change under the lock, then writes the state back when it changed.
     pub(crate) async fn mutate<R>(
         &self,
-        f: impl FnOnce(&mut Backend, u64) -> Result<(R, bool), SimError>,
+        f: impl FnOnce(&mut BackendState, u64) -> Result<(R, bool), SimError>,
     ) -> Result<R, SimError> {
         let (result, snapshot) = {
             let mut backend = self.lock();

@@ -5,82 +5,30 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The API name strings, exactly as apps pass them.
-///
-/// ```
-/// assert_eq!(pims_types::names::AUTHENTICATION_OTP, "pims.authentication.otp");
-/// ```
 pub mod names {
     /// The step list.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::SUBSCRIPTION_STEPS, "pims.subscription.steps");
-    /// ```
     pub const SUBSCRIPTION_STEPS: &str = "pims.subscription.steps";
     /// The next step only.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::SUBSCRIPTION_STEP, "pims.subscription.step");
-    /// ```
     pub const SUBSCRIPTION_STEP: &str = "pims.subscription.step";
     /// The connected services of a vehicle.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::SUBSCRIPTION_SERVICES, "pims.subscription.services");
-    /// ```
     pub const SUBSCRIPTION_SERVICES: &str = "pims.subscription.services";
     /// The alias the documentation's cache section uses for the step list.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::VEHICLE_STEPS_ALIAS, "pims.vehicle.steps");
-    /// ```
     pub const VEHICLE_STEPS_ALIAS: &str = "pims.vehicle.steps";
     /// The trusted phone number of the account.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::AUTHENTICATION_TRUSTED_PHONE_NUMBER, "pims.authentication.trustedphonenumber");
-    /// ```
     pub const AUTHENTICATION_TRUSTED_PHONE_NUMBER: &str = "pims.authentication.trustedphonenumber";
     /// SMS codes: request (get) and check (set).
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::AUTHENTICATION_SMS_CODE, "pims.authentication.smscode");
-    /// ```
     pub const AUTHENTICATION_SMS_CODE: &str = "pims.authentication.smscode";
     /// Account checks (isDeviceActivated, isAccountBlocked).
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::AUTHENTICATION_ACCOUNT, "pims.authentication.account");
-    /// ```
     pub const AUTHENTICATION_ACCOUNT: &str = "pims.authentication.account";
     /// Device enrolment (enroll, enrollWithPhoneNumber, remove).
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::AUTHENTICATION_ENROLLMENT, "pims.authentication.enrollment");
-    /// ```
     pub const AUTHENTICATION_ENROLLMENT: &str = "pims.authentication.enrollment";
     /// PIN reset and update.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::AUTHENTICATION_PIN_CODE, "pims.authentication.pincode");
-    /// ```
     pub const AUTHENTICATION_PIN_CODE: &str = "pims.authentication.pincode";
     /// OTP with or without PIN.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::AUTHENTICATION_OTP, "pims.authentication.otp");
-    /// ```
     pub const AUTHENTICATION_OTP: &str = "pims.authentication.otp";
     /// Selects the vehicle of the next vehicle calls.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::VEHICLE_VIN, "pims.vehicle.vin");
-    /// ```
     pub const VEHICLE_VIN: &str = "pims.vehicle.vin";
     /// CarKey status (get) and activation (set).
-    ///
-    /// ```
-    /// assert_eq!(pims_types::names::VEHICLE_CAR_KEY, "pims.vehicle.carkey");
-    /// ```
     pub const VEHICLE_CAR_KEY: &str = "pims.vehicle.carkey";
 }
 
@@ -91,6 +39,24 @@ pub mod names {
 /// let api = Api::parse("pims.authentication.otp").unwrap();
 /// assert_eq!(api, Api::Otp);
 /// assert!(api.supports(Verb::Get));
+///
+/// // `Api::ALL`
+/// assert_eq!(pims_types::Api::ALL.len(), 11);
+/// // `Api::name`
+/// assert_eq!(pims_types::Api::SubscriptionSteps.name(), "pims.subscription.steps");
+/// // `Api::parse`
+/// {
+///     use pims_types::Api;
+///     assert_eq!(Api::parse("pims.vehicle.steps"), Some(Api::SubscriptionSteps));
+///     assert_eq!(Api::parse("pims.nothing"), None);
+/// }
+/// // `Api::supports`
+/// {
+///     use pims_types::{Api, Verb};
+///     assert!(Api::SubscriptionSteps.supports(Verb::Get));
+///     assert!(!Api::SubscriptionSteps.supports(Verb::Set));
+///     assert!(!Api::SubscriptionSteps.supports(Verb::Subscribe));
+/// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -121,10 +87,6 @@ pub enum Api {
 
 impl Api {
     /// Every API, in a stable order.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Api::ALL.len(), 11);
-    /// ```
     pub const ALL: [Api; 11] = [
         Api::SubscriptionSteps,
         Api::SubscriptionStep,
@@ -140,10 +102,6 @@ impl Api {
     ];
 
     /// The canonical name.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Api::SubscriptionSteps.name(), "pims.subscription.steps");
-    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Api::SubscriptionSteps => names::SUBSCRIPTION_STEPS,
@@ -162,12 +120,6 @@ impl Api {
 
     /// Resolves a name, documented aliases included; `None` for an API this component does not
     /// have (the dispatcher answers 2002).
-    ///
-    /// ```
-    /// use pims_types::Api;
-    /// assert_eq!(Api::parse("pims.vehicle.steps"), Some(Api::SubscriptionSteps));
-    /// assert_eq!(Api::parse("pims.nothing"), None);
-    /// ```
     pub fn parse(name: &str) -> Option<Api> {
         if name == names::VEHICLE_STEPS_ALIAS {
             return Some(Api::SubscriptionSteps);
@@ -176,13 +128,6 @@ impl Api {
     }
 
     /// Whether a verb applies to this API (the reference's table); others answer 2002.
-    ///
-    /// ```
-    /// use pims_types::{Api, Verb};
-    /// assert!(Api::SubscriptionSteps.supports(Verb::Get));
-    /// assert!(!Api::SubscriptionSteps.supports(Verb::Set));
-    /// assert!(!Api::SubscriptionSteps.supports(Verb::Subscribe));
-    /// ```
     pub fn supports(self, verb: Verb) -> bool {
         match self {
             Api::SubscriptionSteps
@@ -208,6 +153,12 @@ impl fmt::Display for Api {
 /// ```
 /// let v: pims_types::Verb = serde_json::from_str("\"get\"").unwrap();
 /// assert_eq!(v, pims_types::Verb::Get);
+///
+/// // `Verb::as_str`
+/// assert_eq!(pims_types::Verb::Set.as_str(), "set");
+/// // `Verb::parse`
+/// assert_eq!(pims_types::Verb::parse("get"), Some(pims_types::Verb::Get));
+/// assert_eq!(pims_types::Verb::parse("GET"), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -224,10 +175,6 @@ pub enum Verb {
 
 impl Verb {
     /// The verb in lowercase.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Verb::Set.as_str(), "set");
-    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Verb::Get => "get",
@@ -238,11 +185,6 @@ impl Verb {
     }
 
     /// Reads a verb (lowercase, as on the wire).
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Verb::parse("get"), Some(pims_types::Verb::Get));
-    /// assert_eq!(pims_types::Verb::parse("GET"), None);
-    /// ```
     pub fn parse(s: &str) -> Option<Verb> {
         [Verb::Get, Verb::Set, Verb::Subscribe, Verb::Unsubscribe]
             .into_iter()

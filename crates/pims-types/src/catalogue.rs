@@ -38,6 +38,9 @@ pub struct CatalogueEntry {
 ///
 /// ```
 /// assert_eq!(pims_types::ErrorCode(2201).category(), Some(pims_types::Category::Output));
+///
+/// // `Category::as_str`
+/// assert_eq!(pims_types::Category::Input.as_str(), "Input error");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -56,10 +59,6 @@ pub enum Category {
 
 impl Category {
     /// The exact text of the catalogue's category column.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Category::Input.as_str(), "Input error");
-    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Generic => "Generic error",
@@ -95,6 +94,11 @@ impl fmt::Display for Category {
 /// let r = pims_types::ErrorCode(2346).remedy().unwrap();
 /// assert_eq!(r, pims_types::Remedy::RestartSteps);
 /// println!("{}", r.advice());
+///
+/// // `Remedy::as_str`
+/// assert_eq!(pims_types::Remedy::ResetSteps.as_str(), "reset_steps");
+/// // `Remedy::advice`
+/// assert!(pims_types::Remedy::OtpThenRetry.advice().contains("OTP"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -129,10 +133,6 @@ pub enum Remedy {
 
 impl Remedy {
     /// The identifier used in the catalogue file (`fix_call`, `reset_steps`, ...).
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Remedy::ResetSteps.as_str(), "reset_steps");
-    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Remedy::Report => "report",
@@ -152,10 +152,6 @@ impl Remedy {
     }
 
     /// The remedy in words, for error messages and the CLI.
-    ///
-    /// ```
-    /// assert!(pims_types::Remedy::OtpThenRetry.advice().contains("OTP"));
-    /// ```
     pub fn advice(self) -> &'static str {
         match self {
             Remedy::Report => {
@@ -274,6 +270,41 @@ fn parse_row(line: &'static str) -> Option<CatalogueEntry> {
 /// use pims_types::ErrorCode;
 /// assert_eq!(ErrorCode::DEVICE_DISABLED.label(), Some("inwebo: device is disabled or unknown"));
 /// assert_eq!(ErrorCode(9999).label(), None);
+///
+/// // `ErrorCode::entry`
+/// {
+///     use pims_types::ErrorCode;
+///     assert!(ErrorCode(2346).entry().is_some());
+///     assert!(ErrorCode(9999).entry().is_none());
+/// }
+/// // `ErrorCode::as_u32`
+/// assert_eq!(pims_types::ErrorCode::TIMEOUT.as_u32(), 2201);
+/// // `ErrorCode::is_known`
+/// assert!(pims_types::ErrorCode(2302).is_known());
+/// // `ErrorCode::category`
+/// {
+///     use pims_types::{Category, ErrorCode};
+///     assert_eq!(ErrorCode(2102).category(), Some(Category::Input));
+/// }
+/// // `ErrorCode::label`
+/// {
+///     use pims_types::ErrorCode;
+///     assert_eq!(ErrorCode(2101).label(), Some("Missing [PARAMETER] parameter"));
+/// }
+/// // `ErrorCode::remedy`
+/// {
+///     use pims_types::{ErrorCode, Remedy};
+///     assert_eq!(ErrorCode(2312).remedy(), Some(Remedy::ResetSteps));
+/// }
+/// // `ErrorCode::has_sub_errors`
+/// assert!(pims_types::ErrorCode(2204).has_sub_errors());
+/// // `ErrorCode::label_with`
+/// {
+///     use pims_types::ErrorCode;
+///     assert_eq!(ErrorCode::MISSING_PARAMETER.label_with(&["stepsID"]), "Missing stepsID parameter");
+///     assert_eq!(ErrorCode::NO_STEP_FOR_STEPS_ID.label_with(&["42"]), "No Step for this stepsID 42");
+///     assert_eq!(ErrorCode::TIMEOUT.label_with(&[]), "Timeout");
+/// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ErrorCode(pub u32);
@@ -352,82 +383,42 @@ codes! {
 
 impl ErrorCode {
     /// The catalogue row of this code, or `None` for a code the catalogue does not know.
-    ///
-    /// ```
-    /// use pims_types::ErrorCode;
-    /// assert!(ErrorCode(2346).entry().is_some());
-    /// assert!(ErrorCode(9999).entry().is_none());
-    /// ```
     pub fn entry(self) -> Option<&'static CatalogueEntry> {
         entries().iter().find(|e| e.code == self.0)
     }
 
     /// The numeric value.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::ErrorCode::TIMEOUT.as_u32(), 2201);
-    /// ```
     pub fn as_u32(self) -> u32 {
         self.0
     }
 
     /// Whether the catalogue knows this code.
-    ///
-    /// ```
-    /// assert!(pims_types::ErrorCode(2302).is_known());
-    /// ```
     pub fn is_known(self) -> bool {
         self.entry().is_some()
     }
 
     /// The category, `None` for an unknown code.
-    ///
-    /// ```
-    /// use pims_types::{Category, ErrorCode};
-    /// assert_eq!(ErrorCode(2102).category(), Some(Category::Input));
-    /// ```
     pub fn category(self) -> Option<Category> {
         self.entry().map(|e| e.category)
     }
 
     /// The exact label template of the catalogue (placeholders unfilled), `None` for an unknown code.
-    ///
-    /// ```
-    /// use pims_types::ErrorCode;
-    /// assert_eq!(ErrorCode(2101).label(), Some("Missing [PARAMETER] parameter"));
-    /// ```
     pub fn label(self) -> Option<&'static str> {
         self.entry().map(|e| e.label)
     }
 
     /// The remedy, `None` for an unknown code.
-    ///
-    /// ```
-    /// use pims_types::{ErrorCode, Remedy};
-    /// assert_eq!(ErrorCode(2312).remedy(), Some(Remedy::ResetSteps));
-    /// ```
     pub fn remedy(self) -> Option<Remedy> {
         self.entry().map(|e| e.remedy)
     }
 
     /// Whether the catalogue says this error may carry a `subCode` array.
-    ///
-    /// ```
-    /// assert!(pims_types::ErrorCode(2204).has_sub_errors());
-    /// ```
     pub fn has_sub_errors(self) -> bool {
         self.entry().is_some_and(|e| e.has_sub_errors)
     }
 
     /// The label with its bracketed placeholders replaced, in order, by `values`; placeholders
     /// without a value stay as they are. An unknown code gives `Error <code>`.
-    ///
-    /// ```
-    /// use pims_types::ErrorCode;
-    /// assert_eq!(ErrorCode::MISSING_PARAMETER.label_with(&["stepsID"]), "Missing stepsID parameter");
-    /// assert_eq!(ErrorCode::NO_STEP_FOR_STEPS_ID.label_with(&["42"]), "No Step for this stepsID 42");
-    /// assert_eq!(ErrorCode::TIMEOUT.label_with(&[]), "Timeout");
-    /// ```
     pub fn label_with(self, values: &[&str]) -> String {
         match self.label() {
             Some(template) => fill_placeholders(template, values),

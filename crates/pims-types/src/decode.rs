@@ -75,6 +75,16 @@ pub(crate) fn type_name(value: &Value) -> &'static str {
     }
 }
 
+/// The kind of a serde_json error in words, without its message (which may quote the input).
+pub(crate) fn json_error_kind(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "wrong data",
+        serde_json::error::Category::Eof => "truncated",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 
 use std::fmt;
 
+use crate::api_error::ApiError;
 use crate::catalogue::ErrorCode;
-use crate::envelope::ApiError;
 
 /// What went wrong while reading a parameter dictionary or decoding a document.
 ///
@@ -12,6 +12,23 @@ use crate::envelope::ApiError;
 /// let e = pims_types::Parameters::new().required_string("action", &[]).unwrap_err();
 /// assert_eq!(e.code().as_u32(), 2101);
 /// assert_eq!(e.to_api_error().label, "Missing action parameter");
+///
+/// // `Error::missing`
+/// let e = pims_types::Error::missing("stepsID");
+/// assert_eq!(e.to_string(), "Missing stepsID parameter");
+/// // `Error::invalid`
+/// let e = pims_types::Error::invalid("vin", "not 17 characters");
+/// assert_eq!(e.code().as_u32(), 2102);
+/// // `Error::decode`
+/// let e = pims_types::Error::decode("$.status", "unknown status");
+/// assert!(e.to_string().contains("$.status"));
+/// // `Error::code`
+/// assert_eq!(pims_types::Error::missing("vin").code(), pims_types::ErrorCode::MISSING_PARAMETER);
+/// // `Error::parameter`
+/// assert_eq!(pims_types::Error::missing("vin").parameter(), Some("vin"));
+/// // `Error::to_api_error`
+/// let api = pims_types::Error::invalid("stepsStatus", "not all|todo|alreadyDone").to_api_error();
+/// assert_eq!(api.label, "Invalid stepsStatus parameter");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -39,21 +56,11 @@ pub enum Error {
 
 impl Error {
     /// A 2101 error for `name`.
-    ///
-    /// ```
-    /// let e = pims_types::Error::missing("stepsID");
-    /// assert_eq!(e.to_string(), "Missing stepsID parameter");
-    /// ```
     pub fn missing(name: impl Into<String>) -> Self {
         Error::MissingParameter { name: name.into() }
     }
 
     /// A 2102 error for `name`, with the reason.
-    ///
-    /// ```
-    /// let e = pims_types::Error::invalid("vin", "not 17 characters");
-    /// assert_eq!(e.code().as_u32(), 2102);
-    /// ```
     pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidParameter {
             name: name.into(),
@@ -62,11 +69,6 @@ impl Error {
     }
 
     /// A 2203 error at `path`.
-    ///
-    /// ```
-    /// let e = pims_types::Error::decode("$.status", "unknown status");
-    /// assert!(e.to_string().contains("$.status"));
-    /// ```
     pub fn decode(path: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Decode {
             path: path.into(),
@@ -75,10 +77,6 @@ impl Error {
     }
 
     /// The catalogue code: 2101, 2102 or 2203.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Error::missing("vin").code(), pims_types::ErrorCode::MISSING_PARAMETER);
-    /// ```
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::MissingParameter { .. } => ErrorCode::MISSING_PARAMETER,
@@ -88,10 +86,6 @@ impl Error {
     }
 
     /// The parameter this error names, if it is a parameter error.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Error::missing("vin").parameter(), Some("vin"));
-    /// ```
     pub fn parameter(&self) -> Option<&str> {
         match self {
             Error::MissingParameter { name } | Error::InvalidParameter { name, .. } => Some(name),
@@ -100,11 +94,6 @@ impl Error {
     }
 
     /// The envelope error an app receives for this failure.
-    ///
-    /// ```
-    /// let api = pims_types::Error::invalid("stepsStatus", "not all|todo|alreadyDone").to_api_error();
-    /// assert_eq!(api.label, "Invalid stepsStatus parameter");
-    /// ```
     pub fn to_api_error(&self) -> ApiError {
         ApiError::new(self.code(), self.to_string())
     }

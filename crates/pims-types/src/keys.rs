@@ -14,52 +14,20 @@
 //! ```
 
 /// `carAssociationID`.
-///
-/// ```
-/// assert_eq!(pims_types::keys::CAR_ASSOCIATION_ID, "carAssociationID");
-/// ```
 pub const CAR_ASSOCIATION_ID: &str = "carAssociationID";
 /// `stepsID`.
-///
-/// ```
-/// assert_eq!(pims_types::keys::STEPS_ID, "stepsID");
-/// ```
 pub const STEPS_ID: &str = "stepsID";
 /// Aliases of `stepsID`.
-///
-/// ```
-/// assert!(!pims_types::keys::STEPS_ID_ALIASES.is_empty());
-/// ```
 pub const STEPS_ID_ALIASES: &[&str] = &["stepsId"];
 /// `vin`.
-///
-/// ```
-/// assert_eq!(pims_types::keys::VIN, "vin");
-/// ```
 pub const VIN: &str = "vin";
 /// `resetSteps`.
-///
-/// ```
-/// assert_eq!(pims_types::keys::RESET_STEPS, "resetSteps");
-/// ```
 pub const RESET_STEPS: &str = "resetSteps";
 /// Aliases of `resetSteps`.
-///
-/// ```
-/// assert!(!pims_types::keys::RESET_STEPS_ALIASES.is_empty());
-/// ```
 pub const RESET_STEPS_ALIASES: &[&str] = &["resetStep"];
 /// `stepsStatus`.
-///
-/// ```
-/// assert_eq!(pims_types::keys::STEPS_STATUS, "stepsStatus");
-/// ```
 pub const STEPS_STATUS: &str = "stepsStatus";
 /// Aliases of `stepsStatus`.
-///
-/// ```
-/// assert!(!pims_types::keys::STEPS_STATUS_ALIASES.is_empty());
-/// ```
 pub const STEPS_STATUS_ALIASES: &[&str] = &["stepStatus"];
 // The parameters of the activation APIs.
 

@@ -12,17 +12,9 @@ use crate::error::Error;
 use crate::redact::{RedactedJson, Secret};
 
 /// The longest string a getter accepts (bigger ones are refused with 2102, never copied around).
-///
-/// ```
-/// assert!(pims_types::MAX_STRING_LEN > 0);
-/// ```
 pub const MAX_STRING_LEN: usize = 1024;
 
 /// The longest identifier (carAssociationID, stepsID) a getter accepts.
-///
-/// ```
-/// assert!(pims_types::MAX_IDENTIFIER_LEN > 0);
-/// ```
 pub const MAX_IDENTIFIER_LEN: usize = 64;
 
 /// A parameter dictionary. `Debug` never shows secret values (PIN, SMS code, OTP, tokens).
@@ -32,25 +24,68 @@ pub const MAX_IDENTIFIER_LEN: usize = 64;
 /// let p = Parameters::from_value(serde_json::json!({"stepsID": 132324, "resetSteps": "false"})).unwrap();
 /// assert_eq!(p.identifier("stepsID", &[]).unwrap().as_deref(), Some("132324"));
 /// assert_eq!(p.boolean("resetSteps", &[]).unwrap(), Some(false));
+///
+/// // `Parameters::new`
+/// assert!(pims_types::Parameters::new().is_empty());
+/// // `Parameters::from_value`
+/// assert!(pims_types::Parameters::from_value(serde_json::json!([1])).is_err());
+/// // `Parameters::with`
+/// let p = pims_types::Parameters::new().with("vin", "VR1AB12C3D4567890");
+/// assert!(p.contains("vin"));
+/// // `Parameters::insert`
+/// let mut p = pims_types::Parameters::new();
+/// p.insert("stepsStatus", "todo");
+/// assert_eq!(p.len(), 1);
+/// // `Parameters::with_secret`
+/// let p = pims_types::Parameters::new().with_secret("pinCode", &pims_types::Secret::new("1234"));
+/// assert!(!format!("{p:?}").contains("1234"));
+/// // `Parameters::get`
+/// let p = pims_types::Parameters::new().with("a", serde_json::Value::Null);
+/// assert!(p.get("a").is_none());
+/// // `Parameters::contains`
+/// assert!(!pims_types::Parameters::new().contains("vin"));
+/// // `Parameters::lookup`
+/// let p = pims_types::Parameters::new().with("stepsId", "1");
+/// assert_eq!(p.lookup("stepsID", &["stepsId"]).map(|(k, _)| k), Some("stepsId"));
+/// // `Parameters::len`
+/// assert_eq!(pims_types::Parameters::new().len(), 0);
+/// // `Parameters::is_empty`
+/// assert!(pims_types::Parameters::default().is_empty());
+/// // `Parameters::as_map`
+/// assert!(pims_types::Parameters::new().as_map().is_empty());
+/// // `Parameters::to_value`
+/// assert!(pims_types::Parameters::new().to_value().is_object());
+/// // `Parameters::string`
+/// let p = pims_types::Parameters::new().with("type", 5);
+/// assert_eq!(p.string("type", &[]).unwrap_err().to_string(), "Invalid type parameter");
+/// // `Parameters::required_string`
+/// let p = pims_types::Parameters::new();
+/// assert_eq!(p.required_string("action", &[]).unwrap_err().to_string(), "Missing action parameter");
+/// // `Parameters::identifier`
+/// let p = pims_types::Parameters::new().with("carAssociationID", 987654);
+/// assert_eq!(p.identifier("carAssociationID", &[]).unwrap().as_deref(), Some("987654"));
+/// // `Parameters::boolean`
+/// let p = pims_types::Parameters::new().with("resetSteps", "yes");
+/// assert!(p.boolean("resetSteps", &[]).is_err());
+/// // `Parameters::digits`
+/// let p = pims_types::Parameters::new().with("pinCode", 1234);
+/// assert_eq!(p.digits("pinCode", &[]).unwrap().unwrap().expose(), "1234");
+/// let bad = pims_types::Parameters::new().with("pinCode", "12a4");
+/// assert_eq!(bad.digits("pinCode", &[]).unwrap_err().to_string(), "Invalid pinCode parameter");
+/// // `Parameters::secret`
+/// let p = pims_types::Parameters::new().with("credential", "tok");
+/// assert_eq!(p.secret("credential", &[]).unwrap().unwrap().expose(), "tok");
 /// ```
 #[derive(Clone, Default, PartialEq)]
 pub struct Parameters(Map<String, Value>);
 
 impl Parameters {
     /// An empty dictionary.
-    ///
-    /// ```
-    /// assert!(pims_types::Parameters::new().is_empty());
-    /// ```
     pub fn new() -> Self {
         Parameters(Map::new())
     }
 
     /// A dictionary from a JSON value, which must be an object (or null, read as empty).
-    ///
-    /// ```
-    /// assert!(pims_types::Parameters::from_value(serde_json::json!([1])).is_err());
-    /// ```
     pub fn from_value(value: Value) -> Result<Self, Error> {
         match value {
             Value::Object(map) => Ok(Parameters(map)),
@@ -60,34 +95,18 @@ impl Parameters {
     }
 
     /// Adds or replaces a parameter; builder style.
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("vin", "VR1AB12C3D4567890");
-    /// assert!(p.contains("vin"));
-    /// ```
     pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.insert(key, value);
         self
     }
 
     /// Adds or replaces a parameter.
-    ///
-    /// ```
-    /// let mut p = pims_types::Parameters::new();
-    /// p.insert("stepsStatus", "todo");
-    /// assert_eq!(p.len(), 1);
-    /// ```
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) {
         self.0.insert(key.into(), value.into());
     }
 
     /// Adds a secret parameter (its value leaves the wrapper only here, into the dictionary
     /// that is sent; `Debug` of the dictionary still hides it).
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with_secret("pinCode", &pims_types::Secret::new("1234"));
-    /// assert!(!format!("{p:?}").contains("1234"));
-    /// ```
     pub fn with_secret(mut self, key: impl Into<String>, secret: &Secret) -> Self {
         self.0
             .insert(key.into(), Value::String(secret.expose().to_owned()));
@@ -95,30 +114,16 @@ impl Parameters {
     }
 
     /// The raw value of a parameter; `None` when absent or null.
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("a", serde_json::Value::Null);
-    /// assert!(p.get("a").is_none());
-    /// ```
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.get(key).filter(|v| !v.is_null())
     }
 
     /// Whether a parameter is present (and not null).
-    ///
-    /// ```
-    /// assert!(!pims_types::Parameters::new().contains("vin"));
-    /// ```
     pub fn contains(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
 
     /// The first of `name` and its `aliases` that is present, with the key it was found under.
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("stepsId", "1");
-    /// assert_eq!(p.lookup("stepsID", &["stepsId"]).map(|(k, _)| k), Some("stepsId"));
-    /// ```
     pub fn lookup<'a>(
         &'a self,
         name: &'a str,
@@ -130,48 +135,27 @@ impl Parameters {
     }
 
     /// Number of entries.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Parameters::new().len(), 0);
-    /// ```
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether there are no entries.
-    ///
-    /// ```
-    /// assert!(pims_types::Parameters::default().is_empty());
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// The underlying JSON object.
-    ///
-    /// ```
-    /// assert!(pims_types::Parameters::new().as_map().is_empty());
-    /// ```
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
     }
 
     /// The dictionary as a JSON value.
-    ///
-    /// ```
-    /// assert!(pims_types::Parameters::new().to_value().is_object());
-    /// ```
     pub fn to_value(&self) -> Value {
         Value::Object(self.0.clone())
     }
 
     /// A string parameter (under `name` or an alias); 2102 when it is not a string, is empty or
     /// is longer than [`MAX_STRING_LEN`].
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("type", 5);
-    /// assert_eq!(p.string("type", &[]).unwrap_err().to_string(), "Invalid type parameter");
-    /// ```
     pub fn string(&self, name: &str, aliases: &[&str]) -> Result<Option<String>, Error> {
         match self.lookup(name, aliases) {
             None => Ok(None),
@@ -184,11 +168,6 @@ impl Parameters {
     }
 
     /// A required string parameter: 2101 when absent.
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new();
-    /// assert_eq!(p.required_string("action", &[]).unwrap_err().to_string(), "Missing action parameter");
-    /// ```
     pub fn required_string(&self, name: &str, aliases: &[&str]) -> Result<String, Error> {
         self.string(name, aliases)?
             .ok_or_else(|| Error::missing(name))
@@ -196,11 +175,6 @@ impl Parameters {
 
     /// An identifier: a non-empty string of at most [`MAX_IDENTIFIER_LEN`] printable characters,
     /// or a non-negative integer normalised to its decimal string.
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("carAssociationID", 987654);
-    /// assert_eq!(p.identifier("carAssociationID", &[]).unwrap().as_deref(), Some("987654"));
-    /// ```
     pub fn identifier(&self, name: &str, aliases: &[&str]) -> Result<Option<String>, Error> {
         match self.lookup(name, aliases) {
             None => Ok(None),
@@ -209,11 +183,6 @@ impl Parameters {
     }
 
     /// A boolean: `true`/`false`, or the strings `"true"`/`"false"`.
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("resetSteps", "yes");
-    /// assert!(p.boolean("resetSteps", &[]).is_err());
-    /// ```
     pub fn boolean(&self, name: &str, aliases: &[&str]) -> Result<Option<bool>, Error> {
         match self.lookup(name, aliases) {
             None => Ok(None),
@@ -225,13 +194,6 @@ impl Parameters {
 
     /// A secret made of digits (PIN, SMS code): a string of 1–32 ASCII digits, or a
     /// non-negative integer (read as its decimal digits). The value never appears in the error.
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("pinCode", 1234);
-    /// assert_eq!(p.digits("pinCode", &[]).unwrap().unwrap().expose(), "1234");
-    /// let bad = pims_types::Parameters::new().with("pinCode", "12a4");
-    /// assert_eq!(bad.digits("pinCode", &[]).unwrap_err().to_string(), "Invalid pinCode parameter");
-    /// ```
     pub fn digits(&self, name: &str, aliases: &[&str]) -> Result<Option<Secret>, Error> {
         let text = match self.lookup(name, aliases) {
             None => return Ok(None),
@@ -246,11 +208,6 @@ impl Parameters {
     }
 
     /// A secret string (token, OTP): non-empty, at most [`MAX_STRING_LEN`] bytes.
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("credential", "tok");
-    /// assert_eq!(p.secret("credential", &[]).unwrap().unwrap().expose(), "tok");
-    /// ```
     pub fn secret(&self, name: &str, aliases: &[&str]) -> Result<Option<Secret>, Error> {
         match self.lookup(name, aliases) {
             None => Ok(None),

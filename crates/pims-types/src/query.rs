@@ -16,16 +16,19 @@ use crate::steps::{StepsId, StepsStatusFilter};
 /// use pims_types::Vin;
 /// assert!(Vin::parse("VR1AB12C3D4567890").is_ok());
 /// assert!(Vin::parse("VR1AB12C3D456789O").is_err()); // O is not allowed
+///
+/// // `Vin::parse`
+/// assert_eq!(pims_types::Vin::parse("short").unwrap_err().to_string(), "Invalid vin parameter");
+/// // `Vin::as_str`
+/// assert_eq!(pims_types::Vin::parse("VR1AB12C3D4567890").unwrap().as_str(), "VR1AB12C3D4567890");
+/// // `Vin::masked`
+/// assert_eq!(pims_types::Vin::parse("VR1AB12C3D4567890").unwrap().masked(), "**************890");
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Vin(String);
 
 impl Vin {
     /// Validates a VIN; 2102 `Invalid vin parameter` otherwise.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Vin::parse("short").unwrap_err().to_string(), "Invalid vin parameter");
-    /// ```
     pub fn parse(s: &str) -> Result<Vin, Error> {
         let ok = s.len() == 17
             && s.bytes().all(|b| {
@@ -42,19 +45,11 @@ impl Vin {
     }
 
     /// The VIN.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Vin::parse("VR1AB12C3D4567890").unwrap().as_str(), "VR1AB12C3D4567890");
-    /// ```
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The VIN masked for logs (last 3 characters).
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Vin::parse("VR1AB12C3D4567890").unwrap().masked(), "**************890");
-    /// ```
     pub fn masked(&self) -> String {
         crate::redact::mask(&self.0)
     }
@@ -78,6 +73,24 @@ impl fmt::Display for Vin {
 /// use pims_types::{Parameters, StepsSelector};
 /// let s = StepsSelector::from_parameters(&Parameters::new().with("vin", "VR1AB12C3D4567890")).unwrap();
 /// assert_eq!(s.key(), "vin");
+///
+/// // `StepsSelector::car_association_id`
+/// assert!(pims_types::StepsSelector::car_association_id("987654").is_ok());
+/// assert!(pims_types::StepsSelector::car_association_id("").is_err());
+/// // `StepsSelector::steps_id`
+/// assert!(pims_types::StepsSelector::steps_id("132324").is_ok());
+/// // `StepsSelector::vin`
+/// assert!(pims_types::StepsSelector::vin("VR1AB12C3D4567890").is_ok());
+/// // `StepsSelector::key`
+/// assert_eq!(pims_types::StepsSelector::steps_id("1").unwrap().key(), "stepsID");
+/// // `StepsSelector::value`
+/// assert_eq!(pims_types::StepsSelector::steps_id("1").unwrap().value(), "1");
+/// // `StepsSelector::from_parameters`
+/// {
+///     use pims_types::{Parameters, StepsSelector};
+///     let both = Parameters::new().with("carAssociationID", "1").with("stepsID", "2");
+///     assert_eq!(StepsSelector::from_parameters(&both).unwrap_err().to_string(), "Invalid stepsID parameter");
+/// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StepsSelector {
@@ -91,11 +104,6 @@ pub enum StepsSelector {
 
 impl StepsSelector {
     /// Selects by carAssociationID (validated like the parameter).
-    ///
-    /// ```
-    /// assert!(pims_types::StepsSelector::car_association_id("987654").is_ok());
-    /// assert!(pims_types::StepsSelector::car_association_id("").is_err());
-    /// ```
     pub fn car_association_id(id: impl Into<String>) -> Result<Self, Error> {
         let id = id.into();
         crate::params::identifier_from_value(keys::CAR_ASSOCIATION_ID, &Value::String(id))
@@ -103,10 +111,6 @@ impl StepsSelector {
     }
 
     /// Selects by stepsID (validated like the parameter).
-    ///
-    /// ```
-    /// assert!(pims_types::StepsSelector::steps_id("132324").is_ok());
-    /// ```
     pub fn steps_id(id: impl Into<String>) -> Result<Self, Error> {
         let id = id.into();
         crate::params::identifier_from_value(keys::STEPS_ID, &Value::String(id))
@@ -114,19 +118,11 @@ impl StepsSelector {
     }
 
     /// Selects by VIN.
-    ///
-    /// ```
-    /// assert!(pims_types::StepsSelector::vin("VR1AB12C3D4567890").is_ok());
-    /// ```
     pub fn vin(vin: &str) -> Result<Self, Error> {
         Vin::parse(vin).map(StepsSelector::Vin)
     }
 
     /// The parameter key of this identifier.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepsSelector::steps_id("1").unwrap().key(), "stepsID");
-    /// ```
     pub fn key(&self) -> &'static str {
         match self {
             StepsSelector::CarAssociationId(_) => keys::CAR_ASSOCIATION_ID,
@@ -136,10 +132,6 @@ impl StepsSelector {
     }
 
     /// The identifier's value as text.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepsSelector::steps_id("1").unwrap().value(), "1");
-    /// ```
     pub fn value(&self) -> &str {
         match self {
             StepsSelector::CarAssociationId(s) => s,
@@ -151,12 +143,6 @@ impl StepsSelector {
     /// Reads the selector from a parameter dictionary: none of the identifiers ->
     /// 2101 `Missing carAssociationID parameter`; more than one -> 2102 naming the second one in
     /// the order carAssociationID, stepsID, vin; a bad value -> 2102 naming it.
-    ///
-    /// ```
-    /// use pims_types::{Parameters, StepsSelector};
-    /// let both = Parameters::new().with("carAssociationID", "1").with("stepsID", "2");
-    /// assert_eq!(StepsSelector::from_parameters(&both).unwrap_err().to_string(), "Invalid stepsID parameter");
-    /// ```
     pub fn from_parameters(params: &Parameters) -> Result<Self, Error> {
         let car = params.lookup(keys::CAR_ASSOCIATION_ID, &[]).is_some();
         let steps = params
@@ -211,6 +197,22 @@ impl fmt::Display for StepsSelector {
 /// let q = StepsQuery::from_parameters(&Parameters::new().with("carAssociationID", "987654")).unwrap();
 /// assert!(!q.reset);
 /// assert_eq!(q.status, StepsStatusFilter::All);
+///
+/// // `StepsQuery::new`
+/// let q = pims_types::StepsQuery::new(pims_types::StepsSelector::steps_id("1").unwrap());
+/// assert_eq!(q.status, pims_types::StepsStatusFilter::All);
+/// // `StepsQuery::from_parameters`
+/// {
+///     use pims_types::{Parameters, StepsQuery};
+///     let p = Parameters::new().with("stepsId", 132324).with("stepStatus", "todo").with("resetStep", "true");
+///     let q = StepsQuery::from_parameters(&p).unwrap();
+///     assert!(q.reset);
+///     assert_eq!(q.to_parameters().to_value(),
+///         serde_json::json!({"stepsID": "132324", "resetSteps": true, "stepsStatus": "todo"}));
+/// }
+/// // `StepsQuery::to_parameters`
+/// let q = pims_types::StepsQuery::new(pims_types::StepsSelector::car_association_id("9").unwrap());
+/// assert_eq!(q.to_parameters().get("resetSteps"), Some(&serde_json::json!(false)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepsQuery {
@@ -224,11 +226,6 @@ pub struct StepsQuery {
 
 impl StepsQuery {
     /// A query for a list, no reset, all steps.
-    ///
-    /// ```
-    /// let q = pims_types::StepsQuery::new(pims_types::StepsSelector::steps_id("1").unwrap());
-    /// assert_eq!(q.status, pims_types::StepsStatusFilter::All);
-    /// ```
     pub fn new(selector: StepsSelector) -> Self {
         StepsQuery {
             selector,
@@ -240,15 +237,6 @@ impl StepsQuery {
     /// Parses a request. `resetSteps` (alias `resetStep`) and `stepsStatus` (alias
     /// `stepStatus`) default to `false` / `all` when absent (the tutorial always sends them; the
     /// reference marks them required; we are lenient).
-    ///
-    /// ```
-    /// use pims_types::{Parameters, StepsQuery};
-    /// let p = Parameters::new().with("stepsId", 132324).with("stepStatus", "todo").with("resetStep", "true");
-    /// let q = StepsQuery::from_parameters(&p).unwrap();
-    /// assert!(q.reset);
-    /// assert_eq!(q.to_parameters().to_value(),
-    ///     serde_json::json!({"stepsID": "132324", "resetSteps": true, "stepsStatus": "todo"}));
-    /// ```
     pub fn from_parameters(params: &Parameters) -> Result<Self, Error> {
         let selector = StepsSelector::from_parameters(params)?;
         let reset = params
@@ -269,11 +257,6 @@ impl StepsQuery {
     }
 
     /// The canonical parameter dictionary of this request.
-    ///
-    /// ```
-    /// let q = pims_types::StepsQuery::new(pims_types::StepsSelector::car_association_id("9").unwrap());
-    /// assert_eq!(q.to_parameters().get("resetSteps"), Some(&serde_json::json!(false)));
-    /// ```
     pub fn to_parameters(&self) -> Parameters {
         Parameters::new()
             .with(self.selector.key(), self.selector.value())
@@ -287,6 +270,10 @@ impl StepsQuery {
 /// ```
 /// use pims_types::{NextStepQuery, Parameters};
 /// assert_eq!(NextStepQuery::from_parameters(&Parameters::new()).unwrap_err().to_string(), "Missing stepsID parameter");
+///
+/// // `NextStepQuery::from_parameters`
+/// let p = pims_types::Parameters::new().with("stepsID", 132324);
+/// assert_eq!(pims_types::NextStepQuery::from_parameters(&p).unwrap().steps_id.as_str(), "132324");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextStepQuery {
@@ -296,11 +283,6 @@ pub struct NextStepQuery {
 
 impl NextStepQuery {
     /// Parses a request (`stepsID`, alias `stepsId`, string or integer).
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("stepsID", 132324);
-    /// assert_eq!(pims_types::NextStepQuery::from_parameters(&p).unwrap().steps_id.as_str(), "132324");
-    /// ```
     pub fn from_parameters(params: &Parameters) -> Result<Self, Error> {
         let id = params
             .identifier(keys::STEPS_ID, keys::STEPS_ID_ALIASES)?
@@ -316,6 +298,10 @@ impl NextStepQuery {
 /// ```
 /// let p = pims_types::Parameters::new().with("vin", "VR1AB12C3D4567890");
 /// assert!(pims_types::ServicesQuery::from_parameters(&p).is_ok());
+///
+/// // `ServicesQuery::from_parameters`
+/// let p = pims_types::Parameters::new().with("vin", 5);
+/// assert_eq!(pims_types::ServicesQuery::from_parameters(&p).unwrap_err().to_string(), "Invalid vin parameter");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServicesQuery {
@@ -325,11 +311,6 @@ pub struct ServicesQuery {
 
 impl ServicesQuery {
     /// Parses a request: 2101 without `vin`, 2102 for a bad one.
-    ///
-    /// ```
-    /// let p = pims_types::Parameters::new().with("vin", 5);
-    /// assert_eq!(pims_types::ServicesQuery::from_parameters(&p).unwrap_err().to_string(), "Invalid vin parameter");
-    /// ```
     pub fn from_parameters(params: &Parameters) -> Result<Self, Error> {
         match params.lookup(keys::VIN, &[]) {
             None => Err(Error::missing(keys::VIN)),

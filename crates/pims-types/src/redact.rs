@@ -9,10 +9,6 @@ use std::fmt;
 use serde_json::Value;
 
 /// The placeholder printed instead of a secret.
-///
-/// ```
-/// assert_eq!(pims_types::REDACTED, "[REDACTED]");
-/// ```
 pub const REDACTED: &str = "[REDACTED]";
 
 /// A secret string (PIN, OTP, SMS code, token). `Debug` prints a placeholder, there is no
@@ -23,44 +19,37 @@ pub const REDACTED: &str = "[REDACTED]";
 /// let pin = Secret::new("1234");
 /// assert_eq!(format!("{pin:?}"), "Secret([REDACTED])");
 /// assert_eq!(pin.expose(), "1234");
+///
+/// // `Secret::new`
+/// let token = pims_types::Secret::new(String::from("abc"));
+/// assert_eq!(token.len(), 3);
+/// // `Secret::expose`
+/// assert_eq!(pims_types::Secret::new("x").expose(), "x");
+/// // `Secret::len`
+/// assert_eq!(pims_types::Secret::new("1234").len(), 4);
+/// // `Secret::is_empty`
+/// assert!(pims_types::Secret::new("").is_empty());
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
     /// Wraps a secret value.
-    ///
-    /// ```
-    /// let token = pims_types::Secret::new(String::from("abc"));
-    /// assert_eq!(token.len(), 3);
-    /// ```
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
     /// The secret itself: call this only where it is sent to the backend.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Secret::new("x").expose(), "x");
-    /// ```
     pub fn expose(&self) -> &str {
         &self.0
     }
 
     /// Its length in bytes (safe to log).
-    ///
-    /// ```
-    /// assert_eq!(pims_types::Secret::new("1234").len(), 4);
-    /// ```
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether it is empty.
-    ///
-    /// ```
-    /// assert!(pims_types::Secret::new("").is_empty());
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -69,6 +69,18 @@ const fn read(api: Api, only_when: Option<(&'static str, &'static [&'static str]
 /// let rule = Repeat::of(Verb::Get, "pims.authentication.otp", &otp);
 /// assert_eq!(rule, Repeat::AtMostOnce);
 /// assert!(rule.needs_idempotency_key());
+///
+/// // `Repeat::of`
+/// {
+///     use pims_types::{Parameters, Repeat, Verb};
+///     let blocked = Parameters::new().with("actionType", "strong").with("type", "isAccountBlocked");
+///     assert_eq!(Repeat::of(Verb::Get, "pims.authentication.account", &blocked), Repeat::PureRead);
+///     assert_eq!(Repeat::of(Verb::Get, "pims.unknown", &Parameters::new()), Repeat::AtMostOnce);
+/// }
+/// // `Repeat::is_pure_read`
+/// assert!(pims_types::Repeat::PureRead.is_pure_read());
+/// // `Repeat::needs_idempotency_key`
+/// assert!(!pims_types::Repeat::PureRead.needs_idempotency_key());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -84,13 +96,6 @@ impl Repeat {
     /// The rule of one call. `api` may be any name (documented aliases included); an API or
     /// an operation this table does not know is [`Repeat::AtMostOnce`]: unknown means not
     /// retried.
-    ///
-    /// ```
-    /// use pims_types::{Parameters, Repeat, Verb};
-    /// let blocked = Parameters::new().with("actionType", "strong").with("type", "isAccountBlocked");
-    /// assert_eq!(Repeat::of(Verb::Get, "pims.authentication.account", &blocked), Repeat::PureRead);
-    /// assert_eq!(Repeat::of(Verb::Get, "pims.unknown", &Parameters::new()), Repeat::AtMostOnce);
-    /// ```
     pub fn of(verb: Verb, api: &str, params: &Parameters) -> Repeat {
         let Some(api) = Api::parse(api) else {
             return Repeat::AtMostOnce;
@@ -110,20 +115,12 @@ impl Repeat {
     }
 
     /// Whether the call may be sent again after a failure that may have reached the backend.
-    ///
-    /// ```
-    /// assert!(pims_types::Repeat::PureRead.is_pure_read());
-    /// ```
     pub fn is_pure_read(self) -> bool {
         self == Repeat::PureRead
     }
 
     /// Whether the call carries an `Idempotency-Key`: every call that is not a pure read, so a
     /// backend can answer a resend the app makes without doing the work twice.
-    ///
-    /// ```
-    /// assert!(!pims_types::Repeat::PureRead.needs_idempotency_key());
-    /// ```
     pub fn needs_idempotency_key(self) -> bool {
         !self.is_pure_read()
     }

@@ -14,6 +14,15 @@ use crate::error::Error;
 /// use pims_types::StepName;
 /// assert_eq!(StepName::parse("mediumCarKey"), StepName::MediumCarKey);
 /// assert_eq!(StepName::parse("trustedphone").as_str(), "trusterPhoneNumber");
+///
+/// // `StepName::parse`
+/// {
+///     use pims_types::StepName;
+///     assert_eq!(StepName::parse("trustedPhone"), StepName::TrusterPhoneNumber);
+///     assert_eq!(StepName::parse("faceId"), StepName::Other("faceId".into()));
+/// }
+/// // `StepName::as_str`
+/// assert_eq!(pims_types::StepName::TrusterPhoneNumber.as_str(), "trusterPhoneNumber");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StepName {
@@ -30,12 +39,6 @@ pub enum StepName {
 impl StepName {
     /// Reads a name; the legacy spellings (`trustedPhone`, `trustedphone`,
     /// `trustedPhoneNumber`) read as `trusterPhoneNumber`.
-    ///
-    /// ```
-    /// use pims_types::StepName;
-    /// assert_eq!(StepName::parse("trustedPhone"), StepName::TrusterPhoneNumber);
-    /// assert_eq!(StepName::parse("faceId"), StepName::Other("faceId".into()));
-    /// ```
     pub fn parse(s: &str) -> StepName {
         match s {
             "trusterPhoneNumber" | "trustedPhone" | "trustedphone" | "trustedPhoneNumber" => {
@@ -48,10 +51,6 @@ impl StepName {
     }
 
     /// The canonical name, as emitted.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepName::TrusterPhoneNumber.as_str(), "trusterPhoneNumber");
-    /// ```
     pub fn as_str(&self) -> &str {
         match self {
             StepName::TrusterPhoneNumber => "trusterPhoneNumber",
@@ -85,6 +84,11 @@ impl<'de> Deserialize<'de> for StepName {
 /// ```
 /// let s: pims_types::StepStatus = serde_json::from_str("\"alreadyDone\"").unwrap();
 /// assert_eq!(s, pims_types::StepStatus::AlreadyDone);
+///
+/// // `StepStatus::as_str`
+/// assert_eq!(pims_types::StepStatus::AlreadyDone.as_str(), "alreadyDone");
+/// // `StepStatus::parse`
+/// assert_eq!(pims_types::StepStatus::parse("todo"), Some(pims_types::StepStatus::Todo));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum StepStatus {
@@ -98,10 +102,6 @@ pub enum StepStatus {
 
 impl StepStatus {
     /// The wire text.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepStatus::AlreadyDone.as_str(), "alreadyDone");
-    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             StepStatus::Todo => "todo",
@@ -110,10 +110,6 @@ impl StepStatus {
     }
 
     /// Reads the wire text.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepStatus::parse("todo"), Some(pims_types::StepStatus::Todo));
-    /// ```
     pub fn parse(s: &str) -> Option<StepStatus> {
         match s {
             "todo" => Some(StepStatus::Todo),
@@ -133,6 +129,20 @@ impl fmt::Display for StepStatus {
 ///
 /// ```
 /// assert_eq!(pims_types::StepsStatusFilter::default(), pims_types::StepsStatusFilter::All);
+///
+/// // `StepsStatusFilter::parse`
+/// {
+///     use pims_types::StepsStatusFilter;
+///     assert_eq!(StepsStatusFilter::parse("todo"), Some(StepsStatusFilter::Todo));
+///     assert_eq!(StepsStatusFilter::parse("TODO"), None);
+/// }
+/// // `StepsStatusFilter::as_str`
+/// assert_eq!(pims_types::StepsStatusFilter::All.as_str(), "all");
+/// // `StepsStatusFilter::admits`
+/// {
+///     use pims_types::{StepStatus, StepsStatusFilter};
+///     assert!(!StepsStatusFilter::Todo.admits(StepStatus::AlreadyDone));
+/// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum StepsStatusFilter {
@@ -147,12 +157,6 @@ pub enum StepsStatusFilter {
 
 impl StepsStatusFilter {
     /// Reads `all`, `todo` or `alreadyDone`.
-    ///
-    /// ```
-    /// use pims_types::StepsStatusFilter;
-    /// assert_eq!(StepsStatusFilter::parse("todo"), Some(StepsStatusFilter::Todo));
-    /// assert_eq!(StepsStatusFilter::parse("TODO"), None);
-    /// ```
     pub fn parse(s: &str) -> Option<StepsStatusFilter> {
         match s {
             "all" => Some(StepsStatusFilter::All),
@@ -163,10 +167,6 @@ impl StepsStatusFilter {
     }
 
     /// The wire text.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepsStatusFilter::All.as_str(), "all");
-    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             StepsStatusFilter::All => "all",
@@ -176,11 +176,6 @@ impl StepsStatusFilter {
     }
 
     /// Whether a step with this status passes the filter.
-    ///
-    /// ```
-    /// use pims_types::{StepStatus, StepsStatusFilter};
-    /// assert!(!StepsStatusFilter::Todo.admits(StepStatus::AlreadyDone));
-    /// ```
     pub fn admits(self, status: StepStatus) -> bool {
         match self {
             StepsStatusFilter::All => true,
@@ -202,6 +197,10 @@ impl fmt::Display for StepsStatusFilter {
 /// use pims_types::{Step, StepName, StepStatus};
 /// let s = Step::new(StepName::DeviceActivation, StepStatus::Todo, 2);
 /// assert_eq!(serde_json::to_value(&s).unwrap()["status"], "todo");
+///
+/// // `Step::new`
+/// let s = pims_types::Step::new(pims_types::StepName::MediumCarKey, pims_types::StepStatus::Todo, 3);
+/// assert_eq!(s.order, 3);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Step {
@@ -215,11 +214,6 @@ pub struct Step {
 
 impl Step {
     /// A step.
-    ///
-    /// ```
-    /// let s = pims_types::Step::new(pims_types::StepName::MediumCarKey, pims_types::StepStatus::Todo, 3);
-    /// assert_eq!(s.order, 3);
-    /// ```
     pub fn new(name: StepName, status: StepStatus, order: i64) -> Self {
         Step {
             name,
@@ -284,6 +278,18 @@ impl Step {
 /// use pims_types::StepsId;
 /// assert_eq!(StepsId::number(132324), StepsId::text("132324"));
 /// assert_eq!(serde_json::to_value(StepsId::number(132324)).unwrap(), serde_json::json!(132324));
+///
+/// // `StepsId::number`
+/// assert_eq!(pims_types::StepsId::number(7).as_str(), "7");
+/// // `StepsId::text`
+/// assert_eq!(pims_types::StepsId::text("abc").as_str(), "abc");
+/// // `StepsId::as_str`
+/// assert_eq!(pims_types::StepsId::number(1).as_str(), "1");
+/// // `StepsId::is_number`
+/// assert!(pims_types::StepsId::number(7).is_number());
+/// assert!(!pims_types::StepsId::text("7").is_number());
+/// // `StepsId::to_value`
+/// assert!(pims_types::StepsId::number(1).to_value().is_number());
 /// ```
 #[derive(Debug, Clone)]
 pub struct StepsId {
@@ -293,10 +299,6 @@ pub struct StepsId {
 
 impl StepsId {
     /// A stepsID the backend sent as a number.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepsId::number(7).as_str(), "7");
-    /// ```
     pub fn number(n: u64) -> Self {
         StepsId {
             text: n.to_string(),
@@ -305,10 +307,6 @@ impl StepsId {
     }
 
     /// A stepsID sent (or typed) as a string.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepsId::text("abc").as_str(), "abc");
-    /// ```
     pub fn text(s: impl Into<String>) -> Self {
         StepsId {
             text: s.into(),
@@ -317,29 +315,16 @@ impl StepsId {
     }
 
     /// The id as a string (the form used for comparison and cache keys).
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepsId::number(1).as_str(), "1");
-    /// ```
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
     /// Whether the backend sent it as a number (its JSON form is a number).
-    ///
-    /// ```
-    /// assert!(pims_types::StepsId::number(7).is_number());
-    /// assert!(!pims_types::StepsId::text("7").is_number());
-    /// ```
     pub fn is_number(&self) -> bool {
         self.numeric && self.text.parse::<u64>().is_ok()
     }
 
     /// The JSON form: a number when the backend sent one, else a string.
-    ///
-    /// ```
-    /// assert!(pims_types::StepsId::number(1).to_value().is_number());
-    /// ```
     pub fn to_value(&self) -> Value {
         if self.numeric
             && let Ok(n) = self.text.parse::<u64>()
@@ -415,6 +400,39 @@ impl<'de> Deserialize<'de> for StepsId {
 /// assert_eq!(list.steps()[0].name.as_str(), "trusterPhoneNumber");
 /// let keys: Vec<_> = list.to_value().as_object().unwrap().keys().cloned().collect();
 /// assert_eq!(keys, ["stepsID", "trusterPhoneNumber", "mediumCarKey"]);
+///
+/// // `StepsList::new`
+/// {
+///     use pims_types::{Step, StepName, StepStatus, StepsId, StepsList};
+///     let l = StepsList::new(StepsId::number(1), vec![Step::new(StepName::MediumCarKey, StepStatus::Todo, 3)]);
+///     assert_eq!(l.len(), 1);
+/// }
+/// // `StepsList::steps_id`
+/// let l = pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]);
+/// assert_eq!(l.steps_id().as_str(), "9");
+/// // `StepsList::steps`
+/// assert!(pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).steps().is_empty());
+/// // `StepsList::step`
+/// {
+///     use pims_types::{Step, StepName, StepStatus, StepsId, StepsList};
+///     let l = StepsList::new(StepsId::number(1), vec![Step::new(StepName::MediumCarKey, StepStatus::Todo, 3)]);
+///     assert!(l.step(&StepName::MediumCarKey).is_some());
+/// }
+/// // `StepsList::len`
+/// assert_eq!(pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).len(), 0);
+/// // `StepsList::is_empty`
+/// assert!(pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).is_empty());
+/// // `StepsList::all_done`
+/// assert!(pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).all_done());
+/// // `StepsList::with_steps_id`
+/// let l = pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]);
+/// assert_eq!(l.with_steps_id(pims_types::StepsId::text("x")).steps_id().as_str(), "x");
+/// // `StepsList::to_value`
+/// let v = pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).to_value();
+/// assert_eq!(v, serde_json::json!({"stepsID": 9}));
+/// // `StepsList::from_value`
+/// let e = pims_types::StepsList::from_value(&serde_json::json!({"deviceActivation": {}})).unwrap_err();
+/// assert!(e.to_string().contains("$.stepsID"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepsList {
@@ -425,12 +443,6 @@ pub struct StepsList {
 impl StepsList {
     /// A list; steps are sorted by `order` (stable), a repeated name keeps its first entry, and
     /// a step named `stepsID`/`stepsId` (the id's own key) is dropped.
-    ///
-    /// ```
-    /// use pims_types::{Step, StepName, StepStatus, StepsId, StepsList};
-    /// let l = StepsList::new(StepsId::number(1), vec![Step::new(StepName::MediumCarKey, StepStatus::Todo, 3)]);
-    /// assert_eq!(l.len(), 1);
-    /// ```
     pub fn new(steps_id: StepsId, steps: Vec<Step>) -> Self {
         let mut unique: Vec<Step> = Vec::with_capacity(steps.len());
         for step in steps {
@@ -449,58 +461,31 @@ impl StepsList {
     }
 
     /// The stepsID.
-    ///
-    /// ```
-    /// let l = pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]);
-    /// assert_eq!(l.steps_id().as_str(), "9");
-    /// ```
     pub fn steps_id(&self) -> &StepsId {
         &self.steps_id
     }
 
     /// The steps, in ascending order.
-    ///
-    /// ```
-    /// assert!(pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).steps().is_empty());
-    /// ```
     pub fn steps(&self) -> &[Step] {
         &self.steps
     }
 
     /// The step with this name.
-    ///
-    /// ```
-    /// use pims_types::{Step, StepName, StepStatus, StepsId, StepsList};
-    /// let l = StepsList::new(StepsId::number(1), vec![Step::new(StepName::MediumCarKey, StepStatus::Todo, 3)]);
-    /// assert!(l.step(&StepName::MediumCarKey).is_some());
-    /// ```
     pub fn step(&self, name: &StepName) -> Option<&Step> {
         self.steps.iter().find(|s| &s.name == name)
     }
 
     /// Number of steps.
-    ///
-    /// ```
-    /// assert_eq!(pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).len(), 0);
-    /// ```
     pub fn len(&self) -> usize {
         self.steps.len()
     }
 
     /// Whether the list has no step.
-    ///
-    /// ```
-    /// assert!(pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).is_empty());
-    /// ```
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
 
     /// Whether every step is `alreadyDone`.
-    ///
-    /// ```
-    /// assert!(pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).all_done());
-    /// ```
     pub fn all_done(&self) -> bool {
         self.steps
             .iter()
@@ -508,22 +493,12 @@ impl StepsList {
     }
 
     /// The same list with another stepsID.
-    ///
-    /// ```
-    /// let l = pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]);
-    /// assert_eq!(l.with_steps_id(pims_types::StepsId::text("x")).steps_id().as_str(), "x");
-    /// ```
     pub fn with_steps_id(mut self, steps_id: StepsId) -> Self {
         self.steps_id = steps_id;
         self
     }
 
     /// The keyed object of the documentation: `stepsID` first, then one key per step in order.
-    ///
-    /// ```
-    /// let v = pims_types::StepsList::new(pims_types::StepsId::number(9), vec![]).to_value();
-    /// assert_eq!(v, serde_json::json!({"stepsID": 9}));
-    /// ```
     pub fn to_value(&self) -> Value {
         let mut map = Map::new();
         map.insert("stepsID".into(), self.steps_id.to_value());
@@ -536,11 +511,6 @@ impl StepsList {
     /// Reads the keyed object (a backend answer or an old cache record). `stepsID` (or
     /// `stepsId`) is required; every other key whose value is an object is a step (legacy
     /// names normalised, unknown names kept); keys with non-object values are ignored.
-    ///
-    /// ```
-    /// let e = pims_types::StepsList::from_value(&serde_json::json!({"deviceActivation": {}})).unwrap_err();
-    /// assert!(e.to_string().contains("$.stepsID"));
-    /// ```
     pub fn from_value(value: &Value) -> Result<StepsList, Error> {
         StepsList::from_value_at(value, &Path::root())
     }

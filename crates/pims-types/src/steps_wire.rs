@@ -16,9 +16,9 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use crate::envelope::TransactionId;
 use crate::params::MAX_IDENTIFIER_LEN;
 use crate::steps::{Step, StepName, StepStatus, StepsId, StepsList};
+use crate::transaction_id::TransactionId;
 
 /// The transaction id and the list of a canonical steps answer, or `None`.
 pub(crate) fn decode(bytes: &[u8]) -> Option<(TransactionId, StepsList)> {

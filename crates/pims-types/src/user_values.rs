@@ -9,7 +9,10 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
-use crate::formats::{PIN_DIGITS, SMS_CODE_DIGITS, is_phone_number, is_pin, is_sms_code};
+use crate::formats::{
+    PHONE_NUMBER_REASON, PIN_DIGITS, SMS_CODE_DIGITS, digits_reason, is_phone_number, is_pin,
+    is_sms_code,
+};
 use crate::keys;
 use crate::redact::{Secret, mask};
 
@@ -161,15 +164,6 @@ macro_rules! secret_value {
 
 secret_value!(Pin);
 secret_value!(SmsCode);
-
-/// Why a phone number was refused (logs and developers; the label only names the parameter).
-pub(crate) const PHONE_NUMBER_REASON: &str =
-    "expected an E.164 number: +, a country code not starting with 0, 8 to 15 digits";
-
-/// Why a string of digits was refused.
-pub(crate) fn digits_reason(range: &std::ops::RangeInclusive<usize>) -> String {
-    format!("expected {} to {} digits", range.start(), range.end())
-}
 
 impl fmt::Debug for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

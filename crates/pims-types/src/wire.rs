@@ -8,36 +8,20 @@ use serde_json::{Map, Value};
 
 use crate::api::Verb;
 use crate::decode::{Path, expect_object, type_name};
-use crate::envelope::TransactionId;
 use crate::error::Error;
 use crate::params::Parameters;
+use crate::transaction_id::TransactionId;
 
 /// The largest call body the backend accepts (64 KiB).
-///
-/// ```
-/// assert!(pims_types::MAX_CALL_BODY_BYTES > 0);
-/// ```
 pub const MAX_CALL_BODY_BYTES: usize = 64 * 1024;
 
 /// Header carrying the installation's device id.
-///
-/// ```
-/// assert_eq!(pims_types::DEVICE_ID_HEADER, "Pims-Device-Id");
-/// ```
 pub const DEVICE_ID_HEADER: &str = "Pims-Device-Id";
 
 /// Header carrying the idempotency key of a `set` call.
-///
-/// ```
-/// assert_eq!(pims_types::IDEMPOTENCY_KEY_HEADER, "Idempotency-Key");
-/// ```
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
 /// The path of the call endpoint.
-///
-/// ```
-/// assert_eq!(pims_types::CALLS_PATH, "/v1/calls");
-/// ```
 pub const CALLS_PATH: &str = "/v1/calls";
 
 /// One call as sent on the wire: `{"transactionId", "verb", "api", "parameters"}`. The API name
@@ -50,6 +34,33 @@ pub const CALLS_PATH: &str = "/v1/calls";
 ///     Parameters::new().with("carAssociationID", "987654"));
 /// let back = CallBody::from_slice(call.to_json_string().as_bytes()).unwrap();
 /// assert_eq!(back, call);
+///
+/// // `CallBody::new`
+/// let c = pims_types::CallBody::new(pims_types::TransactionId::generate(), pims_types::Verb::Set,
+///     "pims.vehicle.vin", pims_types::Parameters::new());
+/// assert_eq!(c.verb, pims_types::Verb::Set);
+/// // `CallBody::to_value`
+/// let c = pims_types::CallBody::new(pims_types::TransactionId::from_u64(1), pims_types::Verb::Get,
+///     "a", pims_types::Parameters::new());
+/// assert_eq!(c.to_value()["verb"], "get");
+/// // `CallBody::to_json_string`
+/// let c = pims_types::CallBody::new(pims_types::TransactionId::from_u64(1), pims_types::Verb::Get,
+///     "a", pims_types::Parameters::new());
+/// assert!(c.to_json_string().starts_with("{\"transactionId\""));
+/// // `CallBody::json_of`
+/// {
+///     use pims_types::{CallBody, Parameters, TransactionId, Verb};
+///     let tid = TransactionId::from_u64(1);
+///     let params = Parameters::new().with("carAssociationID", "987654");
+///     let text = CallBody::json_of(&tid, Verb::Get, "pims.subscription.steps", &params);
+///     assert_eq!(text, CallBody::new(tid, Verb::Get, "pims.subscription.steps", params).to_json_string());
+/// }
+/// // `CallBody::from_slice`
+/// let e = pims_types::CallBody::from_slice(br#"{"transactionId":"a","verb":"get"}"#).unwrap_err();
+/// assert_eq!(e.to_string(), "Missing api parameter");
+/// // `CallBody::from_value`
+/// let v = serde_json::json!({"transactionId": "a", "verb": "fly", "api": "x"});
+/// assert_eq!(pims_types::CallBody::from_value(&v).unwrap_err().to_string(), "Invalid verb parameter");
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct CallBody {
@@ -65,12 +76,6 @@ pub struct CallBody {
 
 impl CallBody {
     /// A call body.
-    ///
-    /// ```
-    /// let c = pims_types::CallBody::new(pims_types::TransactionId::generate(), pims_types::Verb::Set,
-    ///     "pims.vehicle.vin", pims_types::Parameters::new());
-    /// assert_eq!(c.verb, pims_types::Verb::Set);
-    /// ```
     pub fn new(
         transaction_id: TransactionId,
         verb: Verb,
@@ -86,12 +91,6 @@ impl CallBody {
     }
 
     /// The body as a JSON value.
-    ///
-    /// ```
-    /// let c = pims_types::CallBody::new(pims_types::TransactionId::from_u64(1), pims_types::Verb::Get,
-    ///     "a", pims_types::Parameters::new());
-    /// assert_eq!(c.to_value()["verb"], "get");
-    /// ```
     pub fn to_value(&self) -> Value {
         let mut map = Map::new();
         map.insert(
@@ -105,26 +104,12 @@ impl CallBody {
     }
 
     /// The body as compact JSON text.
-    ///
-    /// ```
-    /// let c = pims_types::CallBody::new(pims_types::TransactionId::from_u64(1), pims_types::Verb::Get,
-    ///     "a", pims_types::Parameters::new());
-    /// assert!(c.to_json_string().starts_with("{\"transactionId\""));
-    /// ```
     pub fn to_json_string(&self) -> String {
         CallBody::json_of(&self.transaction_id, self.verb, &self.api, &self.parameters)
     }
 
     /// The compact JSON text of a call body made of these parts, without building (or
     /// cloning into) a `CallBody`: what a transport sends.
-    ///
-    /// ```
-    /// use pims_types::{CallBody, Parameters, TransactionId, Verb};
-    /// let tid = TransactionId::from_u64(1);
-    /// let params = Parameters::new().with("carAssociationID", "987654");
-    /// let text = CallBody::json_of(&tid, Verb::Get, "pims.subscription.steps", &params);
-    /// assert_eq!(text, CallBody::new(tid, Verb::Get, "pims.subscription.steps", params).to_json_string());
-    /// ```
     pub fn json_of(
         transaction_id: &TransactionId,
         verb: Verb,
@@ -150,18 +135,13 @@ impl CallBody {
 
     /// Reads a call body. Errors are parameter errors (2101/2102) naming the field, since for
     /// the backend a bad body is bad input.
-    ///
-    /// ```
-    /// let e = pims_types::CallBody::from_slice(br#"{"transactionId":"a","verb":"get"}"#).unwrap_err();
-    /// assert_eq!(e.to_string(), "Missing api parameter");
-    /// ```
     pub fn from_slice(bytes: &[u8]) -> Result<Self, Error> {
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             Error::invalid(
                 "body",
                 format!(
                     "not JSON ({} at line {} column {})",
-                    crate::envelope::json_error_kind(&e),
+                    crate::decode::json_error_kind(&e),
                     e.line(),
                     e.column()
                 ),
@@ -174,11 +154,6 @@ impl CallBody {
     }
 
     /// Reads a call body from a JSON value (unknown keys ignored).
-    ///
-    /// ```
-    /// let v = serde_json::json!({"transactionId": "a", "verb": "fly", "api": "x"});
-    /// assert_eq!(pims_types::CallBody::from_value(&v).unwrap_err().to_string(), "Invalid verb parameter");
-    /// ```
     pub fn from_value(value: &Value) -> Result<Self, Error> {
         CallBody::decode(value, None)
     }

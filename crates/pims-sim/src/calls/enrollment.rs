@@ -6,21 +6,14 @@ use pims_types::{
     ErrorCode, Operation, Parameters, Pin, PinCodeAction, SmsPurpose, keys,
 };
 
-use super::{Answer, Ctx, Failure, phone::trusted_phone, phone_param, pin_param, sms_code_param};
+use super::{Answer, CallContext, Failure, phone_param, pin_param, sms_code_param};
 use crate::pin_hash::PinHash;
 use crate::scenario::DeviceStatus;
-
-/// Whether this device may not enrol: the account is PIN-blocked, or enrolling it would exceed
-/// the account's device limit.
-pub(super) fn enrolment_blocked(ctx: &Ctx<'_>) -> bool {
-    ctx.model.accounts[ctx.account].blocked == AccountBlocked::PinBlocked
-        || ctx.model.device_limit_reached(ctx.account, ctx.device)
-}
 
 /// Checks a PIN against the account's hash. Right: the wrong-PIN counter goes back to 0. Wrong:
 /// 2308, and the account is `PinBlocked` once the counter reaches `settings.maxWrongPins`.
 /// The account must have a PIN.
-pub(super) fn verify_pin(ctx: &mut Ctx<'_>, given: &Pin) -> Result<(), Failure> {
+pub(super) fn verify_pin(ctx: &mut CallContext<'_>, given: &Pin) -> Result<(), Failure> {
     let max = ctx.model.settings.max_wrong_pins;
     let account = &mut ctx.model.accounts[ctx.account];
     if account
@@ -44,7 +37,7 @@ pub(super) fn verify_pin(ctx: &mut Ctx<'_>, given: &Pin) -> Result<(), Failure> 
 }
 
 /// Registers the PIN when the account has none, or checks it when it has one.
-fn register_or_verify_pin(ctx: &mut Ctx<'_>, pin: &Pin) -> Result<(), Failure> {
+fn register_or_verify_pin(ctx: &mut CallContext<'_>, pin: &Pin) -> Result<(), Failure> {
     if ctx.model.accounts[ctx.account].has_pin() {
         verify_pin(ctx, pin)
     } else {
@@ -57,7 +50,7 @@ fn register_or_verify_pin(ctx: &mut Ctx<'_>, pin: &Pin) -> Result<(), Failure> {
 }
 
 /// Enrols the calling device for the account.
-fn enrol_device(ctx: &mut Ctx<'_>) {
+fn enrol_device(ctx: &mut CallContext<'_>) {
     let account = ctx.account_id();
     ctx.model
         .set_device_status(ctx.device, Some(&account), DeviceStatus::Enrolled);
@@ -66,7 +59,7 @@ fn enrol_device(ctx: &mut Ctx<'_>) {
 }
 
 /// `get pims.authentication.account {actionType: strong, type}`.
-pub(super) fn account(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn account(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     match AccountCheck::from_parameters(params)? {
         AccountCheck::IsDeviceActivated => {
             let id = ctx.account_id();
@@ -75,7 +68,7 @@ pub(super) fn account(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
         }
         // `Unknown` is never answered: the simulator knows.
         AccountCheck::IsAccountBlocked => {
-            let blocked = if enrolment_blocked(ctx) {
+            let blocked = if ctx.enrolment_blocked() {
                 AccountBlocked::PinBlocked
             } else {
                 AccountBlocked::NotBlocked
@@ -86,13 +79,13 @@ pub(super) fn account(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 }
 
 /// `set pims.authentication.enrollment {action: enroll | enrollWithPhoneNumber | remove}`.
-pub(super) fn enrollment(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn enrollment(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     match EnrollmentAction::from_parameters(params)? {
         EnrollmentAction::Enroll => {
             let pin = pin_param(params, keys::PIN_CODE)?;
             let code = sms_code_param(params)?;
-            let phone = trusted_phone(ctx)?;
-            if enrolment_blocked(ctx) {
+            let phone = ctx.trusted_phone()?;
+            if ctx.enrolment_blocked() {
                 return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
             }
             let sms =
@@ -113,7 +106,7 @@ pub(super) fn enrollment(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
             {
                 return Err(ApiError::from_code(ErrorCode::PHONE_ALREADY_REGISTERED).into());
             }
-            if enrolment_blocked(ctx) {
+            if ctx.enrolment_blocked() {
                 return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
             }
             let sms = ctx.model.check_sms(
@@ -132,7 +125,7 @@ pub(super) fn enrollment(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
         EnrollmentAction::Remove => {
             let account = ctx.account_id();
             let mut removed = 0;
-            for device in &mut ctx.model.devices {
+            for device in ctx.model.devices.values_mut() {
                 if device.account_id.as_deref() == Some(account.as_str())
                     && device.status != DeviceStatus::Removed
                 {
@@ -152,11 +145,11 @@ pub(super) fn enrollment(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 }
 
 /// `set pims.authentication.pincode {action: reset | update}`.
-pub(super) fn pincode(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn pincode(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     if PinCodeAction::from_parameters(params)? == PinCodeAction::Reset {
         let pin = pin_param(params, keys::PIN_CODE)?;
         let code = sms_code_param(params)?;
-        let phone = trusted_phone(ctx)?;
+        let phone = ctx.trusted_phone()?;
         let sms = ctx
             .model
             .check_sms(&phone, SmsPurpose::ResetPin, code.as_secret(), ctx.now)?;

@@ -8,55 +8,14 @@ mod phone;
 mod steps;
 mod vehicle;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use pims_types::{Api, ApiError, ErrorCode, Parameters, PhoneNumber, Pin, SmsCode, Verb, keys};
+use pims_types::{
+    AccountBlocked, Api, ApiError, ErrorCode, Parameters, PhoneNumber, Pin, SmsCode, Verb, keys,
+};
 
+use crate::failure::Failure;
 use crate::model::Model;
-
-/// A FAILED answer, with the `Retry-After` seconds when the HTTP answer is a 429.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    pub(crate) error: ApiError,
-    pub(crate) retry_after: Option<u64>,
-}
-
-impl Failure {
-    /// The answer to an SMS over the hourly quota: 2204 `Server Error` with a `subCode`
-    /// explaining the quota, sent as HTTP 429 with `Retry-After`.
-    pub(crate) fn quota(quota: u32, retry_after: u64) -> Failure {
-        let error = ApiError::from_code(ErrorCode::SERVER_ERROR).with_sub_code(vec![json!({
-            "code": crate::sms::QUOTA_SUB_CODE,
-            "label": format!(
-                "SMS quota exceeded: at most {quota} codes per phone number per hour; retry in {retry_after} s"
-            ),
-            "retryAfterSecs": retry_after,
-        })]);
-        Failure {
-            error,
-            retry_after: Some(retry_after),
-        }
-    }
-
-    fn code(code: ErrorCode) -> Failure {
-        ApiError::from_code(code).into()
-    }
-}
-
-impl From<ApiError> for Failure {
-    fn from(error: ApiError) -> Self {
-        Failure {
-            error,
-            retry_after: None,
-        }
-    }
-}
-
-impl From<pims_types::Error> for Failure {
-    fn from(e: pims_types::Error) -> Self {
-        e.to_api_error().into()
-    }
-}
 
 /// What a handler answers.
 pub(crate) type Answer = Result<Option<Value>, Failure>;
@@ -72,7 +31,7 @@ pub(crate) struct Caller<'a> {
 }
 
 /// The state a handler works on, and whether it changed it.
-pub(crate) struct Ctx<'a> {
+pub(crate) struct CallContext<'a> {
     pub(crate) model: &'a mut Model,
     pub(crate) account: usize,
     pub(crate) device: &'a str,
@@ -80,7 +39,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) changed: bool,
 }
 
-impl Ctx<'_> {
+impl CallContext<'_> {
     /// The caller's account id.
     fn account_id(&self) -> String {
         self.model.accounts[self.account].id.clone()
@@ -88,6 +47,21 @@ impl Ctx<'_> {
 
     fn changed(&mut self, changed: bool) {
         self.changed |= changed;
+    }
+
+    /// The account's trusted number, or 2307.
+    fn trusted_phone(&self) -> Result<String, Failure> {
+        self.model.accounts[self.account]
+            .trusted_phone_number
+            .clone()
+            .ok_or_else(|| ApiError::from_code(ErrorCode::NO_PHONE_NUMBER).into())
+    }
+
+    /// Whether this device may not enrol: the account is PIN-blocked, or enrolling it would
+    /// exceed the account's device limit.
+    fn enrolment_blocked(&self) -> bool {
+        self.model.accounts[self.account].blocked == AccountBlocked::PinBlocked
+            || self.model.device_limit_reached(self.account, self.device)
     }
 }
 
@@ -99,7 +73,7 @@ pub(crate) fn dispatch(
     verb: Verb,
     params: &Parameters,
 ) -> (Answer, bool) {
-    let mut ctx = Ctx {
+    let mut ctx = CallContext {
         model,
         account: caller.account,
         device: caller.device,

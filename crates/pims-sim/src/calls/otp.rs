@@ -5,11 +5,11 @@ use pims_types::{
     Secret, keys,
 };
 
-use super::{Answer, Ctx, enrollment::verify_pin, pin_param, random_digits};
+use super::{Answer, CallContext, enrollment::verify_pin, pin_param, random_digits};
 
 /// An OTP: the device must be enrolled (2312), the account not PIN-blocked (2310), and for
 /// `withPIN` the PIN right (2308, counted towards the block).
-pub(super) fn otp(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn otp(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     // A malformed PIN is 2102 here, before any check: it never counts as a wrong one.
     let pin = match OtpAction::from_parameters(params)? {
         OtpAction::WithPin => Some(pin_param(params, keys::PIN_CODE)?),

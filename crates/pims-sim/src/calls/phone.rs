@@ -6,29 +6,21 @@ use pims_types::{
     SmsCodeAction, SmsPurpose, TrustedPhoneNumber,
 };
 
-use super::{Answer, Ctx, Failure, enrollment::enrolment_blocked, phone_param, sms_code_param};
-
-/// The account's trusted number, or 2307.
-pub(super) fn trusted_phone(ctx: &Ctx<'_>) -> Result<String, Failure> {
-    ctx.model.accounts[ctx.account]
-        .trusted_phone_number
-        .clone()
-        .ok_or_else(|| ApiError::from_code(ErrorCode::NO_PHONE_NUMBER).into())
-}
+use super::{Answer, CallContext, phone_param, sms_code_param};
 
 /// `get pims.authentication.trustedphonenumber`.
-pub(super) fn trusted_phone_number(ctx: &mut Ctx<'_>) -> Answer {
-    let phone_number = trusted_phone(ctx)?;
+pub(super) fn trusted_phone_number(ctx: &mut CallContext<'_>) -> Answer {
+    let phone_number = ctx.trusted_phone()?;
     Ok(Some(TrustedPhoneNumber { phone_number }.to_result()))
 }
 
 /// `get pims.authentication.smscode {type}`: sends a code.
-pub(super) fn send_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn send_code(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     let purpose = SmsPurpose::from_parameters(params)?;
     // A number to certify is given; the other codes go to the trusted number.
     let phone = match purpose {
         SmsPurpose::PhoneNumberCertification => phone_param(params)?.into(),
-        _ => trusted_phone(ctx)?,
+        _ => ctx.trusted_phone()?,
     };
     // Even a refused send may have pruned old codes: write the state back either way.
     ctx.changed = true;
@@ -38,12 +30,12 @@ pub(super) fn send_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 
 /// `set pims.authentication.smscode {action}`: checks a code (enrollment) or uses it
 /// (addPhoneNumber, modifyPhoneNumber).
-pub(super) fn use_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn use_code(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     match SmsCodeAction::from_parameters(params)? {
         SmsCodeAction::Enrollment => {
             let code = sms_code_param(params)?;
-            let phone = trusted_phone(ctx)?;
-            if enrolment_blocked(ctx) {
+            let phone = ctx.trusted_phone()?;
+            if ctx.enrolment_blocked() {
                 return Err(ApiError::from_code(ErrorCode::FORBIDDEN_OPERATION).into());
             }
             // Checked, not consumed: the enrolment sends the same code again with the PIN.
@@ -80,7 +72,7 @@ pub(super) fn use_code(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
         SmsCodeAction::ModifyPhoneNumber => {
             let code = sms_code_param(params)?;
             let phone = phone_param(params)?;
-            trusted_phone(ctx)?;
+            ctx.trusted_phone()?;
             let account = &ctx.model.accounts[ctx.account];
             // Once the account has strong authentication, changing the number needs it.
             if account.has_pin() {

@@ -6,10 +6,10 @@ use pims_types::{
     StepsQuery, StepsSelector, filter, keys, next_step, next_step_result,
 };
 
-use super::{Answer, Ctx, Failure};
+use super::{Answer, CallContext, Failure};
 
 /// `get pims.subscription.steps`: the list, computed from the state, filtered.
-pub(super) fn list(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn list(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     let query = StepsQuery::from_parameters(params)?;
     let account = ctx.account_id();
     // resetSteps concerns the SDK's cache: the backend keeps no sticky state to wipe.
@@ -51,14 +51,14 @@ pub(super) fn list(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 }
 
 /// `get pims.subscription.step`: the next step to do, or null.
-pub(super) fn next(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn next(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     let query = NextStepQuery::from_parameters(params)?;
     let list = by_steps_id(ctx, query.steps_id.as_str())?;
     Ok(Some(next_step_result(next_step(&list))))
 }
 
 /// `get pims.subscription.services`: the services of a vehicle (none for an unknown one).
-pub(super) fn services(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn services(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     let query = ServicesQuery::from_parameters(params)?;
     let services = ctx
         .model
@@ -73,7 +73,7 @@ pub(super) fn services(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 
 /// The list issued under a stepsID, if it was issued to this device for this account; 2346
 /// otherwise.
-fn by_steps_id(ctx: &Ctx<'_>, id: &str) -> Result<StepsList, Failure> {
+fn by_steps_id(ctx: &CallContext<'_>, id: &str) -> Result<StepsList, Failure> {
     let unknown = || ApiError::with_values(ErrorCode::NO_STEP_FOR_STEPS_ID, &[id]);
     let steps_id: u64 = id.parse().map_err(|_| unknown())?;
     let issued = ctx.model.step_list(steps_id).ok_or_else(unknown)?;

@@ -7,7 +7,7 @@ use pims_types::{
     Secret, Vin, keys,
 };
 
-use super::{Answer, Ctx, Failure, random_digits};
+use super::{Answer, CallContext, Failure, random_digits};
 use crate::clock::rfc3339;
 
 /// How long the security code of a CarKey activation is valid.
@@ -23,7 +23,7 @@ fn vin_param(params: &Parameters) -> Result<Option<Vin>, Failure> {
 }
 
 /// The vehicle of a CarKey call: the `vin` parameter (v2.0-2.2) or the selected one.
-fn target_vin(ctx: &Ctx<'_>, params: &Parameters) -> Result<String, Failure> {
+fn target_vin(ctx: &CallContext<'_>, params: &Parameters) -> Result<String, Failure> {
     if let Some(vin) = vin_param(params)? {
         return Ok(vin.as_str().to_owned());
     }
@@ -35,7 +35,7 @@ fn target_vin(ctx: &Ctx<'_>, params: &Parameters) -> Result<String, Failure> {
 }
 
 /// `set pims.vehicle.vin {vin}`: selects the vehicle of the next vehicle calls of this device.
-pub(super) fn select(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn select(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     let vin = vin_param(params)?.ok_or_else(|| pims_types::Error::missing(keys::VIN))?;
     let account = ctx.account_id();
     let changed = ctx.model.select_vehicle(&account, ctx.device, vin.as_str());
@@ -44,7 +44,7 @@ pub(super) fn select(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 }
 
 /// `get pims.vehicle.carkey`: the CarKey status of the vehicle for the account.
-pub(super) fn car_key_status(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn car_key_status(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     let vin = target_vin(ctx, params)?;
     let account = ctx.account_id();
     let status = match ctx.model.car_key(&account, &vin) {
@@ -67,7 +67,7 @@ pub(super) fn car_key_status(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
 
 /// `set pims.vehicle.carkey`: activates the CarKey when the vehicle is paired with this device
 /// over Bluetooth (2342 otherwise).
-pub(super) fn activate_car_key(ctx: &mut Ctx<'_>, params: &Parameters) -> Answer {
+pub(super) fn activate_car_key(ctx: &mut CallContext<'_>, params: &Parameters) -> Answer {
     let vin = target_vin(ctx, params)?;
     let paired = ctx.model.vehicle_index(&vin).is_some_and(|i| {
         ctx.model.vehicles[i]

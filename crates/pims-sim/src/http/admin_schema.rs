@@ -7,7 +7,7 @@ use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema};
 use serde_json::Value;
 
-use super::admin::{ClockBody, PairBody};
+use super::admin_bodies::{ClockBody, PairBody};
 use crate::faults::FaultSpec;
 use crate::scenario::Scenario;
 

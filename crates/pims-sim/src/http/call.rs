@@ -24,7 +24,7 @@ use crate::answer_cache::{self, CallKey, succeeded_envelope};
 use crate::calls::{self, Caller};
 use crate::faults::{Mode, Plan};
 use crate::idempotency::{self, Lookup};
-use crate::model::is_identifier;
+use crate::identifiers::is_identifier;
 use crate::state::{Shared, Snapshot};
 
 /// A body over the limit is still read (and dropped) up to this size, so that the client gets

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::routes::{Auth, Endpoint, ROUTES};
+use crate::identifiers::DEVICE_ID_PATTERN;
 
 fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -30,13 +31,9 @@ fn path_param(name: &str, description: &str, schema: Value, example: &str) -> Va
 
 /// A device id: 1 to 64 characters, no whitespace nor control character.
 fn device_id() -> Value {
-    json!({"type": "string", "minLength": 1, "maxLength": crate::model::MAX_ID_LEN,
+    json!({"type": "string", "minLength": 1, "maxLength": crate::identifiers::MAX_ID_LEN,
            "pattern": DEVICE_ID_PATTERN})
 }
-
-/// The rule of `model::is_identifier` (JSON Schema counts characters where the simulator
-/// counts UTF-8 bytes: they agree on ASCII).
-pub(crate) const DEVICE_ID_PATTERN: &str = "^[^\\s\\x00-\\x1f\\x7f-\\x9f]+$";
 
 fn vin() -> Value {
     json!({"type": "string", "pattern": pims_types::schema::VIN_PATTERN})

@@ -1,18 +1,6 @@
-//! The route table: the one list both the router and the OpenAPI document are built from.
-
-use std::sync::Arc;
-
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, StatusCode, Uri};
-use axum::response::Response;
-use axum::routing::{MethodRouter, delete, get, post};
-
-use super::{admin, call};
-use crate::state::Shared;
-
-/// Admin request bodies (scenario documents) may be this large.
-pub(crate) const ADMIN_BODY_LIMIT: usize = 8 * 1024 * 1024;
+//! The route table: the one list both the router (`router`) and the OpenAPI document
+//! (`openapi`) are built from. Data only: it names what serves a route, the router maps that
+//! to a handler.
 
 /// What serves a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,55 +92,6 @@ pub(crate) const ROUTES: &[Route] = &[
     route("GET", "/admin/clock", Endpoint::GetClock, Auth::Admin),
     route("POST", "/admin/clock", Endpoint::AdvanceClock, Auth::Admin),
 ];
-
-fn method_router(endpoint: Endpoint) -> MethodRouter<Arc<Shared>> {
-    match endpoint {
-        Endpoint::Calls => post(call::calls),
-        Endpoint::Healthz => get(admin::healthz),
-        Endpoint::OpenApi => get(admin::openapi),
-        Endpoint::Sms => get(admin::sms),
-        Endpoint::LoadScenario => post(admin::load_scenario),
-        Endpoint::State => get(admin::state),
-        Endpoint::DisableDevice => post(admin::disable_device),
-        Endpoint::PairVehicle => post(admin::pair_vehicle),
-        Endpoint::SuspendCarKey => post(admin::suspend_car_key),
-        Endpoint::SetFaults => post(admin::set_faults),
-        Endpoint::GetFaults => get(admin::get_faults),
-        Endpoint::ClearFaults => delete(admin::clear_faults),
-        Endpoint::GetClock => get(admin::get_clock),
-        Endpoint::AdvanceClock => post(admin::advance_clock),
-    }
-}
-
-async fn not_found(method: Method, uri: Uri) -> Response {
-    admin::error_response(
-        StatusCode::NOT_FOUND,
-        &format!("no route {method} {}", uri.path()),
-        None,
-    )
-}
-
-/// The router serving [`ROUTES`].
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    let mut paths: Vec<&'static str> = Vec::new();
-    for r in ROUTES {
-        if !paths.contains(&r.path) {
-            paths.push(r.path);
-        }
-    }
-    let mut router: Router<Arc<Shared>> = Router::new();
-    for path in paths {
-        let mut methods: MethodRouter<Arc<Shared>> = MethodRouter::new();
-        for r in ROUTES.iter().filter(|r| r.path == path) {
-            methods = methods.merge(method_router(r.endpoint));
-        }
-        router = router.route(path, methods);
-    }
-    router
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
-        .with_state(shared)
-}
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,8 @@ use pims_types::{Secret, Vin, mask};
 
 use crate::clock::rfc3339;
 use crate::error::SimError;
-use crate::model::{Model, is_identifier};
+use crate::identifiers::is_identifier;
+use crate::model::Model;
 use crate::scenario::{CvsStatus, DeviceStatus, Scenario};
 use crate::state::Shared;
 
@@ -58,7 +59,7 @@ impl Shared {
                 let model = &mut backend.model;
                 let accounts: Vec<Option<String>> = model
                     .devices
-                    .iter()
+                    .values()
                     .filter(|d| d.id == device)
                     .map(|d| d.account_id.clone())
                     .collect();
@@ -118,7 +119,11 @@ impl Shared {
                 }
                 let date = rfc3339(now.saturating_add(REACTIVATION_WINDOW_MS));
                 let mut accounts = Vec::new();
-                for key in model.car_keys.iter_mut().filter(|k| k.vin == vin.as_str()) {
+                for key in model
+                    .car_keys
+                    .values_mut()
+                    .filter(|k| k.vin == vin.as_str())
+                {
                     key.cvs_status = CvsStatus::Suspended;
                     key.max_reactivation_date = Some(date.clone());
                     accounts.push(key.account_id.clone());

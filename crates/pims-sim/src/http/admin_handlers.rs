@@ -11,21 +11,18 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use pims_types::is_phone_number;
 
+use super::admin_bodies::{ClockBody, MAX_ADVANCE_SECS, PairBody};
 use crate::clock::rfc3339;
 use crate::error::SimError;
 use crate::faults::FaultSpec;
 use crate::scenario::Scenario;
 use crate::state::Shared;
-
-/// The longest clock jump one request may ask for (ten years).
-pub(crate) const MAX_ADVANCE_SECS: u64 = 10 * 366 * 86_400;
 
 /// An admin error answer.
 pub(crate) fn error_response(status: StatusCode, message: &str, field: Option<&str>) -> Response {
@@ -171,16 +168,6 @@ pub(crate) async fn disable_device(
     }
 }
 
-/// The body of `POST /admin/vehicles/{vin}/pair`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct PairBody {
-    /// The device to pair (1-64 characters, no whitespace nor control character).
-    #[schemars(length(min = 1, max = crate::model::MAX_ID_LEN))]
-    #[schemars(regex(pattern = super::openapi::DEVICE_ID_PATTERN), example = "phone-1")]
-    device_id: String,
-}
-
 /// `POST /admin/vehicles/{vin}/pair`.
 pub(crate) async fn pair_vehicle(
     _: AdminAuth,
@@ -249,15 +236,6 @@ fn clock_json(shared: &Shared) -> Value {
 /// `GET /admin/clock`.
 pub(crate) async fn get_clock(_: AdminAuth, State(shared): State<Arc<Shared>>) -> Response {
     Json(clock_json(&shared)).into_response()
-}
-
-/// The body of `POST /admin/clock`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct ClockBody {
-    /// Seconds to move forward (at most ten years; the clock stops at 9999-01-01T00:00:00Z).
-    #[schemars(range(max = MAX_ADVANCE_SECS))]
-    advance_secs: u64,
 }
 
 /// `POST /admin/clock {"advanceSecs": n}`.
