@@ -90,12 +90,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod account_cache;
 pub mod activation;
 mod cache_admin;
-mod cached;
+mod call_handler;
 mod callback;
 mod config;
-mod core;
 mod error;
 mod facade;
 #[cfg(feature = "postgres")]
@@ -105,6 +105,7 @@ mod request;
 mod routing;
 mod runtime;
 mod steps;
+mod subscriptions;
 mod typed;
 
 pub use activation::Activation;
@@ -116,8 +117,8 @@ pub use config::{
 };
 pub use error::{Error, ErrorKind};
 pub use facade::Pims;
-pub use reply::Answered;
-pub use steps::{NextStepRequest, Steps, StepsRequest};
+pub use reply::{Answered, Steps};
+pub use steps::{NextStepRequest, StepsRequest};
 pub use typed::{TypedCall, TypedRequest};
 
 // The everyday types, so that apps depend on this one crate.
