@@ -20,10 +20,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backend_location;
 mod backend_url;
+mod cache_failure;
 mod cache_location;
+mod cache_namespace;
 mod cli;
 mod commands;
+mod embedded_sim;
 mod escape;
 mod failure;
 mod files;
@@ -40,12 +44,13 @@ use std::time::Duration;
 
 use pims::ErrorCode;
 
+use crate::backend_location::BackendLocation;
 use crate::cache_location::CacheLocation;
 use crate::cli::{CacheAction, Cli, Command, SimAction};
 use crate::commands::{activate, cache, completions, query, sim};
 use crate::failure::Failure;
 use crate::home::{Home, Writes};
-use crate::session::{Backend, Session};
+use crate::session::Session;
 use crate::style::Style;
 
 fn main() -> ExitCode {
@@ -90,7 +95,7 @@ async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
     let global = &cli.global;
     let timeout = Duration::from_secs(global.timeout);
     // Before anything else: a URL carrying credentials is refused unechoed, whatever the command.
-    let backend = Backend::from_flag(global.url.as_deref())?;
+    let backend = BackendLocation::from_flag(global.url.as_deref())?;
     match &cli.command {
         Command::Completions { shell } => {
             completions::print(*shell);
@@ -134,8 +139,8 @@ async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
             };
             // With --url a read-only home is used as it is: the cache works from memory.
             let writes = match backend {
-                Backend::Embedded => Writes::Needed,
-                Backend::Remote(_) => Writes::Optional,
+                BackendLocation::Embedded => Writes::Needed,
+                BackendLocation::Remote(_) => Writes::Optional,
             };
             let home = open_home(cli, writes)?;
             let location = CacheLocation::from_flag(global.cache.as_deref(), &home)?;
