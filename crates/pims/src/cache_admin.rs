@@ -12,10 +12,6 @@ use crate::error::Error;
 use crate::facade::Pims;
 
 /// Which lists an administration call covers.
-///
-/// ```
-/// assert_ne!(pims::CacheScope::Account, pims::CacheScope::AllAccounts);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CacheScope {

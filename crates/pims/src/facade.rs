@@ -96,11 +96,6 @@ impl Pims {
     }
 
     /// A builder (the Rust way: [`PimsBuilder::build`] gives an initialised facade).
-    ///
-    /// ```
-    /// let b = pims::Pims::builder().account("user-1");
-    /// # let _ = b;
-    /// ```
     pub fn builder() -> PimsBuilder {
         PimsBuilder::default()
     }
@@ -482,11 +477,6 @@ impl PimsBuilder {
     /// needs it. A store that then cannot be used does not fail the call: it is answered from
     /// the backend, with a warning. [`build_async`](Self::build_async) reads the device id at
     /// once instead, so that such a store fails the build.
-    ///
-    /// ```no_run
-    /// let pims = pims::PimsBuilder::new().base_url("http://127.0.0.1:8080").build().unwrap();
-    /// # let _ = pims;
-    /// ```
     pub fn build(self) -> Result<Pims, Error> {
         let pims = Pims::uninitialized(self);
         pims.initialize_with_defaults()?;

@@ -31,24 +31,12 @@ pub struct StepsRequest {
 
 impl StepsRequest {
     /// Only the steps with this status (default: all). Applied after the merge with the cache.
-    ///
-    /// ```
-    /// # fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// let r = pims.steps(pims::StepsSelector::steps_id("132324")?).status(pims::StepsStatusFilter::Todo);
-    /// # let _ = r; Ok(()) }
-    /// ```
     pub fn status(mut self, status: StepsStatusFilter) -> Self {
         self.query.status = status;
         self
     }
 
     /// Wipe the cached state of this list first (whatever identifier selected it).
-    ///
-    /// ```
-    /// # fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// let r = pims.steps(pims::StepsSelector::vin("VR1AB12C3D4567890")?).reset(true);
-    /// # let _ = r; Ok(()) }
-    /// ```
     pub fn reset(mut self, reset: bool) -> Self {
         self.query.reset = reset;
         self

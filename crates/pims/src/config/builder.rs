@@ -16,17 +16,9 @@ use super::{CacheChoice, Policies, TransportChoice};
 use crate::error::Error;
 
 /// The account namespace used when the configuration names none.
-///
-/// ```
-/// assert_eq!(pims::DEFAULT_ACCOUNT, "default");
-/// ```
 pub const DEFAULT_ACCOUNT: &str = "default";
 
 /// The overall deadline of one call through the facade, whatever the transport does.
-///
-/// ```
-/// assert_eq!(pims::DEFAULT_CALL_TIMEOUT.as_secs(), 45);
-/// ```
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// Builds a [`Pims`](crate::Pims).
@@ -76,22 +68,12 @@ impl Default for PimsBuilder {
 
 impl PimsBuilder {
     /// A builder with the defaults (platform cache directory, account `default`).
-    ///
-    /// ```
-    /// let b = pims::PimsBuilder::new();
-    /// # let _ = b;
-    /// ```
     pub fn new() -> Self {
         PimsBuilder::default()
     }
 
     /// Talk HTTP to this backend (`https://`, or `http://` on a loopback address), with the
     /// settings of [`http`](Self::http).
-    ///
-    /// ```
-    /// let b = pims::PimsBuilder::new().base_url("http://127.0.0.1:8080");
-    /// # let _ = b;
-    /// ```
     #[cfg(feature = "http")]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.transport = TransportChoice::BaseUrl(url.into(), false);
@@ -130,35 +112,18 @@ impl PimsBuilder {
     }
 
     /// The user's access token (for the HTTP transport).
-    ///
-    /// ```
-    /// let b = pims::PimsBuilder::new().token(pims::Secret::new("t"));
-    /// # let _ = b;
-    /// ```
     pub fn token(mut self, token: Secret) -> Self {
         self.token = Some(token);
         self
     }
 
     /// A token provider (for the HTTP transport); wins over [`token`](Self::token).
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let p = Arc::new(pims_transport::StaticToken::new(pims::Secret::new("t")));
-    /// let b = pims::PimsBuilder::new().token_provider(p);
-    /// # let _ = b;
-    /// ```
     pub fn token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
         self.token_provider = Some(provider);
         self
     }
 
     /// Keep the step cache in this directory (created 0700 if missing).
-    ///
-    /// ```
-    /// let b = pims::PimsBuilder::new().cache_dir("/tmp/pims");
-    /// # let _ = b;
-    /// ```
     #[cfg(feature = "sled")]
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache = CacheChoice::Dir(dir.into());
@@ -167,12 +132,6 @@ impl PimsBuilder {
 
     /// Keep the step cache in this store (e.g. `pims_cache::MemoryStore` for tests, or one
     /// sled store shared by many facades).
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// let b = pims::PimsBuilder::new().cache_store(Arc::new(pims_cache::MemoryStore::new()));
-    /// # let _ = b;
-    /// ```
     pub fn cache_store(mut self, store: Arc<dyn pims_cache::StepStore>) -> Self {
         self.cache = CacheChoice::Store(store);
         self
@@ -209,22 +168,12 @@ impl PimsBuilder {
 
     /// The account namespace of the cache: lists cached for one account are never served to
     /// another.
-    ///
-    /// ```
-    /// let b = pims::PimsBuilder::new().account("user-42");
-    /// # let _ = b;
-    /// ```
     pub fn account(mut self, account: impl Into<String>) -> Self {
         self.account = account.into();
         self
     }
 
     /// The recovery policies.
-    ///
-    /// ```
-    /// let b = pims::PimsBuilder::new().policies(pims::Policies::default().offline_fallback(true));
-    /// # let _ = b;
-    /// ```
     pub fn policies(mut self, policies: Policies) -> Self {
         self.policies = policies;
         self
@@ -232,11 +181,6 @@ impl PimsBuilder {
 
     /// The overall deadline of one call through the facade (default 45 s): past it the callback
     /// gets 2201, whatever the transport is doing.
-    ///
-    /// ```
-    /// let b = pims::PimsBuilder::new().call_timeout(std::time::Duration::from_secs(10));
-    /// # let _ = b;
-    /// ```
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;
         self
@@ -245,12 +189,6 @@ impl PimsBuilder {
     /// Makes `api` subscribable: each value sent on `events` reaches every subscriber as a
     /// `RESULT` message. (No API of the Steps component is subscribable; this lets an embedding
     /// service publish its own events through the same dispatcher.)
-    ///
-    /// ```
-    /// let (tx, _rx) = tokio::sync::broadcast::channel(16);
-    /// let b = pims::PimsBuilder::new().event_source("acme.vehicle.events", tx);
-    /// # let _ = b;
-    /// ```
     pub fn event_source(
         mut self,
         api: impl Into<String>,

@@ -9,14 +9,19 @@ use pims_transport::{SharedTransport, TokenProvider};
 /// `environnement` key). Unset values keep the transport's defaults
 /// (`pims::transport::DEFAULT_*`).
 ///
-/// ```
+/// ```no_run
 /// use std::time::Duration;
-/// let http = pims::HttpOptions::default()
-///     .connect_timeout(Duration::from_secs(2))
-///     .overall_timeout(Duration::from_secs(20))
-///     .retry_policy(pims::transport::RetryPolicy::none());
-/// assert_eq!(http.connect_timeout, Some(Duration::from_secs(2)));
-/// # let _ = pims::Pims::builder().http(http);
+/// use pims::{HttpOptions, Pims, Secret};
+///
+/// // A flaky mobile network: fail fast on connect, retry reads for 20 s at most.
+/// let pims = Pims::builder()
+///     .base_url("https://api.example.com")
+///     .token(Secret::new("access-token"))
+///     .http(HttpOptions::default()
+///         .connect_timeout(Duration::from_secs(2))
+///         .overall_timeout(Duration::from_secs(20)))
+///     .build()?;
+/// # Ok::<(), pims::Error>(())
 /// ```
 #[cfg(feature = "http")]
 #[derive(Clone, Debug, Default)]

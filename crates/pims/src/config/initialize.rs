@@ -12,10 +12,6 @@ use crate::error::{Error, ErrorKind};
 
 /// The `environnement` names the `initialize` dictionary accepts, and their base URLs.
 /// Any `https://` URL (or `http://` on a loopback address) is accepted too.
-///
-/// ```
-/// assert!(pims::ENVIRONMENTS.iter().any(|(name, _)| *name == "simulator"));
-/// ```
 pub const ENVIRONMENTS: &[(&str, &str)] = &[("simulator", "http://127.0.0.1:8080")];
 
 impl PimsBuilder {
