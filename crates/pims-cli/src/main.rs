@@ -1,22 +1,4 @@
-//! `pims`: the PIMS Service Activation Steps from the command line.
-//!
-//! ```text
-//! $ pims steps --car-association-id 987654
-//! stepsID 132324
-//! STEP                STATUS       ORDER
-//! trusterPhoneNumber  alreadyDone  1
-//! deviceActivation    todo         2
-//! mediumCarKey        todo         3
-//! $ pims activate --car-association-id 987654 --pin 1234
-//! $ pims --json steps --car-association-id 987654
-//! {"transactionId":"…","status":"SUCCEEDED","result":{"stepsID":132324,…}}
-//! $ pims --url http://127.0.0.1:8080 --token demo-token steps --car-association-id 987654
-//! ```
-//!
-//! Without `--url` the backend is a simulator embedded in the process (state in
-//! `$PIMS_HOME/sim-state.json`); the SDK's cache is in `$PIMS_HOME/cache`. Exit codes: 0
-//! SUCCEEDED, 1 a call FAILED, 2 bad usage, 3 the home is in use by another process. The guide
-//! is the crate's README.md.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
