@@ -1,3 +1,5 @@
+//! The benchmarks of pims-rs and their regression gate (the guide below is README.md).
+//!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -1,3 +1,5 @@
+//! A shared step store for pims-rs on PostgreSQL (the guide below is README.md).
+//!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -1,3 +1,5 @@
+//! The persistent, crash-safe step cache of pims-rs (the guide below is README.md).
+//!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

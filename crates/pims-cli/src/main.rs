@@ -1,3 +1,5 @@
+//! `pims`: the PIMS Service Activation Steps from the command line (the guide below is README.md).
+//!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

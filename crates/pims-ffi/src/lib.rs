@@ -1,3 +1,5 @@
+//! Kotlin, Swift and Python bindings of the pims SDK (the guide below is README.md).
+//!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

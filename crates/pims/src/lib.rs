@@ -1,3 +1,5 @@
+//! The PIMS Service Activation Steps SDK: the facade apps use (the guide below is README.md).
+//!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -1,3 +1,5 @@
+//! UniFFI's generator, built from the workspace (the guide below is README.md).
+//!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
