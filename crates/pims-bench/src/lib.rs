@@ -1,46 +1,6 @@
-//! The benchmarks of pims-rs: every speed figure of `quality.md` (B1–B11) measured against a
-//! baseline in the same run, because the machines are shared and noisy — the ratio is the
-//! point, not the absolute numbers.
+//! The benchmarks of pims-rs and their regression gate (the guide below is README.md).
 //!
-//! ```no_run
-//! // What `cargo run --release -p pims-bench -- --quick` does:
-//! let options = pims_bench::Options::parse(["--quick"]).unwrap();
-//! let rows = pims_bench::run(&options).unwrap(); // prints the table, writes report.json
-//! for row in &rows {
-//!     println!("{} {} met: {:?}", row.figure, row.what, row.met());
-//! }
-//! ```
-//!
-//! The pieces, for the criterion benches and anyone reproducing a figure by hand:
-//! - the load generator of the HTTP figures: [`drive`] a [`Load`] with [`Caller`]s;
-//! - B6's baseline server: [`ConstantServer`];
-//! - the cache workloads and baselines: [`BenchCache`], [`MapCache`], [`DurableFile`], and
-//!   [`run_inline`], which drives the async cache from synchronous code;
-//! - whole-process measurement (B8): [`measure_here`], [`measure_isolated`];
-//! - B9's replica processes: [`ReplicaConfig`], [`run_replica`], [`total_throughput`];
-//! - the report: [`Row`], [`Goal`], [`Measure`], [`table`].
-//!
-//! ```
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! // A load on the constant-envelope server, as B6 does it (with 64 callers there).
-//! use pims_bench::{Caller, ConstantServer, Load, drive};
-//! let server = ConstantServer::start(bytes::Bytes::from_static(b"{}")).await.unwrap();
-//! struct Get(reqwest::Client, String);
-//! impl Caller for Get {
-//!     async fn call(&mut self) -> Result<(), String> {
-//!         let r = self.0.post(&self.1).send().await.map_err(|e| e.to_string())?;
-//!         r.bytes().await.map(|_| ()).map_err(|e| e.to_string())
-//!     }
-//! }
-//! let url = format!("{}/v1/calls", server.base_url());
-//! let callers = (0..2).map(|_| Get(reqwest::Client::new(), url.clone())).collect();
-//! let outcome = drive(Load { concurrency: 2, requests: 20, warmup: 2 }, callers).await;
-//! assert_eq!(outcome.failures, 0);
-//! println!("{:.0} req/s, p99 {:?}", outcome.throughput(), outcome.latencies.p99());
-//! # server.shutdown().await; }
-//! ```
-//!
-//! See `docs/benchmarks.md` for every figure, its method and the latest results.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -1,29 +1,17 @@
-//! `pims`: the PIMS Service Activation Steps from the command line.
+//! `pims`: the PIMS Service Activation Steps from the command line (the guide below is README.md).
 //!
-//! ```text
-//! $ pims steps --car-association-id 987654
-//! stepsID 132324
-//! STEP                STATUS       ORDER
-//! trusterPhoneNumber  alreadyDone  1
-//! deviceActivation    todo         2
-//! mediumCarKey        todo         3
-//! $ pims activate --car-association-id 987654 --pin 1234
-//! $ pims --json steps --car-association-id 987654
-//! {"transactionId":"…","status":"SUCCEEDED","result":{"stepsID":132324,…}}
-//! $ pims --url http://127.0.0.1:8080 --token demo-token steps --car-association-id 987654
-//! ```
-//!
-//! Without `--url` the backend is a simulator embedded in the process (state in
-//! `$PIMS_HOME/sim-state.json`); the SDK's cache is in `$PIMS_HOME/cache`. Exit codes: 0
-//! SUCCEEDED, 1 a call FAILED, 2 bad usage, 3 the home is in use by another process. The guide
-//! is the crate's README.md.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backend_location;
 mod backend_url;
+mod cache_failure;
 mod cache_location;
+mod cache_namespace;
 mod cli;
 mod commands;
+mod embedded_sim;
 mod escape;
 mod failure;
 mod files;
@@ -40,12 +28,13 @@ use std::time::Duration;
 
 use pims::ErrorCode;
 
+use crate::backend_location::BackendLocation;
 use crate::cache_location::CacheLocation;
 use crate::cli::{CacheAction, Cli, Command, SimAction};
 use crate::commands::{activate, cache, completions, query, sim};
 use crate::failure::Failure;
 use crate::home::{Home, Writes};
-use crate::session::{Backend, Session};
+use crate::session::Session;
 use crate::style::Style;
 
 fn main() -> ExitCode {
@@ -90,7 +79,7 @@ async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
     let global = &cli.global;
     let timeout = Duration::from_secs(global.timeout);
     // Before anything else: a URL carrying credentials is refused unechoed, whatever the command.
-    let backend = Backend::from_flag(global.url.as_deref())?;
+    let backend = BackendLocation::from_flag(global.url.as_deref())?;
     match &cli.command {
         Command::Completions { shell } => {
             completions::print(*shell);
@@ -134,8 +123,8 @@ async fn dispatch(cli: &Cli, style: Style) -> Result<(), Failure> {
             };
             // With --url a read-only home is used as it is: the cache works from memory.
             let writes = match backend {
-                Backend::Embedded => Writes::Needed,
-                Backend::Remote(_) => Writes::Optional,
+                BackendLocation::Embedded => Writes::Needed,
+                BackendLocation::Remote(_) => Writes::Optional,
             };
             let home = open_home(cli, writes)?;
             let location = CacheLocation::from_flag(global.cache.as_deref(), &home)?;

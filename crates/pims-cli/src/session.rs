@@ -13,80 +13,25 @@
 //! facade on that cache, reading the device id as it does (`build_async`). The CLI never opens
 //! the store itself.
 //!
-//! The cache namespace (the facade's `account`) is derived from the backend and the token:
-//! `<backend>#` + 16 hex digits of a SHA-256 of both, never the token itself. Lists seen
-//! through one backend and token are never served for another. The backend is the URL as
-//! [`crate::backend_url`] keeps it: no credentials, query or fragment.
+//! The cache namespace (the facade's `account`) is derived from the backend and the token
+//! ([`crate::cache_namespace`]).
 
 use std::time::Duration;
 
 use pims::{ErrorCode, HttpOptions, Pims, PimsBuilder, Secret};
-use pims_sim::{SimConfig, SimError, SimServer};
-use sha2::{Digest, Sha256};
+use pims_sim::SimServer;
 
+use crate::backend_location::BackendLocation;
+use crate::cache_failure::cache_failure;
 use crate::cache_location::CacheLocation;
+use crate::cache_namespace::namespace;
+use crate::embedded_sim::start_embedded;
 use crate::failure::Failure;
 use crate::home::Home;
 
 /// Room left between the transport's deadline and the facade's, so that a transport failure
 /// (2202, 2204) is reported as itself rather than as the facade's 2201.
 const FACADE_SLACK: Duration = Duration::from_secs(2);
-
-/// Which backend.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Backend {
-    /// The simulator embedded in this process.
-    Embedded,
-    /// A backend at this base URL (no trailing slash).
-    Remote(String),
-}
-
-impl Backend {
-    /// The backend from `--url`, checked ([`crate::backend_url::check`]: exit 2 for a URL
-    /// carrying credentials, a query or a fragment, never echoing it).
-    pub(crate) fn from_flag(url: Option<&str>) -> Result<Backend, Failure> {
-        Ok(match url {
-            None => Backend::Embedded,
-            Some(u) => Backend::Remote(crate::backend_url::check(u)?),
-        })
-    }
-
-    /// How `cache show` names it.
-    pub(crate) fn label(&self) -> &str {
-        match self {
-            Backend::Embedded => "embedded",
-            Backend::Remote(url) => url,
-        }
-    }
-}
-
-/// Longest backend label kept readable in a namespace (the cache takes 256 bytes).
-const MAX_LABEL_IN_NAMESPACE: usize = 200;
-
-/// The cache namespace of a backend and token: `<backend>#<16 hex digits>`, the digits from a
-/// SHA-256 of both (never the token itself), the backend readable for `cache show`.
-pub(crate) fn namespace(backend: &Backend, token: &Secret) -> String {
-    let mut hash = Sha256::new();
-    hash.update(b"pims-cli/v1\n");
-    hash.update(backend.label().as_bytes());
-    hash.update(b"\n");
-    hash.update(token.expose().as_bytes());
-    let digest = hex::encode(&hash.finalize()[..8]);
-    let label = backend.label();
-    if label.len() <= MAX_LABEL_IN_NAMESPACE && !label.contains(char::is_control) {
-        format!("{label}#{digest}")
-    } else {
-        format!("long-url#{digest}")
-    }
-}
-
-/// The backend part of a namespace made by [`namespace`] (the whole string otherwise), as it
-/// may be shown: a URL without credentials, query or fragment, whoever wrote the namespace.
-/// It is not escaped: a table escapes its cells ([`crate::render::table`]).
-pub(crate) fn backend_of(namespace: &str) -> String {
-    let backend = namespace.rsplit_once('#').map_or(namespace, |(b, _)| b);
-    crate::backend_url::shown(backend)
-}
 
 /// The HTTP transport's settings for the CLI's deadline (`--timeout`): no phase may outlast it.
 fn http_options(timeout: Duration) -> HttpOptions {
@@ -100,9 +45,7 @@ fn open_cache(cache: &CacheLocation, namespace: &str) -> Result<PimsBuilder, Fai
     if cache.is_shared() {
         return Ok(builder);
     }
-    builder
-        .open_cache()
-        .map_err(|e| crate::commands::cache::cache_failure(cache, &e))
+    builder.open_cache().map_err(|e| cache_failure(cache, &e))
 }
 
 /// Why the facade could not be built: a URL the HTTP transport refuses is bad usage (the
@@ -110,7 +53,7 @@ fn open_cache(cache: &CacheLocation, namespace: &str) -> Result<PimsBuilder, Fai
 /// cannot be used is said as the cache's failure.
 fn build_failure(cache: &CacheLocation, url: &str, e: &pims::Error) -> Failure {
     if e.cache_error().is_some() {
-        return crate::commands::cache::cache_failure(cache, e);
+        return cache_failure(cache, e);
     }
     if e.transport_error().is_none() {
         return Failure::from_pims(e);
@@ -160,60 +103,6 @@ async fn facade(
     Ok(pims)
 }
 
-/// Why the embedded simulator did not start, told in the CLI's words.
-fn sim_failure(home: &Home, e: &SimError) -> Failure {
-    match e {
-        SimError::StateInUse { .. } => Failure::Busy(format!(
-            "{e}: stop that simulator (it may be a `pims sim serve --state`), or talk to it with \
-             --url"
-        )),
-        SimError::Scenario { .. } => Failure::usage(format!(
-            "the embedded simulator's state {} is not valid ({e}): run `pims sim reset` to start \
-             again from the default scenario",
-            home.sim_state().display()
-        )),
-        // A state that cannot be read (a link, a directory, a FIFO, a device, too large:
-        // whatever the simulator refuses to read) is what `sim reset` moves aside.
-        SimError::StateFile { action: "read", .. }
-        | SimError::FileRefused {
-            what: "state file", ..
-        }
-        | SimError::File {
-            what: "state file", ..
-        } => Failure::usage(format!(
-            "the embedded simulator's state {} cannot be read ({e}{}): run `pims sim reset` to \
-             move it aside and start again from the default scenario",
-            home.sim_state().display(),
-            std::error::Error::source(e)
-                .map(|s| format!(": {s}"))
-                .unwrap_or_default()
-        )),
-        // A link, a hard link or a special file planted beside the state: the refusal says
-        // what to remove.
-        SimError::FileRefused { .. } => {
-            Failure::usage(format!("the embedded simulator cannot start: {e}"))
-        }
-        other => {
-            let source = std::error::Error::source(other)
-                .map(|s| format!(": {s}"))
-                .unwrap_or_default();
-            Failure::usage(format!(
-                "the embedded simulator cannot start ({other}{source}): check that {} is \
-                 writable, or pass another --home",
-                home.dir().display()
-            ))
-        }
-    }
-}
-
-/// Starts the embedded simulator on the home's state file.
-pub(crate) async fn start_embedded(home: &Home) -> Result<SimServer, Failure> {
-    let config = SimConfig::default().state_file(home.sim_state());
-    SimServer::start(config)
-        .await
-        .map_err(|e| sim_failure(home, &e))
-}
-
 /// An open backend: the facade, and the embedded simulator when there is one.
 pub(crate) struct Session {
     /// The facade.
@@ -221,7 +110,7 @@ pub(crate) struct Session {
     /// The embedded simulator (`None` with `--url`).
     pub(crate) sim: Option<SimServer>,
     /// Which backend.
-    pub(crate) backend: Backend,
+    pub(crate) backend: BackendLocation,
     /// The home, locked for as long as the session lives.
     _home: Home,
 }
@@ -231,14 +120,14 @@ impl Session {
     pub(crate) async fn open(
         home: Home,
         cache_location: CacheLocation,
-        backend: Backend,
+        backend: BackendLocation,
         token: Option<&str>,
         timeout: Duration,
     ) -> Result<Session, Failure> {
         let token = match (&backend, token.filter(|t| !t.is_empty())) {
             (_, Some(t)) => Secret::new(t),
-            (Backend::Embedded, None) => Secret::new(pims_sim::DEMO_TOKEN),
-            (Backend::Remote(_), None) => {
+            (BackendLocation::Embedded, None) => Secret::new(pims_sim::DEMO_TOKEN),
+            (BackendLocation::Remote(_), None) => {
                 return Err(Failure::usage(
                     "--url needs the user's access token: pass --token TOKEN or set PIMS_TOKEN",
                 ));
@@ -247,8 +136,8 @@ impl Session {
         let namespace = namespace(&backend, &token);
         let cache = open_cache(&cache_location, &namespace)?;
         let (url, sim) = match &backend {
-            Backend::Remote(url) => (url.clone(), None),
-            Backend::Embedded => {
+            BackendLocation::Remote(url) => (url.clone(), None),
+            BackendLocation::Embedded => {
                 let sim = start_embedded(&home).await?;
                 tracing::debug!(url = %sim.base_url(), "embedded simulator started");
                 (sim.base_url(), Some(sim))
@@ -266,10 +155,12 @@ impl Session {
     /// A hint for a failure, knowing the backend (a transport failure with `--url` names it).
     pub(crate) fn hint_for(&self, code: ErrorCode) -> Option<String> {
         match (&self.backend, code) {
-            (Backend::Remote(url), ErrorCode::NETWORK | ErrorCode::TIMEOUT) => Some(format!(
-                "is the backend at {url} running and reachable? (--timeout sets the deadline)"
-            )),
-            (Backend::Remote(_), ErrorCode::NEED_BASIC_AUTHENTICATION) => {
+            (BackendLocation::Remote(url), ErrorCode::NETWORK | ErrorCode::TIMEOUT) => {
+                Some(format!(
+                    "is the backend at {url} running and reachable? (--timeout sets the deadline)"
+                ))
+            }
+            (BackendLocation::Remote(_), ErrorCode::NEED_BASIC_AUTHENTICATION) => {
                 Some("check the access token given with --token or PIMS_TOKEN".into())
             }
             _ => None,
@@ -282,66 +173,5 @@ impl Session {
             sim.shutdown().await;
         }
         self.pims.release();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn namespaces_never_show_the_token() {
-        let token = Secret::new("CANARY-TOKEN");
-        let ns = namespace(&Backend::Embedded, &token);
-        assert!(ns.starts_with("embedded#") && ns.len() == 25, "{ns}");
-        assert_eq!(backend_of(&ns), "embedded");
-        assert!(!ns.contains("CANARY"));
-        assert_eq!(ns, namespace(&Backend::Embedded, &token));
-        assert_ne!(
-            ns,
-            namespace(&Backend::Remote("http://127.0.0.1:8080".into()), &token)
-        );
-        assert_ne!(ns, namespace(&Backend::Embedded, &Secret::new("other")));
-    }
-
-    #[test]
-    fn an_unreadable_state_points_to_sim_reset() {
-        let tmp = tempfile::tempdir().unwrap();
-        let home = Home::open(tmp.path().join("h"), crate::home::Writes::Needed).unwrap();
-        let e = SimError::StateFile {
-            path: home.sim_state(),
-            action: "read",
-            source: std::io::Error::other("it is a FIFO"),
-        };
-        let Failure::Usage(m) = sim_failure(&home, &e) else {
-            panic!("not usage")
-        };
-        assert!(m.contains("it is a FIFO"), "{m}");
-        assert!(m.contains("run `pims sim reset`"), "{m}");
-    }
-
-    #[test]
-    fn urls_lose_their_trailing_slash() {
-        assert_eq!(
-            Backend::from_flag(Some("http://127.0.0.1:8080/")).unwrap(),
-            Backend::Remote("http://127.0.0.1:8080".into())
-        );
-    }
-
-    #[test]
-    fn namespaces_never_show_credentials_or_queries() {
-        let token = Secret::new("t");
-        assert!(Backend::from_flag(Some("http://u:CANARY@127.0.0.1:8080")).is_err());
-        assert!(Backend::from_flag(Some("http://127.0.0.1:8080/?token=CANARY")).is_err());
-        let ns = namespace(
-            &Backend::from_flag(Some("http://127.0.0.1:8080")).unwrap(),
-            &token,
-        );
-        assert_eq!(backend_of(&ns), "http://127.0.0.1:8080");
-        // A namespace written by someone else is shown without them.
-        assert_eq!(
-            backend_of("https://u:CANARY@h.example/?token=CANARY#0123456789abcdef"),
-            "https://h.example"
-        );
     }
 }

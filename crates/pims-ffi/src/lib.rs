@@ -1,17 +1,6 @@
-//! Kotlin, Swift and Python bindings of the pims SDK, made with UniFFI (proc-macro style).
+//! Kotlin, Swift and Python bindings of the pims SDK (the guide below is README.md).
 //!
-//! What crosses the boundary:
-//! - [`PimsCore`]: the facade with the mobile SDK's verbs (`initialize`, `release`, `get`, `set`,
-//!   `subscribe`, `unsubscribe`), their async forms, the typed steps calls, the device id and the
-//!   cache administration;
-//! - [`JsonValue`]: parameters and results (objects keep their key order);
-//! - [`PimsMessage`]: the envelope every verb answers with;
-//! - [`PimsError`]: what the calls other than the verbs throw (code, label, remedy).
-//!
-//! The four verbs never throw: a failure arrives as a FAILED message, as in the mobile SDK.
-//! Callbacks run on a pims thread. The per-language layers in `bindings/` give each language the
-//! documentation's call shapes (`Map<String, Any?>` and a lambda in Kotlin, `[String: Any]` in
-//! Swift, dicts in Python).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -74,10 +74,6 @@ pub struct StaticToken(Secret);
 
 impl StaticToken {
     /// A provider always giving `token`.
-    ///
-    /// ```
-    /// let _ = pims_transport::StaticToken::new("demo-token".into());
-    /// ```
     pub fn new(token: Secret) -> Self {
         StaticToken(token)
     }

@@ -106,13 +106,6 @@ pub struct SharedTransport(Arc<dyn Transport>);
 
 impl SharedTransport {
     /// Wraps a transport.
-    ///
-    /// ```
-    /// # #[cfg(feature = "test-util")] {
-    /// let shared = pims_transport::SharedTransport::new(pims_transport::fakes::NeverTransport::new());
-    /// # let _ = shared;
-    /// # }
-    /// ```
     pub fn new(transport: impl Transport + 'static) -> Self {
         SharedTransport(Arc::new(transport))
     }
@@ -133,14 +126,6 @@ impl SharedTransport {
     }
 
     /// The shared transport itself.
-    ///
-    /// ```
-    /// # #[cfg(feature = "test-util")] {
-    /// let shared = pims_transport::SharedTransport::new(pims_transport::fakes::NeverTransport::new());
-    /// let arc = shared.as_arc().clone();
-    /// # let _ = arc;
-    /// # }
-    /// ```
     pub fn as_arc(&self) -> &Arc<dyn Transport> {
         &self.0
     }

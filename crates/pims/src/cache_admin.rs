@@ -6,15 +6,12 @@ use std::sync::Arc;
 
 use pims_cache::{CachedList, Health, Removed, StepStore};
 
-use crate::cached::Cached;
+use crate::account_cache::AccountCache;
+use crate::config::PimsBuilder;
 use crate::error::Error;
 use crate::facade::Pims;
 
 /// Which lists an administration call covers.
-///
-/// ```
-/// assert_ne!(pims::CacheScope::Account, pims::CacheScope::AllAccounts);
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CacheScope {
@@ -47,26 +44,26 @@ pub enum CacheScope {
 /// ```
 #[derive(Clone)]
 pub struct CacheAdmin {
-    cached: Cached,
+    cache: AccountCache,
 }
 
 impl std::fmt::Debug for CacheAdmin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CacheAdmin")
-            .field("account", &self.cached.account())
+            .field("account", &self.cache.account())
             .finish_non_exhaustive()
     }
 }
 
 impl CacheAdmin {
     /// The handle of a facade's cache: the same namespace, resolved once for both.
-    pub(crate) fn new(cached: Cached) -> Self {
-        CacheAdmin { cached }
+    pub(crate) fn new(cache: AccountCache) -> Self {
+        CacheAdmin { cache }
     }
 
     /// The handle of `store`, for `account` (2102 naming `account` when the cache refuses it).
     pub(crate) fn open(store: Arc<dyn StepStore>, account: String) -> Result<Self, Error> {
-        Cached::new(store, account).map(CacheAdmin::new)
+        AccountCache::new(store, account).map(CacheAdmin::new)
     }
 
     /// This installation's device id (made once, kept by the cache): the `Pims-Device-Id` the
@@ -85,23 +82,23 @@ impl CacheAdmin {
     /// # demo().unwrap();
     /// ```
     pub async fn device_id(&self) -> Result<String, Error> {
-        let ns = self.cached.namespace().await.map_err(Error::cache)?;
+        let ns = self.cache.namespace().await.map_err(Error::cache)?;
         Ok(ns.device().as_str().to_owned())
     }
 
     /// Whether the store works; a degraded store (read-only or full disk, a planted link)
     /// says why, and calls are then answered from the backend alone.
     pub fn health(&self) -> Health {
-        self.cached.step_cache().health()
+        self.cache.step_cache().health()
     }
 
     /// The lists cached in `scope` (identifiers as the cache knows them: mask them before
     /// showing them, [`mask`](crate::mask)).
     pub async fn lists(&self, scope: CacheScope) -> Result<Vec<CachedList>, Error> {
-        let cache = self.cached.step_cache();
+        let cache = self.cache.step_cache();
         match scope {
             CacheScope::Account => {
-                let ns = self.cached.namespace().await.map_err(Error::cache)?;
+                let ns = self.cache.namespace().await.map_err(Error::cache)?;
                 cache.lists(Some(ns)).await
             }
             CacheScope::AllAccounts => cache.lists(None).await,
@@ -112,10 +109,10 @@ impl CacheAdmin {
     /// Removes every list cached in `scope`, durably. [`Removed::durable_lists`] says how
     /// many removals reached the disk (fewer than [`Removed::lists`] when a flush failed).
     pub async fn wipe(&self, scope: CacheScope) -> Result<Removed, Error> {
-        let cache = self.cached.step_cache();
+        let cache = self.cache.step_cache();
         match scope {
             CacheScope::Account => {
-                let ns = self.cached.namespace().await.map_err(Error::cache)?;
+                let ns = self.cache.namespace().await.map_err(Error::cache)?;
                 cache.invalidate_device(ns).await
             }
             CacheScope::AllAccounts => cache.wipe().await,
@@ -137,6 +134,27 @@ impl Pims {
     /// # Ok(()) }
     /// ```
     pub fn cache(&self) -> Result<CacheAdmin, Error> {
-        Ok(CacheAdmin::new(self.core()?.cache().clone()))
+        Ok(CacheAdmin::new(self.ready()?.calls.cache().clone()))
+    }
+}
+
+impl PimsBuilder {
+    /// The administration handle of the cache this builder names, without a backend
+    /// (`pims cache show|wipe`): [`Pims::cache`](crate::Pims::cache) gives the same for a
+    /// built facade. Opens the store (as [`open_cache`](Self::open_cache) does) and checks the
+    /// account; the handle's methods read the store.
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), pims::Error> {
+    /// let admin = pims::Pims::builder()
+    ///     .cache_store(std::sync::Arc::new(pims::cache::MemoryStore::new()))
+    ///     .cache_admin()?;
+    /// assert!(!admin.health().is_degraded());
+    /// # Ok(()) }
+    /// # demo().unwrap();
+    /// ```
+    pub fn cache_admin(&self) -> Result<CacheAdmin, Error> {
+        let store = self.cache.open_store()?;
+        CacheAdmin::open(store, self.account.clone())
     }
 }

@@ -7,19 +7,28 @@ use std::sync::{Arc, Mutex, RwLock};
 use pims_types::{ErrorCode, Message, Parameters, TransactionId, Verb};
 use tracing::Instrument;
 
+use crate::call_handler::CallHandler;
 use crate::callback::Once;
+#[cfg(feature = "postgres")]
+use crate::config::CacheChoice;
 use crate::config::PimsBuilder;
-use crate::core::Core;
 use crate::error::{Error, ErrorKind};
 use crate::reply::{Answered, Reply};
 use crate::request::Request;
 use crate::runtime::Executor;
+use crate::subscriptions::Subscriptions;
 
 /// Where a facade is in its life.
 enum State {
     Uninitialized,
-    Ready(Arc<Core>),
+    Ready(Arc<Initialized>),
     Released,
+}
+
+/// What an initialised facade holds: the handler of its calls and its subscriptions.
+pub(crate) struct Initialized {
+    pub(crate) calls: CallHandler,
+    subscriptions: Subscriptions,
 }
 
 struct Shared {
@@ -87,11 +96,6 @@ impl Pims {
     }
 
     /// A builder (the Rust way: [`PimsBuilder::build`] gives an initialised facade).
-    ///
-    /// ```
-    /// let b = pims::Pims::builder().account("user-1");
-    /// # let _ = b;
-    /// ```
     pub fn builder() -> PimsBuilder {
         PimsBuilder::default()
     }
@@ -155,8 +159,13 @@ impl Pims {
             Some(p) => base.apply_initialize(p)?,
             None => base,
         };
-        let core = Core::build(builder)?;
-        *state = State::Ready(Arc::new(core));
+        let mut builder = builder;
+        let subscriptions = Subscriptions::new(std::mem::take(&mut builder.event_sources));
+        let calls = CallHandler::build(builder)?;
+        *state = State::Ready(Arc::new(Initialized {
+            calls,
+            subscriptions,
+        }));
         Ok(())
     }
 
@@ -179,17 +188,17 @@ impl Pims {
     /// ```
     pub fn release(&self) {
         if let Ok(mut state) = self.shared.state.write() {
-            if let State::Ready(core) = &*state {
-                core.stop_subscriptions();
+            if let State::Ready(ready) = &*state {
+                ready.subscriptions.stop_all();
             }
             *state = State::Released;
         }
     }
 
-    /// The ready core, or 2001.
-    pub(crate) fn core(&self) -> Result<Arc<Core>, Error> {
+    /// What the initialised facade holds, or 2001.
+    pub(crate) fn ready(&self) -> Result<Arc<Initialized>, Error> {
         match self.shared.state.read().as_deref() {
-            Ok(State::Ready(core)) => Ok(core.clone()),
+            Ok(State::Ready(ready)) => Ok(ready.clone()),
             _ => Err(Error::lifecycle(ErrorCode::FACADE_NOT_INITIALIZED)),
         }
     }
@@ -258,7 +267,7 @@ impl Pims {
     {
         let tid = TransactionId::generate();
         let once = Once::new(tid.clone(), callback);
-        if let Err(e) = self.core() {
+        if let Err(e) = self.ready() {
             return once.fail(e);
         }
         if !self.shared.exec.is_available() {
@@ -296,7 +305,7 @@ impl Pims {
     }
 
     /// The one way every call runs, verb or typed: in its span, on the right executor, under
-    /// its deadline and the recovery guards ([`Core::serve_guarded`]); a failure carries the
+    /// its deadline and the recovery guards ([`CallHandler::serve_guarded`]); a failure carries the
     /// call's transaction id.
     pub(crate) async fn execute(
         &self,
@@ -304,11 +313,11 @@ impl Pims {
         tid: TransactionId,
     ) -> Result<Reply, Error> {
         let span = call_span(request.verb, request.api.name(), &tid);
-        let core = self.core().map_err(|e| e.for_call(&tid))?;
+        let ready = self.ready().map_err(|e| e.for_call(&tid))?;
         let call_tid = tid.clone();
         let work = async move {
-            let ctx = core.ctx(call_tid);
-            let outcome = core.serve_guarded(&request, &ctx).await;
+            let call = ready.calls.begin(call_tid);
+            let outcome = ready.calls.serve_guarded(&request, &call).await;
             // In the call's span, for verb and typed calls alike: the detail is for developers
             // (never a secret), the app gets the catalogue label.
             if let Err(e) = &outcome
@@ -393,7 +402,7 @@ impl Pims {
     /// ```
     pub async fn call(&self, verb: Verb, api: &str, params: Parameters) -> Message {
         let tid = TransactionId::generate();
-        if let Err(e) = self.core() {
+        if let Err(e) = self.ready() {
             return Message::failed(tid, e.into_api_error());
         }
         if matches!(verb, Verb::Subscribe | Verb::Unsubscribe) {
@@ -420,8 +429,12 @@ impl Pims {
         let tid = TransactionId::generate();
         let _span = call_span(Verb::Subscribe, api, &tid).entered();
         let _ = params; // event sources take no parameters; kept for the mobile SDK's shape
-        match self.core() {
-            Ok(core) => core.subscribe(api, tid, Arc::new(callback), &self.shared.exec),
+        match self.ready() {
+            Ok(ready) => {
+                ready
+                    .subscriptions
+                    .subscribe(api, tid, Arc::new(callback), &self.shared.exec)
+            }
             Err(e) => callback(Message::failed(tid, e.into_api_error())),
         }
     }
@@ -441,8 +454,8 @@ impl Pims {
     {
         let tid = TransactionId::generate();
         let _span = call_span(Verb::Unsubscribe, api, &tid).entered();
-        let message = match self.core() {
-            Ok(core) => core.unsubscribe(api, tid),
+        let message = match self.ready() {
+            Ok(ready) => ready.subscriptions.unsubscribe(api, tid),
             Err(e) => Message::failed(tid, e.into_api_error()),
         };
         callback(message);
@@ -455,6 +468,73 @@ impl Pims {
     /// ```
     pub fn owns_runtime(&self) -> bool {
         self.shared.exec.is_owned()
+    }
+}
+
+impl PimsBuilder {
+    /// Builds an initialised facade. Synchronous: it opens (and locks) a local cache but reads
+    /// nothing from it; the device id is read (created the first time) by the first call that
+    /// needs it. A store that then cannot be used does not fail the call: it is answered from
+    /// the backend, with a warning. [`build_async`](Self::build_async) reads the device id at
+    /// once instead, so that such a store fails the build.
+    pub fn build(self) -> Result<Pims, Error> {
+        let pims = Pims::uninitialized(self);
+        pims.initialize_with_defaults()?;
+        Ok(pims)
+    }
+
+    /// Builds an initialised facade, as [`build`](Self::build) does, then reads this device's
+    /// id from the cache (creating it the first time), so that a store that cannot be used
+    /// (unreadable, of another layout, a shared store that is down) fails here, with the
+    /// cache's error, rather than leaving the facade's calls to be answered from the backend
+    /// alone. The id read is the one every call carries.
+    ///
+    /// ```
+    /// # #[derive(Debug)] struct Backend;
+    /// # #[async_trait::async_trait] impl pims::transport::Transport for Backend {
+    /// #   async fn call(&self, c: pims::transport::Call) -> Result<pims::Message, pims::transport::TransportError> {
+    /// #     Ok(pims::Message::succeeded_empty(c.transaction_id)) } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// let pims = pims::Pims::builder()
+    ///     .transport(pims::transport::SharedTransport::new(Backend))
+    ///     .cache_store(Arc::new(pims::cache::MemoryStore::new()))
+    ///     .account("user-42")
+    ///     .build_async()
+    ///     .await?;
+    /// // Known already: read (here created) by the build.
+    /// let device = pims.cache()?.device_id().await?;
+    /// assert!(!device.is_empty());
+    /// # Ok::<(), pims::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn build_async(
+        #[cfg_attr(not(feature = "postgres"), allow(unused_mut))] mut self,
+    ) -> Result<Pims, Error> {
+        #[cfg(feature = "postgres")]
+        if let CacheChoice::Postgres(url) = &self.cache {
+            self.cache = CacheChoice::Store(url.connect().await?);
+        }
+        let pims = self.build()?;
+        pims.ready()?
+            .calls
+            .cache()
+            .namespace()
+            .await
+            .map_err(Error::cache)?;
+        Ok(pims)
+    }
+
+    /// A facade that is not initialised yet: [`Pims::initialize`](Pims::initialize)
+    /// overlays its dictionary on this builder (so tests and embedders can inject a transport
+    /// or a store and still initialise the mobile SDK's way).
+    ///
+    /// ```
+    /// let pims = pims::PimsBuilder::new().into_uninitialized();
+    /// assert!(!pims.is_initialized());
+    /// ```
+    pub fn into_uninitialized(self) -> Pims {
+        Pims::uninitialized(self)
     }
 }
 

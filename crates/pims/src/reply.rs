@@ -1,11 +1,12 @@
-//! What a call answered, typed; rendered into the envelope's `result` once, when (and only
-//! when) a caller wants the envelope.
+//! What a call answered, typed ([`Reply`]; [`Steps`], a steps call's list), rendered into the
+//! envelope's `result` once, when (and only when) a caller wants the envelope ([`Answered`]).
 
-use pims_types::{ErrorCode, Message, Step, next_step_result};
+use std::ops::Deref;
+
+use pims_types::{ErrorCode, Message, Step, StepsList, next_step_result};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
-use crate::steps::Steps;
 
 /// The typed result of a [`Request`](crate::request::Request).
 #[derive(Debug, Clone)]
@@ -77,4 +78,33 @@ pub struct Answered<T> {
     pub value: T,
     /// The envelope, as the verb API answers the same call.
     pub message: Message,
+}
+
+/// A step list as the facade answers it: merged with the cache and filtered. It derefs to the
+/// list; it may gain fields (say more about where the answer came from).
+///
+/// ```no_run
+/// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
+/// let steps = pims.steps(pims::StepsSelector::car_association_id("987654")?).send().await?;
+/// if steps.stale {
+///     println!("from the cache: the backend could not be reached");
+/// }
+/// println!("{} steps in list {}", steps.len(), steps.steps_id());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Steps {
+    /// The list.
+    pub list: StepsList,
+    /// `true` when the backend could not be reached and the list comes from the cache alone
+    /// (the offline-fallback policy).
+    pub stale: bool,
+}
+
+impl Deref for Steps {
+    type Target = StepsList;
+    fn deref(&self) -> &StepsList {
+        &self.list
+    }
 }

@@ -1,6 +1,6 @@
 //! A call parsed once, at the edge: the routing table picks the handler, the parameters become
 //! a typed query (or are checked against the format rules when they pass through), and from
-//! there on the core works on the typed [`Request`]. A bad call is refused here, before any
+//! there on the call handler works on the typed [`Request`]. A bad call is refused here, before any
 //! cache or backend work: 2002 for an API or verb the component does not serve, 2101/2102
 //! naming the parameter.
 

@@ -1,42 +1,11 @@
 //! The typed steps API: `pims.steps(selector).status(filter).reset(true).send().await`.
 
-use std::ops::Deref;
-
-use pims_types::{NextStepQuery, Step, StepsList, StepsQuery, StepsSelector, StepsStatusFilter};
+use pims_types::{NextStepQuery, Step, StepsQuery, StepsSelector, StepsStatusFilter};
 
 use crate::error::Error;
 use crate::facade::Pims;
-use crate::reply::{Answered, Reply};
+use crate::reply::{Answered, Reply, Steps};
 use crate::request::Request;
-
-/// A step list as the facade answers it: merged with the cache and filtered. It derefs to the
-/// list; it may gain fields (say more about where the answer came from).
-///
-/// ```no_run
-/// # async fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-/// let steps = pims.steps(pims::StepsSelector::car_association_id("987654")?).send().await?;
-/// if steps.stale {
-///     println!("from the cache: the backend could not be reached");
-/// }
-/// println!("{} steps in list {}", steps.len(), steps.steps_id());
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Steps {
-    /// The list.
-    pub list: StepsList,
-    /// `true` when the backend could not be reached and the list comes from the cache alone
-    /// (the offline-fallback policy).
-    pub stale: bool,
-}
-
-impl Deref for Steps {
-    type Target = StepsList;
-    fn deref(&self) -> &StepsList {
-        &self.list
-    }
-}
 
 /// A `pims.subscription.steps` request being built.
 ///
@@ -62,24 +31,12 @@ pub struct StepsRequest {
 
 impl StepsRequest {
     /// Only the steps with this status (default: all). Applied after the merge with the cache.
-    ///
-    /// ```
-    /// # fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// let r = pims.steps(pims::StepsSelector::steps_id("132324")?).status(pims::StepsStatusFilter::Todo);
-    /// # let _ = r; Ok(()) }
-    /// ```
     pub fn status(mut self, status: StepsStatusFilter) -> Self {
         self.query.status = status;
         self
     }
 
     /// Wipe the cached state of this list first (whatever identifier selected it).
-    ///
-    /// ```
-    /// # fn demo(pims: pims::Pims) -> Result<(), pims::Error> {
-    /// let r = pims.steps(pims::StepsSelector::vin("VR1AB12C3D4567890")?).reset(true);
-    /// # let _ = r; Ok(()) }
-    /// ```
     pub fn reset(mut self, reset: bool) -> Self {
         self.query.reset = reset;
         self

@@ -1,9 +1,6 @@
-//! `uniffi-bindgen`: UniFFI's generator, built from the workspace so that it is always the
-//! release of the scaffolding `pims-ffi` compiles with (`uniffi` is pinned with `=`).
+//! UniFFI's generator, built from the workspace (the guide below is README.md).
 //!
-//! ```text
-//! pims-uniffi-bindgen generate target/debug/libpims_ffi.so -l kotlin -l python -l swift -o target/bindings
-//! ```
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -20,9 +20,10 @@ struct State {
     waiting: usize,
 }
 
-/// The flush coordinator of one store.
+/// The group commit of one store: counts its writes and lets one flush serve every write
+/// completed before it started.
 #[derive(Debug, Default)]
-pub(crate) struct FlushGate {
+pub(crate) struct GroupCommit {
     /// Completed writes.
     written: AtomicU64,
     /// Mirror of `State::durable` for the lock-free fast path.
@@ -33,7 +34,7 @@ pub(crate) struct FlushGate {
     done: Condvar,
 }
 
-impl FlushGate {
+impl GroupCommit {
     /// Records one completed write; returns its sequence number.
     pub(crate) fn wrote(&self) -> u64 {
         self.written.fetch_add(1, Ordering::SeqCst) + 1
@@ -108,7 +109,7 @@ mod tests {
 
     #[test]
     fn nothing_written_means_no_flush() {
-        let gate = FlushGate::default();
+        let gate = GroupCommit::default();
         gate.sync(|_| -> Result<(), ()> { panic!("no flush needed") })
             .unwrap();
         gate.wrote();
@@ -120,7 +121,7 @@ mod tests {
 
     #[test]
     fn waiters_of_a_running_flush_share_the_next_one() {
-        let gate = Arc::new(FlushGate::default());
+        let gate = Arc::new(GroupCommit::default());
         let calls = Arc::new(AtomicU64::new(0));
         let (entered_tx, entered_rx) = mpsc::channel::<()>();
         let (release_tx, release_rx) = mpsc::channel::<()>();
@@ -169,7 +170,7 @@ mod tests {
 
     #[test]
     fn a_failed_flush_is_retried_by_the_next_caller() {
-        let gate = FlushGate::default();
+        let gate = GroupCommit::default();
         gate.wrote();
         assert_eq!(gate.sync(|_| Err("disk full")), Err("disk full"));
         gate.sync(|upto| {

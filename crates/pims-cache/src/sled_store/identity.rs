@@ -9,10 +9,6 @@ use crate::device::{DeviceId, MAX_DEVICE_ID_LEN};
 use super::files;
 
 /// The name of the device id file inside the cache directory.
-///
-/// ```
-/// assert_eq!(pims_cache::DEVICE_FILE, "pims-cache.device");
-/// ```
 pub const DEVICE_FILE: &str = "pims-cache.device";
 
 /// Largest device id file read: an id and a newline, with room to spare.

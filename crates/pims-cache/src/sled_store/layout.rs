@@ -22,17 +22,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::files;
 
 /// The name of sled's directory inside the cache directory.
-///
-/// ```
-/// assert_eq!(pims_cache::SLED_DIR, "sled");
-/// ```
 pub const SLED_DIR: &str = "sled";
 /// The name of the format marker, written once a cache directory is fully created: a cache
 /// with the marker whose database comes up empty has lost its data.
-///
-/// ```
-/// assert_eq!(pims_cache::MARKER_FILE, "pims-cache.format");
-/// ```
 pub const MARKER_FILE: &str = "pims-cache.format";
 const MARKER_TEXT: &str = "pims-cache 1\n";
 /// Largest marker read (it holds 13 bytes).

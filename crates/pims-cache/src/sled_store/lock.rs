@@ -12,10 +12,6 @@ use super::files;
 const LOCK_CAP: u64 = 64;
 
 /// The name of the lock file inside the cache directory (it holds the holder's pid).
-///
-/// ```
-/// assert_eq!(pims_cache::LOCK_FILE, "pims-cache.lock");
-/// ```
 pub const LOCK_FILE: &str = "pims-cache.lock";
 
 /// A held lock (released when dropped, or by the kernel when the process dies).

@@ -26,7 +26,7 @@ use crate::store::{
 };
 
 use engine::{Engine, OpenFailure};
-use group_commit::FlushGate;
+use group_commit::GroupCommit;
 use identity::Stored;
 use lock::{LockError, LockFile};
 use salvage::Salvage;
@@ -131,7 +131,9 @@ pub struct StoreStats {
     pub flushes: u64,
 }
 
-struct Backend {
+/// The engine the store runs on now (sled, or the memory fallback a degradation swapped in),
+/// with its health.
+struct ActiveEngine {
     engine: Engine,
     health: Health,
     /// Bumped at every degradation, so that two threads failing on the same engine degrade
@@ -148,8 +150,8 @@ pub(crate) struct Inner {
     key: PathBuf,
     dir: PathBuf,
     page_cache_bytes: u64,
-    backend: RwLock<Backend>,
-    gate: FlushGate,
+    active: RwLock<ActiveEngine>,
+    commits: GroupCommit,
     recovery: Option<Recovery>,
     lock: Mutex<Option<LockFile>>,
     /// Keys written since the last flush that covered them.
@@ -283,7 +285,7 @@ impl SledStore {
     /// assert_eq!(store.health(), pims_cache::Health::Durable);
     /// ```
     pub fn health(&self) -> Health {
-        self.inner.backend().health.clone()
+        self.inner.active().health.clone()
     }
 
     /// Whether the store is degraded (see [`Health`]).
@@ -318,8 +320,8 @@ impl SledStore {
     /// ```
     pub fn stats(&self) -> StoreStats {
         StoreStats {
-            writes: self.inner.gate.writes(),
-            flushes: self.inner.gate.flushes(),
+            writes: self.inner.commits.writes(),
+            flushes: self.inner.commits.flushes(),
         }
     }
 
@@ -330,8 +332,8 @@ impl SledStore {
 }
 
 impl Inner {
-    fn backend(&self) -> std::sync::RwLockReadGuard<'_, Backend> {
-        self.backend.read().unwrap_or_else(PoisonError::into_inner)
+    fn active(&self) -> std::sync::RwLockReadGuard<'_, ActiveEngine> {
+        self.active.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `op` on the engine; if the disk fails, degrades and runs it once more on the
@@ -344,19 +346,19 @@ impl Inner {
     ) -> Result<T, CacheError> {
         let mut retried = false;
         loop {
-            let backend = self.backend();
-            match op(&backend.engine) {
+            let active = self.active();
+            match op(&active.engine) {
                 Ok((value, wrote)) => {
                     if wrote {
                         for (key, new) in writes {
-                            self.wrote(&backend, key, *new);
+                            self.wrote(&active, key, *new);
                         }
                     }
                     return Ok(value);
                 }
                 Err(e) if !retried => {
-                    let generation = backend.generation;
-                    drop(backend);
+                    let generation = active.generation;
+                    drop(active);
                     self.degrade(generation, what, &e);
                     retried = true;
                 }
@@ -367,9 +369,9 @@ impl Inner {
 
     /// Counts a completed write and, on disk, remembers its key until a flush covers it:
     /// if that flush fails, the store degrades and carries these writes over.
-    fn wrote(&self, backend: &Backend, key: &[u8], new: Option<&[u8]>) {
-        let seq = self.gate.wrote();
-        if backend.health.is_durable() {
+    fn wrote(&self, active: &ActiveEngine, key: &[u8], new: Option<&[u8]>) {
+        let seq = self.commits.wrote();
+        if active.health.is_durable() {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             match pending.get_mut(key) {
                 Some(entry) if entry.0 > seq => {}
@@ -383,16 +385,16 @@ impl Inner {
     /// Stops using the disk: the store goes on from a volatile copy of it (or from an empty
     /// map when that fails too), with the writes no flush covered carried over. One warning.
     fn degrade(&self, generation: u64, what: &str, e: &sled::Error) {
-        let mut backend = self.backend.write().unwrap_or_else(PoisonError::into_inner);
-        if backend.generation != generation {
+        let mut active = self.active.write().unwrap_or_else(PoisonError::into_inner);
+        if active.generation != generation {
             return; // another thread already replaced the failing engine
         }
-        backend.generation += 1;
+        active.generation += 1;
         let reason = match e {
             sled::Error::Io(io) => DegradedReason::of_io(io),
             _ => DegradedReason::Io,
         };
-        let on_disk = backend.health.is_durable();
+        let on_disk = active.health.is_durable();
         let fallback = if on_disk {
             engine::volatile(&self.dir, self.page_cache_bytes)
         } else {
@@ -403,21 +405,21 @@ impl Inner {
         let pending =
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
         for (key, (_, written)) in pending {
-            let value = backend.engine.get(&key).unwrap_or(written);
+            let value = active.engine.get(&key).unwrap_or(written);
             let _ = fallback.put(&key, value.as_deref());
         }
-        let old = std::mem::replace(&mut backend.engine, fallback);
+        let old = std::mem::replace(&mut active.engine, fallback);
         old.close();
         // What callers remembered of the old contents may be gone (an empty fallback).
         self.epoch.fetch_add(1, Ordering::SeqCst);
         // The content changed under every reader: count it as a write.
-        self.gate.wrote();
+        self.commits.wrote();
         if on_disk {
             warn!(
                 dir = %self.dir.display(), error = %e, reason = %reason,
                 "pims-cache: the cache directory cannot be written; working from memory (nothing cached from now on survives a restart)"
             );
-            backend.health = Health::Degraded(Degradation::new(
+            active.health = Health::Degraded(Degradation::new(
                 reason,
                 format!("{what} failed in {}: {e}", self.dir.display()),
             ));
@@ -426,11 +428,11 @@ impl Inner {
 
     /// The physical flush of the group-commit leader, covering writes up to `upto`.
     fn flush_engine(&self, upto: u64) -> Result<(), CacheError> {
-        let backend = self.backend();
-        if !backend.health.is_durable() {
+        let active = self.active();
+        if !active.health.is_durable() {
             return Ok(());
         }
-        match backend.engine.flush(&self.dir) {
+        match active.engine.flush(&self.dir) {
             Ok(()) => {
                 self.pending
                     .lock()
@@ -439,8 +441,8 @@ impl Inner {
                 Ok(())
             }
             Err(e) => {
-                let generation = backend.generation;
-                drop(backend);
+                let generation = active.generation;
+                drop(active);
                 self.degrade(generation, "flush", &e);
                 Err(CacheError::storage("flush", e))
             }
@@ -450,11 +452,11 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let backend = self
-            .backend
+        let active = self
+            .active
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner);
-        let engine = std::mem::replace(&mut backend.engine, Engine::Memory(Default::default()));
+        let engine = std::mem::replace(&mut active.engine, Engine::Memory(Default::default()));
         engine.close();
         layout::restrict_sled(&self.dir);
         // Released after sled is closed, so that the next holder finds it closed.
@@ -542,16 +544,16 @@ impl StepStore for SledStore {
     }
 
     fn needs_flush(&self) -> bool {
-        !self.inner.gate.is_settled()
+        !self.inner.commits.is_settled()
     }
 
     async fn flush(&self) -> Result<(), CacheError> {
-        if self.inner.gate.is_settled() {
+        if self.inner.commits.is_settled() {
             return Ok(()); // nothing to flush: no trip to the blocking pool
         }
         let inner = self.inner.clone();
         off_runtime("flush", move || {
-            inner.gate.sync(|upto| inner.flush_engine(upto))
+            inner.commits.sync(|upto| inner.flush_engine(upto))
         })
         .await
     }
@@ -563,7 +565,7 @@ impl StepStore for SledStore {
     fn generation(&self) -> Option<u64> {
         // This process holds the directory alone (the lock file), so every change goes
         // through this store and is counted.
-        Some(self.inner.gate.writes())
+        Some(self.inner.commits.writes())
     }
 
     fn epoch(&self) -> u64 {
@@ -614,7 +616,7 @@ impl Inner {
                 Some(id.clone())
             }
             Err(e) => {
-                if self.backend().health.is_durable() {
+                if self.active().health.is_durable() {
                     warn!(error = %e, "pims-cache: the device id file cannot be written; the id is kept in the cache's database only");
                 } else {
                     tracing::debug!(error = %e, "pims-cache: no device id file (the cache directory cannot be written)");
@@ -657,12 +659,12 @@ fn open_inner(id: u64, key: PathBuf, dir: &Path, cache_bytes: u64) -> Result<Inn
         key,
         dir: dir.to_path_buf(),
         page_cache_bytes: cache_bytes,
-        backend: RwLock::new(Backend {
+        active: RwLock::new(ActiveEngine {
             engine: opened.engine,
             health: opened.health,
             generation: 0,
         }),
-        gate: FlushGate::default(),
+        commits: GroupCommit::default(),
         recovery: opened.recovery,
         lock: Mutex::new(opened.lock),
         pending: Mutex::new(HashMap::new()),

@@ -16,55 +16,16 @@ use pims::cache_postgres::{PostgresOptions, PostgresStore};
 use pims::{CacheAdmin, CacheScope, CachedList, Pims, Removed, mask};
 use serde_json::{Value, json};
 
+use crate::cache_failure::{cache_error_failure, cache_failure};
 use crate::cache_location::CacheLocation;
+use crate::cache_namespace::backend_of;
 use crate::escape::escape;
 use crate::failure::Failure;
 use crate::render;
-use crate::session::backend_of;
 use crate::style::Style;
 
 /// How long `cache show|wipe` waits for a database server to answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Why the cache cannot be opened or used, in the CLI's words: from the cache's own error
-/// when there is one behind the facade's, else the facade's error as a FAILED call.
-pub(crate) fn cache_failure(cache: &CacheLocation, e: &pims::Error) -> Failure {
-    match e.cache_error() {
-        Some(error) => cache_error_failure(cache, error),
-        None => Failure::from_pims(e),
-    }
-}
-
-fn cache_error_failure(cache: &CacheLocation, e: &CacheError) -> Failure {
-    if e.is_in_use() {
-        return Failure::Busy(format!("{e}: wait for it to finish, or use another --home"));
-    }
-    if let CacheError::InvalidInput {
-        what: "cache directory",
-        ..
-    } = e
-    {
-        return Failure::usage(format!(
-            "the cache {} cannot be used ({e}): remove the link (pims then creates the cache \
-             there) or put the directory itself in its place",
-            cache.label()
-        ));
-    }
-    let source = std::error::Error::source(e)
-        .map(|s| format!(": {s}"))
-        .unwrap_or_default();
-    let message = format!(
-        "the cache {} cannot be used ({e}{source}): {}",
-        cache.label(),
-        cache.remedy()
-    );
-    if cache.is_shared() {
-        // A database down or refusing us is no bad usage: the operation could not be done.
-        Failure::NotDone(message)
-    } else {
-        Failure::usage(message)
-    }
-}
 
 /// The cache, or `None` when there is none yet (nothing is created by looking: no directory
 /// in the home, no table in a database).

@@ -30,11 +30,6 @@ pub struct Expected {
 
 impl Expected {
     /// A call with this verb and API, whatever its parameters.
-    ///
-    /// ```
-    /// let e = pims_transport::fakes::Expected::new(pims_types::Verb::Set, "pims.vehicle.vin");
-    /// # let _ = e;
-    /// ```
     pub fn new(verb: Verb, api: impl Into<String>) -> Self {
         Expected {
             verb,
@@ -44,31 +39,16 @@ impl Expected {
     }
 
     /// A `get` of this API.
-    ///
-    /// ```
-    /// let e = pims_transport::fakes::Expected::get("pims.subscription.step");
-    /// # let _ = e;
-    /// ```
     pub fn get(api: impl Into<String>) -> Self {
         Expected::new(Verb::Get, api)
     }
 
     /// A `set` of this API.
-    ///
-    /// ```
-    /// let e = pims_transport::fakes::Expected::set("pims.authentication.pincode");
-    /// # let _ = e;
-    /// ```
     pub fn set(api: impl Into<String>) -> Self {
         Expected::new(Verb::Set, api)
     }
 
     /// Also requires exactly these parameters.
-    ///
-    /// ```
-    /// let e = pims_transport::fakes::Expected::get("a").with_parameters(pims_types::Parameters::new());
-    /// # let _ = e;
-    /// ```
     pub fn with_parameters(mut self, parameters: Parameters) -> Self {
         self.parameters = Some(parameters);
         self
@@ -93,12 +73,6 @@ impl Expected {
 
 /// The scripted answer to an expected call.
 ///
-/// ```
-/// use pims_transport::fakes::Reply;
-/// let r = Reply::failed(pims_types::ApiError::from_code(pims_types::ErrorCode::NO_PHONE_NUMBER));
-/// # let _ = r;
-/// ```
-///
 /// `Debug` hides secret values of a scripted result (an `otp`, a token).
 #[derive(Clone)]
 #[non_exhaustive]
@@ -117,31 +91,16 @@ pub enum Reply {
 
 impl Reply {
     /// [`Reply::Succeeded`].
-    ///
-    /// ```
-    /// let r = pims_transport::fakes::Reply::succeeded(serde_json::json!({"stepsID": 132324}));
-    /// # let _ = r;
-    /// ```
     pub fn succeeded(result: Value) -> Self {
         Reply::Succeeded(result)
     }
 
     /// [`Reply::Failed`].
-    ///
-    /// ```
-    /// let r = pims_transport::fakes::Reply::failed(pims_types::ApiError::from_code(pims_types::ErrorCode(2346)));
-    /// # let _ = r;
-    /// ```
     pub fn failed(error: ApiError) -> Self {
         Reply::Failed(error)
     }
 
     /// [`Reply::Error`].
-    ///
-    /// ```
-    /// let r = pims_transport::fakes::Reply::error(pims_transport::TransportError::server_error(503, None));
-    /// # let _ = r;
-    /// ```
     pub fn error(error: TransportError) -> Self {
         Reply::Error(error)
     }

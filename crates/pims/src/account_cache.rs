@@ -1,4 +1,4 @@
-//! The facade's view of the step cache: one account namespace on this device.
+//! [`AccountCache`]: the step cache of one account on this device, as the facade uses it.
 //!
 //! The cache is async and runs where it is awaited, on the runtime's workers: it never blocks
 //! one for long (the sled store moves its `fsync` to tokio's blocking pool). Nothing here reads
@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind};
 /// The cache of one facade (and of the [`CacheAdmin`](crate::CacheAdmin) handles it gives):
 /// clones share the namespace once it is resolved.
 #[derive(Clone)]
-pub(crate) struct Cached {
+pub(crate) struct AccountCache {
     inner: Arc<Inner>,
 }
 
@@ -34,32 +34,20 @@ struct Inner {
     ns: OnceCell<Namespace>,
 }
 
-/// Opens the store the configuration names: a directory in use by another process, or one the
-/// store refuses, is a clear error (2006, the cache error as its source).
-pub(crate) fn open_store(choice: &CacheChoice) -> Result<Arc<dyn StepStore>, Error> {
-    Ok(match choice {
-        CacheChoice::Store(store) => store.clone(),
-        CacheChoice::Dir(dir) => open_dir(dir)?,
-        CacheChoice::Default => default_store()?,
-        #[cfg(feature = "postgres")]
-        CacheChoice::Postgres(url) => url.open()?,
-    })
-}
-
-impl Cached {
+impl AccountCache {
     /// Opens the cache the configuration names, for one account namespace. Reads nothing from
     /// the store.
     pub(crate) fn open(choice: &CacheChoice, account: String) -> Result<Self, Error> {
-        let cached = Cached::new(open_store(choice)?, account)?;
+        let cache = AccountCache::new(choice.open_store()?, account)?;
         #[cfg(feature = "postgres")]
         let connected = !matches!(choice, CacheChoice::Postgres(_));
         #[cfg(not(feature = "postgres"))]
         let connected = true;
         // (A shared store not connected yet knows nothing of its durability.)
-        if connected && cached.degraded() {
+        if connected && cache.degraded() {
             tracing::warn!("the step cache is degraded: steps are answered from the backend only");
         }
-        Ok(cached)
+        Ok(cache)
     }
 
     /// The cache of `store` for `account` (2102 naming `account` when the cache refuses it).
@@ -72,7 +60,7 @@ impl Cached {
             }
             other => Error::cache(other),
         })?;
-        Ok(Cached {
+        Ok(AccountCache {
             inner: Arc::new(Inner {
                 cache: StepCache::new(store),
                 account,
@@ -167,41 +155,4 @@ impl Cached {
             .await
             .map(|r| r.lists)
     }
-}
-
-/// The store of the platform's data directory (`~/.local/share/pims/cache` on Linux); in
-/// memory on a platform without one.
-#[cfg(feature = "sled")]
-fn default_store() -> Result<Arc<dyn StepStore>, Error> {
-    match dirs::data_dir() {
-        Some(base) => open_dir(&base.join("pims").join("cache")),
-        None => {
-            tracing::warn!("no data directory on this platform: the step cache is in memory only");
-            Ok(Arc::new(pims_cache::MemoryStore::new()))
-        }
-    }
-}
-
-/// Without the `sled` feature there is no store on disk: a cache in memory would make every
-/// start a new device to enrol (its id would not survive), so the app must give its store.
-#[cfg(not(feature = "sled"))]
-fn default_store() -> Result<Arc<dyn StepStore>, Error> {
-    Err(Error::not_configured().with_detail(
-        "pims was built without its `sled` feature: give a store (PimsBuilder::cache_store)",
-    ))
-}
-
-#[cfg(feature = "sled")]
-fn open_dir(dir: &std::path::Path) -> Result<Arc<dyn StepStore>, Error> {
-    pims_cache::SledStore::open(dir, pims_cache::SledOptions::default())
-        .map(|s| Arc::new(s) as Arc<dyn StepStore>)
-        .map_err(Error::cache)
-}
-
-#[cfg(not(feature = "sled"))]
-fn open_dir(dir: &std::path::Path) -> Result<Arc<dyn StepStore>, Error> {
-    Err(Error::not_configured().with_detail(format!(
-        "pims was built without its `sled` feature: no cache directory ({})",
-        dir.display()
-    )))
 }
