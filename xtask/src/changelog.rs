@@ -5,14 +5,14 @@
 //! use xtask::{changelog, Date, Version};
 //!
 //! let text = "# Changelog\n\n## [Unreleased]\n\n### Added\n- the `pims` command\n";
-//! let released = changelog::release(text, Version::new(0, 2, 0), Date::new(2026, 12, 1)).unwrap();
+//! let released = changelog::release(text, Version::new(0, 2, 0), Date::constant(2026, 12, 1)).unwrap();
 //! assert_eq!(
 //!     released,
 //!     "# Changelog\n\n## [Unreleased]\n\n## [0.2.0] - 2026-12-01\n\n### Added\n- the `pims` command\n"
 //! );
 //! ```
 
-use crate::date::Date;
+use jiff::civil::Date;
 use crate::error::{Error, Result};
 use crate::version::Version;
 
@@ -112,7 +112,7 @@ pub fn unreleased_notes(text: &str) -> Result<String> {
 /// let text = "## [Unreleased]\n- faster\n\n## [0.1.0] - 2026-10-01\n- first\n\n\
 ///             [unreleased]: https://example.com/r/compare/v0.1.0...HEAD\n\
 ///             [0.1.0]: https://example.com/r/releases/tag/v0.1.0\n";
-/// let out = changelog::release(text, Version::new(0, 1, 1), Date::new(2026, 12, 1)).unwrap();
+/// let out = changelog::release(text, Version::new(0, 1, 1), Date::constant(2026, 12, 1)).unwrap();
 /// assert!(out.contains("## [Unreleased]\n\n## [0.1.1] - 2026-12-01\n\n- faster\n\n## [0.1.0]"));
 /// assert!(out.contains("[unreleased]: https://example.com/r/compare/v0.1.1...HEAD\n\
 ///                       [0.1.1]: https://example.com/r/compare/v0.1.0...v0.1.1\n"));
@@ -193,7 +193,7 @@ mod tests {
     use super::*;
     use crate::ErrorKind;
 
-    const DATE: Date = Date::new(2026, 12, 1);
+    const DATE: Date = Date::constant(2026, 12, 1);
 
     const FIRST: &str = "\
 # Changelog
@@ -240,7 +240,7 @@ All notable changes to this project will be documented in this file.
             "## [Unreleased]\n\n",
             "## [Unreleased]\n\n### Fixed\n- cache: lock file left behind.\n\n",
         );
-        let twice = release(&with_notes, Version::new(0, 2, 0), Date::new(2027, 1, 5)).unwrap();
+        let twice = release(&with_notes, Version::new(0, 2, 0), Date::constant(2027, 1, 5)).unwrap();
         assert!(twice.contains(
             "## [Unreleased]\n\n## [0.2.0] - 2027-01-05\n\n### Fixed\n- cache: lock file left behind.\n\n## [0.1.1] - 2026-12-01\n"
         ), "{twice}");

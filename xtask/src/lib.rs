@@ -38,7 +38,6 @@ pub mod changelog;
 pub mod ci;
 pub mod cli;
 pub mod contract;
-mod date;
 pub mod dist;
 mod error;
 mod git;
@@ -50,7 +49,8 @@ pub mod tidy;
 mod version;
 mod workspace;
 
-pub use date::Date;
+/// A calendar day (the changelog headings' dates): jiff's civil date, printed `YYYY-MM-DD`.
+pub use jiff::civil::Date;
 pub use error::{Error, ErrorKind, Result};
 pub use test_summary::TestCounts;
 pub use version::{Bump, Version};

@@ -16,9 +16,12 @@
 use std::fs;
 use std::path::PathBuf;
 
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
 use crate::changelog;
 use crate::ci;
-use crate::date::Date;
 use crate::error::{Error, IoContext, Result};
 use crate::git;
 use crate::manifest::RootManifest;
@@ -60,7 +63,7 @@ impl ReleaseOptions {
             dry_run: false,
             run_ci: true,
             verify: true,
-            date: Date::today_utc(),
+            date: utc_date(Timestamp::now()),
         }
     }
 
@@ -238,4 +241,44 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
         packages,
         committed,
     })
+}
+
+/// The calendar day of `at` in UTC: a release is dated by the day it is made, wherever.
+fn utc_date(at: Timestamp) -> Date {
+    at.to_zoned(TimeZone::UTC).date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates_of_known_days() {
+        let cases = [
+            (0, "1970-01-01"),
+            (-1, "1969-12-31"),
+            (31, "1970-02-01"),
+            (59, "1970-03-01"),
+            (10_957, "2000-01-01"),
+            (11_016, "2000-02-29"),
+            (11_017, "2000-03-01"),
+            (20_788, "2026-12-01"),
+            (20_818, "2026-12-31"),
+            (20_819, "2027-01-01"),
+            (47_540, "2100-02-28"),
+            (47_541, "2100-03-01"), // 2100 is not a leap year
+        ];
+        for (days, text) in cases {
+            // The last second of the day is still that day.
+            for second in [0, 86_399] {
+                let at = Timestamp::from_second(days * 86_400 + second).unwrap();
+                assert_eq!(utc_date(at).to_string(), text, "day {days}");
+            }
+        }
+    }
+
+    #[test]
+    fn today_is_after_2020() {
+        assert!(utc_date(Timestamp::now()) > Date::constant(2020, 1, 1));
+    }
 }

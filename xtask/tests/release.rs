@@ -11,7 +11,7 @@ use std::process::Command;
 use xtask::release::{ReleaseOptions, release};
 use xtask::{Bump, Date, ErrorKind, Version, Workspace};
 
-const DATE: Date = Date::new(2026, 12, 1);
+const DATE: Date = Date::constant(2026, 12, 1);
 
 const ROOT: &str = r#"[workspace]
 resolver = "3"

@@ -18,10 +18,12 @@
 //! assert!(problems.iter().any(|p| p.to_string().contains("Cargo.toml")));
 //! ```
 
+pub mod crate_arrows;
 pub mod crates;
 pub mod errors_file;
 pub mod files;
 pub mod manifests;
+mod members;
 pub mod sources;
 
 use std::fmt;
@@ -85,6 +87,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
     problems.extend(manifests::check(root));
     problems.extend(crates::check(root));
+    problems.extend(crate_arrows::check(root));
     problems.extend(sources::check(root));
     problems.extend(errors_file::check(root));
     problems.extend(files::check(root));
