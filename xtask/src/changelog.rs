@@ -12,9 +12,9 @@
 //! );
 //! ```
 
-use jiff::civil::Date;
 use crate::error::{Error, Result};
 use crate::version::Version;
+use jiff::civil::Date;
 
 /// The heading of the section that collects changes until the next release.
 pub const UNRELEASED_HEADING: &str = "## [Unreleased]";
@@ -240,7 +240,12 @@ All notable changes to this project will be documented in this file.
             "## [Unreleased]\n\n",
             "## [Unreleased]\n\n### Fixed\n- cache: lock file left behind.\n\n",
         );
-        let twice = release(&with_notes, Version::new(0, 2, 0), Date::constant(2027, 1, 5)).unwrap();
+        let twice = release(
+            &with_notes,
+            Version::new(0, 2, 0),
+            Date::constant(2027, 1, 5),
+        )
+        .unwrap();
         assert!(twice.contains(
             "## [Unreleased]\n\n## [0.2.0] - 2027-01-05\n\n### Fixed\n- cache: lock file left behind.\n\n## [0.1.1] - 2026-12-01\n"
         ), "{twice}");

@@ -49,9 +49,9 @@ pub mod tidy;
 mod version;
 mod workspace;
 
+pub use error::{Error, ErrorKind, Result};
 /// A calendar day (the changelog headings' dates): jiff's civil date, printed `YYYY-MM-DD`.
 pub use jiff::civil::Date;
-pub use error::{Error, ErrorKind, Result};
 pub use test_summary::TestCounts;
 pub use version::{Bump, Version};
 pub use workspace::{Metadata, Package, Workspace};

@@ -129,35 +129,26 @@ fn check_member(member: &Member, from: Place, members: &[Member], problems: &mut
         if let Some(why) = forbidden(&member.name, from, &dep.package, to) {
             problems.push(Problem::new(
                 &member.manifest,
-                format!(
-                    "[{}] {} -> {}: {why}",
-                    dep.table, member.name, dep.package
-                ),
+                format!("[{}] {} -> {}: {why}", dep.table, member.name, dep.package),
             ));
         }
     }
 }
 
 /// Why the arrow `from_name -> to_name` is forbidden, or `None` when it is allowed.
-fn forbidden(
-    from_name: &str,
-    from: Place,
-    to_name: &str,
-    to: Option<Place>,
-) -> Option<String> {
+fn forbidden(from_name: &str, from: Place, to_name: &str, to: Option<Place>) -> Option<String> {
     let Some(to) = to else {
         return Some(format!("{to_name} has no place in the layer order"));
     };
     match (from, to) {
         (_, Place::Tool) => Some(format!("{to_name} is a tool: no crate depends on it")),
         (Place::Tool, _) => None,
-        (Place::Beside(allowed), _) => (!allowed.contains(&to_name)).then(|| {
-            format!("{from_name} may depend only on {}", allowed.join(", "))
-        }),
+        (Place::Beside(allowed), _) => (!allowed.contains(&to_name))
+            .then(|| format!("{from_name} may depend only on {}", allowed.join(", "))),
         (Place::Layer(0), _) => Some(format!("{from_name} depends on no workspace crate")),
-        (Place::Layer(a), Place::Layer(b)) => (b >= a).then(|| {
-            format!("{to_name} (layer {b}) is not below {from_name} (layer {a})")
-        }),
+        (Place::Layer(a), Place::Layer(b)) => {
+            (b >= a).then(|| format!("{to_name} (layer {b}) is not below {from_name} (layer {a})"))
+        }
         (Place::Layer(a), Place::Beside(needs)) => {
             let above = needs
                 .iter()
@@ -257,19 +248,9 @@ mod tests {
     #[test]
     fn the_simulator_is_below_what_stands_above_its_dependencies_only() {
         // pims-types may not use the simulator: the simulator stands on pims-types.
-        let why = forbidden(
-            "pims-types",
-            Place::Layer(0),
-            "pims-sim",
-            place("pims-sim"),
-        );
+        let why = forbidden("pims-types", Place::Layer(0), "pims-sim", place("pims-sim"));
         assert!(why.is_some());
-        let why = forbidden(
-            "pims-cache",
-            Place::Layer(1),
-            "pims-sim",
-            place("pims-sim"),
-        );
+        let why = forbidden("pims-cache", Place::Layer(1), "pims-sim", place("pims-sim"));
         assert_eq!(why, None);
     }
 }

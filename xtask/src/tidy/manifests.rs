@@ -30,7 +30,8 @@ pub const INHERITED_FIELDS: [&str; 5] = [
 pub const PUBLISH_FIELDS: [&str; 4] = ["description", "readme", "keywords", "categories"];
 
 /// The dependency tables of a manifest.
-pub(crate) const DEPENDENCY_TABLES: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+pub(crate) const DEPENDENCY_TABLES: [&str; 3] =
+    ["dependencies", "dev-dependencies", "build-dependencies"];
 
 /// Keys that say where a dependency comes from: they belong in the root only.
 const SOURCE_KEYS: [&str; 7] = ["version", "path", "git", "branch", "tag", "rev", "registry"];

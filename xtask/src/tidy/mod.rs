@@ -25,6 +25,7 @@ pub mod files;
 pub mod manifests;
 mod members;
 pub mod sources;
+pub mod unused_dependencies;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -89,6 +90,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
     problems.extend(crates::check(root));
     problems.extend(crate_arrows::check(root));
     problems.extend(sources::check(root));
+    problems.extend(unused_dependencies::check(root));
     problems.extend(errors_file::check(root));
     problems.extend(files::check(root));
     problems
