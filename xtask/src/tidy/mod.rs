@@ -24,6 +24,8 @@ pub mod errors_file;
 pub mod files;
 pub mod manifests;
 mod members;
+pub mod module_circles;
+mod rust_tokens;
 pub mod sources;
 pub mod unused_dependencies;
 
@@ -89,6 +91,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
     problems.extend(manifests::check(root));
     problems.extend(crates::check(root));
     problems.extend(crate_arrows::check(root));
+    problems.extend(module_circles::check(root));
     problems.extend(sources::check(root));
     problems.extend(unused_dependencies::check(root));
     problems.extend(errors_file::check(root));
@@ -99,6 +102,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
 /// Runs [`check`], prints the problems, and fails when there is any.
 pub fn run(root: &Path) -> Result<()> {
     let problems = check(root);
+    println!("{}", module_circles::summary(root));
     if problems.is_empty() {
         println!("tidy: all checks passed");
         return Ok(());
