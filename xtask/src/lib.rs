@@ -41,6 +41,8 @@ pub mod contract;
 pub mod dist;
 mod error;
 mod git;
+#[cfg(doctest)]
+mod guides;
 pub mod manifest;
 mod process;
 pub mod release;

@@ -20,6 +20,7 @@
 
 pub mod crate_arrows;
 pub mod crates;
+pub mod docs_code_blocks;
 pub mod errors_file;
 pub mod files;
 pub mod manifests;
@@ -96,6 +97,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
     problems.extend(unused_dependencies::check(root));
     problems.extend(errors_file::check(root));
     problems.extend(files::check(root));
+    problems.extend(docs_code_blocks::check(root));
     problems
 }
 

@@ -1,8 +1,8 @@
 //! No declared-but-unused dependency: every name in a member's dependency tables (`-` as `_`)
 //! appears as a path (`name::`, `use name`, `extern crate name`) in the code that may use it:
 //! `[dependencies]` in `src/`, `[build-dependencies]` in `build.rs`, `[dev-dependencies]` in
-//! any of `src/`, `tests/`, `benches/`, `examples/`, `build.rs` and the crate's Markdown (its
-//! README is its crate docs, whose examples are doc tests). A hand check that works on stable;
+//! any of `src/`, `tests/`, `benches/`, `examples/`, `build.rs`, the crate's Markdown (its
+//! README is its crate docs, whose examples are doc tests) and the Markdown its sources include. A hand check that works on stable;
 //! crates used only through features or by the linker are listed in [`ALLOWED`] with why.
 //!
 //! ```
@@ -123,6 +123,25 @@ impl Sources {
                 }
             }
         }
+        // Markdown the sources include as doc tests (`include_str!("../../docs/x.md")`).
+        let mut src_files = Vec::new();
+        collect(&member.dir.join("src"), &mut src_files);
+        src_files.sort();
+        for file in &src_files {
+            let Ok(code) = fs::read_to_string(file) else {
+                continue;
+            };
+            for piece in code.split("include_str!(\"").skip(1) {
+                let Some(path) = piece.split('"').next().filter(|p| p.ends_with(".md")) else {
+                    continue;
+                };
+                let included = file.parent().map(|d| d.join(path)).unwrap_or_default();
+                if let Ok(md) = fs::read_to_string(included) {
+                    tests.push('\n');
+                    tests.push_str(&md);
+                }
+            }
+        }
         Self {
             src: text(&["src"]),
             build: fs::read_to_string(member.dir.join("build.rs")).unwrap_or_default(),
@@ -235,7 +254,7 @@ mod tests {
         let dir = crate_with(
             "[dependencies]\nhex.workspace = true\nflate2.workspace = true\n\
              [dev-dependencies]\nproptest.workspace = true\ncriterion.workspace = true\n\
-             tempfile.workspace = true\n\
+             tempfile.workspace = true\ndivan.workspace = true\n\
              [build-dependencies]\ncc.workspace = true\n\
              [target.'cfg(unix)'.dependencies]\nnix.workspace = true\n",
             &[
@@ -246,6 +265,14 @@ mod tests {
                     "use proptest::prelude::*;\nfn f() { flate2::x(); }\n",
                 ),
                 ("README.md", "```\nlet dir = tempfile::tempdir();\n```\n"),
+                (
+                    "src/guides.rs",
+                    "#[doc = include_str!(\"../../docs/g.md\")]\nstruct G;\n",
+                ),
+                (
+                    "../docs/g.md",
+                    "```\nlet x = criterion::black_box(1);\n```\n",
+                ),
                 ("build.rs", "fn main() {}\n"),
             ],
         );
@@ -253,7 +280,7 @@ mod tests {
         // flate2 is only in a test: a [dependencies] entry must be used by src/.
         for expected in [
             "a/Cargo.toml: [dependencies] flate2: declared but no file under src/",
-            "a/Cargo.toml: [dev-dependencies] criterion: declared but no source",
+            "a/Cargo.toml: [dev-dependencies] divan: declared but no source",
             "a/Cargo.toml: [build-dependencies] cc: declared but no build.rs",
         ] {
             assert!(
