@@ -11,7 +11,11 @@
 //!   metadata ([`manifests`]);
 //! - the error catalogue `crates/pims-types/errors.tsv` is well formed and, when the spec sits
 //!   beside the checkout, identical to it ([`errors_file`]);
-//! - the required guides and top-level files exist ([`files`]).
+//! - the required guides and top-level files exist ([`files`]);
+//! - the design's guards (docs/tidy.md): the allowed crate arrows ([`crate_arrows`]), no
+//!   declared-but-unused dependency ([`unused_dependencies`]), the guides' Rust blocks compiled
+//!   ([`docs_code_blocks`]), and at most [`module_circles::MAX_MODULE_CIRCLES`] module circles
+//!   ([`module_circles`]).
 //!
 //! ```
 //! let problems = xtask::tidy::check(std::path::Path::new("/nonexistent/checkout"));
