@@ -12,8 +12,9 @@
 //! );
 //! ```
 
-use crate::error::{Error, Result};
+use crate::failure::{self};
 use crate::version::Version;
+use anyhow::Result;
 use jiff::civil::Date;
 
 /// The heading of the section that collects changes until the next release.
@@ -51,7 +52,7 @@ fn unreleased_span(lines: &[&str]) -> Result<(usize, usize)> {
         .iter()
         .position(|l| is_unreleased_heading(l))
         .ok_or_else(|| {
-            Error::refused(format!(
+            failure::refused(format!(
                 "CHANGELOG.md has no `{UNRELEASED_HEADING}` section (Keep a Changelog format): \
                  add one listing the changes of this release"
             ))
@@ -92,7 +93,7 @@ pub fn unreleased_notes(text: &str) -> Result<String> {
     let (start, end) = unreleased_span(&lines)?;
     let body = &lines[start + 1..end];
     if !body.iter().any(|l| is_entry(l)) {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "the `{UNRELEASED_HEADING}` section of CHANGELOG.md lists no changes: \
              describe what this release changes there first"
         )));
@@ -123,13 +124,13 @@ pub fn release(text: &str, version: Version, date: Date) -> Result<String> {
     unreleased_notes(text)?;
     let released = released_versions(text);
     if released.contains(&version) {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "CHANGELOG.md already has a section for {version}"
         )));
     }
     let previous = released.iter().max().copied();
     if let Some(latest) = previous.filter(|latest| *latest > version) {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "CHANGELOG.md already documents {latest}, later than {version}"
         )));
     }
@@ -192,6 +193,7 @@ fn push_line(out: &mut String, line: &str) {
 mod tests {
     use super::*;
     use crate::ErrorKind;
+    use crate::KindOf as _;
 
     const DATE: Date = Date::constant(2026, 12, 1);
 

@@ -39,7 +39,7 @@ pub mod ci;
 pub mod cli;
 pub mod contract;
 pub mod dist;
-mod error;
+mod failure;
 mod git;
 #[cfg(doctest)]
 mod guides;
@@ -51,7 +51,8 @@ pub mod tidy;
 mod version;
 mod workspace;
 
-pub use error::{Error, ErrorKind, Result};
+pub use anyhow::{Error, Result};
+pub use failure::{ErrorKind, KindOf};
 /// A calendar day (the changelog headings' dates): jiff's civil date, printed `YYYY-MM-DD`.
 pub use jiff::civil::Date;
 pub use test_summary::TestCounts;

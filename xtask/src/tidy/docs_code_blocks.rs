@@ -95,7 +95,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let included = includes.iter().any(|i| *i == name);
+        let included = includes.contains(&name);
         for block in blocks(&text) {
             if included {
                 if block.language.is_empty() {
@@ -108,10 +108,10 @@ pub fn check(root: &Path) -> Vec<Problem> {
                 }
                 continue;
             }
-            if block.language == "rust" {
-                if let Some(problem) = check_taken(root, &rel, &block) {
-                    problems.push(problem);
-                }
+            if block.language == "rust"
+                && let Some(problem) = check_taken(root, &rel, &block)
+            {
+                problems.push(problem);
             }
         }
     }

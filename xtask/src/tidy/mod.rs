@@ -37,7 +37,8 @@ pub mod unused_dependencies;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::failure::{self};
+use anyhow::Result;
 
 /// One broken rule: where, and what to do about it.
 ///
@@ -116,7 +117,7 @@ pub fn run(root: &Path) -> Result<()> {
     for p in &problems {
         println!("tidy: {p}");
     }
-    Err(Error::refused(format!(
+    Err(failure::refused(format!(
         "{} tidy problem{} (listed above)",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
