@@ -65,8 +65,8 @@ pub(crate) fn invalid(message: impl Into<String>) -> anyhow::Error {
 
 /// The kind of an error.
 pub trait KindOf {
-    /// Its [`ErrorKind`]: the one it was made with, else [`ErrorKind::CommandFailed`] for a
-    /// program that failed, [`ErrorKind::Io`] for a file operation, [`ErrorKind::Other`].
+    /// Its [`ErrorKind`]: the one it was made with, else [`ErrorKind::Io`] for a file
+    /// operation, else [`ErrorKind::Other`].
     fn kind(&self) -> ErrorKind;
 }
 
@@ -75,13 +75,8 @@ impl KindOf for anyhow::Error {
         if let Some(classified) = self.downcast_ref::<Classified>() {
             return classified.kind;
         }
-        for cause in self.chain() {
-            if cause.is::<xshell::Error>() {
-                return ErrorKind::CommandFailed;
-            }
-            if cause.is::<std::io::Error>() {
-                return ErrorKind::Io;
-            }
+        if self.chain().any(|cause| cause.is::<std::io::Error>()) {
+            return ErrorKind::Io;
         }
         ErrorKind::Other
     }
