@@ -102,7 +102,7 @@ impl Bump {
     /// The version that follows `current`; refuses an exact version that is not greater.
     ///
     /// ```
-    /// use xtask::{Bump, ErrorKind, Version};
+    /// use xtask::{Bump, ErrorKind, KindOf, Version};
     ///
     /// let err = Bump::Exact(Version::new(0, 1, 0)).apply(Version::new(0, 2, 0)).unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::Refused);
