@@ -9,9 +9,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::error::{Error, Result};
+use crate::failure::{self, ErrorKind};
 use crate::process;
 use crate::workspace::Workspace;
+use anyhow::Result;
 
 /// The crate and binary of the benchmarks.
 pub const BENCH_CRATE: &str = "pims-bench";
@@ -44,7 +45,7 @@ pub fn ensure_tool(program: &str) -> Result<()> {
     let (_, probe, package) = TOOLS
         .iter()
         .find(|(p, _, _)| *p == program)
-        .ok_or_else(|| Error::invalid(format!("no package known for `{program}`")))?;
+        .ok_or_else(|| failure::invalid(format!("no package known for `{program}`")))?;
     if process::succeeds(Command::new(program).arg(probe)) {
         return Ok(());
     }
@@ -67,7 +68,7 @@ pub fn ensure_tool(program: &str) -> Result<()> {
     if process::succeeds(Command::new(program).arg(probe)) {
         Ok(())
     } else {
-        Err(Error::refused(format!(
+        Err(failure::refused(format!(
             "`{program}` still cannot be run after installing `{package}`"
         )))
     }
@@ -114,19 +115,19 @@ fn record(ws: &Workspace) -> Result<()> {
 pub fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
     let meta = ws.metadata()?;
     let Some(package) = meta.package(BENCH_CRATE) else {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "the workspace has no {BENCH_CRATE} crate: nothing to benchmark"
         )));
     };
     if !package.binaries.iter().any(|b| b == BENCH_CRATE) {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "crate {BENCH_CRATE} has no `{BENCH_CRATE}` binary"
         )));
     }
     if args.iter().any(|a| a == RECORD_BASELINE) {
         if args.len() > 1 {
-            return Err(Error::new(
-                crate::ErrorKind::Usage,
+            return Err(failure::new(
+                ErrorKind::Usage,
                 format!("{RECORD_BASELINE} takes no other argument"),
             ));
         }

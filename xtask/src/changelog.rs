@@ -5,16 +5,17 @@
 //! use xtask::{changelog, Date, Version};
 //!
 //! let text = "# Changelog\n\n## [Unreleased]\n\n### Added\n- the `pims` command\n";
-//! let released = changelog::release(text, Version::new(0, 2, 0), Date::new(2026, 12, 1)).unwrap();
+//! let released = changelog::release(text, Version::new(0, 2, 0), Date::constant(2026, 12, 1)).unwrap();
 //! assert_eq!(
 //!     released,
 //!     "# Changelog\n\n## [Unreleased]\n\n## [0.2.0] - 2026-12-01\n\n### Added\n- the `pims` command\n"
 //! );
 //! ```
 
-use crate::date::Date;
-use crate::error::{Error, Result};
+use crate::failure::{self};
 use crate::version::Version;
+use anyhow::Result;
+use jiff::civil::Date;
 
 /// The heading of the section that collects changes until the next release.
 pub const UNRELEASED_HEADING: &str = "## [Unreleased]";
@@ -51,7 +52,7 @@ fn unreleased_span(lines: &[&str]) -> Result<(usize, usize)> {
         .iter()
         .position(|l| is_unreleased_heading(l))
         .ok_or_else(|| {
-            Error::refused(format!(
+            failure::refused(format!(
                 "CHANGELOG.md has no `{UNRELEASED_HEADING}` section (Keep a Changelog format): \
                  add one listing the changes of this release"
             ))
@@ -92,7 +93,7 @@ pub fn unreleased_notes(text: &str) -> Result<String> {
     let (start, end) = unreleased_span(&lines)?;
     let body = &lines[start + 1..end];
     if !body.iter().any(|l| is_entry(l)) {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "the `{UNRELEASED_HEADING}` section of CHANGELOG.md lists no changes: \
              describe what this release changes there first"
         )));
@@ -112,7 +113,7 @@ pub fn unreleased_notes(text: &str) -> Result<String> {
 /// let text = "## [Unreleased]\n- faster\n\n## [0.1.0] - 2026-10-01\n- first\n\n\
 ///             [unreleased]: https://example.com/r/compare/v0.1.0...HEAD\n\
 ///             [0.1.0]: https://example.com/r/releases/tag/v0.1.0\n";
-/// let out = changelog::release(text, Version::new(0, 1, 1), Date::new(2026, 12, 1)).unwrap();
+/// let out = changelog::release(text, Version::new(0, 1, 1), Date::constant(2026, 12, 1)).unwrap();
 /// assert!(out.contains("## [Unreleased]\n\n## [0.1.1] - 2026-12-01\n\n- faster\n\n## [0.1.0]"));
 /// assert!(out.contains("[unreleased]: https://example.com/r/compare/v0.1.1...HEAD\n\
 ///                       [0.1.1]: https://example.com/r/compare/v0.1.0...v0.1.1\n"));
@@ -123,13 +124,13 @@ pub fn release(text: &str, version: Version, date: Date) -> Result<String> {
     unreleased_notes(text)?;
     let released = released_versions(text);
     if released.contains(&version) {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "CHANGELOG.md already has a section for {version}"
         )));
     }
     let previous = released.iter().max().copied();
     if let Some(latest) = previous.filter(|latest| *latest > version) {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "CHANGELOG.md already documents {latest}, later than {version}"
         )));
     }
@@ -192,8 +193,9 @@ fn push_line(out: &mut String, line: &str) {
 mod tests {
     use super::*;
     use crate::ErrorKind;
+    use crate::KindOf as _;
 
-    const DATE: Date = Date::new(2026, 12, 1);
+    const DATE: Date = Date::constant(2026, 12, 1);
 
     const FIRST: &str = "\
 # Changelog
@@ -240,7 +242,12 @@ All notable changes to this project will be documented in this file.
             "## [Unreleased]\n\n",
             "## [Unreleased]\n\n### Fixed\n- cache: lock file left behind.\n\n",
         );
-        let twice = release(&with_notes, Version::new(0, 2, 0), Date::new(2027, 1, 5)).unwrap();
+        let twice = release(
+            &with_notes,
+            Version::new(0, 2, 0),
+            Date::constant(2027, 1, 5),
+        )
+        .unwrap();
         assert!(twice.contains(
             "## [Unreleased]\n\n## [0.2.0] - 2027-01-05\n\n### Fixed\n- cache: lock file left behind.\n\n## [0.1.1] - 2026-12-01\n"
         ), "{twice}");

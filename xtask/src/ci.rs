@@ -16,11 +16,12 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::failure::{self, ErrorKind, WithSource as _};
 use crate::process::{self, describe};
 use crate::test_summary::TestCounts;
 use crate::tidy;
 use crate::workspace::Workspace;
+use anyhow::Result;
 
 /// The cargo-deny release installed when the machine has none (`cargo install --locked`).
 pub const CARGO_DENY_VERSION: &str = "0.20.2";
@@ -244,11 +245,10 @@ pub fn run(ws: &Workspace) -> CiReport {
             }
             Err(e) => {
                 println!(
-                    "==> ci [{}/{}] {name}: FAILED in {}: {}",
+                    "==> ci [{}/{}] {name}: FAILED in {}: {e:#}",
                     i + 1,
                     STAGES.len(),
                     format_duration(elapsed),
-                    e.report()
                 );
                 failed = true;
                 (Outcome::Failed, Some(e.to_string()))
@@ -378,7 +378,7 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
             announce_and_run(&mut cmd)
         }
         "bench" => crate::bench::gate(ws),
-        other => Err(Error::new(
+        other => Err(failure::new(
             ErrorKind::Usage,
             format!("unknown ci stage `{other}`"),
         )),
@@ -435,7 +435,7 @@ fn run_counting_into(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            Error::new(
+            failure::new(
                 ErrorKind::CommandFailed,
                 format!("could not start `{line}`"),
             )
@@ -463,7 +463,7 @@ fn run_counting_into(
         pumps += 1;
     }
     let status = child.wait().map_err(|e| {
-        Error::new(ErrorKind::CommandFailed, format!("waiting for `{line}`")).with_source(e)
+        failure::new(ErrorKind::CommandFailed, format!("waiting for `{line}`")).with_source(e)
     })?;
     for _ in 0..pumps {
         if closed.recv_timeout(grace).is_err() {
@@ -475,7 +475,7 @@ fn run_counting_into(
     if status.success() {
         Ok(())
     } else {
-        Err(Error::new(
+        Err(failure::new(
             ErrorKind::CommandFailed,
             format!("`{line}` failed ({status})"),
         ))
@@ -503,6 +503,7 @@ fn pump(reader: impl Read, mut sink: impl Write, counts: &Mutex<TestCounts>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::KindOf as _;
 
     fn stage(name: &'static str, outcome: Outcome, secs: u64) -> StageReport {
         StageReport {

@@ -11,11 +11,12 @@ use std::process::ExitCode;
 
 use crate::ci;
 use crate::dist::{self, Completions};
-use crate::error::{Error, ErrorKind, Result};
+use crate::failure::{self, ErrorKind};
 use crate::release::{self, ReleaseOptions};
 use crate::tidy;
 use crate::version::Bump;
 use crate::workspace::Workspace;
+use anyhow::Result;
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -77,8 +78,47 @@ pub enum Task {
     Help,
 }
 
-fn usage_error(message: String) -> Error {
-    Error::new(ErrorKind::Usage, format!("{message}\n\n{USAGE}"))
+fn usage_error(message: String) -> anyhow::Error {
+    failure::new(ErrorKind::Usage, format!("{message}\n\n{USAGE}"))
+}
+
+/// The command line as clap reads it; [`USAGE`] is the help (clap's own help and its error
+/// texts are off: the errors are [`usage_of`]'s, with the usage after them).
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "cargo xtask",
+    disable_help_flag = true,
+    disable_help_subcommand = true,
+    disable_version_flag = true
+)]
+struct CommandLine {
+    #[command(subcommand)]
+    task: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    Ci,
+    Tidy,
+    Contract,
+    Dist,
+    Help,
+    Bindings {
+        #[arg(long)]
+        test: bool,
+    },
+    Bench {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    Release {
+        /// Parsed by [`Bump`]'s `FromStr`, for its message.
+        bump: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        no_verify: bool,
+    },
 }
 
 /// Parses the arguments after `cargo xtask`.
@@ -93,67 +133,64 @@ fn usage_error(message: String) -> Error {
 /// ```
 pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Task> {
     let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
-    let Some((&command, rest)) = args.split_first() else {
+    let Some(&command) = args.first() else {
         return Ok(Task::Help);
     };
-    let no_more = |task: Task| match rest.first() {
-        None => Ok(task),
-        Some(extra) => Err(usage_error(format!(
-            "`{command}` takes no arguments (got `{extra}`)"
-        ))),
-    };
-    match command {
-        "ci" => no_more(Task::Ci),
-        "tidy" => no_more(Task::Tidy),
-        "contract" => no_more(Task::Contract),
-        "dist" => no_more(Task::Dist),
-        "help" | "--help" | "-h" => Ok(Task::Help),
-        "bindings" => match rest {
-            [] => Ok(Task::Bindings(false)),
-            ["--test"] => Ok(Task::Bindings(true)),
-            [other, ..] => Err(usage_error(format!(
-                "`bindings` takes only `--test` (got `{other}`)"
-            ))),
-        },
-        "bench" => Ok(Task::Bench(rest.iter().map(|a| (*a).to_owned()).collect())),
-        "release" => {
-            let mut bump = None;
-            let mut dry_run = false;
-            let mut verify = true;
-            for &arg in rest {
-                match arg {
-                    "--dry-run" => dry_run = true,
-                    "--no-verify" => verify = false,
-                    flag if flag.starts_with('-') => {
-                        return Err(usage_error(format!("unknown release option `{flag}`")));
-                    }
-                    level if bump.is_none() => {
-                        bump = Some(
-                            level
-                                .parse()
-                                .map_err(|e: Error| usage_error(e.to_string()))?,
-                        );
-                    }
-                    extra => {
-                        return Err(usage_error(format!(
-                            "release takes one level or version (got another: `{extra}`)"
-                        )));
-                    }
-                }
-            }
+    if matches!(command, "--help" | "-h") {
+        return Ok(Task::Help);
+    }
+    let line = <CommandLine as clap::Parser>::try_parse_from(
+        std::iter::once("cargo xtask").chain(args.iter().copied()),
+    )
+    .map_err(|e| usage_of(command, &e))?;
+    Ok(match line.task {
+        None | Some(Command::Help) => Task::Help,
+        Some(Command::Ci) => Task::Ci,
+        Some(Command::Tidy) => Task::Tidy,
+        Some(Command::Contract) => Task::Contract,
+        Some(Command::Dist) => Task::Dist,
+        Some(Command::Bindings { test }) => Task::Bindings(test),
+        Some(Command::Bench { args }) => Task::Bench(args),
+        Some(Command::Release {
+            bump,
+            dry_run,
+            no_verify,
+        }) => {
             let bump = bump.ok_or_else(|| {
                 usage_error(
                     "release needs a level or a version: major, minor, patch or X.Y.Z".into(),
                 )
             })?;
-            Ok(Task::Release {
-                bump,
+            Task::Release {
+                bump: bump
+                    .parse()
+                    .map_err(|e: anyhow::Error| usage_error(e.to_string()))?,
                 dry_run,
-                verify,
-            })
+                verify: !no_verify,
+            }
         }
-        other => Err(usage_error(format!("unknown command `{other}`"))),
-    }
+    })
+}
+
+/// The usage error for what clap refused in the arguments of `command`.
+fn usage_of(command: &str, err: &clap::Error) -> anyhow::Error {
+    use clap::error::{ContextKind, ErrorKind as Clap};
+    let arg = err
+        .get(ContextKind::InvalidArg)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    // clap shows a positional with its placeholder (`[ARGS]...`) or quoted: the word alone.
+    let arg = arg.trim_matches(|c| c == '\'' || c == '"');
+    let message = match (err.kind(), command) {
+        (Clap::InvalidSubcommand, _) => format!("unknown command `{command}`"),
+        (_, "bindings") => format!("`bindings` takes only `--test` (got `{arg}`)"),
+        (_, "release") if arg.starts_with('-') => format!("unknown release option `{arg}`"),
+        (_, "release") => {
+            format!("release takes one level or version (got another: `{arg}`)")
+        }
+        _ => format!("`{command}` takes no arguments (got `{arg}`)"),
+    };
+    usage_error(message)
 }
 
 /// Runs `cargo xtask` with `args` on this workspace; the exit code for the process.
@@ -193,6 +230,7 @@ pub fn main<S: AsRef<str>>(args: &[S]) -> Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::KindOf as _;
     use crate::Version;
 
     #[test]

@@ -20,9 +20,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::failure::{self, ErrorKind, WithSource as _};
 use crate::process::{self, describe};
 use crate::workspace::Workspace;
+use anyhow::Result;
 
 /// The schemathesis release the stage installs and runs (its CLI flags are those of 4.x).
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
@@ -120,7 +121,7 @@ pub fn run_stage(ws: &Workspace) -> Result<()> {
     let target = ws.metadata()?.target_directory;
     let work = target.join("contract");
     std::fs::create_dir_all(&work).map_err(|e| {
-        Error::new(ErrorKind::Io, format!("cannot create {}", work.display())).with_source(e)
+        failure::new(ErrorKind::Io, format!("cannot create {}", work.display())).with_source(e)
     })?;
     announce(
         ws.cargo()
@@ -134,14 +135,14 @@ pub fn run_stage(ws: &Workspace) -> Result<()> {
     for (i, r) in RUNS.iter().enumerate() {
         println!("\n--> contract [{}/{}] {}", i + 1, RUNS.len(), r.name);
         if let Err(e) = one_run(r, &sim, &schemathesis, &contract, &work) {
-            println!("--> contract {}: FAILED: {}", r.name, e.report());
+            println!("--> contract {}: FAILED: {e:#}", r.name);
             failed.push(r.name);
         }
     }
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(Error::new(
+        Err(failure::new(
             ErrorKind::CommandFailed,
             format!("schemathesis found failures in: {}", failed.join(", ")),
         ))
@@ -168,12 +169,11 @@ fn ensure_schemathesis(work: &Path) -> Result<PathBuf> {
         venv.display()
     );
     announce(Command::new("python3").args(["-m", "venv"]).arg(&venv)).map_err(|e| {
-        Error::new(
+        failure::new(
             ErrorKind::CommandFailed,
             format!(
-                "{}: the contract stage needs python3 with its venv module (Debian: apt-get \
-                 install python3-venv) and access to PyPI",
-                e.report()
+                "{e:#}: the contract stage needs python3 with its venv module (Debian: apt-get \
+                 install python3-venv) and access to PyPI"
             ),
         )
     })?;
@@ -194,7 +194,7 @@ struct Sim {
 impl Sim {
     fn start(program: &Path, log: &Path) -> Result<Sim> {
         let stderr = std::fs::File::create(log).map_err(|e| {
-            Error::new(ErrorKind::Io, format!("cannot create {}", log.display())).with_source(e)
+            failure::new(ErrorKind::Io, format!("cannot create {}", log.display())).with_source(e)
         })?;
         let mut cmd = Command::new(program);
         cmd.args(["--addr", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN])
@@ -204,7 +204,7 @@ impl Sim {
             .stderr(stderr);
         let line = describe(&cmd);
         let mut child = cmd.spawn().map_err(|e| {
-            Error::new(
+            failure::new(
                 ErrorKind::CommandFailed,
                 format!("could not start `{line}`"),
             )
@@ -224,7 +224,7 @@ impl Sim {
             addr: addr.unwrap_or_default(),
         };
         if sim.addr.is_empty() {
-            return Err(Error::new(
+            return Err(failure::new(
                 ErrorKind::CommandFailed,
                 format!(
                     "`{line}` did not say where it listens (see {})",
@@ -291,7 +291,7 @@ fn one_run(
 fn check_coverage(sim: &Sim) -> Result<()> {
     let (status, body) = http(&sim.addr, "GET", "/openapi.json", None)?;
     let doc: Value = serde_json::from_str(&body).map_err(|e| {
-        Error::invalid(format!("GET /openapi.json answered {status}: not JSON")).with_source(e)
+        failure::invalid(format!("GET /openapi.json answered {status}: not JSON")).with_source(e)
     })?;
     let mut missing = Vec::new();
     for item in doc["paths"]
@@ -309,7 +309,7 @@ fn check_coverage(sim: &Sim) -> Result<()> {
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(Error::new(
+        Err(failure::new(
             ErrorKind::Refused,
             format!(
                 "operations of the document in no run of xtask/src/contract.rs: {}",
@@ -324,12 +324,12 @@ fn check_coverage(sim: &Sim) -> Result<()> {
 fn raise_sms_quota(addr: &str) -> Result<()> {
     let (status, body) = http(addr, "GET", "/admin/state", None)?;
     let mut state: Value = serde_json::from_str(&body).map_err(|e| {
-        Error::invalid(format!("GET /admin/state answered {status}: not JSON")).with_source(e)
+        failure::invalid(format!("GET /admin/state answered {status}: not JSON")).with_source(e)
     })?;
     state["settings"]["smsHourlyQuota"] = Value::from(10_000);
     let (status, answer) = http(addr, "POST", "/admin/scenario", Some(&state.to_string()))?;
     if status != 200 {
-        return Err(Error::new(
+        return Err(failure::new(
             ErrorKind::CommandFailed,
             format!("POST /admin/scenario answered {status}: {answer}"),
         ));
@@ -341,7 +341,7 @@ fn raise_sms_quota(addr: &str) -> Result<()> {
 fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> Result<(u16, String)> {
     let fail = |what: &str| {
         let what = format!("{method} {path}: {what}");
-        move |e: std::io::Error| Error::new(ErrorKind::CommandFailed, what).with_source(e)
+        move |e: std::io::Error| failure::new(ErrorKind::CommandFailed, what).with_source(e)
     };
     let mut stream = TcpStream::connect(addr).map_err(fail("cannot connect"))?;
     stream
@@ -364,7 +364,7 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> Result<(u16
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| Error::invalid(format!("{method} {path}: not an HTTP answer")))?;
+        .ok_or_else(|| failure::invalid(format!("{method} {path}: not an HTTP answer")))?;
     let body = answer
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_owned())

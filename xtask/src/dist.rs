@@ -15,10 +15,11 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, ErrorKind, IoContext, Result};
+use crate::failure::{self, ErrorKind, WithSource as _};
 use crate::git;
 use crate::process;
 use crate::workspace::Workspace;
+use anyhow::{Context as _, Result};
 
 /// The binaries shipped: (crate, binary).
 pub const BINARIES: [(&str, &str); 2] = [("pims-cli", "pims"), ("pims-sim", "pims-sim")];
@@ -104,7 +105,7 @@ pub fn host_target() -> Result<String> {
     out.lines()
         .find_map(|l| l.strip_prefix("host: "))
         .map(|h| h.trim().to_owned())
-        .ok_or_else(|| Error::invalid("`rustc -vV` printed no `host:` line"))
+        .ok_or_else(|| failure::invalid("`rustc -vV` printed no `host:` line"))
 }
 
 /// Builds the distribution of `ws`. See the module docs.
@@ -113,12 +114,12 @@ pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
     let mut version = None;
     for (krate, bin) in BINARIES {
         let package = meta.package(krate).ok_or_else(|| {
-            Error::refused(format!(
+            failure::refused(format!(
                 "the workspace has no crate {krate} (it builds `{bin}`)"
             ))
         })?;
         if !package.binaries.iter().any(|b| b == bin) {
-            return Err(Error::refused(format!(
+            return Err(failure::refused(format!(
                 "crate {krate} has no binary named `{bin}` (add `[[bin]] name = \"{bin}\"`)"
             )));
         }
@@ -127,7 +128,7 @@ pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
     let version = version.unwrap_or_default();
     for file in FILES {
         if !ws.root().join(file).is_file() {
-            return Err(Error::refused(format!(
+            return Err(failure::refused(format!(
                 "{file} is missing at the workspace root: it ships in the archive"
             )));
         }
@@ -143,7 +144,7 @@ pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
     process::run(&mut build)?;
 
     let dist_dir = meta.target_directory.join("dist");
-    fs::create_dir_all(&dist_dir).io_context(|| format!("creating {}", dist_dir.display()))?;
+    fs::create_dir_all(&dist_dir).with_context(|| format!("creating {}", dist_dir.display()))?;
     let stem = archive_stem(&version, &target);
 
     // The archive's content, as (path inside the archive, source, executable).
@@ -163,7 +164,7 @@ pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
         members.push((file.to_owned(), ws.root().join(file), false));
     }
     let scripts = tempfile::tempdir_in(&dist_dir)
-        .io_context(|| format!("creating a scratch directory in {}", dist_dir.display()))?;
+        .with_context(|| format!("creating a scratch directory in {}", dist_dir.display()))?;
     let pims = meta
         .target_directory
         .join("release")
@@ -190,14 +191,14 @@ pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
     let entries = write_archive(&partial, &stem, &members, mtime).inspect_err(|_| {
         let _ = fs::remove_file(&partial);
     })?;
-    fs::rename(&partial, &archive).io_context(|| format!("writing {}", archive.display()))?;
+    fs::rename(&partial, &archive).with_context(|| format!("writing {}", archive.display()))?;
 
     let sha256 = sha256_file(&archive)?;
     let checksums = dist_dir.join(CHECKSUMS);
     let line = format!("{sha256}  {stem}.tar.gz\n");
     let partial_sums = dist_dir.join(format!(".{CHECKSUMS}.{}.partial", std::process::id()));
-    fs::write(&partial_sums, line).io_context(|| format!("writing {CHECKSUMS}"))?;
-    fs::rename(&partial_sums, &checksums).io_context(|| format!("writing {CHECKSUMS}"))?;
+    fs::write(&partial_sums, line).with_context(|| format!("writing {CHECKSUMS}"))?;
+    fs::rename(&partial_sums, &checksums).with_context(|| format!("writing {CHECKSUMS}"))?;
 
     println!("dist: {} ({} entries)", archive.display(), entries.len());
     println!("dist: {}  {sha256}", checksums.display());
@@ -252,19 +253,19 @@ pub fn bindings(ws: &Workspace) -> Result<BindingsOutcome> {
     let version = meta
         .package(crate::bindings::FFI_CRATE)
         .map(|p| p.version.clone())
-        .ok_or_else(|| Error::refused("the workspace has no crate pims-ffi"))?;
+        .ok_or_else(|| failure::refused("the workspace has no crate pims-ffi"))?;
     let dist_dir = meta.target_directory.join("dist");
-    fs::create_dir_all(&dist_dir).io_context(|| format!("creating {}", dist_dir.display()))?;
+    fs::create_dir_all(&dist_dir).with_context(|| format!("creating {}", dist_dir.display()))?;
     let built = crate::bindings::generate(ws, true, &[])?;
     let scratch = tempfile::tempdir_in(&dist_dir)
-        .io_context(|| format!("creating a scratch directory in {}", dist_dir.display()))?;
+        .with_context(|| format!("creating a scratch directory in {}", dist_dir.display()))?;
 
     let wheel = crate::bindings::python::wheel(ws, &built, true, &scratch.path().join("wheel"))?;
     let wheel_name = wheel
         .file_name()
-        .ok_or_else(|| Error::invalid("maturin made a wheel without a name"))?;
+        .ok_or_else(|| failure::invalid("maturin made a wheel without a name"))?;
     let wheel_out = dist_dir.join(wheel_name);
-    fs::copy(&wheel, &wheel_out).io_context(|| format!("writing {}", wheel_out.display()))?;
+    fs::copy(&wheel, &wheel_out).with_context(|| format!("writing {}", wheel_out.display()))?;
 
     let home = crate::bindings::tools::kotlin_home(&built.tools)?;
     let jna = crate::bindings::tools::jna_jar()?;
@@ -281,11 +282,10 @@ pub fn bindings(ws: &Workspace) -> Result<BindingsOutcome> {
     )?;
     let native = scratch.path().join("native");
     let prefix = jna_resource_prefix();
-    fs::create_dir_all(native.join(&prefix))
-        .io_context(|| "creating a scratch directory".into())?;
+    fs::create_dir_all(native.join(&prefix)).context("creating a scratch directory")?;
     let library = crate::bindings::library_file_name();
     fs::copy(&built.library, native.join(&prefix).join(&library))
-        .io_context(|| format!("reading {}", built.library.display()))?;
+        .with_context(|| format!("reading {}", built.library.display()))?;
     process::run(
         Command::new("jar")
             .arg("uf")
@@ -336,7 +336,7 @@ pub fn bindings(ws: &Workspace) -> Result<BindingsOutcome> {
     for (artefact, name) in artefacts.iter().zip(&names) {
         sums.push_str(&format!("{}  {name}\n", sha256_file(artefact)?));
     }
-    fs::write(&checksums, sums).io_context(|| format!("writing {CHECKSUMS}"))?;
+    fs::write(&checksums, sums).with_context(|| format!("writing {CHECKSUMS}"))?;
     for artefact in [&wheel_out, &jar, &swift] {
         println!("dist: {}", artefact.display());
     }
@@ -351,14 +351,14 @@ pub fn bindings(ws: &Workspace) -> Result<BindingsOutcome> {
 /// print them and `policy` allows shipping without.
 fn write_completions(pims: &Path, dir: &Path, policy: Completions) -> Result<bool> {
     // A scratch home, so that the CLI cannot touch the user's data while printing scripts.
-    let home = tempfile::tempdir().io_context(|| "creating a scratch PIMS_HOME".into())?;
+    let home = tempfile::tempdir().context("creating a scratch PIMS_HOME")?;
     for (shell, file) in COMPLETIONS {
         let mut cmd = Command::new(pims);
         cmd.args(["completions", shell])
             .env("PIMS_HOME", home.path())
             .stdin(Stdio::null());
         let out = cmd.output().map_err(|e| {
-            Error::new(
+            failure::new(
                 ErrorKind::CommandFailed,
                 format!("could not run {}", pims.display()),
             )
@@ -375,14 +375,14 @@ fn write_completions(pims: &Path, dir: &Path, policy: Completions) -> Result<boo
                  `pims completions bash|zsh|fish` for the archive's shell completions"
             );
             return match policy {
-                Completions::Required => Err(Error::refused(why)),
+                Completions::Required => Err(failure::refused(why)),
                 Completions::IfSupported => {
                     println!("dist: note: {why}; shipping without completions");
                     Ok(false)
                 }
             };
         }
-        fs::write(dir.join(file), &out.stdout).io_context(|| format!("writing {file}"))?;
+        fs::write(dir.join(file), &out.stdout).with_context(|| format!("writing {file}"))?;
     }
     Ok(true)
 }
@@ -394,7 +394,7 @@ fn write_archive(
     members: &[(String, PathBuf, bool)],
     mtime: u64,
 ) -> Result<Vec<String>> {
-    let file = File::create(path).io_context(|| format!("creating {}", path.display()))?;
+    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut tar = tar::Builder::new(GzEncoder::new(file, Compression::default()));
     let mut entries = Vec::new();
     let mut dirs = vec![format!("{stem}/")];
@@ -407,31 +407,31 @@ fn write_archive(
     for dir in dirs {
         let mut header = header(tar::EntryType::Directory, 0, 0o755, mtime);
         tar.append_data(&mut header, &dir, io::empty())
-            .io_context(|| format!("adding {dir} to the archive"))?;
+            .with_context(|| format!("adding {dir} to the archive"))?;
         entries.push(dir);
     }
     for (name, source, executable) in members {
-        let data = File::open(source).io_context(|| format!("reading {}", source.display()))?;
+        let data = File::open(source).with_context(|| format!("reading {}", source.display()))?;
         let size = data
             .metadata()
-            .io_context(|| format!("reading {}", source.display()))?
+            .with_context(|| format!("reading {}", source.display()))?
             .len();
         let mode = if *executable { 0o755 } else { 0o644 };
         let mut header = header(tar::EntryType::Regular, size, mode, mtime);
         let entry = format!("{stem}/{name}");
         tar.append_data(&mut header, &entry, BufReader::new(data))
-            .io_context(|| format!("adding {entry} to the archive"))?;
+            .with_context(|| format!("adding {entry} to the archive"))?;
         entries.push(entry);
     }
     let gz = tar
         .into_inner()
-        .io_context(|| format!("writing {}", path.display()))?;
+        .with_context(|| format!("writing {}", path.display()))?;
     let mut file = gz
         .finish()
-        .io_context(|| format!("writing {}", path.display()))?;
+        .with_context(|| format!("writing {}", path.display()))?;
     file.flush()
         .and_then(|()| file.sync_all())
-        .io_context(|| format!("writing {}", path.display()))?;
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(entries)
 }
 
@@ -458,13 +458,13 @@ fn header(kind: tar::EntryType, size: u64, mode: u32, mtime: u64) -> tar::Header
 /// );
 /// ```
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = File::open(path).io_context(|| format!("reading {}", path.display()))?;
+    let mut file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = file
             .read(&mut buf)
-            .io_context(|| format!("reading {}", path.display()))?;
+            .with_context(|| format!("reading {}", path.display()))?;
         if n == 0 {
             break;
         }

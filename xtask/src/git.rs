@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use crate::failure::{self, WithSource as _};
 use crate::process;
 use crate::workspace::Workspace;
+use anyhow::Result;
 
 /// Refuses a working tree with changes or untracked files (a release is built from what is
 /// committed, nothing else).
@@ -13,7 +14,7 @@ pub(crate) fn ensure_clean(ws: &Workspace) -> Result<()> {
     let mut cmd = ws.git();
     cmd.args(["status", "--porcelain=v1", "--untracked-files=normal"]);
     let status = process::stdout(&mut cmd).map_err(|e| {
-        Error::refused(format!(
+        failure::refused(format!(
             "{} is not a usable git checkout (releases are made from a clean clone)",
             ws.root().display()
         ))
@@ -27,7 +28,7 @@ pub(crate) fn ensure_clean(ws: &Workspace) -> Result<()> {
     if changes.len() > shown.len() {
         shown.push("...");
     }
-    Err(Error::refused(format!(
+    Err(failure::refused(format!(
         "the working tree is not clean ({} change{}); commit or stash first:\n  {}",
         changes.len(),
         if changes.len() == 1 { "" } else { "s" },

@@ -38,10 +38,11 @@ pub mod changelog;
 pub mod ci;
 pub mod cli;
 pub mod contract;
-mod date;
 pub mod dist;
-mod error;
+mod failure;
 mod git;
+#[cfg(doctest)]
+mod guides;
 pub mod manifest;
 mod process;
 pub mod release;
@@ -50,8 +51,10 @@ pub mod tidy;
 mod version;
 mod workspace;
 
-pub use date::Date;
-pub use error::{Error, ErrorKind, Result};
+pub use anyhow::{Error, Result};
+pub use failure::{ErrorKind, KindOf};
+/// A calendar day (the changelog headings' dates): jiff's civil date, printed `YYYY-MM-DD`.
+pub use jiff::civil::Date;
 pub use test_summary::TestCounts;
 pub use version::{Bump, Version};
 pub use workspace::{Metadata, Package, Workspace};

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match xtask::cli::main(&args) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", err.report());
+            eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }

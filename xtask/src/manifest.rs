@@ -22,8 +22,9 @@ use std::fmt;
 
 use toml_edit::{DocumentMut, Item, Value};
 
-use crate::error::{Error, Result};
+use crate::failure::{self, WithSource as _};
 use crate::version::Version;
+use anyhow::Result;
 
 /// The workspace's root manifest, parsed for editing.
 #[derive(Debug, Clone)]
@@ -58,9 +59,9 @@ impl RootManifest {
     /// assert!(xtask::manifest::RootManifest::parse("[workspace\n").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<Self> {
-        let doc = text
-            .parse::<DocumentMut>()
-            .map_err(|e| Error::invalid("the root Cargo.toml is not valid TOML").with_source(e))?;
+        let doc = text.parse::<DocumentMut>().map_err(|e| {
+            failure::invalid("the root Cargo.toml is not valid TOML").with_source(e)
+        })?;
         Ok(Self { doc })
     }
 
@@ -80,7 +81,7 @@ impl RootManifest {
             .and_then(|p| p.get("version"))
             .and_then(Item::as_str)
             .ok_or_else(|| {
-                Error::invalid("the root Cargo.toml has no `version` in [workspace.package]")
+                failure::invalid("the root Cargo.toml has no `version` in [workspace.package]")
             })?
             .parse()
     }
@@ -140,10 +141,10 @@ impl RootManifest {
             .and_then(|w| w.get_mut("package"))
             .and_then(Item::as_table_like_mut)
             .ok_or_else(|| {
-                Error::invalid("the root Cargo.toml has no [workspace.package] table")
+                failure::invalid("the root Cargo.toml has no [workspace.package] table")
             })?;
         let slot = package.get_mut("version").ok_or_else(|| {
-            Error::invalid("the root Cargo.toml has no `version` in [workspace.package]")
+            failure::invalid("the root Cargo.toml has no `version` in [workspace.package]")
         })?;
         replace_keeping_decor(slot, &text);
 

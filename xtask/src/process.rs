@@ -4,7 +4,9 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::error::{Error, ErrorKind, Result};
+use anyhow::Result;
+
+use crate::failure::{self, ErrorKind, WithSource as _};
 
 /// The command line of `cmd` as a person would type it (`cargo fmt --all -- --check`).
 pub(crate) fn describe(cmd: &Command) -> String {
@@ -31,7 +33,7 @@ fn shown(part: &OsStr) -> String {
 pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     let line = describe(cmd);
     let status = cmd.status().map_err(|e| {
-        Error::new(
+        failure::new(
             ErrorKind::CommandFailed,
             format!("could not start `{line}`"),
         )
@@ -40,7 +42,7 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     if status.success() {
         Ok(())
     } else {
-        Err(Error::new(
+        Err(failure::new(
             ErrorKind::CommandFailed,
             format!("`{line}` failed ({status})"),
         ))
@@ -56,7 +58,7 @@ pub(crate) fn output(cmd: &mut Command) -> Result<Output> {
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| {
-            Error::new(
+            failure::new(
                 ErrorKind::CommandFailed,
                 format!("could not start `{line}`"),
             )
@@ -66,7 +68,7 @@ pub(crate) fn output(cmd: &mut Command) -> Result<Output> {
         Ok(out)
     } else {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        Err(Error::new(
+        Err(failure::new(
             ErrorKind::CommandFailed,
             format!("`{line}` failed ({}):\n{}", out.status, stderr.trim_end()),
         ))
@@ -78,7 +80,7 @@ pub(crate) fn stdout(cmd: &mut Command) -> Result<String> {
     let line = describe(cmd);
     let out = output(cmd)?;
     String::from_utf8(out.stdout)
-        .map_err(|e| Error::invalid(format!("`{line}` printed non-UTF-8 output")).with_source(e))
+        .map_err(|e| failure::invalid(format!("`{line}` printed non-UTF-8 output")).with_source(e))
 }
 
 /// True when `cmd` starts and exits successfully (its output is discarded).
@@ -93,6 +95,7 @@ pub(crate) fn succeeds(cmd: &mut Command) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::KindOf as _;
 
     #[test]
     fn describe_shows_the_program_name_only() {

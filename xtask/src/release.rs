@@ -16,15 +16,19 @@
 use std::fs;
 use std::path::PathBuf;
 
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
 use crate::changelog;
 use crate::ci;
-use crate::date::Date;
-use crate::error::{Error, IoContext, Result};
+use crate::failure::{self, ErrorKind, WithSource as _};
 use crate::git;
 use crate::manifest::RootManifest;
 use crate::process;
 use crate::version::{Bump, Version};
 use crate::workspace::Workspace;
+use anyhow::{Context as _, Result};
 
 /// The files a release rewrites (and commits).
 pub const RELEASE_FILES: [&str; 3] = ["Cargo.toml", "Cargo.lock", "CHANGELOG.md"];
@@ -60,7 +64,7 @@ impl ReleaseOptions {
             dry_run: false,
             run_ci: true,
             verify: true,
-            date: Date::today_utc(),
+            date: utc_date(Timestamp::now()),
         }
     }
 
@@ -94,12 +98,14 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
     // 1. Everything that can refuse, before anything slow or anything written.
     git::ensure_clean(ws)?;
     let root_path = ws.root().join("Cargo.toml");
-    let root_text = fs::read_to_string(&root_path).io_context(|| "reading Cargo.toml".into())?;
+    let root_text = fs::read_to_string(&root_path).context("reading Cargo.toml")?;
     let mut manifest = RootManifest::parse(&root_text)?;
     let previous = manifest.version()?;
     let changelog_text = fs::read_to_string(ws.root().join("CHANGELOG.md")).map_err(|e| {
-        Error::refused("no CHANGELOG.md at the workspace root: a release needs its changelog entry")
-            .with_source(e)
+        failure::refused(
+            "no CHANGELOG.md at the workspace root: a release needs its changelog entry",
+        )
+        .with_source(e)
     })?;
     // The version in the manifests may never have been released (the first release): then
     // asking for exactly that version is allowed; otherwise the new one must be greater.
@@ -111,13 +117,13 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
     };
     let tag = format!("v{version}");
     if git::tag_exists(ws, &tag)? {
-        return Err(Error::refused(format!("the tag {tag} already exists")));
+        return Err(failure::refused(format!("the tag {tag} already exists")));
     }
     let new_changelog = changelog::release(&changelog_text, version, opts.date)?;
     let meta = ws.metadata()?;
     for p in &meta.packages {
         if p.version != previous.to_string() {
-            return Err(Error::refused(format!(
+            return Err(failure::refused(format!(
                 "crate {} is at version {}, not the workspace version {previous}: \
                  every crate takes `version.workspace = true`",
                 p.name, p.version
@@ -141,7 +147,7 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
     if opts.run_ci {
         let report = ci::run(ws);
         if let Some(failed) = report.failed_stage() {
-            return Err(Error::refused(format!(
+            return Err(failure::refused(format!(
                 "`cargo xtask ci` failed at stage `{}`: a release needs a green CI",
                 failed.name
             )));
@@ -149,7 +155,7 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
         // CI must not have rewritten tracked files (a stale Cargo.lock, say): the release is
         // made of what is committed.
         git::ensure_clean(ws).map_err(|e| {
-            Error::refused(format!(
+            failure::refused(format!(
                 "`cargo xtask ci` changed the working tree; commit what it changed first ({e})"
             ))
         })?;
@@ -159,19 +165,19 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
     let scratch = tempfile::Builder::new()
         .prefix("pims-rs-release-")
         .tempdir()
-        .io_context(|| "creating a scratch directory".into())?;
+        .context("creating a scratch directory")?;
     for file in git::tracked_files(ws)? {
         let to = scratch.path().join(&file);
         if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent).io_context(|| format!("creating {}", parent.display()))?;
+            fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
         fs::copy(ws.root().join(&file), &to)
-            .io_context(|| format!("copying {} to the scratch tree", file.display()))?;
+            .with_context(|| format!("copying {} to the scratch tree", file.display()))?;
     }
     fs::write(scratch.path().join("Cargo.toml"), &new_manifest)
-        .io_context(|| "writing the scratch Cargo.toml".into())?;
+        .context("writing the scratch Cargo.toml")?;
     fs::write(scratch.path().join("CHANGELOG.md"), &new_changelog)
-        .io_context(|| "writing the scratch CHANGELOG.md".into())?;
+        .context("writing the scratch CHANGELOG.md")?;
     let staged = Workspace::at(scratch.path()).with_target_dir(&meta.target_directory);
     // Only the workspace's own entries change in the lock file.
     process::run(
@@ -198,8 +204,8 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
         })
         .collect();
     if let Some(missing) = packages.iter().find(|p| !p.is_file()) {
-        return Err(Error::new(
-            crate::ErrorKind::CommandFailed,
+        return Err(failure::new(
+            ErrorKind::CommandFailed,
             format!("cargo package did not produce {}", missing.display()),
         ));
     }
@@ -208,12 +214,11 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
     let committed = !opts.dry_run;
     if committed {
         let new_lock = fs::read(scratch.path().join("Cargo.lock"))
-            .io_context(|| "reading the scratch Cargo.lock".into())?;
-        fs::write(&root_path, &new_manifest).io_context(|| "writing Cargo.toml".into())?;
-        fs::write(ws.root().join("Cargo.lock"), new_lock)
-            .io_context(|| "writing Cargo.lock".into())?;
+            .context("reading the scratch Cargo.lock")?;
+        fs::write(&root_path, &new_manifest).context("writing Cargo.toml")?;
+        fs::write(ws.root().join("Cargo.lock"), new_lock).context("writing Cargo.lock")?;
         fs::write(ws.root().join("CHANGELOG.md"), &new_changelog)
-            .io_context(|| "writing CHANGELOG.md".into())?;
+            .context("writing CHANGELOG.md")?;
         git::commit_and_tag(ws, &RELEASE_FILES, &format!("Release {tag}"), &tag)?;
         println!("release: committed and tagged {tag}");
         println!(
@@ -238,4 +243,44 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
         packages,
         committed,
     })
+}
+
+/// The calendar day of `at` in UTC: a release is dated by the day it is made, wherever.
+fn utc_date(at: Timestamp) -> Date {
+    at.to_zoned(TimeZone::UTC).date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates_of_known_days() {
+        let cases = [
+            (0, "1970-01-01"),
+            (-1, "1969-12-31"),
+            (31, "1970-02-01"),
+            (59, "1970-03-01"),
+            (10_957, "2000-01-01"),
+            (11_016, "2000-02-29"),
+            (11_017, "2000-03-01"),
+            (20_788, "2026-12-01"),
+            (20_818, "2026-12-31"),
+            (20_819, "2027-01-01"),
+            (47_540, "2100-02-28"),
+            (47_541, "2100-03-01"), // 2100 is not a leap year
+        ];
+        for (days, text) in cases {
+            // The last second of the day is still that day.
+            for second in [0, 86_399] {
+                let at = Timestamp::from_second(days * 86_400 + second).unwrap();
+                assert_eq!(utc_date(at).to_string(), text, "day {days}");
+            }
+        }
+    }
+
+    #[test]
+    fn today_is_after_2020() {
+        assert!(utc_date(Timestamp::now()) > Date::constant(2020, 1, 1));
+    }
 }

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{Error, Result};
+use crate::failure::{self, ErrorKind};
+use anyhow::Result;
 
 /// A release version `MAJOR.MINOR.PATCH` (pre-release and build suffixes are not used here).
 ///
@@ -47,11 +48,11 @@ impl fmt::Display for Version {
 }
 
 impl FromStr for Version {
-    type Err = Error;
+    type Err = anyhow::Error;
 
     fn from_str(s: &str) -> Result<Self> {
         let bad = || {
-            Error::invalid(format!(
+            failure::invalid(format!(
                 "`{s}` is not a release version: expected MAJOR.MINOR.PATCH, like 1.4.2"
             ))
         };
@@ -101,7 +102,7 @@ impl Bump {
     /// The version that follows `current`; refuses an exact version that is not greater.
     ///
     /// ```
-    /// use xtask::{Bump, ErrorKind, Version};
+    /// use xtask::{Bump, ErrorKind, KindOf, Version};
     ///
     /// let err = Bump::Exact(Version::new(0, 1, 0)).apply(Version::new(0, 2, 0)).unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::Refused);
@@ -115,7 +116,7 @@ impl Bump {
             Self::Exact(v) => v,
         };
         if next <= current {
-            return Err(Error::refused(format!(
+            return Err(failure::refused(format!(
                 "version {next} is not greater than the current version {current}"
             )));
         }
@@ -124,7 +125,7 @@ impl Bump {
 }
 
 impl FromStr for Bump {
-    type Err = Error;
+    type Err = anyhow::Error;
 
     fn from_str(s: &str) -> Result<Self> {
         match s {
@@ -132,8 +133,8 @@ impl FromStr for Bump {
             "minor" => Ok(Self::Minor),
             "patch" => Ok(Self::Patch),
             _ => s.parse().map(Self::Exact).map_err(|_| {
-                Error::new(
-                    crate::ErrorKind::Usage,
+                failure::new(
+                    ErrorKind::Usage,
                     format!("`{s}` is neither major, minor, patch nor a version X.Y.Z"),
                 )
             }),
@@ -145,6 +146,7 @@ impl FromStr for Bump {
 mod tests {
     use super::*;
     use crate::ErrorKind;
+    use crate::KindOf as _;
 
     #[test]
     fn parses_plain_versions_only() {

@@ -7,8 +7,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::failure::{self, WithSource as _};
 use crate::process;
+use anyhow::Result;
 
 /// A Cargo workspace on disk.
 ///
@@ -164,7 +165,7 @@ pub struct Metadata {
 impl Metadata {
     /// Reads the JSON printed by `cargo metadata --format-version 1 --no-deps`.
     pub fn from_json(text: &str) -> Result<Self> {
-        let bad = |what: &str| Error::invalid(format!("cargo metadata: {what}"));
+        let bad = |what: &str| failure::invalid(format!("cargo metadata: {what}"));
         let json: Value =
             serde_json::from_str(text).map_err(|e| bad("the output is not JSON").with_source(e))?;
         let str_field = |v: &Value, key: &str| -> Result<String> {
@@ -269,7 +270,7 @@ impl Metadata {
                 .iter()
                 .find(|d| !publishable.contains_key(d.as_str()))
             {
-                return Err(Error::refused(format!(
+                return Err(failure::refused(format!(
                     "{} depends on {dep}, which is `publish = false`: it could not be published",
                     p.name
                 )));
@@ -300,7 +301,7 @@ impl Metadata {
                     .filter(|n| !done.contains(*n))
                     .copied()
                     .collect();
-                return Err(Error::invalid(format!(
+                return Err(failure::invalid(format!(
                     "the internal dependencies of {} form a cycle",
                     stuck.join(", ")
                 )));

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use xtask::release::{ReleaseOptions, release};
-use xtask::{Bump, Date, ErrorKind, Version, Workspace};
+use xtask::{Bump, Date, ErrorKind, KindOf as _, Version, Workspace};
 
-const DATE: Date = Date::new(2026, 12, 1);
+const DATE: Date = Date::constant(2026, 12, 1);
 
 const ROOT: &str = r#"[workspace]
 resolver = "3"

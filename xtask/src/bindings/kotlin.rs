@@ -7,9 +7,10 @@ use std::process::Command;
 
 use super::sim::Sim;
 use super::{Built, newest, tools};
-use crate::error::{IoContext, Result};
+use crate::failure::{self, WithSource as _};
 use crate::process;
 use crate::workspace::Workspace;
+use anyhow::{Context as _, Result};
 
 /// The suite's main class.
 pub const MAIN_CLASS: &str = "pims.tests.BindingsTestKt";
@@ -25,13 +26,14 @@ pub fn compile(kotlin_home: &Path, jna: &Path, sources: &[PathBuf], jar: &Path) 
         return Ok(());
     }
     if let Some(parent) = jar.parent() {
-        std::fs::create_dir_all(parent).io_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
     let classpath = std::env::join_paths([
         kotlin_home.join("lib/kotlinx-coroutines-core-jvm.jar"),
         jna.to_path_buf(),
     ])
-    .map_err(|e| crate::Error::invalid("a classpath entry holds a separator").with_source(e))?;
+    .map_err(|e| failure::invalid("a classpath entry holds a separator").with_source(e))?;
     let mut cmd = Command::new(kotlin_home.join("bin/kotlinc"));
     cmd.arg("-nowarn").arg("-cp").arg(classpath);
     for s in sources {
@@ -59,14 +61,14 @@ pub fn test(ws: &Workspace, built: &Built, fixtures: &Path) -> Result<()> {
         &jar,
     )?;
     let sim = Sim::start(&built.profile_dir)?;
-    let scratch = tempfile::tempdir().io_context(|| "creating a scratch directory".into())?;
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let classpath = std::env::join_paths([
         jar,
         home.join("lib/kotlin-stdlib.jar"),
         home.join("lib/kotlinx-coroutines-core-jvm.jar"),
         jna,
     ])
-    .map_err(|e| crate::Error::invalid("a classpath entry holds a separator").with_source(e))?;
+    .map_err(|e| failure::invalid("a classpath entry holds a separator").with_source(e))?;
     let mut cmd = Command::new("java");
     cmd.arg(format!(
         "-Djna.library.path={}",

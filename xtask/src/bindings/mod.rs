@@ -26,9 +26,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::error::{Error, IoContext, Result};
+use crate::failure::{self};
 use crate::process;
 use crate::workspace::Workspace;
+use anyhow::{Context as _, Result};
 
 /// The languages generated, with the directory each one's sources go to.
 pub const LANGUAGES: [&str; 3] = ["kotlin", "swift", "python"];
@@ -104,7 +105,7 @@ pub fn generate(ws: &Workspace, release: bool, extra: &[&str]) -> Result<Built> 
             .profile_dir
             .join(format!("{}{}", GENERATOR.1, std::env::consts::EXE_SUFFIX));
     let staging = tempfile::tempdir_in(&meta.target_directory)
-        .io_context(|| "creating a scratch directory in target/".into())?;
+        .context("creating a scratch directory in target/")?;
     for language in LANGUAGES {
         let dir = staging.path().join(language);
         let mut cmd = std::process::Command::new(&generator);
@@ -133,20 +134,20 @@ fn sync_tree(from: &Path, to: &Path) -> Result<()> {
         for old in files_under(to)? {
             if !wanted.contains(&old) {
                 let path = to.join(&old);
-                fs::remove_file(&path).io_context(|| format!("removing {}", path.display()))?;
+                fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
             }
         }
     }
     for rel in wanted {
         let (src, dst) = (from.join(&rel), to.join(&rel));
-        let content = fs::read(&src).io_context(|| format!("reading {}", src.display()))?;
+        let content = fs::read(&src).with_context(|| format!("reading {}", src.display()))?;
         if fs::read(&dst).ok().as_deref() == Some(content.as_slice()) {
             continue;
         }
         if let Some(parent) = dst.parent() {
-            fs::create_dir_all(parent).io_context(|| format!("creating {}", parent.display()))?;
+            fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
-        fs::write(&dst, content).io_context(|| format!("writing {}", dst.display()))?;
+        fs::write(&dst, content).with_context(|| format!("writing {}", dst.display()))?;
     }
     Ok(())
 }
@@ -156,9 +157,9 @@ pub(crate) fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
-        for entry in fs::read_dir(&d).io_context(|| format!("reading {}", d.display()))? {
+        for entry in fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
             let path = entry
-                .io_context(|| format!("reading {}", d.display()))?
+                .with_context(|| format!("reading {}", d.display()))?
                 .path();
             if path.is_dir() {
                 pending.push(path);
@@ -183,7 +184,7 @@ pub(crate) fn newest(paths: &[PathBuf]) -> Result<std::time::SystemTime> {
         for f in files {
             let modified = fs::metadata(&f)
                 .and_then(|m| m.modified())
-                .io_context(|| format!("reading {}", f.display()))?;
+                .with_context(|| format!("reading {}", f.display()))?;
             newest = newest.max(modified);
         }
     }
@@ -196,7 +197,7 @@ pub fn test(ws: &Workspace) -> Result<()> {
     let built = generate(ws, false, &["pims-sim"])?;
     let fixtures = ws.root().join("crates/pims/tests/fixtures");
     if !fixtures.is_dir() {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "{} is missing: the suites compare the answers with its fixtures",
             fixtures.display()
         )));

@@ -6,9 +6,10 @@ use std::process::Command;
 
 use super::sim::Sim;
 use super::{Built, GENERATOR, tools};
-use crate::error::{Error, IoContext, Result};
+use crate::failure::{self, WithSource as _};
 use crate::process;
 use crate::workspace::Workspace;
+use anyhow::{Context as _, Result};
 
 /// Builds the wheel of `bindings/python` into `out` (emptied first); returns its path.
 ///
@@ -21,7 +22,7 @@ pub fn wheel(ws: &Workspace, built: &Built, release: bool, out: &Path) -> Result
         &[tools::MATURIN],
     )?;
     let bin = built.tools.join("bin");
-    std::fs::create_dir_all(&bin).io_context(|| format!("creating {}", bin.display()))?;
+    std::fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
     let link = bin.join("uniffi-bindgen");
     let _ = std::fs::remove_file(&link);
     let generator =
@@ -29,13 +30,13 @@ pub fn wheel(ws: &Workspace, built: &Built, release: bool, out: &Path) -> Result
             .profile_dir
             .join(format!("{}{}", GENERATOR.1, std::env::consts::EXE_SUFFIX));
     std::os::unix::fs::symlink(&generator, &link)
-        .io_context(|| format!("linking {}", link.display()))?;
+        .with_context(|| format!("linking {}", link.display()))?;
     let path = std::env::var_os("PATH").unwrap_or_default();
     let path =
         std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&path)))
-            .map_err(|e| Error::invalid("PATH holds an entry with a separator").with_source(e))?;
+            .map_err(|e| failure::invalid("PATH holds an entry with a separator").with_source(e))?;
     if out.is_dir() {
-        std::fs::remove_dir_all(out).io_context(|| format!("emptying {}", out.display()))?;
+        std::fs::remove_dir_all(out).with_context(|| format!("emptying {}", out.display()))?;
     }
     let mut cmd = Command::new(&python);
     cmd.args(["-m", "maturin", "build", "--locked", "--quiet", "-o"])
@@ -51,13 +52,13 @@ pub fn wheel(ws: &Workspace, built: &Built, release: bool, out: &Path) -> Result
     println!("$ {}", process::describe(&cmd));
     process::run(&mut cmd)?;
     let wheels: Vec<PathBuf> = std::fs::read_dir(out)
-        .io_context(|| format!("reading {}", out.display()))?
+        .with_context(|| format!("reading {}", out.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "whl"))
         .collect();
     match wheels.as_slice() {
         [one] => Ok(one.clone()),
-        _ => Err(Error::refused(format!(
+        _ => Err(failure::refused(format!(
             "maturin left {} wheels in {} (expected one)",
             wheels.len(),
             out.display()
@@ -70,7 +71,7 @@ pub fn test(ws: &Workspace, built: &Built, fixtures: &Path) -> Result<()> {
     let wheel = wheel(ws, built, false, &built.target.join("bindings-test/wheels"))?;
     let env = built.target.join("bindings-test/python-venv");
     if env.exists() {
-        std::fs::remove_dir_all(&env).io_context(|| format!("removing {}", env.display()))?;
+        std::fs::remove_dir_all(&env).with_context(|| format!("removing {}", env.display()))?;
     }
     let python = tools::venv(&env, &[tools::PYTEST])?;
     process::run(
@@ -86,7 +87,7 @@ pub fn test(ws: &Workspace, built: &Built, fixtures: &Path) -> Result<()> {
             .arg(&wheel),
     )?;
     let sim = Sim::start(&built.profile_dir)?;
-    let scratch = tempfile::tempdir().io_context(|| "creating a scratch directory".into())?;
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let mut cmd = Command::new(&python);
     // Run from the scratch directory: `import pims` must find the installed wheel, not the
     // sources.

@@ -4,7 +4,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::failure::{self, ErrorKind, WithSource as _};
+use anyhow::Result;
 
 /// A running simulator: its base URL and admin token.
 #[derive(Debug)]
@@ -27,7 +28,7 @@ impl Sim {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| {
-                Error::new(
+                failure::new(
                     ErrorKind::CommandFailed,
                     format!("could not start {}", program.display()),
                 )
@@ -46,7 +47,7 @@ impl Sim {
             None => {
                 let _ = child.kill();
                 let _ = child.wait();
-                Err(Error::new(
+                Err(failure::new(
                     ErrorKind::CommandFailed,
                     format!("pims-sim did not say where it listens (it printed {line:?})"),
                 ))

@@ -7,8 +7,9 @@ use std::path::Path;
 use std::process::Command;
 
 use super::{Built, tools};
-use crate::error::{Error, IoContext, Result};
+use crate::failure::{self};
 use crate::process;
+use anyhow::{Context as _, Result};
 
 /// The generated Swift file, header and module map.
 pub const FILES: [&str; 3] = ["PimsFFI.swift", "pims_ffiFFI.h", "pims_ffiFFI.modulemap"];
@@ -49,7 +50,7 @@ pub fn check(built: &Built) -> Result<()> {
     let dir = built.sources("swift");
     for file in FILES {
         if !dir.join(file).is_file() {
-            return Err(Error::refused(format!(
+            return Err(failure::refused(format!(
                 "the generator wrote no {}",
                 dir.join(file).display()
             )));
@@ -58,10 +59,10 @@ pub fn check(built: &Built) -> Result<()> {
     tools::require("clang", "clang")?;
     let header = dir.join(FILES[1]);
     // Included, as the module map has Swift include it.
-    let scratch = tempfile::tempdir().io_context(|| "creating a scratch directory".into())?;
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let includer = scratch.path().join("include_header.c");
     std::fs::write(&includer, format!("#include \"{}\"\n", FILES[1]))
-        .io_context(|| format!("writing {}", includer.display()))?;
+        .with_context(|| format!("writing {}", includer.display()))?;
     let mut clang = Command::new("clang");
     clang
         .args(["-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-I"])
@@ -72,7 +73,7 @@ pub fn check(built: &Built) -> Result<()> {
 
     let exported = exported(&built.library)?;
     let read =
-        |p: &Path| std::fs::read_to_string(p).io_context(|| format!("reading {}", p.display()));
+        |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
     let swift = ffi_symbols(&read(&dir.join(FILES[0]))?);
     let declared = ffi_symbols(&read(&header)?);
     let missing: Vec<&String> = swift
@@ -81,7 +82,7 @@ pub fn check(built: &Built) -> Result<()> {
         .filter(|s| !exported.contains(*s))
         .collect();
     if !missing.is_empty() {
-        return Err(Error::refused(format!(
+        return Err(failure::refused(format!(
             "{} does not export {} symbol(s) the Swift bindings use: {}",
             built.library.display(),
             missing.len(),
@@ -93,7 +94,7 @@ pub fn check(built: &Built) -> Result<()> {
         )));
     }
     if swift.is_empty() {
-        return Err(Error::refused(
+        return Err(failure::refused(
             "the Swift file calls no FFI symbol: nothing was checked",
         ));
     }

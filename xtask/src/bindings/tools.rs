@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::error::{Error, Result};
+use crate::failure::{self};
 use crate::process;
+use anyhow::Result;
 
 /// The npm package and version of the Kotlin compiler.
 pub const KOTLIN_COMPILER: (&str, &str) = ("kotlin-compiler", "2.4.20");
@@ -50,7 +51,7 @@ pub fn kotlin_home(tools: &Path) -> Result<PathBuf> {
         "lib/kotlinx-coroutines-core-jvm.jar",
     ] {
         if !home.join(needed).is_file() {
-            return Err(Error::refused(format!(
+            return Err(failure::refused(format!(
                 "{} is missing from the npm package {package}@{version}",
                 home.join(needed).display()
             )));
@@ -65,7 +66,7 @@ pub fn jna_jar() -> Result<PathBuf> {
     if jar.is_file() {
         Ok(jar)
     } else {
-        Err(Error::refused(format!(
+        Err(failure::refused(format!(
             "{JNA_JAR} is missing: install Debian's libjna-java (.ci/run does)"
         )))
     }
@@ -76,7 +77,7 @@ pub fn require(program: &str, package: &str) -> Result<()> {
     if process::succeeds(Command::new(program).arg("--version")) {
         Ok(())
     } else {
-        Err(Error::refused(format!(
+        Err(failure::refused(format!(
             "`{program}` cannot be run: install Debian's {package} (.ci/run does)"
         )))
     }

@@ -30,7 +30,8 @@ pub const INHERITED_FIELDS: [&str; 5] = [
 pub const PUBLISH_FIELDS: [&str; 4] = ["description", "readme", "keywords", "categories"];
 
 /// The dependency tables of a manifest.
-const DEPENDENCY_TABLES: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+pub(crate) const DEPENDENCY_TABLES: [&str; 3] =
+    ["dependencies", "dev-dependencies", "build-dependencies"];
 
 /// Keys that say where a dependency comes from: they belong in the root only.
 const SOURCE_KEYS: [&str; 7] = ["version", "path", "git", "branch", "tag", "rev", "registry"];
@@ -52,7 +53,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
     problems
 }
 
-fn read(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<DocumentMut> {
+pub(crate) fn read(root: &Path, path: &Path, problems: &mut Vec<Problem>) -> Option<DocumentMut> {
     let rel = relative(root, path);
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
@@ -131,7 +132,7 @@ fn check_workspace(root: &Path, doc: &DocumentMut, problems: &mut Vec<Problem>) 
 }
 
 /// The member directories listed in `[workspace] members` (`dir/*` globs expanded).
-fn members(root: &Path, doc: &DocumentMut) -> Vec<PathBuf> {
+pub(crate) fn members(root: &Path, doc: &DocumentMut) -> Vec<PathBuf> {
     let list = doc
         .get("workspace")
         .and_then(|w| w.get("members"))

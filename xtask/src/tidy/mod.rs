@@ -11,23 +11,34 @@
 //!   metadata ([`manifests`]);
 //! - the error catalogue `crates/pims-types/errors.tsv` is well formed and, when the spec sits
 //!   beside the checkout, identical to it ([`errors_file`]);
-//! - the required guides and top-level files exist ([`files`]).
+//! - the required guides and top-level files exist ([`files`]);
+//! - the design's guards (docs/tidy.md): the allowed crate arrows ([`crate_arrows`]), no
+//!   declared-but-unused dependency ([`unused_dependencies`]), the guides' Rust blocks compiled
+//!   ([`docs_code_blocks`]), and at most [`module_circles::MAX_MODULE_CIRCLES`] module circles
+//!   ([`module_circles`]).
 //!
 //! ```
 //! let problems = xtask::tidy::check(std::path::Path::new("/nonexistent/checkout"));
 //! assert!(problems.iter().any(|p| p.to_string().contains("Cargo.toml")));
 //! ```
 
+pub mod crate_arrows;
 pub mod crates;
+pub mod docs_code_blocks;
 pub mod errors_file;
 pub mod files;
 pub mod manifests;
+mod members;
+pub mod module_circles;
+mod rust_tokens;
 pub mod sources;
+pub mod unused_dependencies;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::failure::{self};
+use anyhow::Result;
 
 /// One broken rule: where, and what to do about it.
 ///
@@ -85,15 +96,20 @@ pub fn check(root: &Path) -> Vec<Problem> {
     let mut problems = Vec::new();
     problems.extend(manifests::check(root));
     problems.extend(crates::check(root));
+    problems.extend(crate_arrows::check(root));
+    problems.extend(module_circles::check(root));
     problems.extend(sources::check(root));
+    problems.extend(unused_dependencies::check(root));
     problems.extend(errors_file::check(root));
     problems.extend(files::check(root));
+    problems.extend(docs_code_blocks::check(root));
     problems
 }
 
 /// Runs [`check`], prints the problems, and fails when there is any.
 pub fn run(root: &Path) -> Result<()> {
     let problems = check(root);
+    println!("{}", module_circles::summary(root));
     if problems.is_empty() {
         println!("tidy: all checks passed");
         return Ok(());
@@ -101,7 +117,7 @@ pub fn run(root: &Path) -> Result<()> {
     for p in &problems {
         println!("tidy: {p}");
     }
-    Err(Error::refused(format!(
+    Err(failure::refused(format!(
         "{} tidy problem{} (listed above)",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
