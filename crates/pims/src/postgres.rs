@@ -14,7 +14,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use pims_cache::{BatchSwap, CacheError, DeviceId, Entry, Health, KeySwap, StepStore, Swap};
+use pims_cache::{
+    BatchSwap, CacheError, DeviceId, Entry, Followed, Health, KeySwap, StepStore, Swap,
+};
 use pims_cache_postgres::{PostgresOptions, PostgresStore};
 use pims_types::Secret;
 use tokio::sync::OnceCell;
@@ -101,6 +103,15 @@ impl StepStore for MigratedOnFirstUse {
 
     async fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, CacheError> {
         self.ready().await?.get_many(keys).await
+    }
+
+    async fn get_following(
+        &self,
+        key: &[u8],
+        tag: &[u8],
+        prefix: &[u8],
+    ) -> Result<Followed, CacheError> {
+        self.ready().await?.get_following(key, tag, prefix).await
     }
 
     async fn compare_and_swap(
