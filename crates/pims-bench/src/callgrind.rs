@@ -30,10 +30,6 @@ fn valgrind() -> PathBuf {
 }
 
 /// Whether valgrind can be run here.
-///
-/// ```
-/// let _ = pims_bench::callgrind::available();
-/// ```
 pub fn available() -> bool {
     Command::new(VALGRIND)
         .arg("--version")

@@ -219,10 +219,6 @@ pub fn prepare_merge_cache(dir: &Path) -> Result<(), String> {
 
 /// B3i, baseline: the same merges on a `Mutex<HashMap>` filled with as many lists, in this
 /// process (one thread: the same work in every run).
-///
-/// ```
-/// pims_bench::probes::map_merges(&pims_bench::probes::Checkpoints::parse("1,3").unwrap());
-/// ```
 pub fn map_merges(at: &Checkpoints) {
     let map = MapCache::default();
     for i in 0..MERGE_CACHE_LISTS {

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use pims_cache::{BatchSwap, CacheError, KeySwap};
 
-use crate::options::invalid;
+use crate::error::invalid;
 
 /// What an absent key that must stay absent is created with, until the batch ends.
 const PLACEHOLDER: &[u8] = b"";

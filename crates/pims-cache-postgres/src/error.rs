@@ -137,6 +137,14 @@ fn humantime(d: Duration) -> impl fmt::Display {
     H(d)
 }
 
+/// A bad input, named: the cache's [`CacheError::InvalidInput`].
+pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> CacheError {
+    CacheError::InvalidInput {
+        what,
+        reason: reason.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use percent_encoding::percent_decode_str;
 use pims_cache::CacheError;
 use tokio_postgres::config::Host;
 
+use crate::error::invalid;
 use crate::password;
 use crate::sql::Table;
 
@@ -380,13 +381,6 @@ fn split_url(url: &str) -> Result<UrlParts, CacheError> {
         ssl_mode,
         root_cert,
     })
-}
-
-pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> CacheError {
-    CacheError::InvalidInput {
-        what,
-        reason: reason.into(),
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::fmt;
 
 use pims_cache::CacheError;
 
-use crate::options::invalid;
+use crate::error::invalid;
 
 /// The longest name part accepted (PostgreSQL's limit is 63 bytes; `_schema` is appended).
 const MAX_PART: usize = 48;

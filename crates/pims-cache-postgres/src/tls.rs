@@ -16,7 +16,8 @@ use rustls::{
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::options::{RootCert, SslMode, invalid};
+use crate::error::invalid;
+use crate::options::{RootCert, SslMode};
 
 /// The connector for `mode`, with the roots of `roots` (read now).
 pub(crate) fn connector(

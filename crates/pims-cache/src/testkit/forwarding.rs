@@ -177,11 +177,6 @@ impl<S: ?Sized> Forwarding<S> {
 
     /// Whether `flush` returns at once without flushing (loading many entries, then one
     /// flush of the inner store).
-    ///
-    /// ```
-    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
-    /// s.skip_flushes(true);
-    /// ```
     pub fn skip_flushes(&self, skip: bool) {
         self.skip_flushes.store(skip, Ordering::SeqCst);
     }
@@ -201,11 +196,6 @@ impl<S: ?Sized> Forwarding<S> {
 
     /// Whether scans ignore their prefix and return every entry (a custom store's bug, which
     /// the cache must survive without removing what is not its own).
-    ///
-    /// ```
-    /// let s = pims_cache::testkit::Forwarding::new(pims_cache::MemoryStore::new());
-    /// s.stray_scans(true);
-    /// ```
     pub fn stray_scans(&self, stray: bool) {
         self.stray.store(stray, Ordering::SeqCst);
     }
@@ -227,12 +217,6 @@ impl<S: ?Sized> Forwarding<S> {
     }
 
     /// Runs `hook` once, `when` the first scan of exactly `prefix` happens.
-    ///
-    /// ```
-    /// use pims_cache::testkit::{Forwarding, When};
-    /// let s = Forwarding::new(pims_cache::MemoryStore::new());
-    /// s.on_scan(b"L", When::Before, Box::new(|| Box::pin(async {})));
-    /// ```
     pub fn on_scan(&self, prefix: &[u8], when: When, hook: Hook) {
         *self.hook.lock().unwrap_or_else(PoisonError::into_inner) =
             Some((prefix.to_vec(), when, hook));
@@ -241,12 +225,6 @@ impl<S: ?Sized> Forwarding<S> {
     /// Runs `hook` once, right after the first write (`compare_and_swap`, `remove`, or a
     /// `swap_all` writing something) of a key starting with `prefix` returns from the store:
     /// another writer's change between two steps of an operation.
-    ///
-    /// ```
-    /// use pims_cache::testkit::Forwarding;
-    /// let s = Forwarding::new(pims_cache::MemoryStore::new());
-    /// s.after_write(b"L", Box::new(|| Box::pin(async {})));
-    /// ```
     pub fn after_write(&self, prefix: &[u8], hook: Hook) {
         *self
             .write_hook
