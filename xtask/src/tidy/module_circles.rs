@@ -65,20 +65,19 @@ pub fn circles(root: &Path) -> Vec<Circle> {
     out
 }
 
-/// Whether `count` circles are more than [`MAX_MODULE_CIRCLES`] (a function: with the limit
-/// at 0, a comparison written out is one clippy calls absurd).
-fn over_the_limit(count: usize) -> bool {
-    count.saturating_sub(MAX_MODULE_CIRCLES) > 0
-}
-
 /// A problem when the workspace has more circles than [`MAX_MODULE_CIRCLES`].
 pub fn check(root: &Path) -> Vec<Problem> {
     let found = circles(root);
-    if !over_the_limit(found.len()) {
-        return Vec::new();
+    if found.len() > MAX_MODULE_CIRCLES {
+        return vec![too_many(&found)];
     }
+    Vec::new()
+}
+
+/// The problem of more circles than allowed, each listed.
+fn too_many(found: &[Circle]) -> Problem {
     let list: Vec<String> = found.iter().map(|c| format!("  {c}")).collect();
-    vec![Problem::new(
+    Problem::new(
         "Cargo.toml",
         format!(
             "{} module circles, more than {MAX_MODULE_CIRCLES} (MAX_MODULE_CIRCLES in \
@@ -87,7 +86,7 @@ pub fn check(root: &Path) -> Vec<Problem> {
             found.len(),
             list.join("\n")
         ),
-    )]
+    )
 }
 
 /// The circles as `cargo xtask tidy` prints them.
