@@ -1,14 +1,15 @@
-//! How one `swap_all` becomes one transaction (the statements are in `sql`, sent in one round
-//! trip by `transaction`), and the pure functions it needs on the client:
+//! How one `swap_all` becomes one transaction (the statements are in `sql`, inside the store's
+//! function `<table>_swap_all`, which `transaction` calls: one statement, one round trip), and
+//! the pure functions it needs on the client:
 //!
-//! 1. every key is locked, in key order, by one statement (`lock_all`): an existing row gets a
-//!    row lock; an absent key gets our own, uncommitted row, holding the value the batch creates
-//!    it with, or a placeholder when the batch only needs it absent. Until we end, no one else
-//!    can write any key of the batch, not even create one of the absent ones (a phantom);
-//! 2. one statement (`judge_and_write`) reads the locked rows, whose values are now exact, and
+//! 1. every key is locked, in key order, by one statement: an existing row gets a row lock; an
+//!    absent key gets our own, uncommitted row, holding the value the batch creates it with, or
+//!    a placeholder when the batch only needs it absent. Until we end, no one else can write any
+//!    key of the batch, not even create one of the absent ones (a phantom);
+//! 2. one statement reads the locked rows (a fresh snapshot: their values are now exact) and
 //!    judges every entry: on a mismatch it removes the rows the lock created and reports the
 //!    first failing entry; otherwise it makes the writes that remain;
-//! 3. the transaction is committed (synchronously: the acknowledgement is durable).
+//! 3. the call's transaction is committed (synchronously: the acknowledgement is durable).
 
 use std::collections::HashSet;
 

@@ -8,9 +8,12 @@ use tokio_postgres::Transaction;
 use crate::error::PostgresError;
 use crate::sql::{Sql, Table};
 
-/// The schema version this crate writes and reads: version 1 is the table
-/// `(k bytea primary key, v bytea not null)` and its version table.
-pub const SCHEMA_VERSION: i32 = 1;
+/// The schema version this crate writes and reads.
+///
+/// - Version 1: the table `(k bytea primary key, v bytea not null)` and its version table.
+/// - Version 2: version 1 and the function `<table>_swap_all`, which makes a conditional
+///   batch in one call. A store of version 1 is upgraded in place (its entries untouched).
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock key of the table's migrations (FNV-1a of its name: stable across
 /// versions and processes).
@@ -55,15 +58,17 @@ pub(crate) async fn migrate(
                 supported: SCHEMA_VERSION,
             });
         }
-        Some(SCHEMA_VERSION) => {}
-        // None: a new store. (Earlier versions would be upgraded here, step by step.)
-        _ => {
-            tx.batch_execute(&sql.create_entries).await.map_err(q)?;
-            tx.execute(&sql.write_version, &[&SCHEMA_VERSION])
-                .await
-                .map_err(q)?;
-        }
+        Some(SCHEMA_VERSION) => return Ok(found),
+        // Version 1 has the entries table already.
+        Some(1) => {}
+        // A new store (or a version 0 no release ever wrote: its table is made if missing).
+        _ => tx.batch_execute(&sql.create_entries).await.map_err(q)?,
     }
+    // Version 2.
+    tx.batch_execute(&sql.create_swap_all).await.map_err(q)?;
+    tx.execute(&sql.write_version, &[&SCHEMA_VERSION])
+        .await
+        .map_err(q)?;
     Ok(found)
 }
 

@@ -8,7 +8,8 @@ use pims_cache::CacheError;
 
 use crate::error::invalid;
 
-/// The longest name part accepted (PostgreSQL's limit is 63 bytes; `_schema` is appended).
+/// The longest name part accepted (PostgreSQL's limit is 63 bytes; `_schema` and `_swap_all`
+/// are appended).
 const MAX_PART: usize = 48;
 
 /// A validated table name, optionally schema-qualified.
@@ -93,17 +94,15 @@ pub(crate) struct Sql {
     pub(crate) scan_range: String,
     /// `$1` from (inclusive), `$2` limit.
     pub(crate) scan_from: String,
-    /// `$1` keys (sorted), `$2` values to create them with: every key is locked, in key
-    /// order, whether it exists (a row lock, nothing written) or not (our uncommitted row, which
-    /// holds off any other writer of that key until we end); → the keys created. Inside a
-    /// transaction only.
-    pub(crate) lock_all: String,
-    /// `$1` keys, `$2` expected values, `$3` new values (a null: absent), in batch order, once
-    /// every key is locked by `lock_all` in the same transaction: judges every entry against
-    /// its key's current value (a row `lock_all` created counts as absent) and, when all hold
-    /// what they should, makes the writes left; otherwise removes what `lock_all` created and
-    /// writes nothing else. → the first failing entry (1-based, its current value), or no row.
-    pub(crate) judge_and_write: String,
+    /// `$1` keys, `$2` expected values, `$3` new values (a null: absent), in batch order; `$4`
+    /// the same keys sorted, `$5` what each absent one is created with while locked: the
+    /// whole conditional batch, committed with the statement (the function of
+    /// [`create_swap_all`](Sql::create_swap_all)). → one row: the first failing entry
+    /// (1-based) and its key's value, or a null position when the batch was made.
+    pub(crate) swap_all: String,
+    /// Creates (or replaces) the function `swap_all` calls: every key locked in key order,
+    /// then the judgement and the writes, two statements of one call.
+    pub(crate) create_swap_all: String,
     /// `$1` key, `$2` tag, `$3` prefix → the key's value and, when it starts with the tag, the
     /// value of `$3 ‖ the rest`: one statement, one snapshot.
     pub(crate) get_following: String,
@@ -125,6 +124,7 @@ impl Sql {
     pub(crate) fn new(table: &Table) -> Sql {
         let t = table.quoted("");
         let meta = table.quoted("_schema");
+        let swap_fn = table.quoted("_swap_all");
         Sql {
             get: format!("select v from {t} where k = $1"),
             get_many: format!(
@@ -141,38 +141,8 @@ impl Sql {
                 "select k, v from {t} where k >= $1 and k < $2 order by k limit $3"
             ),
             scan_from: format!("select k, v from {t} where k >= $1 order by k limit $2"),
-            // `with ordinality` + `order by n`: the rows are proposed, hence locked, in the
-            // order of `$1`, which the caller sorts: two batches never wait on each other in a
-            // cycle. `do update ... where false` locks an existing row without changing it.
-            lock_all: format!(
-                "insert into {t} as t (k, v) \
-                 select b.k, b.v from unnest($1::bytea[], $2::bytea[]) with ordinality as b(k, v, n) \
-                 order by b.n \
-                 on conflict (k) do update set v = t.v where false \
-                 returning t.k"
-            ),
-            // A row this transaction created (`lock_all`) has our transaction id as its xmin;
-            // every other row of the batch is locked, so its latest version is what this
-            // statement's snapshot sees. Data-modifying CTEs run to completion whether or not
-            // the final select reads them; each row is written by at most one of them.
-            judge_and_write: format!(
-                "with b(k, e, n, i) as (\
-                   select * from unnest($1::bytea[], $2::bytea[], $3::bytea[]) with ordinality), \
-                 j as (\
-                   select b.k, b.e, b.n, b.i, \
-                     coalesce(t.xmin = pg_current_xact_id()::xid, false) as mine, \
-                     case when t.xmin = pg_current_xact_id()::xid then null else t.v end as c \
-                   from b left join {t} as t on t.k = b.k), \
-                 bad as (select i, c from j where c is distinct from e order by i limit 1), \
-                 changed as (\
-                   update {t} as t set v = j.n from j \
-                   where not exists (select 1 from bad) and t.k = j.k and not j.mine \
-                     and j.n is not null and j.n is distinct from j.e), \
-                 removed as (\
-                   delete from {t} as t using j where t.k = j.k and \
-                     case when exists (select 1 from bad) then j.mine else j.n is null end) \
-                 select i, c from bad"
-            ),
+            swap_all: format!("select failed_at, failed_value from {swap_fn}($1, $2, $3, $4, $5)"),
+            create_swap_all: swap_all_function(&t, &swap_fn),
             get_following: format!(
                 "select l.v, r.v from {t} as l left join {t} as r \
                    on substring(l.v from 1 for octet_length($2::bytea)) = $2::bytea \
@@ -197,6 +167,68 @@ impl Sql {
             meta_regclass: meta,
         }
     }
+}
+
+/// The function behind [`Sql::swap_all`] for the table `t`, named `swap_fn`: one call, so one
+/// round trip and one implicit transaction, committed (synchronously) when the call returns.
+///
+/// A volatile function's statements each take a fresh snapshot (read committed), so the
+/// judgement sees the latest committed value of every key the first statement locked. A
+/// failing statement aborts the call and with it the transaction: nothing is half-written.
+fn swap_all_function(t: &str, swap_fn: &str) -> String {
+    format!(
+        "create or replace function {swap_fn}(\
+           bytea[], bytea[], bytea[], bytea[], bytea[], \
+           out failed_at bigint, out failed_value bytea) \
+         language plpgsql volatile as $body$ \
+         begin \
+           {lock}; \
+           {judge} \
+         end $body$",
+        lock = lock_all(t),
+        judge = judge_and_write(t),
+    )
+}
+
+/// Every key of `$4` locked, in that (key) order, whether it exists (a row lock, nothing
+/// written) or not (our uncommitted row, created with `$5`'s value, which holds off any other
+/// writer of that key until we end). `with ordinality` + `order by n`: two batches never wait
+/// on each other in a cycle. `do update ... where false` locks an existing row unchanged.
+fn lock_all(t: &str) -> String {
+    format!(
+        "insert into {t} as t (k, v) \
+         select b.k, b.v from unnest($4, $5) with ordinality as b(k, v, n) \
+         order by b.n \
+         on conflict (k) do update set v = t.v where false"
+    )
+}
+
+/// Every entry of `$1`/`$2`/`$3` judged against its key's value, once `lock_all` locked them
+/// all: a row the lock created has our transaction id as its xmin and counts as absent; every
+/// other row is locked, so its latest version is what this statement's snapshot sees. When all
+/// hold what they should, the writes left are made; otherwise the rows the lock created are
+/// removed and nothing else is written. The first failing entry goes into the out parameters.
+/// Data-modifying CTEs run to completion whether or not the final select reads them; each row
+/// is written by at most one of them.
+fn judge_and_write(t: &str) -> String {
+    format!(
+        "with b(k, e, n, i) as (\
+           select * from unnest($1, $2, $3) with ordinality), \
+         j as (\
+           select b.k, b.e, b.n, b.i, \
+             coalesce(t.xmin = pg_current_xact_id()::xid, false) as mine, \
+             case when t.xmin = pg_current_xact_id()::xid then null else t.v end as c \
+           from b left join {t} as t on t.k = b.k), \
+         bad as (select j.i, j.c from j where j.c is distinct from j.e order by j.i limit 1), \
+         changed as (\
+           update {t} as t set v = j.n from j \
+           where not exists (select 1 from bad) and t.k = j.k and not j.mine \
+             and j.n is not null and j.n is distinct from j.e), \
+         removed as (\
+           delete from {t} as t using j where t.k = j.k and \
+             case when exists (select 1 from bad) then j.mine else j.n is null end) \
+         select bad.i, bad.c into failed_at, failed_value from bad;"
+    )
 }
 
 #[cfg(test)]
@@ -232,13 +264,14 @@ mod tests {
         for s in [
             &sql.get,
             &sql.get_many,
-            &sql.lock_all,
-            &sql.judge_and_write,
+            &sql.create_swap_all,
             &sql.get_following,
             &sql.scan_from,
         ] {
             assert!(s.contains("\"tbl\""), "{s}");
         }
         assert!(sql.read_version.contains("\"tbl_schema\""));
+        assert!(sql.swap_all.contains("\"tbl_swap_all\"("));
+        assert!(sql.create_swap_all.contains("function \"tbl_swap_all\"("));
     }
 }

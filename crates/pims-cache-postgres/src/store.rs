@@ -37,9 +37,10 @@ const MAX_BATCH_ATTEMPTS: u32 = 3;
 /// - `compare_and_swap`: one conditional statement (`insert ... on conflict do nothing`,
 ///   `update`/`delete ... where v = $expected`); when it changed nothing, the key is read to
 ///   report what it holds (tried again if it holds what was expected by then);
-/// - `swap_all`: one transaction, in one round trip, that locks every key in key order (absent
-///   ones included, with a row of its own until it ends), then judges and writes in one
-///   statement: only if each key holds what it should; a batch of conditions only is one read;
+/// - `swap_all`: one statement (a call of the store's function: one round trip, one
+///   transaction) that locks every key in key order (absent ones included, with a row of its
+///   own until it ends), then judges and writes: only if each key holds what it should; a
+///   batch of conditions only is one read;
 /// - `flush` returns at once: every write is a committed, synchronous transaction before its
 ///   call returns; `generation` is None (other processes write too);
 /// - no degraded mode: a failure fails the call ([`CacheError::Storage`], its source a
@@ -231,7 +232,11 @@ impl From<PostgresError> for Fail {
 
 /// A failed statement as ours; a missing table says what to do.
 fn query_error(what: &'static str, e: &tokio_postgres::Error) -> Fail {
-    if e.code() == Some(&SqlState::UNDEFINED_TABLE) {
+    // (A store of schema version 1 has no `swap_all` function yet.)
+    if matches!(
+        e.code(),
+        Some(&SqlState::UNDEFINED_TABLE) | Some(&SqlState::UNDEFINED_FUNCTION)
+    ) {
         Fail::Pg(PostgresError::NotMigrated)
     } else {
         Fail::Pg(PostgresError::query(what, e))
@@ -417,7 +422,7 @@ impl StepStore for PostgresStore {
             let mut attempt = 1;
             loop {
                 let client = self.client().await?;
-                match transaction::swap(client, &self.inner.sql, swaps).await {
+                match transaction::swap(&client, &self.inner.sql, swaps).await {
                     Ok(outcome) => return Ok(outcome),
                     Err(e)
                         if attempt < MAX_BATCH_ATTEMPTS

@@ -65,4 +65,36 @@ async fn merges_and_lookups_reuse_their_plans() {
             "{what}: planned {plans} times for {calls} calls"
         );
     }
+
+    // Durable changes: each is one statement from the client (the function call, which
+    // commits as it returns), never an explicit transaction, and planned once too.
+    server.psql(&db, "select pg_stat_statements_reset()");
+    for n in 0..CALLS {
+        let selector = StepsSelector::car_association_id(format!("car-new-{n}")).unwrap();
+        let merged = cache
+            .merge(&ns, &ListKeys::from(&selector), &list(100 + n, 3, &[0]))
+            .await
+            .unwrap();
+        assert!(merged.changed && merged.durable);
+    }
+    let counted = |pattern: &str| -> (u64, u64) {
+        let row = server.psql(
+            &db,
+            &format!(
+                "select coalesce(sum(calls), 0)::text || ' ' || coalesce(sum(plans), 0)::text \
+                 from pg_stat_statements where toplevel and query ilike '{pattern}'"
+            ),
+        );
+        let (calls, plans) = row.split_once(' ').unwrap();
+        (calls.parse().unwrap(), plans.parse().unwrap())
+    };
+    let (calls, plans) = counted("%_swap_all\"(%");
+    assert_eq!(calls, CALLS, "one swap_all call per durable change");
+    assert!(
+        plans <= 4,
+        "swap_all planned {plans} times for {calls} calls"
+    );
+    for explicit in ["begin%", "commit%", "rollback%"] {
+        assert_eq!(counted(explicit).0, 0, "{explicit}");
+    }
 }

@@ -1,10 +1,10 @@
-//! The schema: `migrate` run by every replica at once, a later version's schema refused
-//! (neither read nor changed), a table of one's own.
+//! The schema: `migrate` run by every replica at once, a store of version 1 upgraded in place,
+//! a later version's schema refused (neither read nor changed), a table of one's own.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
-use pims_cache::{CacheError, StepStore, Swap};
+use pims_cache::{BatchSwap, CacheError, KeySwap, StepStore, Swap};
 use pims_cache_postgres::{PostgresError, PostgresStore, SCHEMA_VERSION};
 use support::*;
 
@@ -42,6 +42,75 @@ async fn every_replica_may_migrate_at_start() {
     // Again on a migrated store: nothing to do.
     let s = store(&url).await;
     assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION);
+}
+
+/// The schema version 1 wrote, as it wrote it: the entries and the version table.
+const VERSION_1: &str = "\
+    create table pims_step_store_schema (\
+      one boolean primary key default true check (one), version integer not null); \
+    insert into pims_step_store_schema (one, version) values (true, 1); \
+    create table pims_step_store (k bytea primary key, v bytea not null) \
+      with (fillfactor = 80); \
+    insert into pims_step_store (k, v) values ('\\x6b31', '\\x7631'), ('\\x6b32', '\\x7632')";
+
+/// A store of version 1 (no `swap_all` function): read as before; a batch that writes says to
+/// migrate and writes nothing; `migrate`, run by several replicas at once, adds the function,
+/// records version 2 and keeps every entry; batches work after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_store_is_upgraded_in_place() {
+    let Some((server, url)) = fresh_database() else {
+        return;
+    };
+    let db = database_of(&url);
+    server.psql(&db, VERSION_1);
+    let s = PostgresStore::connect(options(&url)).await.unwrap();
+    assert_eq!(s.schema_version().await.unwrap(), Some(1));
+    assert_eq!(s.get(b"k1").await.unwrap(), Some(b"v1".to_vec()));
+    let batch = [
+        KeySwap::new(b"k1", Some(b"v1"), Some(b"w1")),
+        KeySwap::new(b"k3", None, Some(b"v3")),
+    ];
+    let e = s.swap_all(&batch).await.unwrap_err();
+    assert!(matches!(e, CacheError::Storage { .. }), "{e}");
+    let source = std::error::Error::source(&e).unwrap().to_string();
+    assert!(source.contains("run migrate()"), "{source}");
+    assert_eq!(
+        server.psql(&db, "select count(*) from pims_step_store"),
+        "2"
+    );
+
+    let others: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let s = PostgresStore::connect(options(&url)).await.unwrap();
+                s.migrate().await
+            })
+        })
+        .collect();
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION);
+    for other in others {
+        assert_eq!(other.await.unwrap().unwrap(), SCHEMA_VERSION);
+    }
+    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(
+        server.psql(
+            &db,
+            "select count(*), min(version) from pims_step_store_schema"
+        ),
+        "1|2"
+    );
+    assert_eq!(
+        server.psql(
+            &db,
+            "select count(*) from pg_proc where proname = 'pims_step_store_swap_all'"
+        ),
+        "1"
+    );
+    assert_eq!(s.get(b"k2").await.unwrap(), Some(b"v2".to_vec()));
+    assert_eq!(s.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
+    assert_eq!(s.get(b"k1").await.unwrap(), Some(b"w1".to_vec()));
+    assert_eq!(s.get(b"k3").await.unwrap(), Some(b"v3".to_vec()));
 }
 
 #[tokio::test]
