@@ -164,10 +164,10 @@ async fn restarts_and_killed_sessions_lose_nothing_acknowledged_and_the_pools_re
     }
 }
 
-/// A batch whose transaction is cut short (its call's time limit passes while another session
-/// holds one of its rows) leaves nothing behind: the connection it used is closed, not reused
-/// in the middle of that transaction (which would see its uncommitted rows, or fail as
-/// aborted), and its locks go with it.
+/// A batch cut short (its call's time limit passes while another session holds one of its
+/// rows) leaves nothing behind: the server cancels its statement at the same limit (the
+/// session's `statement_timeout`), so it does not wait for the lock and commit later, and its
+/// locks go with it; the next call on the pool's one connection sees none of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_cut_short_never_reaches_the_next_call() {
     let Some((server, url)) = fresh_database() else {
@@ -224,9 +224,9 @@ async fn a_transaction_cut_short_never_reaches_the_next_call() {
     ];
     let e = s.swap_all(&batch).await.unwrap_err();
     assert!(matches!(e, CacheError::Storage { .. }), "{e}");
-    // The next calls, on the pool's one connection: a fresh one, outside any transaction (the
-    // old one would still be in the transaction, aborted or waiting for the lock, until the
-    // server's idle-in-transaction limit ends it, a second later).
+    // The next calls, on the pool's one connection: the batch's statement was cancelled by the
+    // server (without that, it would wait for the lock and commit its writes half a second
+    // later, and this read would queue behind it and see them).
     assert_eq!(
         s.get_many(&[b"k", b"x", b"y"]).await.unwrap(),
         [Some(b"1".to_vec()), None, None]
