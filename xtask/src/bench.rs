@@ -7,7 +7,8 @@
 //! valgrind (and strace, for the full run's B4c/B5c) are installed with apt when missing.
 
 use std::path::PathBuf;
-use std::process::Command;
+
+use xshell::cmd;
 
 use crate::failure::{self, ErrorKind};
 use crate::process;
@@ -39,33 +40,33 @@ const TOOLS: [(&str, &str, &str); 2] = [
 /// only network CI has). Runs `apt-get update` first only when the install alone fails.
 ///
 /// ```no_run
-/// xtask::bench::ensure_tool("valgrind").unwrap();
+/// let ws = xtask::Workspace::this().unwrap();
+/// xtask::bench::ensure_tool(&ws, "valgrind").unwrap();
 /// ```
-pub fn ensure_tool(program: &str) -> Result<()> {
+pub fn ensure_tool(ws: &Workspace, program: &str) -> Result<()> {
     let (_, probe, package) = TOOLS
         .iter()
         .find(|(p, _, _)| *p == program)
         .ok_or_else(|| failure::invalid(format!("no package known for `{program}`")))?;
-    if process::succeeds(Command::new(program).arg(probe)) {
+    let sh = ws.sh();
+    if process::succeeds(cmd!(sh, "{program} {probe}")) {
         return Ok(());
     }
     println!("{program} is not installed: installing the Debian package `{package}` with apt-get");
-    let install = |cmd: &mut Command| {
-        process::run(
-            cmd.args(["install", "-y", "--no-install-recommends", package])
-                .env("DEBIAN_FRONTEND", "noninteractive"),
+    let install = || {
+        cmd!(
+            sh,
+            "apt-get -q install -y --no-install-recommends {package}"
         )
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .quiet()
+        .run()
     };
-    let apt = || {
-        let mut c = Command::new("apt-get");
-        c.arg("-q");
-        c
-    };
-    if install(&mut apt()).is_err() {
-        process::run(apt().arg("update"))?;
-        install(&mut apt())?;
+    if install().is_err() {
+        cmd!(sh, "apt-get -q update").quiet().run()?;
+        install()?;
     }
-    if process::succeeds(Command::new(program).arg(probe)) {
+    if process::succeeds(cmd!(sh, "{program} {probe}")) {
         Ok(())
     } else {
         Err(failure::refused(format!(
@@ -77,13 +78,13 @@ pub fn ensure_tool(program: &str) -> Result<()> {
 /// Builds the release binaries of the counted figures (one cargo invocation: one build graph),
 /// returning the directory they are in.
 fn build_counted(ws: &Workspace) -> Result<PathBuf> {
-    let mut cmd = ws.cargo();
-    cmd.args(["build", "--release", "--locked"]);
-    for (package, bin) in COUNTED_BINARIES {
-        cmd.args(["-p", package, "--bin", bin]);
-    }
-    println!("$ {}", process::describe(&cmd));
-    process::run(&mut cmd)?;
+    let binaries = COUNTED_BINARIES
+        .iter()
+        .flat_map(|(package, bin)| ["-p", package, "--bin", bin]);
+    ws.cargo()
+        .args(["build", "--release", "--locked"])
+        .args(binaries)
+        .run()?;
     Ok(ws.metadata()?.target_directory.join("release"))
 }
 
@@ -91,23 +92,21 @@ fn build_counted(ws: &Workspace) -> Result<PathBuf> {
 /// release binaries, counts the gated figures once and compares them with
 /// `benchmarks/baseline.json`; fails on a regression over 5 %, never on a missed goal.
 pub fn gate(ws: &Workspace) -> Result<()> {
-    ensure_tool("valgrind")?;
-    let bin = build_counted(ws)?;
-    let mut cmd = Command::new(bin.join(BENCH_CRATE));
-    cmd.current_dir(ws.root()).arg("gate");
-    println!("$ {}", process::describe(&cmd));
-    process::run(&mut cmd)
+    ensure_tool(ws, "valgrind")?;
+    let bench = build_counted(ws)?.join(BENCH_CRATE);
+    let sh = ws.sh();
+    cmd!(sh, "{bench} gate").run()?;
+    Ok(())
 }
 
 /// `cargo xtask bench --record-baseline`: counts the gated figures and writes them to
 /// `benchmarks/baseline.json`.
 fn record(ws: &Workspace) -> Result<()> {
-    ensure_tool("valgrind")?;
-    let bin = build_counted(ws)?;
-    let mut cmd = Command::new(bin.join(BENCH_CRATE));
-    cmd.current_dir(ws.root()).args(["gate", "--record"]);
-    println!("$ {}", process::describe(&cmd));
-    process::run(&mut cmd)
+    ensure_tool(ws, "valgrind")?;
+    let bench = build_counted(ws)?.join(BENCH_CRATE);
+    let sh = ws.sh();
+    cmd!(sh, "{bench} gate --record").run()?;
+    Ok(())
 }
 
 /// `cargo xtask bench [ARGS...]`: the release build of the benchmark binary with `ARGS`
@@ -134,21 +133,23 @@ pub fn bench(ws: &Workspace, args: &[String]) -> Result<()> {
         return record(ws);
     }
     for (program, _, _) in TOOLS {
-        ensure_tool(program)?;
+        ensure_tool(ws, program)?;
     }
-    let mut cmd = ws.cargo();
-    cmd.args([
-        "run",
-        "--release",
-        "--locked",
-        "-p",
-        BENCH_CRATE,
-        "--bin",
-        BENCH_CRATE,
-        "--",
-    ])
-    .args(args);
-    process::run(&mut cmd)
+    ws.cargo()
+        .args([
+            "run",
+            "--release",
+            "--locked",
+            "-p",
+            BENCH_CRATE,
+            "--bin",
+            BENCH_CRATE,
+        ])
+        .arg("--")
+        .args(args)
+        .quiet()
+        .run()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -157,7 +158,8 @@ mod tests {
 
     #[test]
     fn an_unknown_tool_is_refused_before_anything_runs() {
-        let err = ensure_tool("no-such-tool").unwrap_err();
+        let ws = Workspace::this().unwrap();
+        let err = ensure_tool(&ws, "no-such-tool").unwrap_err();
         assert!(err.to_string().contains("no package known"), "{err}");
     }
 

@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use xshell::Cmd;
+
 use crate::failure::{self, ErrorKind, WithSource as _};
 use crate::process::{self, describe};
 use crate::test_summary::TestCounts;
@@ -278,9 +280,8 @@ fn has_nextest(ws: &Workspace) -> bool {
 
 /// `cargo nextest run` on the workspace with the CI profile, the tests `filter` selects, and
 /// `CI` as [`test_ci_value`] says.
-fn nextest(ws: &Workspace, filter: &str) -> Command {
-    let mut cmd = ws.cargo();
-    with_test_ci(&mut cmd).args([
+fn nextest<'a>(ws: &'a Workspace, filter: &str) -> Cmd<'a> {
+    with_test_ci(ws.cargo()).args([
         "nextest",
         "run",
         "--workspace",
@@ -288,63 +289,56 @@ fn nextest(ws: &Workspace, filter: &str) -> Command {
         NEXTEST_PROFILE,
         "-E",
         filter,
-    ]);
-    cmd
+    ])
 }
 
 /// Sets `CI` for a test run unless the environment sets it.
-fn with_test_ci(cmd: &mut Command) -> &mut Command {
-    if let Some(ci) = test_ci_value(std::env::var_os("CI").as_deref()) {
-        cmd.env("CI", ci);
+fn with_test_ci(cmd: Cmd<'_>) -> Cmd<'_> {
+    match test_ci_value(std::env::var_os("CI").as_deref()) {
+        Some(ci) => cmd.env("CI", ci),
+        None => cmd,
     }
-    cmd
 }
 
 fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
     match name {
-        "fmt" => announce_and_run(ws.cargo().args(["fmt", "--all", "--", "--check"])),
+        "fmt" => ws.cargo().args(["fmt", "--all", "--", "--check"]).run()?,
         "clippy" => {
-            announce_and_run(ws.cargo().args([
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ]))?;
+            ws.cargo()
+                .args([
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])
+                .run()?;
             // The facade without its default features (no HTTP transport, no sled store) is
             // a supported build: it must compile, warning-free, for apps that bring their own.
-            announce_and_run(ws.cargo().args([
-                "clippy",
-                "--package",
-                "pims",
-                "--no-default-features",
-                "--",
-                "-D",
-                "warnings",
-            ]))
+            ws.cargo()
+                .args(["clippy", "--package", "pims", "--no-default-features"])
+                .args(["--", "-D", "warnings"])
+                .run()?;
         }
         "test" => {
             if has_nextest(ws) {
                 let others = format!("not ({POSTGRES_TESTS})");
-                run_counting(&mut nextest(ws, &others), tests)?;
+                run_counting(nextest(ws, &others), tests)?;
             } else {
                 println!("cargo-nextest is not installed: running `cargo test` instead");
-                let mut cmd = ws.cargo();
-                with_test_ci(&mut cmd).args(["test", "--workspace", "--all-targets"]);
-                run_counting(&mut cmd, tests)?;
+                let cmd = with_test_ci(ws.cargo()).args(["test", "--workspace", "--all-targets"]);
+                run_counting(cmd, tests)?;
             }
             // The facade without its default features: what it refuses, and why.
-            run_counting(
-                ws.cargo().args([
-                    "test",
-                    "--package",
-                    "pims",
-                    "--no-default-features",
-                    "--lib",
-                ]),
-                tests,
-            )
+            let facade = [
+                "test",
+                "--package",
+                "pims",
+                "--no-default-features",
+                "--lib",
+            ];
+            run_counting(ws.cargo().args(facade), tests)?;
         }
         "postgres" => {
             if !has_nextest(ws) {
@@ -353,36 +347,39 @@ fn run_stage(ws: &Workspace, name: &str, tests: &mut TestCounts) -> Result<()> {
                 );
                 return Ok(());
             }
-            run_counting(&mut nextest(ws, POSTGRES_TESTS), tests)
+            run_counting(nextest(ws, POSTGRES_TESTS), tests)?;
         }
-        "contract" => crate::contract::run_stage(ws),
-        "bindings" => crate::bindings::test(ws),
-        "doctest" => run_counting(ws.cargo().args(["test", "--workspace", "--doc"]), tests),
+        "contract" => crate::contract::run_stage(ws)?,
+        "bindings" => crate::bindings::test(ws)?,
+        "doctest" => run_counting(ws.cargo().args(["test", "--workspace", "--doc"]), tests)?,
         "doc" => {
             let mut flags = std::env::var("RUSTDOCFLAGS").unwrap_or_default();
             if !flags.is_empty() {
                 flags.push(' ');
             }
             flags.push_str("-D warnings");
-            let mut cmd = ws.cargo();
-            cmd.args(["doc", "--workspace", "--no-deps"])
-                .env("RUSTDOCFLAGS", flags);
-            announce_and_run(&mut cmd)
+            ws.cargo()
+                .args(["doc", "--workspace", "--no-deps"])
+                .env("RUSTDOCFLAGS", flags)
+                .run()?;
         }
-        "tidy" => tidy::run(ws.root()),
+        "tidy" => tidy::run(ws.root())?,
         "deny" => {
             ensure_cargo_deny(ws)?;
-            let mut cmd = ws.cargo();
-            cmd.args(["deny", "check", "--hide-inclusion-graph"])
-                .args(DENY_CHECKS);
-            announce_and_run(&mut cmd)
+            ws.cargo()
+                .args(["deny", "check", "--hide-inclusion-graph"])
+                .args(DENY_CHECKS)
+                .run()?;
         }
-        "bench" => crate::bench::gate(ws),
-        other => Err(failure::new(
-            ErrorKind::Usage,
-            format!("unknown ci stage `{other}`"),
-        )),
+        "bench" => crate::bench::gate(ws)?,
+        other => {
+            return Err(failure::new(
+                ErrorKind::Usage,
+                format!("unknown ci stage `{other}`"),
+            ));
+        }
     }
+    Ok(())
 }
 
 /// Installs cargo-deny (pinned) when `cargo deny` is not available; cargo caches it in its
@@ -394,24 +391,24 @@ fn ensure_cargo_deny(ws: &Workspace) -> Result<()> {
     println!(
         "cargo-deny is not installed: installing {CARGO_DENY_VERSION} (once; cached in cargo's bin directory)"
     );
-    announce_and_run(ws.cargo().args([
-        "install",
-        "--locked",
-        "cargo-deny",
-        "--version",
-        CARGO_DENY_VERSION,
-    ]))
+    ws.cargo()
+        .args([
+            "install",
+            "--locked",
+            "cargo-deny",
+            "--version",
+            CARGO_DENY_VERSION,
+        ])
+        .run()?;
+    Ok(())
 }
 
-fn announce_and_run(cmd: &mut Command) -> Result<()> {
-    println!("$ {}", describe(cmd));
-    let _ = io::stdout().flush();
-    process::run(cmd)
-}
-
-/// Runs a test runner, passing its output through while counting its summary lines.
-fn run_counting(cmd: &mut Command, counts: &mut TestCounts) -> Result<()> {
-    run_counting_into(cmd, counts, io::stdout(), io::stderr(), PIPE_GRACE)
+/// Runs a test runner, passing its output through while counting its summary lines. The
+/// command is built with xshell but run by hand: xshell waits for the end before showing
+/// captured output, and this runner streams it line by line as it counts.
+fn run_counting(cmd: Cmd<'_>, counts: &mut TestCounts) -> Result<()> {
+    let mut cmd = Command::from(cmd);
+    run_counting_into(&mut cmd, counts, io::stdout(), io::stderr(), PIPE_GRACE)
 }
 
 /// [`run_counting`], copying the runner's stdout and stderr to the given sinks.

@@ -195,8 +195,10 @@ fn usage_of(command: &str, err: &clap::Error) -> anyhow::Error {
 
 /// Runs `cargo xtask` with `args` on this workspace; the exit code for the process.
 pub fn main<S: AsRef<str>>(args: &[S]) -> Result<ExitCode> {
-    let ws = Workspace::this();
-    match parse(args)? {
+    let task = parse(args)?;
+    // The one shell (xshell) every command runs through, rooted in the workspace.
+    let ws = Workspace::this()?;
+    match task {
         Task::Help => println!("{USAGE}"),
         Task::Ci => {
             if !ci::run(&ws).passed() {

@@ -19,6 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+use xshell::{Shell, cmd};
 
 use crate::failure::{self, ErrorKind, WithSource as _};
 use crate::process::{self, describe};
@@ -123,18 +124,18 @@ pub fn run_stage(ws: &Workspace) -> Result<()> {
     std::fs::create_dir_all(&work).map_err(|e| {
         failure::new(ErrorKind::Io, format!("cannot create {}", work.display())).with_source(e)
     })?;
-    announce(
-        ws.cargo()
-            .args(["build", "--package", "pims-sim", "--bin", "pims-sim"]),
-    )?;
+    ws.cargo()
+        .args(["build", "--package", "pims-sim", "--bin", "pims-sim"])
+        .run()?;
     let sim = target.join("debug").join("pims-sim");
-    let schemathesis = ensure_schemathesis(&work)?;
+    let sh = ws.sh();
+    let schemathesis = ensure_schemathesis(sh, &work)?;
     let contract = ws.root().join(CONTRACT_DIR);
     check_coverage(&Sim::start(&sim, &work.join("document.sim.log"))?)?;
     let mut failed = Vec::new();
     for (i, r) in RUNS.iter().enumerate() {
         println!("\n--> contract [{}/{}] {}", i + 1, RUNS.len(), r.name);
-        if let Err(e) = one_run(r, &sim, &schemathesis, &contract, &work) {
+        if let Err(e) = one_run(sh, r, &sim, &schemathesis, &contract, &work) {
             println!("--> contract {}: FAILED: {e:#}", r.name);
             failed.push(r.name);
         }
@@ -149,18 +150,12 @@ pub fn run_stage(ws: &Workspace) -> Result<()> {
     }
 }
 
-fn announce(cmd: &mut Command) -> Result<()> {
-    println!("$ {}", describe(cmd));
-    let _ = std::io::stdout().flush();
-    process::run(cmd)
-}
-
 /// The schemathesis program of the virtual environment under `work`, installed (pinned) when
 /// missing or of another version.
-fn ensure_schemathesis(work: &Path) -> Result<PathBuf> {
+fn ensure_schemathesis(sh: &Shell, work: &Path) -> Result<PathBuf> {
     let venv = work.join("venv");
     let program = venv.join("bin").join("schemathesis");
-    let version = process::stdout(Command::new(&program).arg("--version")).unwrap_or_default();
+    let version = process::read(cmd!(sh, "{program} --version")).unwrap_or_default();
     if version.contains(SCHEMATHESIS_VERSION) {
         return Ok(program);
     }
@@ -168,7 +163,7 @@ fn ensure_schemathesis(work: &Path) -> Result<PathBuf> {
         "schemathesis {SCHEMATHESIS_VERSION} is not installed: installing it into {}",
         venv.display()
     );
-    announce(Command::new("python3").args(["-m", "venv"]).arg(&venv)).map_err(|e| {
+    cmd!(sh, "python3 -m venv {venv}").run().map_err(|e| {
         failure::new(
             ErrorKind::CommandFailed,
             format!(
@@ -177,11 +172,13 @@ fn ensure_schemathesis(work: &Path) -> Result<PathBuf> {
             ),
         )
     })?;
-    announce(
-        Command::new(venv.join("bin").join("pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check"])
-            .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}")),
-    )?;
+    let pip = venv.join("bin").join("pip");
+    let package = format!("schemathesis=={SCHEMATHESIS_VERSION}");
+    cmd!(
+        sh,
+        "{pip} install --quiet --disable-pip-version-check {package}"
+    )
+    .run()?;
     Ok(program)
 }
 
@@ -192,6 +189,7 @@ struct Sim {
 }
 
 impl Sim {
+    /// std's Command, not xshell: the simulator keeps running while schemathesis calls it.
     fn start(program: &Path, log: &Path) -> Result<Sim> {
         let stderr = std::fs::File::create(log).map_err(|e| {
             failure::new(ErrorKind::Io, format!("cannot create {}", log.display())).with_source(e)
@@ -248,6 +246,7 @@ impl Drop for Sim {
 }
 
 fn one_run(
+    sh: &Shell,
     r: &Run,
     sim_program: &Path,
     schemathesis: &Path,
@@ -263,27 +262,29 @@ fn one_run(
         Token::User => USER_TOKEN,
         Token::Admin => ADMIN_TOKEN,
     };
-    let mut cmd = Command::new(schemathesis);
-    cmd.arg("--config-file")
-        .arg(contract.join("schemathesis.toml"))
-        .arg("run")
-        .arg(format!("{}/openapi.json", sim.url()))
-        .args(["--checks", "all", "--workers", "1"])
-        // Replaced by the hook `positive_data_accepted` (see hooks.py).
-        .args(["--exclude-checks", "positive_data_acceptance"])
-        .args(["--seed", &SEED.to_string()])
-        .args(["--max-examples", &r.max_examples.to_string()])
-        .args(["--request-timeout", "10"])
-        .arg("--header")
-        .arg(format!("Authorization: Bearer {token}"));
-    for op in r.operations {
-        cmd.args(["--include-operation-id", op]);
-    }
-    cmd.current_dir(work)
-        .env("SCHEMATHESIS_HOOKS", "hooks")
-        .env("PYTHONPATH", contract)
-        .env("PYTHONDONTWRITEBYTECODE", "1");
-    announce(&mut cmd)
+    let config = contract.join("schemathesis.toml");
+    let document = format!("{}/openapi.json", sim.url());
+    let (seed, max_examples) = (SEED.to_string(), r.max_examples.to_string());
+    let header = format!("Authorization: Bearer {token}");
+    let operations = r
+        .operations
+        .iter()
+        .flat_map(|op| ["--include-operation-id", op]);
+    let _dir = sh.push_dir(work);
+    // `--exclude-checks positive_data_acceptance`: replaced by the hook
+    // `positive_data_accepted` (see hooks.py).
+    cmd!(
+        sh,
+        "{schemathesis} --config-file {config} run {document} --checks all --workers 1
+            --exclude-checks positive_data_acceptance --seed {seed}
+            --max-examples {max_examples} --request-timeout 10 --header {header}
+            {operations...}"
+    )
+    .env("SCHEMATHESIS_HOOKS", "hooks")
+    .env("PYTHONPATH", contract)
+    .env("PYTHONDONTWRITEBYTECODE", "1")
+    .run()?;
+    Ok(())
 }
 
 /// Every operation of the served document is in one of [`RUNS`] (a route added to the

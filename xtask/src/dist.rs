@@ -9,13 +9,13 @@
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
+use xshell::{Shell, cmd};
 
-use crate::failure::{self, ErrorKind, WithSource as _};
+use crate::failure;
 use crate::git;
 use crate::process;
 use crate::workspace::Workspace;
@@ -99,9 +99,9 @@ pub fn archive_stem(version: &str, target: &str) -> String {
 }
 
 /// The host target triple, from `rustc -vV`.
-pub fn host_target() -> Result<String> {
+pub fn host_target(sh: &Shell) -> Result<String> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let out = process::stdout(Command::new(rustc).arg("-vV"))?;
+    let out = process::read(cmd!(sh, "{rustc} -vV"))?;
     out.lines()
         .find_map(|l| l.strip_prefix("host: "))
         .map(|h| h.trim().to_owned())
@@ -133,15 +133,13 @@ pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
             )));
         }
     }
-    let target = host_target()?;
+    let target = host_target(ws.sh())?;
 
-    let mut build = ws.cargo();
-    build.args(["build", "--release", "--locked", "--bins"]);
-    for (krate, _) in BINARIES {
-        build.args(["-p", krate]);
-    }
-    println!("$ {}", process::describe(&build));
-    process::run(&mut build)?;
+    let crates = BINARIES.iter().flat_map(|(krate, _)| ["-p", krate]);
+    ws.cargo()
+        .args(["build", "--release", "--locked", "--bins"])
+        .args(crates)
+        .run()?;
 
     let dist_dir = meta.target_directory.join("dist");
     fs::create_dir_all(&dist_dir).with_context(|| format!("creating {}", dist_dir.display()))?;
@@ -169,7 +167,7 @@ pub fn dist(ws: &Workspace, completions: Completions) -> Result<DistOutcome> {
         .target_directory
         .join("release")
         .join(format!("pims{}", std::env::consts::EXE_SUFFIX));
-    let with_completions = write_completions(&pims, scripts.path(), completions)?;
+    let with_completions = write_completions(ws.sh(), &pims, scripts.path(), completions)?;
     if with_completions {
         for (_, file) in COMPLETIONS {
             members.push((
@@ -267,11 +265,13 @@ pub fn bindings(ws: &Workspace) -> Result<BindingsOutcome> {
     let wheel_out = dist_dir.join(wheel_name);
     fs::copy(&wheel, &wheel_out).with_context(|| format!("writing {}", wheel_out.display()))?;
 
-    let home = crate::bindings::tools::kotlin_home(&built.tools)?;
+    let sh = ws.sh();
+    let home = crate::bindings::tools::kotlin_home(sh, &built.tools)?;
     let jna = crate::bindings::tools::jna_jar()?;
     let jar = dist_dir.join(format!("pims-kotlin-{version}.jar"));
     let _ = fs::remove_file(&jar);
     crate::bindings::kotlin::compile(
+        sh,
         &home,
         &jna,
         &[
@@ -286,14 +286,10 @@ pub fn bindings(ws: &Workspace) -> Result<BindingsOutcome> {
     let library = crate::bindings::library_file_name();
     fs::copy(&built.library, native.join(&prefix).join(&library))
         .with_context(|| format!("reading {}", built.library.display()))?;
-    process::run(
-        Command::new("jar")
-            .arg("uf")
-            .arg(&jar)
-            .arg("-C")
-            .arg(&native)
-            .arg(format!("{prefix}/{library}")),
-    )?;
+    let member = format!("{prefix}/{library}");
+    cmd!(sh, "jar uf {jar} -C {native} {member}")
+        .quiet()
+        .run()?;
 
     let stem = format!("pims-swift-{version}");
     let swift = dist_dir.join(format!("{stem}.tar.gz"));
@@ -349,21 +345,16 @@ pub fn bindings(ws: &Workspace) -> Result<BindingsOutcome> {
 
 /// Writes the completion scripts of the built `pims` into `dir`; false when the CLI cannot
 /// print them and `policy` allows shipping without.
-fn write_completions(pims: &Path, dir: &Path, policy: Completions) -> Result<bool> {
+fn write_completions(sh: &Shell, pims: &Path, dir: &Path, policy: Completions) -> Result<bool> {
     // A scratch home, so that the CLI cannot touch the user's data while printing scripts.
     let home = tempfile::tempdir().context("creating a scratch PIMS_HOME")?;
     for (shell, file) in COMPLETIONS {
-        let mut cmd = Command::new(pims);
-        cmd.args(["completions", shell])
+        let out = cmd!(sh, "{pims} completions {shell}")
             .env("PIMS_HOME", home.path())
-            .stdin(Stdio::null());
-        let out = cmd.output().map_err(|e| {
-            failure::new(
-                ErrorKind::CommandFailed,
-                format!("could not run {}", pims.display()),
-            )
-            .with_source(e)
-        })?;
+            .quiet()
+            .ignore_status()
+            .output()
+            .with_context(|| format!("could not run {}", pims.display()))?;
         if !out.status.success() || !is_completion_script(shell, &out.stdout) {
             let result = if out.status.success() {
                 "printed no completion script".to_owned()
@@ -535,6 +526,7 @@ mod tests {
             archive_stem("1.2.3", "aarch64-apple-darwin"),
             "pims-1.2.3-aarch64-apple-darwin"
         );
-        assert!(host_target().unwrap().contains('-'));
+        let sh = Shell::new().unwrap();
+        assert!(host_target(&sh).unwrap().contains('-'));
     }
 }

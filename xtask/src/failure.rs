@@ -65,8 +65,9 @@ pub(crate) fn invalid(message: impl Into<String>) -> anyhow::Error {
 
 /// The kind of an error.
 pub trait KindOf {
-    /// Its [`ErrorKind`]: the one it was made with, else [`ErrorKind::Io`] for a file
-    /// operation, else [`ErrorKind::Other`].
+    /// Its [`ErrorKind`]: the one it was made with, else [`ErrorKind::CommandFailed`] for a
+    /// program run through xshell, else [`ErrorKind::Io`] for a file operation, else
+    /// [`ErrorKind::Other`].
     fn kind(&self) -> ErrorKind;
 }
 
@@ -74,6 +75,9 @@ impl KindOf for anyhow::Error {
     fn kind(&self) -> ErrorKind {
         if let Some(classified) = self.downcast_ref::<Classified>() {
             return classified.kind;
+        }
+        if self.chain().any(|cause| cause.is::<xshell::Error>()) {
+            return ErrorKind::CommandFailed;
         }
         if self.chain().any(|cause| cause.is::<std::io::Error>()) {
             return ErrorKind::Io;

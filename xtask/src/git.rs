@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use xshell::cmd;
+
 use crate::failure::{self, WithSource as _};
 use crate::process;
 use crate::workspace::Workspace;
@@ -11,9 +13,12 @@ use anyhow::Result;
 /// Refuses a working tree with changes or untracked files (a release is built from what is
 /// committed, nothing else).
 pub(crate) fn ensure_clean(ws: &Workspace) -> Result<()> {
-    let mut cmd = ws.git();
-    cmd.args(["status", "--porcelain=v1", "--untracked-files=normal"]);
-    let status = process::stdout(&mut cmd).map_err(|e| {
+    let sh = ws.sh();
+    let status = process::read(cmd!(
+        sh,
+        "git status --porcelain=v1 --untracked-files=normal"
+    ))
+    .map_err(|e| {
         failure::refused(format!(
             "{} is not a usable git checkout (releases are made from a clean clone)",
             ws.root().display()
@@ -38,9 +43,8 @@ pub(crate) fn ensure_clean(ws: &Workspace) -> Result<()> {
 
 /// The tracked files, relative to the root.
 pub(crate) fn tracked_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
-    let mut cmd = ws.git();
-    cmd.args(["ls-files", "-z"]);
-    let out = process::stdout(&mut cmd)?;
+    let sh = ws.sh();
+    let out = process::read(cmd!(sh, "git ls-files -z"))?;
     Ok(out
         .split('\0')
         .filter(|f| !f.is_empty())
@@ -50,9 +54,10 @@ pub(crate) fn tracked_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
 
 /// True when the tag exists.
 pub(crate) fn tag_exists(ws: &Workspace, tag: &str) -> Result<bool> {
-    let mut cmd = ws.git();
-    cmd.args(["tag", "--list", tag]);
-    Ok(!process::stdout(&mut cmd)?.trim().is_empty())
+    let sh = ws.sh();
+    Ok(!process::read(cmd!(sh, "git tag --list {tag}"))?
+        .trim()
+        .is_empty())
 }
 
 /// Commits `files` with `message` and puts the annotated tag `tag` on that commit.
@@ -62,15 +67,19 @@ pub(crate) fn commit_and_tag(
     message: &str,
     tag: &str,
 ) -> Result<()> {
-    process::output(ws.git().arg("add").arg("--").args(files))?;
-    process::output(ws.git().args(["commit", "--quiet", "-m", message]))?;
-    process::output(ws.git().args(["tag", "-a", tag, "-m", message]))?;
+    let sh = ws.sh();
+    process::read(cmd!(sh, "git add -- {files...}"))?;
+    process::read(cmd!(sh, "git commit --quiet -m {message}"))?;
+    process::read(cmd!(sh, "git tag -a {tag} -m {message}"))?;
     Ok(())
 }
 
 /// The committer time of `HEAD`, in seconds since 1970 (for reproducible archive times).
 pub(crate) fn head_time(ws: &Workspace) -> Option<u64> {
-    let mut cmd = ws.git();
-    cmd.args(["log", "-1", "--format=%ct"]);
-    process::stdout(&mut cmd).ok()?.trim().parse().ok()
+    let sh = ws.sh();
+    process::read(cmd!(sh, "git log -1 --format=%ct"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }

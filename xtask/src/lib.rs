@@ -22,7 +22,7 @@
 //! assert_eq!(next.to_string(), "0.2.0");
 //!
 //! // The repository rules of the `tidy` stage, as a list of problems.
-//! let problems = xtask::tidy::check(xtask::Workspace::this().root());
+//! let problems = xtask::tidy::check(xtask::Workspace::this().unwrap().root());
 //! for problem in &problems {
 //!     println!("{problem}");
 //! }

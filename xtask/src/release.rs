@@ -25,7 +25,6 @@ use crate::ci;
 use crate::failure::{self, ErrorKind, WithSource as _};
 use crate::git;
 use crate::manifest::RootManifest;
-use crate::process;
 use crate::version::{Bump, Version};
 use crate::workspace::Workspace;
 use anyhow::{Context as _, Result};
@@ -178,23 +177,21 @@ pub fn release(ws: &Workspace, opts: &ReleaseOptions) -> Result<ReleaseOutcome> 
         .context("writing the scratch Cargo.toml")?;
     fs::write(scratch.path().join("CHANGELOG.md"), &new_changelog)
         .context("writing the scratch CHANGELOG.md")?;
-    let staged = Workspace::at(scratch.path()).with_target_dir(&meta.target_directory);
+    let staged = Workspace::at(scratch.path())?.with_target_dir(&meta.target_directory);
     // Only the workspace's own entries change in the lock file.
-    process::run(
-        staged
-            .cargo()
-            .args(["update", "--workspace", "--offline", "--quiet"]),
-    )?;
-    let mut package = staged.cargo();
-    package.arg("package");
-    if !opts.verify {
-        package.arg("--no-verify");
-    }
-    for name in &crates {
-        package.args(["-p", name]);
-    }
-    println!("$ {}", process::describe(&package));
-    process::run(&mut package)?;
+    staged
+        .cargo()
+        .args(["update", "--workspace", "--offline", "--quiet"])
+        .quiet()
+        .run()?;
+    let no_verify = (!opts.verify).then_some("--no-verify");
+    let selected = crates.iter().flat_map(|name| ["-p", name.as_str()]);
+    staged
+        .cargo()
+        .arg("package")
+        .args(no_verify)
+        .args(selected)
+        .run()?;
     let packages: Vec<PathBuf> = crates
         .iter()
         .map(|name| {

@@ -1,35 +1,38 @@
 //! The workspace xtask works on: its root, the cargo it runs, and what `cargo metadata` says
 //! about its packages (versions, internal dependencies, binaries, target directory).
 
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use serde_json::Value;
+use xshell::{Cmd, Shell};
 
 use crate::failure::{self, WithSource as _};
 use crate::process;
 use anyhow::Result;
 
-/// A Cargo workspace on disk.
+/// A Cargo workspace on disk, with the shell (xshell) that runs programs in its root.
 ///
 /// ```
-/// let ws = xtask::Workspace::this();
+/// let ws = xtask::Workspace::this().unwrap();
 /// assert!(ws.root().join("Cargo.toml").is_file());
 /// ```
 #[derive(Debug, Clone)]
 pub struct Workspace {
     root: PathBuf,
     target_dir: Option<PathBuf>,
+    sh: Shell,
 }
 
 impl Workspace {
     /// The pims-rs workspace this xtask was built from.
     ///
     /// ```
-    /// assert!(xtask::Workspace::this().root().join("xtask").is_dir());
+    /// assert!(xtask::Workspace::this().unwrap().root().join("xtask").is_dir());
     /// ```
-    pub fn this() -> Self {
+    ///
+    /// # Errors
+    /// When the process has no usable current directory (see [`Workspace::at`]).
+    pub fn this() -> Result<Self> {
         // `cargo run` sets CARGO_MANIFEST_DIR at run time too; prefer it over the path baked in
         // at build time, which is wrong when a build was shared with another checkout.
         let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
@@ -45,14 +48,21 @@ impl Workspace {
     /// The workspace whose root `Cargo.toml` is in `root`.
     ///
     /// ```
-    /// let ws = xtask::Workspace::at("/tmp/some-workspace");
+    /// let ws = xtask::Workspace::at("/tmp/some-workspace").unwrap();
     /// assert_eq!(ws.root(), std::path::Path::new("/tmp/some-workspace"));
     /// ```
-    pub fn at(root: impl Into<PathBuf>) -> Self {
-        Self {
-            root: root.into(),
+    ///
+    /// # Errors
+    /// When the process has no usable current directory (xshell's [`Shell::new`] reads it).
+    pub fn at(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        let sh = Shell::new()?;
+        sh.change_dir(&root);
+        Ok(Self {
+            root,
             target_dir: None,
-        }
+            sh,
+        })
     }
 
     /// The same workspace, with every cargo command it runs using `dir` as its target
@@ -60,7 +70,7 @@ impl Workspace {
     /// rules apply: `CARGO_TARGET_DIR` when set, else `target/` in the workspace.
     ///
     /// ```
-    /// let ws = xtask::Workspace::at("/tmp/ws").with_target_dir("/tmp/shared-target");
+    /// let ws = xtask::Workspace::at("/tmp/ws").unwrap().with_target_dir("/tmp/shared-target");
     /// assert!(format!("{ws:?}").contains("shared-target"));
     /// ```
     #[must_use]
@@ -72,45 +82,45 @@ impl Workspace {
     /// The workspace's root directory.
     ///
     /// ```
-    /// assert!(xtask::Workspace::this().root().is_absolute());
+    /// assert!(xtask::Workspace::this().unwrap().root().is_absolute());
     /// ```
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// The shell whose commands run in the root (one per workspace, made with it).
+    pub(crate) fn sh(&self) -> &Shell {
+        &self.sh
+    }
+
     /// A `cargo` command run in the root: the cargo that runs xtask (`$CARGO`), else `cargo`.
     ///
     /// ```
-    /// let cmd = xtask::Workspace::this().cargo();
-    /// assert!(cmd.get_program().to_string_lossy().contains("cargo"));
+    /// let ws = xtask::Workspace::this().unwrap();
+    /// let version = ws.cargo().arg("--version").quiet().read().unwrap();
+    /// assert!(version.starts_with("cargo "));
     /// ```
-    pub fn cargo(&self) -> Command {
+    pub fn cargo(&self) -> Cmd<'_> {
         let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(program);
-        cmd.current_dir(&self.root);
-        if let Some(dir) = &self.target_dir {
-            cmd.env("CARGO_TARGET_DIR", dir);
+        let cmd = self.sh.cmd(program);
+        match &self.target_dir {
+            Some(dir) => cmd.env("CARGO_TARGET_DIR", dir),
+            None => cmd,
         }
-        cmd
-    }
-
-    /// A `git` command run in the root.
-    pub(crate) fn git(&self) -> Command {
-        let mut cmd = Command::new("git");
-        cmd.current_dir(&self.root);
-        cmd
     }
 
     /// What `cargo metadata --no-deps` says about the workspace.
     ///
     /// ```
-    /// let meta = xtask::Workspace::this().metadata().unwrap();
+    /// let meta = xtask::Workspace::this().unwrap().metadata().unwrap();
     /// assert!(meta.package("pims-types").is_some());
     /// ```
     pub fn metadata(&self) -> Result<Metadata> {
-        let mut cmd = self.cargo();
-        cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
-        let text = process::stdout(&mut cmd)?;
+        let text =
+            process::read(
+                self.cargo()
+                    .args(["metadata", "--format-version", "1", "--no-deps"]),
+            )?;
         Metadata::from_json(&text)
     }
 }
@@ -118,7 +128,7 @@ impl Workspace {
 /// A workspace package, as `cargo metadata` describes it.
 ///
 /// ```
-/// let meta = xtask::Workspace::this().metadata().unwrap();
+/// let meta = xtask::Workspace::this().unwrap().metadata().unwrap();
 /// let types = meta.package("pims-types").unwrap();
 /// assert!(types.publish);
 /// assert!(types.internal_dependencies.is_empty());
@@ -252,7 +262,7 @@ impl Metadata {
     /// package depending on an unpublishable one.
     ///
     /// ```
-    /// let meta = xtask::Workspace::this().metadata().unwrap();
+    /// let meta = xtask::Workspace::this().unwrap().metadata().unwrap();
     /// let order: Vec<_> = meta.publish_order().unwrap().iter().map(|p| p.name.as_str()).collect();
     /// assert_eq!(order.first(), Some(&"pims-types"));
     /// assert!(!order.contains(&"xtask"));

@@ -13,7 +13,7 @@ use xtask::dist::{self, COMPLETIONS, Completions};
 
 #[test]
 fn the_archive_unpacks_and_its_pims_runs() {
-    let ws = Workspace::this();
+    let ws = Workspace::this().unwrap();
     let started = Instant::now();
     let outcome = dist::dist(&ws, Completions::IfSupported).unwrap();
     eprintln!(

@@ -102,13 +102,14 @@ fn synthetic() -> tempfile::TempDir {
     );
     write(root, "tools/helper/src/lib.rs", "//! Helper.\n");
     // Generate the lock file before the first commit, as a real repository has it.
-    let status = Workspace::at(root)
+    Workspace::at(root)
+        .unwrap()
         .with_target_dir(root.join("target"))
         .cargo()
         .args(["generate-lockfile", "--offline", "--quiet"])
-        .status()
+        .quiet()
+        .run()
         .unwrap();
-    assert!(status.success());
     init_repo(root);
     dir
 }
@@ -121,7 +122,9 @@ fn options(bump: Bump, dry_run: bool) -> ReleaseOptions {
 }
 
 fn ws(dir: &tempfile::TempDir) -> Workspace {
-    Workspace::at(dir.path()).with_target_dir(dir.path().join("target"))
+    Workspace::at(dir.path())
+        .unwrap()
+        .with_target_dir(dir.path().join("target"))
 }
 
 fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
@@ -326,7 +329,7 @@ fn the_first_release_may_use_the_current_version_once() {
 
 /// Copies this checkout's files (tracked and untracked, not ignored) into a fresh repository.
 fn copy_of_this_workspace() -> tempfile::TempDir {
-    let this = Workspace::this();
+    let this = Workspace::this().unwrap();
     let out = Command::new("git")
         .current_dir(this.root())
         .args([
@@ -356,7 +359,7 @@ fn copy_of_this_workspace() -> tempfile::TempDir {
 
 #[test]
 fn this_workspace_release_patch_dry_run() {
-    let this = Workspace::this();
+    let this = Workspace::this().unwrap();
     let target = this.metadata().unwrap().target_directory;
     let copy = copy_of_this_workspace();
     let before = snapshot(copy.path());
@@ -364,7 +367,11 @@ fn this_workspace_release_patch_dry_run() {
     // The manifests and the packaging of every crate are checked; building each packaged
     // crate again is what `cargo xtask release` does by default, not needed to test it.
     opts.verify = false;
-    let outcome = release(&Workspace::at(copy.path()).with_target_dir(&target), &opts).unwrap();
+    let outcome = release(
+        &Workspace::at(copy.path()).unwrap().with_target_dir(&target),
+        &opts,
+    )
+    .unwrap();
 
     let current: Version = this.metadata().unwrap().packages[0]
         .version

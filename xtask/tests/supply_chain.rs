@@ -11,7 +11,7 @@ use xtask::Workspace;
 use xtask::ci::DENY_CHECKS;
 
 fn policy() -> DocumentMut {
-    let text = fs::read_to_string(Workspace::this().root().join("deny.toml")).unwrap();
+    let text = fs::read_to_string(Workspace::this().unwrap().root().join("deny.toml")).unwrap();
     text.parse().unwrap()
 }
 
@@ -86,7 +86,7 @@ fn deny_licenses(dir: &Path, licence: &str) -> Option<Output> {
     )
     .unwrap();
     fs::write(dir.join("src/lib.rs"), "//! x\n").unwrap();
-    let config = Workspace::this().root().join("deny.toml");
+    let config = Workspace::this().unwrap().root().join("deny.toml");
     let out = Command::new(&cargo)
         .current_dir(dir)
         .args(["deny", "--offline", "--config"])

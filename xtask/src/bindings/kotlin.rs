@@ -3,12 +3,12 @@
 //! a pims-sim of its own. kotlinc is skipped when the jar is newer than every source.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use xshell::{Shell, cmd};
 
 use super::sim::Sim;
 use super::{Built, newest, tools};
 use crate::failure::{self, WithSource as _};
-use crate::process;
 use crate::workspace::Workspace;
 use anyhow::{Context as _, Result};
 
@@ -16,7 +16,13 @@ use anyhow::{Context as _, Result};
 pub const MAIN_CLASS: &str = "pims.tests.BindingsTestKt";
 
 /// Compiles `sources` into `jar` with kotlinc unless the jar is newer than all of them.
-pub fn compile(kotlin_home: &Path, jna: &Path, sources: &[PathBuf], jar: &Path) -> Result<()> {
+pub fn compile(
+    sh: &Shell,
+    kotlin_home: &Path,
+    jna: &Path,
+    sources: &[PathBuf],
+    jar: &Path,
+) -> Result<()> {
     let fresh = jar.is_file()
         && std::fs::metadata(jar)
             .and_then(|m| m.modified())
@@ -34,23 +40,24 @@ pub fn compile(kotlin_home: &Path, jna: &Path, sources: &[PathBuf], jar: &Path) 
         jna.to_path_buf(),
     ])
     .map_err(|e| failure::invalid("a classpath entry holds a separator").with_source(e))?;
-    let mut cmd = Command::new(kotlin_home.join("bin/kotlinc"));
-    cmd.arg("-nowarn").arg("-cp").arg(classpath);
-    for s in sources {
-        cmd.arg(s);
-    }
-    cmd.arg("-d").arg(jar);
-    println!("$ {}", process::describe(&cmd));
-    process::run(&mut cmd)
+    let kotlinc = kotlin_home.join("bin/kotlinc");
+    cmd!(
+        sh,
+        "{kotlinc} -nowarn -cp {classpath} {sources...} -d {jar}"
+    )
+    .run()?;
+    Ok(())
 }
 
 /// Builds and runs the Kotlin suite.
 pub fn test(ws: &Workspace, built: &Built, fixtures: &Path) -> Result<()> {
-    tools::require("java", "openjdk-17-jdk-headless")?;
+    let sh = ws.sh();
+    tools::require(sh, "java", "openjdk-17-jdk-headless")?;
     let jna = tools::jna_jar()?;
-    let home = tools::kotlin_home(&built.tools)?;
+    let home = tools::kotlin_home(sh, &built.tools)?;
     let jar = built.target.join("bindings-test/kotlin/tests.jar");
     compile(
+        sh,
         &home,
         &jna,
         &[
@@ -69,18 +76,12 @@ pub fn test(ws: &Workspace, built: &Built, fixtures: &Path) -> Result<()> {
         jna,
     ])
     .map_err(|e| failure::invalid("a classpath entry holds a separator").with_source(e))?;
-    let mut cmd = Command::new("java");
-    cmd.arg(format!(
-        "-Djna.library.path={}",
-        built.profile_dir.display()
-    ))
-    .arg("-cp")
-    .arg(classpath)
-    .arg(MAIN_CLASS)
-    .env("PIMS_SIM_URL", &sim.url)
-    .env("PIMS_SIM_ADMIN_TOKEN", &sim.admin_token)
-    .env("PIMS_FIXTURES", fixtures)
-    .env("PIMS_TMP", scratch.path());
-    println!("$ {}", process::describe(&cmd));
-    process::run(&mut cmd)
+    let library_path = format!("-Djna.library.path={}", built.profile_dir.display());
+    cmd!(sh, "java {library_path} -cp {classpath} {MAIN_CLASS}")
+        .env("PIMS_SIM_URL", &sim.url)
+        .env("PIMS_SIM_ADMIN_TOKEN", &sim.admin_token)
+        .env("PIMS_FIXTURES", fixtures)
+        .env("PIMS_TMP", scratch.path())
+        .run()?;
+    Ok(())
 }

@@ -26,6 +26,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use xshell::cmd;
+
 use crate::failure::{self};
 use crate::process;
 use crate::workspace::Workspace;
@@ -80,16 +82,12 @@ pub fn library_file_name() -> String {
 pub fn generate(ws: &Workspace, release: bool, extra: &[&str]) -> Result<Built> {
     let meta = ws.metadata()?;
     let started = Instant::now();
-    let mut build = ws.cargo();
-    build.args(["build", "--locked", "-p", FFI_CRATE, "-p", GENERATOR.0]);
-    for krate in extra {
-        build.args(["-p", krate]);
-    }
-    if release {
-        build.arg("--release");
-    }
-    println!("$ {}", process::describe(&build));
-    process::run(&mut build)?;
+    let extra = extra.iter().flat_map(|krate| ["-p", krate]);
+    ws.cargo()
+        .args(["build", "--locked", "-p", FFI_CRATE, "-p", GENERATOR.0])
+        .args(extra)
+        .args(release.then_some("--release"))
+        .run()?;
     let profile_dir = meta
         .target_directory
         .join(if release { "release" } else { "debug" });
@@ -106,15 +104,13 @@ pub fn generate(ws: &Workspace, release: bool, extra: &[&str]) -> Result<Built> 
             .join(format!("{}{}", GENERATOR.1, std::env::consts::EXE_SUFFIX));
     let staging = tempfile::tempdir_in(&meta.target_directory)
         .context("creating a scratch directory in target/")?;
+    let (sh, library) = (ws.sh(), &built.library);
     for language in LANGUAGES {
         let dir = staging.path().join(language);
-        let mut cmd = std::process::Command::new(&generator);
-        cmd.arg("generate")
-            .arg(&built.library)
-            .args(["--no-format", "-l", language, "-o"])
-            .arg(&dir)
-            .current_dir(ws.root());
-        process::output(&mut cmd)?;
+        process::read(cmd!(
+            sh,
+            "{generator} generate {library} --no-format -l {language} -o {dir}"
+        ))?;
         sync_tree(&dir, &built.sources(language))?;
     }
     println!(
@@ -202,7 +198,7 @@ pub fn test(ws: &Workspace) -> Result<()> {
             fixtures.display()
         )));
     }
-    timed("swift checks", || swift::check(&built))?;
+    timed("swift checks", || swift::check(ws.sh(), &built))?;
     timed("kotlin suite", || kotlin::test(ws, &built, &fixtures))?;
     timed("python suite", || python::test(ws, &built, &fixtures))?;
     Ok(())

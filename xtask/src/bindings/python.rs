@@ -2,12 +2,12 @@
 //! installed with pip in a fresh virtual environment, then pytest against a pims-sim of its own.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use xshell::cmd;
 
 use super::sim::Sim;
 use super::{Built, GENERATOR, tools};
 use crate::failure::{self, WithSource as _};
-use crate::process;
 use crate::workspace::Workspace;
 use anyhow::{Context as _, Result};
 
@@ -16,8 +16,10 @@ use anyhow::{Context as _, Result};
 /// maturin runs a generator named `uniffi-bindgen`: the workspace's, linked under that name
 /// in `target/tools/bin` and put first on its PATH.
 pub fn wheel(ws: &Workspace, built: &Built, release: bool, out: &Path) -> Result<PathBuf> {
+    let sh = ws.sh();
     let (name, version) = tools::MATURIN;
     let python = tools::venv(
+        sh,
         &built.tools.join(format!("{name}-{version}")),
         &[tools::MATURIN],
     )?;
@@ -38,19 +40,19 @@ pub fn wheel(ws: &Workspace, built: &Built, release: bool, out: &Path) -> Result
     if out.is_dir() {
         std::fs::remove_dir_all(out).with_context(|| format!("emptying {}", out.display()))?;
     }
-    let mut cmd = Command::new(&python);
-    cmd.args(["-m", "maturin", "build", "--locked", "--quiet", "-o"])
-        .arg(out)
-        .current_dir(ws.root().join("bindings/python"))
+    // Not `--strip`: stripping removes the UniFFI metadata the generator reads from the library
+    // (it then finds none, and maturin fails).
+    let release = release.then_some("--release");
+    {
+        let _dir = sh.push_dir(ws.root().join("bindings/python"));
+        cmd!(
+            sh,
+            "{python} -m maturin build --locked --quiet -o {out} {release...}"
+        )
         .env("PATH", path)
-        .env("CARGO_TARGET_DIR", &built.target);
-    if release {
-        // Not `--strip`: stripping removes the UniFFI metadata the generator reads from the
-        // library (it then finds none, and maturin fails).
-        cmd.arg("--release");
+        .env("CARGO_TARGET_DIR", &built.target)
+        .run()?;
     }
-    println!("$ {}", process::describe(&cmd));
-    process::run(&mut cmd)?;
     let wheels: Vec<PathBuf> = std::fs::read_dir(out)
         .with_context(|| format!("reading {}", out.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -73,32 +75,26 @@ pub fn test(ws: &Workspace, built: &Built, fixtures: &Path) -> Result<()> {
     if env.exists() {
         std::fs::remove_dir_all(&env).with_context(|| format!("removing {}", env.display()))?;
     }
-    let python = tools::venv(&env, &[tools::PYTEST])?;
-    process::run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                "--no-deps",
-            ])
-            .arg(&wheel),
-    )?;
+    let sh = ws.sh();
+    let python = tools::venv(sh, &env, &[tools::PYTEST])?;
+    cmd!(
+        sh,
+        "{python} -m pip install -q --disable-pip-version-check --no-deps {wheel}"
+    )
+    .quiet()
+    .run()?;
     let sim = Sim::start(&built.profile_dir)?;
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
-    let mut cmd = Command::new(&python);
+    let tests = ws.root().join("bindings/python/tests");
     // Run from the scratch directory: `import pims` must find the installed wheel, not the
     // sources.
-    cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-        .arg(ws.root().join("bindings/python/tests"))
-        .current_dir(scratch.path())
+    let _dir = sh.push_dir(scratch.path());
+    cmd!(sh, "{python} -m pytest -q -p no:cacheprovider {tests}")
         .env("PIMS_SIM_URL", &sim.url)
         .env("PIMS_SIM_ADMIN_TOKEN", &sim.admin_token)
         .env("PIMS_FIXTURES", fixtures)
         .env("PIMS_TMP", scratch.path())
-        .env("PIMS_EXPECTED_SITE", &env);
-    println!("$ {}", process::describe(&cmd));
-    process::run(&mut cmd)
+        .env("PIMS_EXPECTED_SITE", &env)
+        .run()?;
+    Ok(())
 }

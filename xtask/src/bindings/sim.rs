@@ -20,6 +20,7 @@ impl Sim {
     /// (`pims-sim listening on http://127.0.0.1:PORT admin-token=...`).
     pub(crate) fn start(profile_dir: &Path) -> Result<Sim> {
         let program = profile_dir.join(format!("pims-sim{}", std::env::consts::EXE_SUFFIX));
+        // std's Command, not xshell: the simulator keeps running beside the suite.
         let mut child = Command::new(&program)
             .args(["--addr", "127.0.0.1:0"])
             .env("RUST_LOG", "warn")

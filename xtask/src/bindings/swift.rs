@@ -4,7 +4,8 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
+
+use xshell::{Shell, cmd};
 
 use super::{Built, tools};
 use crate::failure::{self};
@@ -32,12 +33,8 @@ pub fn ffi_symbols(text: &str) -> BTreeSet<String> {
 }
 
 /// The dynamic symbols `library` defines (`nm -D --defined-only`).
-fn exported(library: &Path) -> Result<BTreeSet<String>> {
-    let out = process::stdout(
-        Command::new("nm")
-            .args(["-D", "--defined-only"])
-            .arg(library),
-    )?;
+fn exported(sh: &Shell, library: &Path) -> Result<BTreeSet<String>> {
+    let out = process::read(cmd!(sh, "nm -D --defined-only {library}"))?;
     Ok(out
         .lines()
         .filter_map(|l| l.split_whitespace().nth(2))
@@ -46,7 +43,7 @@ fn exported(library: &Path) -> Result<BTreeSet<String>> {
 }
 
 /// Runs the checks on `built`'s Swift sources.
-pub fn check(built: &Built) -> Result<()> {
+pub fn check(sh: &Shell, built: &Built) -> Result<()> {
     let dir = built.sources("swift");
     for file in FILES {
         if !dir.join(file).is_file() {
@@ -56,22 +53,23 @@ pub fn check(built: &Built) -> Result<()> {
             )));
         }
     }
-    tools::require("clang", "clang")?;
+    tools::require(sh, "clang", "clang")?;
     let header = dir.join(FILES[1]);
     // Included, as the module map has Swift include it.
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let includer = scratch.path().join("include_header.c");
     std::fs::write(&includer, format!("#include \"{}\"\n", FILES[1]))
         .with_context(|| format!("writing {}", includer.display()))?;
-    let mut clang = Command::new("clang");
-    clang
-        .args(["-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-I"])
-        .arg(&dir)
-        .arg(&includer);
-    println!("$ {}", process::describe(&clang));
-    process::output(&mut clang)?;
+    let clang = cmd!(
+        sh,
+        "clang -fsyntax-only -Wall -Wextra -Werror -I {dir} {includer}"
+    );
+    // Echoed, and run capturing: a header that does not parse shows clang's complaint in the
+    // error.
+    eprintln!("$ {clang}");
+    process::read(clang)?;
 
-    let exported = exported(&built.library)?;
+    let exported = exported(sh, &built.library)?;
     let read =
         |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
     let swift = ffi_symbols(&read(&dir.join(FILES[0]))?);

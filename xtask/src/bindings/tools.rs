@@ -3,7 +3,8 @@
 //! environment of its own). JNA, clang and the JDK come from Debian (`.ci/run`).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use xshell::{Shell, cmd};
 
 use crate::failure::{self};
 use crate::process;
@@ -23,7 +24,7 @@ pub const JNA_JAR: &str = "/usr/share/java/jna.jar";
 
 /// The Kotlin compiler's directory (`bin/kotlinc`, `lib/*.jar`), installed with npm into
 /// `tools/` when missing.
-pub fn kotlin_home(tools: &Path) -> Result<PathBuf> {
+pub fn kotlin_home(sh: &Shell, tools: &Path) -> Result<PathBuf> {
     let (package, version) = KOTLIN_COMPILER;
     let prefix = tools.join(format!("{package}-{version}"));
     let home = prefix.join("node_modules").join(package);
@@ -32,18 +33,13 @@ pub fn kotlin_home(tools: &Path) -> Result<PathBuf> {
             "kotlinc is not installed: installing the npm package {package}@{version} into {}",
             prefix.display()
         );
-        process::run(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--prefix",
-                ])
-                .arg(&prefix)
-                .arg(format!("{package}@{version}")),
-        )?;
+        let spec = format!("{package}@{version}");
+        cmd!(
+            sh,
+            "npm install --no-audit --no-fund --no-save --prefix {prefix} {spec}"
+        )
+        .quiet()
+        .run()?;
     }
     for needed in [
         "bin/kotlinc",
@@ -73,8 +69,8 @@ pub fn jna_jar() -> Result<PathBuf> {
 }
 
 /// `program --version` runs, or why it must be installed.
-pub fn require(program: &str, package: &str) -> Result<()> {
-    if process::succeeds(Command::new(program).arg("--version")) {
+pub fn require(sh: &Shell, program: &str, package: &str) -> Result<()> {
+    if process::succeeds(cmd!(sh, "{program} --version")) {
         Ok(())
     } else {
         Err(failure::refused(format!(
@@ -84,24 +80,26 @@ pub fn require(program: &str, package: &str) -> Result<()> {
 }
 
 /// A virtual environment at `dir` with `packages` (`name==version`), made when missing.
-pub fn venv(dir: &Path, packages: &[(&str, &str)]) -> Result<PathBuf> {
+pub fn venv(sh: &Shell, dir: &Path, packages: &[(&str, &str)]) -> Result<PathBuf> {
     let python = dir.join("bin/python");
     if !python.is_file() {
-        process::run(Command::new("python3").args(["-m", "venv"]).arg(dir))?;
+        cmd!(sh, "python3 -m venv {dir}").quiet().run()?;
     }
-    let mut pip = Command::new(&python);
-    pip.args(["-m", "pip", "install", "-q", "--disable-pip-version-check"]);
-    let mut missing = false;
+    let mut missing = Vec::new();
     for (name, version) in packages {
-        let installed = process::stdout(Command::new(&python).args(["-m", "pip", "show", name]))
+        let installed = process::read(cmd!(sh, "{python} -m pip show {name}"))
             .is_ok_and(|s| s.lines().any(|l| l == format!("Version: {version}")));
         if !installed {
-            pip.arg(format!("{name}=={version}"));
-            missing = true;
+            missing.push(format!("{name}=={version}"));
         }
     }
-    if missing {
-        process::run(&mut pip)?;
+    if !missing.is_empty() {
+        cmd!(
+            sh,
+            "{python} -m pip install -q --disable-pip-version-check {missing...}"
+        )
+        .quiet()
+        .run()?;
     }
     Ok(python)
 }

@@ -147,7 +147,7 @@ pub(crate) fn subdirs(dir: &Path) -> Vec<PathBuf> {
 mod tests {
     #[test]
     fn this_repository_is_tidy() {
-        let ws = crate::Workspace::this();
+        let ws = crate::Workspace::this().unwrap();
         let problems = super::check(ws.root());
         let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert!(problems.is_empty(), "tidy problems:\n{}", listed.join("\n"));
