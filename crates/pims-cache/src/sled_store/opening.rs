@@ -18,7 +18,7 @@ use super::layout;
 use super::lock::{LockError, LockFile};
 use super::salvage::{self, Salvage};
 
-/// What [`SledStore::open`] did about an unreadable cache: where the broken database went,
+/// What [`SledStore::open`](crate::SledStore::open) did about an unreadable cache: where the broken database went,
 /// and what could be read back from it first.
 ///
 /// ```
