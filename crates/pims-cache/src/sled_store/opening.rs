@@ -18,8 +18,8 @@ use super::layout;
 use super::lock::{LockError, LockFile};
 use super::salvage::{self, Salvage};
 
-/// What [`SledStore::open`](crate::SledStore::open) did about an unreadable cache: where the broken database went,
-/// and what could be read back from it first.
+/// What [`SledStore::open`](crate::SledStore::open) did about an unreadable cache: where the
+/// broken database went, and what could be read back from it first.
 ///
 /// ```
 /// # let dir = tempfile::tempdir().unwrap();
