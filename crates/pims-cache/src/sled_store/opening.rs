@@ -79,6 +79,17 @@ fn degraded(
     }
 }
 
+/// [`degraded`] by an error of the directory itself, before its lock is held.
+fn unwritable(dir: &Path, cache_bytes: u64, e: &std::io::Error) -> Opened {
+    degraded(
+        dir,
+        cache_bytes,
+        None,
+        DegradedReason::of_io(e),
+        e.to_string(),
+    )
+}
+
 pub(super) fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Opened, CacheError> {
     let mut recovery = None;
     // A file where the directory should be: not ours to read, so move it aside. (A link was
@@ -96,36 +107,18 @@ pub(super) fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Opened, CacheErro
                 });
             }
             Err(e) => {
-                return Ok(degraded(
-                    dir,
-                    cache_bytes,
-                    None,
-                    DegradedReason::of_io(&e),
-                    e.to_string(),
-                ));
+                return Ok(unwritable(dir, cache_bytes, &e));
             }
         }
     }
     if let Err(e) = layout::private_dir(dir) {
-        return Ok(degraded(
-            dir,
-            cache_bytes,
-            None,
-            DegradedReason::of_io(&e),
-            e.to_string(),
-        ));
+        return Ok(unwritable(dir, cache_bytes, &e));
     }
     let lock = match LockFile::acquire(dir) {
         Ok(lock) => lock,
         Err(LockError::Held { pid }) => return Err(in_use(dir, pid)),
         Err(LockError::Io(e)) => {
-            return Ok(degraded(
-                dir,
-                cache_bytes,
-                None,
-                DegradedReason::of_io(&e),
-                e.to_string(),
-            ));
+            return Ok(unwritable(dir, cache_bytes, &e));
         }
     };
     match engine::open_disk(dir, cache_bytes) {
