@@ -152,7 +152,8 @@ fn assert_schema_too_new(e: &CacheError, expected: &PostgresError) {
     assert_eq!(source.downcast_ref::<PostgresError>(), Some(expected));
 }
 
-/// Two tables in one database (one in a schema of its own) are two stores.
+/// Two tables in one database (one in a schema of its own) are two stores, each with its own
+/// batch function.
 #[tokio::test]
 async fn a_table_of_its_own_is_another_store() {
     let Some((_, url)) = fresh_database() else {
@@ -174,4 +175,18 @@ async fn a_table_of_its_own_is_another_store() {
     );
     assert_eq!(a.get(b"k").await.unwrap(), Some(b"a".to_vec()));
     assert_eq!(b.get(b"k").await.unwrap(), Some(b"b".to_vec()));
+    // A batch goes through the function of its own table (`svc.steps_swap_all`).
+    let batch = [
+        KeySwap::new(b"k", Some(b"b"), Some(b"c")),
+        KeySwap::new(b"n", None, Some(b"1")),
+    ];
+    assert_eq!(b.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
+    assert_eq!(
+        b.get_many(&[b"k", b"n"]).await.unwrap(),
+        [Some(b"c".to_vec()), Some(b"1".to_vec())]
+    );
+    assert_eq!(
+        a.get_many(&[b"k", b"n"]).await.unwrap(),
+        [Some(b"a".to_vec()), None]
+    );
 }
