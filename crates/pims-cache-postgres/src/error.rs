@@ -57,9 +57,10 @@ pub enum PostgresError {
         /// The latest version this crate knows.
         supported: i32,
     },
-    /// The table the store needs is not there: [`migrate`](crate::PostgresStore::migrate) has
-    /// not run on this database.
-    #[error("the store's tables are missing: run migrate() first")]
+    /// The store's schema is missing or out of date (its tables, or the function of its
+    /// batches): [`migrate`](crate::PostgresStore::migrate) has not run on this database
+    /// since.
+    #[error("the store's schema is missing or out of date: run migrate() first")]
     NotMigrated,
 }
 
@@ -180,7 +181,7 @@ mod tests {
         let source = std::error::Error::source(&e).map(ToString::to_string);
         assert_eq!(
             source.as_deref(),
-            Some("the store's tables are missing: run migrate() first")
+            Some("the store's schema is missing or out of date: run migrate() first")
         );
     }
 }

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod cut_short;
 mod error;
 mod options;
 mod password;

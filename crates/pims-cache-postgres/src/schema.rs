@@ -58,7 +58,21 @@ pub(crate) async fn migrate(
                 supported: SCHEMA_VERSION,
             });
         }
-        Some(SCHEMA_VERSION) => return Ok(found),
+        Some(SCHEMA_VERSION) => {
+            // Its function may be lost while the tables stay (a dump of the tables only, a
+            // manual drop): made again. (Not replaced when present: its owner may be another
+            // role than this replica's.)
+            let present: bool = tx
+                .query_one(&sql.swap_all_exists, &[])
+                .await
+                .map_err(q)?
+                .try_get(0)
+                .map_err(q)?;
+            if !present {
+                tx.batch_execute(&sql.create_swap_all).await.map_err(q)?;
+            }
+            return Ok(found);
+        }
         // Version 1 has the entries table already.
         Some(1) => {}
         // A new store (or a version 0 no release ever wrote: its table is made if missing).

@@ -103,6 +103,8 @@ pub(crate) struct Sql {
     /// Creates (or replaces) the function `swap_all` calls: every key locked in key order,
     /// then the judgement and the writes, two statements of one call.
     pub(crate) create_swap_all: String,
+    /// → whether that function exists.
+    pub(crate) swap_all_exists: String,
     /// `$1` key, `$2` tag, `$3` prefix → the key's value and, when it starts with the tag, the
     /// value of `$3 ‖ the rest`: one statement, one snapshot.
     pub(crate) get_following: String,
@@ -143,6 +145,11 @@ impl Sql {
             scan_from: format!("select k, v from {t} where k >= $1 order by k limit $2"),
             swap_all: format!("select failed_at, failed_value from {swap_fn}($1, $2, $3, $4, $5)"),
             create_swap_all: swap_all_function(&t, &swap_fn),
+            swap_all_exists: format!(
+                "select to_regprocedure('{}(bytea[], bytea[], bytea[], bytea[], bytea[])') \
+                 is not null",
+                swap_fn.replace('\'', "''")
+            ),
             get_following: format!(
                 "select l.v, r.v from {t} as l left join {t} as r \
                    on substring(l.v from 1 for octet_length($2::bytea)) = $2::bytea \
@@ -211,23 +218,27 @@ fn lock_all(t: &str) -> String {
 /// Data-modifying CTEs run to completion whether or not the final select reads them; each row
 /// is written by at most one of them.
 fn judge_and_write(t: &str) -> String {
+    // The CTEs' names are quoted capitals, which no valid table name equals (a CTE would
+    // otherwise hide a table of its name).
     format!(
-        "with b(k, e, n, i) as (\
+        "with \"Batch\"(k, e, n, i) as (\
            select * from unnest($1, $2, $3) with ordinality), \
-         j as (\
+         \"Judged\" as (\
            select b.k, b.e, b.n, b.i, \
              coalesce(t.xmin = pg_current_xact_id()::xid, false) as mine, \
              case when t.xmin = pg_current_xact_id()::xid then null else t.v end as c \
-           from b left join {t} as t on t.k = b.k), \
-         bad as (select j.i, j.c from j where j.c is distinct from j.e order by j.i limit 1), \
-         changed as (\
-           update {t} as t set v = j.n from j \
-           where not exists (select 1 from bad) and t.k = j.k and not j.mine \
+           from \"Batch\" as b left join {t} as t on t.k = b.k), \
+         \"Bad\" as (\
+           select j.i, j.c from \"Judged\" as j where j.c is distinct from j.e \
+           order by j.i limit 1), \
+         \"Changed\" as (\
+           update {t} as t set v = j.n from \"Judged\" as j \
+           where not exists (select 1 from \"Bad\") and t.k = j.k and not j.mine \
              and j.n is not null and j.n is distinct from j.e), \
-         removed as (\
-           delete from {t} as t using j where t.k = j.k and \
-             case when exists (select 1 from bad) then j.mine else j.n is null end) \
-         select bad.i, bad.c into failed_at, failed_value from bad;"
+         \"Removed\" as (\
+           delete from {t} as t using \"Judged\" as j where t.k = j.k and \
+             case when exists (select 1 from \"Bad\") then j.mine else j.n is null end) \
+         select bad.i, bad.c into failed_at, failed_value from \"Bad\" as bad;"
     )
 }
 

@@ -14,6 +14,7 @@ use tokio_postgres::{Row, Statement};
 use tracing::debug;
 
 use crate::batch;
+use crate::cut_short;
 use crate::error::PostgresError;
 use crate::options::PostgresOptions;
 use crate::schema::{self, SCHEMA_VERSION};
@@ -232,15 +233,19 @@ impl From<PostgresError> for Fail {
 
 /// A failed statement as ours; a missing table says what to do.
 fn query_error(what: &'static str, e: &tokio_postgres::Error) -> Fail {
-    // (A store of schema version 1 has no `swap_all` function yet.)
-    if matches!(
-        e.code(),
-        Some(&SqlState::UNDEFINED_TABLE) | Some(&SqlState::UNDEFINED_FUNCTION)
-    ) {
+    if e.code() == Some(&SqlState::UNDEFINED_TABLE) {
         Fail::Pg(PostgresError::NotMigrated)
     } else {
         Fail::Pg(PostgresError::query(what, e))
     }
+}
+
+/// Whether `e` says the store's batch function does not exist (not any function a statement
+/// calls: one missing from an old server is another error).
+fn lacks_swap_all(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNDEFINED_FUNCTION)
+        && e.as_db_error()
+            .is_some_and(|db| db.message().contains("_swap_all("))
 }
 
 async fn prepare(client: &Object, sql: &str, what: &'static str) -> Result<Statement, Fail> {
@@ -369,35 +374,41 @@ impl StepStore for PostgresStore {
         self.within("write", async {
             let client = self.client().await?;
             let sql = &self.inner.sql;
-            for _ in 0..MAX_CAS_ATTEMPTS {
-                let changed = match (expected, new) {
-                    (e, n) if e == n => false,
-                    (None, Some(n)) => self.exec(&client, &sql.insert_absent, &[&key, &n]).await?,
-                    (Some(e), Some(n)) => {
-                        self.exec(&client, &sql.update_if, &[&key, &e, &n]).await?
+            // (An update waits for a row a batch has locked: see `cut_short`.)
+            cut_short::or_close(client, async |client| {
+                for _ in 0..MAX_CAS_ATTEMPTS {
+                    let changed = match (expected, new) {
+                        (e, n) if e == n => false,
+                        (None, Some(n)) => {
+                            self.exec(client, &sql.insert_absent, &[&key, &n]).await?
+                        }
+                        (Some(e), Some(n)) => {
+                            self.exec(client, &sql.update_if, &[&key, &e, &n]).await?
+                        }
+                        (Some(e), None) => self.exec(client, &sql.delete_if, &[&key, &e]).await?,
+                        (None, None) => false,
+                    };
+                    if changed {
+                        return Ok(Swap::Swapped);
                     }
-                    (Some(e), None) => self.exec(&client, &sql.delete_if, &[&key, &e]).await?,
-                    (None, None) => false,
-                };
-                if changed {
-                    return Ok(Swap::Swapped);
+                    // Nothing changed (or a condition only): what the key holds now decides. (Read
+                    // by a statement of its own, whose snapshot is taken after the change failed:
+                    // the latest value, which the caller retries from. The failed statement's own
+                    // snapshot may predate the value that made it fail.)
+                    let current = self.read_one(client, key).await?;
+                    if current.as_deref() != expected {
+                        return Ok(Swap::Conflict { current });
+                    }
+                    if expected == new {
+                        return Ok(Swap::Swapped);
+                    }
+                    // It holds what we expected again: it changed twice meanwhile; once more.
                 }
-                // Nothing changed (or a condition only): what the key holds now decides. (Read
-                // by a statement of its own, whose snapshot is taken after the change failed:
-                // the latest value, which the caller retries from. The failed statement's own
-                // snapshot may predate the value that made it fail.)
-                let current = self.read_one(&client, key).await?;
-                if current.as_deref() != expected {
-                    return Ok(Swap::Conflict { current });
-                }
-                if expected == new {
-                    return Ok(Swap::Swapped);
-                }
-                // It holds what we expected again: it changed twice meanwhile; once more.
-            }
-            Err(Fail::Cache(CacheError::Contention {
-                attempts: MAX_CAS_ATTEMPTS,
-            }))
+                Err(Fail::Cache(CacheError::Contention {
+                    attempts: MAX_CAS_ATTEMPTS,
+                }))
+            })
+            .await
         })
         .await
     }
@@ -422,7 +433,11 @@ impl StepStore for PostgresStore {
             let mut attempt = 1;
             loop {
                 let client = self.client().await?;
-                match transaction::swap(&client, &self.inner.sql, swaps).await {
+                let sql = &self.inner.sql;
+                let outcome =
+                    cut_short::or_close(client, async |c| transaction::swap(c, sql, swaps).await)
+                        .await;
+                match outcome {
                     Ok(outcome) => return Ok(outcome),
                     Err(e)
                         if attempt < MAX_BATCH_ATTEMPTS
@@ -433,6 +448,10 @@ impl StepStore for PostgresStore {
                             ) =>
                     {
                         attempt += 1;
+                    }
+                    // A store of schema version 1 (or one whose function was lost).
+                    Err(e) if lacks_swap_all(&e) => {
+                        return Err(Fail::Pg(PostgresError::NotMigrated));
                     }
                     Err(e) => return Err(query_error("conditional write", &e)),
                 }

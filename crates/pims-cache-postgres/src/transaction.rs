@@ -13,9 +13,8 @@ use crate::sql::Sql;
 /// nothing in between); a batch that fails its judgement commits nothing of its own (the rows
 /// the lock created are removed again), and a failing statement aborts the whole call.
 ///
-/// A single statement outside any explicit transaction, so a call cut off half-way (an error,
-/// the call's time limit) leaves no transaction open on its connection; the server ends the
-/// statement by the same time limit (the session's `statement_timeout`), as a whole.
+/// A single statement outside any explicit transaction, so a call cut off half-way leaves no
+/// transaction open; one cut off by its time limit has its connection closed (`cut_short`).
 pub(crate) async fn swap(
     client: &Object,
     sql: &Sql,

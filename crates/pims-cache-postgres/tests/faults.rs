@@ -167,7 +167,8 @@ async fn restarts_and_killed_sessions_lose_nothing_acknowledged_and_the_pools_re
 /// A batch cut short (its call's time limit passes while another session holds one of its
 /// rows) leaves nothing behind: the server cancels its statement at the same limit (the
 /// session's `statement_timeout`), so it does not wait for the lock and commit later, and its
-/// locks go with it; the next call on the pool's one connection sees none of it.
+/// locks go with it; its connection is closed, not pooled again, so the next call does not
+/// queue behind that statement, and sees none of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_cut_short_never_reaches_the_next_call() {
     let Some((server, url)) = fresh_database() else {
@@ -183,11 +184,21 @@ async fn a_transaction_cut_short_never_reaches_the_next_call() {
         Swap::Swapped
     );
     // One connection, so that the next call would get the same one.
-    let options = options(&url)
+    let options = options(&format!("{url}&application_name=cut-short"))
         .timeout(Duration::from_secs(1))
         .pool_size(1)
         .unwrap();
     let s = PostgresStore::connect(options).await.unwrap();
+    // The pool's one session, before the batch.
+    assert_eq!(s.get(b"k").await.unwrap(), Some(b"1".to_vec()));
+    let session_of_the_batch = server.psql(
+        &db,
+        "select pid from pg_stat_activity where application_name = 'cut-short'",
+    );
+    assert!(
+        session_of_the_batch.parse::<u32>().is_ok(),
+        "{session_of_the_batch:?}"
+    );
     // Another session holds row `k` for a second and a half.
     let holder = std::thread::spawn({
         let db = db.clone();
@@ -231,6 +242,20 @@ async fn a_transaction_cut_short_never_reaches_the_next_call() {
         s.get_many(&[b"k", b"x", b"y"]).await.unwrap(),
         [Some(b"1".to_vec()), None, None]
     );
+    // The batch's connection was closed, not pooled again: its session ends (a pooled one
+    // would stay, idle, and the read above would have run on it).
+    let start = Instant::now();
+    while server.psql(
+        &db,
+        &format!("select count(*) from pg_stat_activity where pid = {session_of_the_batch}"),
+    ) != "0"
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the session of the batch cut short is still open"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     holder.join().unwrap();
     assert_eq!(s.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
     assert_eq!(

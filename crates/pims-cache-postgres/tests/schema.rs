@@ -113,6 +113,72 @@ async fn a_version_1_store_is_upgraded_in_place() {
     assert_eq!(s.get(b"k3").await.unwrap(), Some(b"v3".to_vec()));
 }
 
+/// A store of version 2 whose function was lost (a dump of its tables only, a manual drop):
+/// a batch says to migrate, and `migrate` makes the function again.
+#[tokio::test]
+async fn a_lost_function_is_made_again_by_migrate() {
+    let Some((server, url)) = fresh_database() else {
+        return;
+    };
+    let db = database_of(&url);
+    let s = store(&url).await;
+    let batch = [KeySwap::new(b"k", None, Some(b"v"))];
+    server.psql(
+        &db,
+        "drop function pims_step_store_swap_all(bytea[], bytea[], bytea[], bytea[], bytea[])",
+    );
+    let e = s.swap_all(&batch).await.unwrap_err();
+    let source = std::error::Error::source(&e).unwrap().to_string();
+    assert!(source.contains("run migrate()"), "{source}");
+    assert_eq!(s.migrate().await.unwrap(), SCHEMA_VERSION);
+    assert_eq!(s.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
+    assert_eq!(s.get(b"k").await.unwrap(), Some(b"v".to_vec()));
+}
+
+/// A table named like the statements' own names (`b`, `j`, `bad`...) is a store like any
+/// other: a batch on it writes.
+#[tokio::test]
+async fn a_table_named_like_a_statement_part_works() {
+    let Some((_, url)) = fresh_database() else {
+        return;
+    };
+    for name in ["b", "j", "bad", "changed", "removed", "t", "q", "l", "r"] {
+        let s = PostgresStore::connect(options(&url).table(name).unwrap())
+            .await
+            .unwrap();
+        s.migrate().await.unwrap();
+        let batch = [
+            KeySwap::new(b"k", None, Some(b"1")),
+            KeySwap::check(b"x", None),
+        ];
+        assert_eq!(
+            s.swap_all(&batch).await.unwrap(),
+            BatchSwap::Swapped,
+            "{name}"
+        );
+        let batch = [
+            KeySwap::new(b"k", Some(b"1"), Some(b"2")),
+            KeySwap::new(b"y", None, Some(b"3")),
+        ];
+        assert_eq!(
+            s.swap_all(&batch).await.unwrap(),
+            BatchSwap::Swapped,
+            "{name}"
+        );
+        assert_eq!(
+            s.get_many(&[b"k", b"x", b"y"]).await.unwrap(),
+            [Some(b"2".to_vec()), None, Some(b"3".to_vec())],
+            "{name}"
+        );
+        let key = b"y".as_slice();
+        assert_eq!(
+            s.get_following(b"k", b"", key).await.unwrap().value,
+            Some(b"2".to_vec()),
+            "{name}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_later_schema_is_refused_and_left_alone() {
     let Some((server, url)) = fresh_database() else {
