@@ -6,7 +6,6 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use pims_cache::{BatchSwap, Health, KeySwap, ListKeys, StepCache, StepStore, Swap};
 use pims_cache_postgres::PostgresStore;
@@ -16,18 +15,15 @@ use support::*;
 
 /// Waits until no session is connected to `db` (a closed pool's sessions end on the runtime).
 async fn wait_for_no_sessions(server: &TestServer, db: &str) {
-    let start = Instant::now();
-    while server.psql(
+    let sql = format!("select count(*) from pg_stat_activity where datname = '{db}'");
+    wait_for(
+        server,
         "postgres",
-        &format!("select count(*) from pg_stat_activity where datname = '{db}'"),
-    ) != "0"
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "sessions did not end"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        &sql,
+        |n| n == "0",
+        "sessions did not end",
+    )
+    .await;
 }
 
 #[tokio::test]

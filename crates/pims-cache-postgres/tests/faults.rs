@@ -211,23 +211,20 @@ async fn a_transaction_cut_short_never_reaches_the_next_call() {
             )
         }
     });
-    let start = Instant::now();
-    while server.psql(
+    // (Its own lock: other tests' sessions share the server.)
+    let holds = format!(
+        "select count(*) from pg_locks l join pg_stat_activity a using (pid) \
+         where a.application_name = 'row-holder' and a.datname = '{db}' \
+         and l.locktype = 'transactionid'"
+    );
+    wait_for(
+        server,
         &db,
-        // (Its own lock: other tests' sessions share the server.)
-        &format!(
-            "select count(*) from pg_locks l join pg_stat_activity a using (pid) \
-             where a.application_name = 'row-holder' and a.datname = '{db}' \
-             and l.locktype = 'transactionid'"
-        ),
-    ) == "0"
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the row was never locked"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+        &holds,
+        |n| n != "0",
+        "the row was never locked",
+    )
+    .await;
     let batch = [
         KeySwap::new(b"k", Some(b"1"), Some(b"2")),
         KeySwap::new(b"x", None, Some(b"3")),
@@ -235,27 +232,17 @@ async fn a_transaction_cut_short_never_reaches_the_next_call() {
     ];
     let e = s.swap_all(&batch).await.unwrap_err();
     assert!(matches!(e, CacheError::Storage { .. }), "{e}");
-    // The next calls, on the pool's one connection: the batch's statement was cancelled by the
-    // server (without that, it would wait for the lock and commit its writes half a second
-    // later, and this read would queue behind it and see them).
+    // The batch's statement was cancelled by the server (without that, it would wait for the
+    // lock and commit its writes half a second later, and this read could see them).
     assert_eq!(
         s.get_many(&[b"k", b"x", b"y"]).await.unwrap(),
         [Some(b"1".to_vec()), None, None]
     );
     // The batch's connection was closed, not pooled again: its session ends (a pooled one
     // would stay, idle, and the read above would have run on it).
-    let start = Instant::now();
-    while server.psql(
-        &db,
-        &format!("select count(*) from pg_stat_activity where pid = {session_of_the_batch}"),
-    ) != "0"
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the session of the batch cut short is still open"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let open = format!("select count(*) from pg_stat_activity where pid = {session_of_the_batch}");
+    let what = "the session of the batch cut short is still open";
+    wait_for(server, &db, &open, |n| n == "0", what).await;
     holder.join().unwrap();
     assert_eq!(s.swap_all(&batch).await.unwrap(), BatchSwap::Swapped);
     assert_eq!(

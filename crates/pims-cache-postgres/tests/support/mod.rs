@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: a migrated store on a fresh database of the
-//! shared test server, sample lists, a small deterministic random source, and running this
-//! test binary again as a child process.
+//! shared test server, waiting for the server to show something, sample lists, a small
+//! deterministic random source, and running this test binary again as a child process.
 #![allow(
     dead_code,
     unreachable_pub,
@@ -10,7 +10,7 @@
 )]
 
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pims_cache_postgres::test_server::TestServer;
 use pims_cache_postgres::{PostgresOptions, PostgresStore};
@@ -27,6 +27,22 @@ pub fn fresh_database() -> Option<(&'static TestServer, String)> {
 /// The database a URL of the test server names.
 pub fn database_of(url: &str) -> String {
     TestServer::database_of(url).to_owned()
+}
+
+/// Asks `sql` of `db` until its answer pleases `done`; fails saying `what` after 30 s (a
+/// safety net, not a timing: what is awaited happens within moments).
+pub async fn wait_for(
+    server: &TestServer,
+    db: &str,
+    sql: &str,
+    done: impl Fn(&str) -> bool,
+    what: &str,
+) {
+    let start = Instant::now();
+    while !done(&server.psql(db, sql)) {
+        assert!(start.elapsed() < Duration::from_secs(30), "{what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Options for `url` with a short call time limit (a hung test fails fast).
